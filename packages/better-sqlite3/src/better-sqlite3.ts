@@ -1,0 +1,157 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { DB, ExecResult, Row, SqlValue } from "@persistent-queue/core";
+
+/** The subset of a better-sqlite3 `Statement` this adapter uses. */
+interface Statement {
+  readonly reader: boolean;
+  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
+  all(...params: unknown[]): unknown[];
+}
+/** The subset of a better-sqlite3 `Database` this adapter uses. */
+export interface BetterSqlite3Database {
+  prepare(sql: string): Statement;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  close(): unknown;
+  readonly memory: boolean;
+  readonly readonly: boolean;
+  readonly open: boolean;
+}
+
+/** Options of {@link fromBetterSqlite3}. */
+export interface FromBetterSqlite3Options {
+  /** Switch a file database to WAL, so readers never block the writer. Default true. */
+  readonly wal?: boolean;
+  /** How long a statement waits for another process's write lock, in ms. Default 5000. */
+  readonly busyTimeoutMs?: number;
+  /** Prepared statements kept per connection. Default 256. */
+  readonly statementCacheSize?: number;
+}
+
+/** The transaction that currently owns the connection, if any. */
+interface ActiveTransaction {
+  readonly token: symbol;
+  readonly done: Promise<void>;
+}
+
+/**
+ * Adapts a better-sqlite3 `Database` to the queue's {@link DB}: the embedded
+ * default, no server to run.
+ *
+ * - Sets WAL and a busy timeout (see options) on the connection you pass.
+ * - Binds `Date` as UTC text `YYYY-MM-DD HH:MM:SS.SSS` (what SQLite's date
+ *   functions produce), which better-sqlite3 cannot bind itself.
+ * - `affectedRows` is SQLite's `changes` (rows matched by the WHERE clause).
+ * - `insertId` is `lastInsertRowid` after an INSERT that added a row.
+ * - `transaction(fn)` is asynchronous: BEGIN IMMEDIATE, then `fn` may await.
+ *   The connection is single, so while it is open every other call through
+ *   this adapter waits for it; calls made from inside `fn` (through `tx` or
+ *   through this same `DB`) run in the transaction. Don't await anything slow
+ *   inside it: it holds SQLite's one write lock.
+ * - better-sqlite3's own `db.transaction(fn)` is synchronous and cannot await
+ *   the queue; enqueue through this adapter's `transaction` instead.
+ * - No `listen`; the engine signals in process and polls across processes.
+ */
+export function fromBetterSqlite3(
+  database: BetterSqlite3Database,
+  options: FromBetterSqlite3Options = {},
+): DB {
+  if (options.wal !== false && !database.memory && !database.readonly) {
+    database.pragma("journal_mode = WAL");
+  }
+  database.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+
+  const cacheSize = options.statementCacheSize ?? 256;
+  const statements = new Map<string, Statement>();
+  const prepare = (sql: string): Statement => {
+    let stmt = statements.get(sql);
+    if (stmt === undefined) {
+      stmt = database.prepare(sql);
+      if (statements.size >= cacheSize) statements.delete(statements.keys().next().value as string);
+      statements.set(sql, stmt);
+    }
+    return stmt;
+  };
+
+  const context = new AsyncLocalStorage<symbol>();
+  let active: ActiveTransaction | undefined;
+  /** Waits until no transaction other than the caller's own holds the connection. */
+  const turn = async (): Promise<void> => {
+    while (active !== undefined && context.getStore() !== active.token) await active.done;
+  };
+
+  const exec = async (sql: string, params: readonly SqlValue[] = []): Promise<ExecResult> => {
+    await turn();
+    const stmt = prepare(sql);
+    if (stmt.reader) return { affectedRows: stmt.all(...bind(params)).length };
+    const { changes, lastInsertRowid } = stmt.run(...bind(params));
+    const inserted = changes > 0 && /^\s*(insert|replace)\b/i.test(sql);
+    return { affectedRows: changes, insertId: inserted ? lastInsertRowid : undefined };
+  };
+  const query = async <T extends Row = Row>(
+    sql: string,
+    params: readonly SqlValue[] = [],
+  ): Promise<T[]> => {
+    await turn();
+    const stmt = prepare(sql);
+    if (!stmt.reader) {
+      stmt.run(...bind(params));
+      return [];
+    }
+    return stmt.all(...bind(params)) as T[];
+  };
+  const ping = async () => {
+    await query("SELECT 1");
+  };
+
+  const db: DB = {
+    dialect: "sqlite",
+    exec,
+    query,
+    ping,
+    async close() {
+      await turn();
+      if (database.open) database.close();
+    },
+    async transaction<T>(fn: (tx: DB) => Promise<T>): Promise<T> {
+      if (active !== undefined && context.getStore() === active.token) {
+        throw new TypeError(
+          "fromBetterSqlite3: transactions do not nest; use the `tx` you were given.",
+        );
+      }
+      await turn();
+      let finish!: () => void;
+      const token = Symbol("transaction");
+      active = { token, done: new Promise<void>((resolve) => (finish = resolve)) };
+      try {
+        return await context.run(token, async () => {
+          database.prepare("BEGIN IMMEDIATE").run();
+          try {
+            const tx: DB = { dialect: "sqlite", exec, query, ping, close: async () => {} };
+            const result = await fn(tx);
+            database.prepare("COMMIT").run();
+            return result;
+          } catch (err) {
+            try {
+              database.prepare("ROLLBACK").run();
+            } catch {
+              // SQLite may already have rolled back (e.g. SQLITE_FULL); the original error matters more.
+            }
+            throw err;
+          }
+        });
+      } finally {
+        active = undefined;
+        finish();
+      }
+    },
+  };
+  return db;
+}
+
+/** better-sqlite3 binds numbers, bigints, strings, Buffers and null; it rejects Dates. */
+function bind(params: readonly SqlValue[]): unknown[] {
+  return params.map((p) => {
+    if (p instanceof Date) return p.toISOString().replace("T", " ").replace("Z", "");
+    return p;
+  });
+}

@@ -1,0 +1,192 @@
+import type { DB } from "./db.js";
+import type { TableNames } from "./dialects/dialect.js";
+import { type Duration, parseDuration } from "./duration.js";
+import { ConfigError } from "./errors.js";
+import type { AnyJobConfig, JobConfig } from "./job.js";
+import type { Logger } from "./logger.js";
+import { type BackoffFn, makeBackoff } from "./retry.js";
+
+/** Options of a {@link PersistentQueue}. */
+export interface QueueOptions<J extends readonly AnyJobConfig[]> {
+  /** The database, from one of the @persistent-queue adapters. */
+  readonly db: DB;
+  /** Names this service in logs and in `worker_id` / `locked_by`. */
+  readonly serviceName: string;
+  /** The job types this queue runs (and whose params `add()` checks). */
+  readonly jobs: J;
+  /** info/warn/error(/debug): console and pino fit. Default: silent. */
+  readonly logger?: Logger;
+  /** Table names. Default: the seed's `async_job_tab` and `shedlock_tab`, and `pq_migrations`. */
+  readonly tables?: Partial<TableNames>;
+  /** Ceiling of adaptive polling for jobs inserted by other processes. Default "500ms". */
+  readonly pollInterval?: Duration;
+  /** Use PostgreSQL LISTEN/NOTIFY for cross-process wake-ups where the adapter can. Default true. */
+  readonly notify?: boolean;
+  /** Randomness for backoff jitter. Default Math.random. */
+  readonly random?: () => number;
+}
+
+/** A job type's config with every default filled in and every value checked. */
+export interface ResolvedJobConfig {
+  readonly jobType: number;
+  readonly name: string;
+  readonly handleJob: JobConfig["handleJob"];
+  readonly needRetry: boolean;
+  readonly maxRetries: number;
+  readonly waitMs: number;
+  readonly backoff: BackoffFn;
+  readonly capacity: number;
+  readonly firstPullDay: number;
+  readonly queueMaxSize: number;
+  readonly loadLimit: number;
+  readonly timeoutMs: number | undefined;
+  readonly leaseMs: number;
+  readonly schema: JobConfig["schema"];
+  /** Lease expiries after which a job is failed instead of run again (a poison job). */
+  readonly attemptLimit: number;
+}
+
+const MAX_INT32 = 2_147_483_647;
+
+function integer(
+  field: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(
+      field,
+      `must be an integer from ${min} to ${max} (got ${typeof value === "number" ? value : typeof value}).`,
+    );
+  }
+  return value;
+}
+
+/** Checks one job type's config and fills in the seed's defaults. */
+export function resolveJobConfig(
+  config: AnyJobConfig,
+  at: string,
+  random: () => number,
+): ResolvedJobConfig {
+  if (config === null || typeof config !== "object")
+    throw new ConfigError(at, "must be a job config object.");
+  const jobType = config.jobType;
+  if (
+    typeof jobType !== "number" ||
+    !Number.isInteger(jobType) ||
+    jobType < -MAX_INT32 - 1 ||
+    jobType > MAX_INT32
+  ) {
+    throw new ConfigError(`${at}.jobType`, "must be an integer that fits the job_type INT column.");
+  }
+  if (typeof config.handleJob !== "function") {
+    throw new ConfigError(`${at}.handleJob`, "must be a function (job, ctx) => JobStatus | void.");
+  }
+  if (config.needRetry !== undefined && typeof config.needRetry !== "boolean") {
+    throw new ConfigError(`${at}.needRetry`, "must be true or false.");
+  }
+  const waitMs = parseDuration(`${at}.waitTime`, config.waitTime ?? 60_000);
+  const leaseMs = parseDuration(`${at}.leaseTime`, config.leaseTime ?? 30_000, {
+    allowZero: false,
+  });
+  if (leaseMs < 200)
+    throw new ConfigError(
+      `${at}.leaseTime`,
+      "must be at least 200ms: heartbeats renew it every third of it.",
+    );
+  const timeoutMs =
+    config.timeout === undefined
+      ? undefined
+      : parseDuration(`${at}.timeout`, config.timeout, { allowZero: false });
+  const maxRetries = integer(`${at}.maxRetries`, config.maxRetries, 3, 0, 1_000_000);
+  const needRetry = config.needRetry ?? false;
+  let maxBackoffMs = 3_600_000;
+  const backoff = config.backoff;
+  if (backoff !== undefined && typeof backoff !== "function") {
+    if (
+      backoff === null ||
+      typeof backoff !== "object" ||
+      (backoff.type !== "fixed" && backoff.type !== "exponential")
+    ) {
+      throw new ConfigError(
+        `${at}.backoff`,
+        'must be { type: "fixed" }, { type: "exponential", max?, jitter? } or a function (attempt, error) => ms.',
+      );
+    }
+    if (backoff.type === "exponential" && backoff.max !== undefined)
+      maxBackoffMs = parseDuration(`${at}.backoff.max`, backoff.max);
+  }
+  if (config.schema !== undefined && typeof config.schema?.["~standard"]?.validate !== "function") {
+    throw new ConfigError(
+      `${at}.schema`,
+      "must be a Standard Schema validator (zod, valibot, arktype, …).",
+    );
+  }
+  integer(`${at}.workerExpirySecond`, config.workerExpirySecond, 60, 0);
+  const firstPullDay = config.firstPullDay ?? 7;
+  if (
+    typeof firstPullDay !== "number" ||
+    !Number.isFinite(firstPullDay) ||
+    (firstPullDay < 0 && firstPullDay !== -1)
+  ) {
+    throw new ConfigError(
+      `${at}.firstPullDay`,
+      "must be a number of days ≥ 0, or -1 to pull no jobs created before start-up.",
+    );
+  }
+  return {
+    jobType,
+    name: config.name ?? `job-${jobType}`,
+    handleJob: config.handleJob,
+    needRetry,
+    maxRetries,
+    waitMs,
+    backoff: makeBackoff(backoff, waitMs, maxBackoffMs, random),
+    capacity: integer(`${at}.workerPoolCapacity`, config.workerPoolCapacity, 100, 1, 100_000),
+    firstPullDay,
+    queueMaxSize: integer(`${at}.queueMaxSize`, config.queueMaxSize, 50_000, 1),
+    loadLimit: integer(`${at}.loadLimit`, config.loadLimit, 10_000, 1, 100_000),
+    timeoutMs,
+    leaseMs,
+    schema: config.schema,
+    attemptLimit: Math.max(needRetry ? maxRetries + 1 : 1, 3),
+  };
+}
+
+/** Checks the queue's options; throws {@link ConfigError} naming the first bad field. */
+export function resolveQueueOptions<J extends readonly AnyJobConfig[]>(options: QueueOptions<J>) {
+  if (options === null || typeof options !== "object")
+    throw new ConfigError("options", "must be an object.");
+  const db = options.db;
+  if (!db || typeof db.exec !== "function" || typeof db.query !== "function") {
+    throw new ConfigError(
+      "db",
+      "must be a DB from one of the @persistent-queue adapters (fromMysql2, fromPg, fromBetterSqlite3, …).",
+    );
+  }
+  const serviceName = options.serviceName;
+  if (typeof serviceName !== "string" || !/^[\w.:-]{1,64}$/.test(serviceName)) {
+    throw new ConfigError(
+      "serviceName",
+      "must be 1-64 characters of letters, digits, '_', '-', '.' or ':'.",
+    );
+  }
+  if (!Array.isArray(options.jobs))
+    throw new ConfigError(
+      "jobs",
+      "must be an array of job configs (it may be empty for a producer-only queue).",
+    );
+  const random = options.random ?? Math.random;
+  const jobs = new Map<number, ResolvedJobConfig>();
+  options.jobs.forEach((config, i) => {
+    const resolved = resolveJobConfig(config, `jobs[${i}]`, random);
+    if (jobs.has(resolved.jobType))
+      throw new ConfigError(`jobs[${i}].jobType`, `${resolved.jobType} is configured twice.`);
+    jobs.set(resolved.jobType, resolved);
+  });
+  const pollMs = parseDuration("pollInterval", options.pollInterval ?? 500, { allowZero: false });
+  return { db, serviceName, jobs, pollMs, notify: options.notify ?? true, random };
+}

@@ -1,0 +1,54 @@
+import { JobStatus } from "../job-status.js";
+import type { ClaimParams, Dialect } from "./dialect.js";
+import { ident, type RawSql, raw, type SqlFragment, type SqlPart, sql } from "./sql.js";
+
+/**
+ * The rows one claim may take, oldest id first: a claimable status, the job
+ * type, due by the database's clock (the seed's start_time in seconds and our
+ * run_at in ms; NULL start_time counts as 0), and for never-run rows the
+ * firstPullDay cut-off. Shared by the three dialects' claim statements.
+ *
+ * Served by the index (job_status, id): ranges per status in id order.
+ */
+export function pickDue(d: Dialect, p: ClaimParams, extraColumns = ""): SqlFragment {
+  const t = ident(p.table);
+  return sql`SELECT ${ident("id")}, ${ident("job_status")} AS prev_status${raw(extraColumns)} FROM ${t}
+  WHERE ${ident("job_status")} IN (${[JobStatus.Init, JobStatus.Continue, JobStatus.Retry]})
+    AND ${ident("job_type")} = ${p.jobType}
+    AND (${ident("job_status")} <> ${JobStatus.Init} OR ${ident("id")} >= ${p.minInitId})
+    AND COALESCE(${ident("start_time")}, 0) <= ${raw(d.nowSec)}
+    AND ${ident("run_at")} <= ${raw(d.nowMs)}
+  ORDER BY ${ident("id")}
+  LIMIT ${p.limit}
+  ${raw(d.lockRowsClause)}`;
+}
+
+/**
+ * The SET list of a claim. `prev` is the pre-claim status (a Continue re-run
+ * does not count an attempt) and `attempts` the current attempts column, both
+ * as the dialect must spell them in an UPDATE with a join.
+ */
+export function claimAssignments(d: Dialect, p: ClaimParams, prev: SqlPart, attempts: SqlPart) {
+  return sql`${ident("attempts")} = CASE WHEN ${prev} = ${JobStatus.Continue} THEN ${attempts} ELSE ${attempts} + 1 END,
+    ${ident("job_status")} = ${JobStatus.Running},
+    ${ident("lease_token")} = ${p.token},
+    ${ident("lease_until")} = ${raw(d.nowMs)} + ${p.leaseMs},
+    ${ident("worker_id")} = ${p.workerId},
+    ${ident("update_time")} = ${raw(d.nowSec)}`;
+}
+
+/** `a, b, c` of the job columns, each prefixed with `prefix.` when given. */
+export function jobColumns(prefix?: string): RawSql {
+  return raw(JOB_COLUMNS.map((c) => (prefix ? `${prefix}.${c}` : c)).join(", "));
+}
+
+/** The columns a claimed job is read back with (all plain identifiers, safe unquoted on every dialect). */
+export const JOB_COLUMNS = [
+  "id",
+  "params",
+  "job_type",
+  "attempts",
+  "start_time",
+  "create_time",
+  "last_error",
+] as const;

@@ -1,0 +1,144 @@
+import type { Row } from "../db.js";
+import { claimAssignments, pickDue } from "./claim.js";
+import type { Dialect, DialectCapabilities } from "./dialect.js";
+import { errorMatches } from "./errors.js";
+import { ident, raw, sql } from "./sql.js";
+
+/**
+ * MySQL 8 and MariaDB 10.6+. MariaDB is the same dialect with other
+ * capability flags and name; {@link mysqlDialect} builds either.
+ */
+export function mysqlDialect(variant: "mysql" | "mariadb", version: string): Dialect {
+  const capabilities: DialectCapabilities = {
+    skipLocked: supportsSkipLocked(variant, version),
+    updateReturning: false, // neither MySQL nor MariaDB 10.11 has UPDATE … RETURNING
+    listenNotify: false,
+    transactionalDdl: false, // DDL commits implicitly
+  };
+  return {
+    name: variant,
+    family: "mysql",
+    capabilities,
+    placeholder: () => "?",
+    quoteIdent: (name) => `\`${name}\``,
+    // NOW(3) is fixed for the whole statement, so every row of one statement sees one instant.
+    nowMs: "CAST(FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000) AS SIGNED)",
+    nowSec: "CAST(UNIX_TIMESTAMP(NOW()) AS SIGNED)",
+    lockRowsClause: capabilities.skipLocked ? "FOR UPDATE SKIP LOCKED" : "FOR UPDATE",
+    greatest: "GREATEST",
+    insertReturning: variant === "mariadb", // MariaDB 10.5+ has INSERT … RETURNING; MySQL 8 does not
+
+    /**
+     * Claim, MySQL form (no UPDATE … RETURNING): one autocommit statement that
+     * joins the picked ids (locked with SKIP LOCKED, so concurrent claimers
+     * take disjoint rows) and marks them running under `token`. The claimed
+     * rows are then read with `selectClaimed`. The derived table carries
+     * the pre-claim status, because a multi-table UPDATE may apply its SET
+     * assignments in any order. Needs the (job_status, id) index: without it
+     * the locking read locks every row it scans.
+     */
+    claimJobs(p) {
+      const prev = sql`${ident("s")}.${ident("prev_status")}`;
+      const attempts = sql`${ident(p.table)}.${ident("attempts")}`;
+      return sql`UPDATE ${ident(p.table)} JOIN (${pickDue(this, p)}) AS ${ident("s")} ON ${ident(p.table)}.${ident("id")} = ${ident("s")}.${ident("id")}
+  SET ${claimAssignments(this, p, prev, attempts)}`;
+    },
+
+    intDiv: (a, b) => sql`(${a} DIV ${b})`,
+    lockNow: "NOW(3)",
+    lockNowPlusMs: (ms) => sql`(NOW(3) + INTERVAL ${Math.round(ms * 1000)} MICROSECOND)`,
+    lockTimePlusMs: (column, ms) =>
+      sql`(${ident(column)} + INTERVAL ${Math.round(ms * 1000)} MICROSECOND)`,
+
+    columnTypes: {
+      intZero: "INT NOT NULL DEFAULT 0",
+      bigintZero: "BIGINT NOT NULL DEFAULT 0",
+      varcharNull: (n) => `VARCHAR(${n}) NULL DEFAULT NULL`,
+    },
+
+    // The seed's DDL, verbatim apart from IF NOT EXISTS and the table name.
+    createJobTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  \`id\` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  \`params\` varchar(4096) COLLATE utf8mb4_unicode_ci DEFAULT '' NOT NULL,
+  \`job_type\` int(11) NOT NULL,
+  \`job_status\` tinyint(4) DEFAULT NULL COMMENT '0:init, 1:success, 2:failed, 3:continue, 4:retry, 5:running',
+  \`start_time\` int(11) unsigned DEFAULT '0',
+  \`create_time\` int(11) unsigned NOT NULL,
+  \`update_time\` int(11) unsigned NOT NULL,
+  PRIMARY KEY (\`id\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
+
+    createLockTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  \`lock_name\` varchar(64) NOT NULL COMMENT 'lock key',
+  \`lock_until\` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP COMMENT 'lock expiry time',
+  \`locked_at\` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP COMMENT 'lock time',
+  \`locked_by\` varchar(255) NOT NULL COMMENT 'who lock',
+  PRIMARY KEY (\`lock_name\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+
+    createMigrationsTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  \`scope\` varchar(128) NOT NULL,
+  \`version\` int NOT NULL,
+  \`name\` varchar(128) NOT NULL,
+  \`applied_at\` bigint NOT NULL,
+  PRIMARY KEY (\`scope\`, \`version\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+
+    setColumnDefault: (table, column, defaultSql) =>
+      sql`ALTER TABLE ${ident(table)} ALTER COLUMN ${ident(column)} SET DEFAULT ${raw(defaultSql)}`,
+
+    listColumns: (table) =>
+      sql`SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table}`,
+    listIndexes: (table) =>
+      sql`SELECT DISTINCT INDEX_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table}`,
+    findTable: (table) =>
+      sql`SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table}`,
+    describeTable: (table) => ({
+      columns: sql`SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE AS nullable, COLUMN_DEFAULT AS dflt, EXTRA AS extra
+  FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} ORDER BY ORDINAL_POSITION`,
+      indexes: sql`SELECT INDEX_NAME AS name, COLUMN_NAME AS col, NON_UNIQUE AS non_unique
+  FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
+    }),
+    formatColumn: (r) =>
+      `${r.name} ${String(r.type).toLowerCase()}${r.nullable === "NO" ? " not null" : ""}` +
+      `${r.dflt === null || r.dflt === undefined ? "" : ` default ${r.dflt}`}${r.extra ? ` ${String(r.extra).toLowerCase()}` : ""}`,
+    formatIndex: groupIndexColumns,
+
+    // 1050 table exists, 1060 duplicate column, 1061 duplicate key name, 1062 duplicate entry.
+    isAlreadyExists: (err) =>
+      errorMatches(
+        err,
+        [
+          "1050",
+          "1060",
+          "1061",
+          "1062",
+          "ER_TABLE_EXISTS_ERROR",
+          "ER_DUP_FIELDNAME",
+          "ER_DUP_KEYNAME",
+          "ER_DUP_ENTRY",
+        ],
+        /already exists|Duplicate (column|key|entry)/i,
+      ),
+  };
+}
+
+/** Rows `{ name, col, non_unique }` ordered by index and position → one line per index. */
+export function groupIndexColumns(rows: Row[]): string[] {
+  const byName = new Map<string, { unique: boolean; cols: string[] }>();
+  for (const r of rows) {
+    const name = String(r.name);
+    const entry = byName.get(name) ?? { unique: Number(r.non_unique) === 0, cols: [] };
+    entry.cols.push(String(r.col));
+    byName.set(name, entry);
+  }
+  return [...byName].map(
+    ([name, e]) => `${e.unique ? "unique " : ""}index ${name} (${e.cols.join(", ")})`,
+  );
+}
+
+/** MySQL has SKIP LOCKED from 8.0.1, MariaDB from 10.6. */
+function supportsSkipLocked(variant: "mysql" | "mariadb", version: string): boolean {
+  const [major = 0, minor = 0] = version.split(/[.-]/).map((p) => Number.parseInt(p, 10));
+  return variant === "mariadb" ? major > 10 || (major === 10 && minor >= 6) : major >= 8;
+}

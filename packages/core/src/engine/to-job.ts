@@ -1,0 +1,37 @@
+import type { Row } from "../db.js";
+import type { Job } from "../job.js";
+import { JobStatus } from "../job-status.js";
+
+/**
+ * Builds the handler's view of a claimed row. Params that are not valid JSON
+ * (a row inserted by plain SQL from elsewhere) give `error`, and the job is
+ * recorded as failed without calling the handler. Empty params (the seed's
+ * column default '') parse as null.
+ */
+export function toJob(row: Row): { job: Job; error?: Error } {
+  const rawParams = row.params === null || row.params === undefined ? "" : String(row.params);
+  let params: unknown = null;
+  let error: Error | undefined;
+  if (rawParams.trim() !== "") {
+    try {
+      params = JSON.parse(rawParams);
+    } catch (e) {
+      error = new SyntaxError(
+        `params are not valid JSON (${(e as Error).message}); the job cannot run`,
+      );
+    }
+  }
+  const job: Job = {
+    id: Number(row.id),
+    jobType: Number(row.job_type),
+    params,
+    rawParams,
+    attempts: Number(row.attempts ?? 0),
+    status: JobStatus.Running,
+    startTime: Number(row.start_time ?? 0),
+    createTime: Number(row.create_time ?? 0),
+    lastError:
+      row.last_error === null || row.last_error === undefined ? null : String(row.last_error),
+  };
+  return error ? { job, error } : { job };
+}

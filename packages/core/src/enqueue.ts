@@ -1,0 +1,167 @@
+import type { ResolvedJobConfig } from "./config.js";
+import type { DB } from "./db.js";
+import type { Dialect } from "./dialects/dialect.js";
+import { execSql, querySql } from "./dialects/index.js";
+import { type Duration, parseDuration } from "./duration.js";
+import { type ConfigError, PersistentQueueError } from "./errors.js";
+import type { AnyJobConfig, JobTypeOf, ParamsOf } from "./job.js";
+import { insertJobs, type NewJobRow } from "./statements/jobs.js";
+
+/** The most characters of JSON the seed's `params varchar(4096)` column holds. */
+export const MAX_PARAMS_LENGTH = 4096;
+/** Rows per INSERT statement in `addMany()`. */
+const BATCH = 1000;
+
+/** Options of `add()`. */
+export interface AddOptions {
+  /** Run after this long (ms or text like "10m"), measured by the database's clock. */
+  readonly delay?: Duration | undefined;
+  /** Run at this time: a Date, or unix seconds as in the seed's start_time. */
+  readonly startTime?: Date | number | undefined;
+  /** Insert through this DB instead of the queue's, e.g. one bound to your open transaction. */
+  readonly db?: DB | undefined;
+}
+
+/** One job for `addMany()`. */
+export type NewJob<J extends readonly AnyJobConfig[]> = {
+  [T in JobTypeOf<J>]: {
+    readonly jobType: T;
+    readonly params: ParamsOf<J, T>;
+    readonly delay?: Duration | undefined;
+    readonly startTime?: Date | number | undefined;
+  };
+}[JobTypeOf<J>];
+
+/** A job given to `add()` is not valid: nothing was inserted. `field` says what to change. */
+export class JobInputError extends PersistentQueueError {
+  readonly field: string;
+  constructor(field: string, message: string, options?: { cause?: unknown }) {
+    super("ERR_PQ_INPUT", `${field}: ${message}`, options);
+    this.field = field;
+  }
+}
+
+/** The params' JSON is longer than the column holds. */
+export class PayloadTooLargeError extends JobInputError {
+  constructor(field: string, length: number) {
+    super(
+      field,
+      `the params serialise to ${length} characters of JSON; the params column holds ${MAX_PARAMS_LENGTH}. Store large data elsewhere and enqueue a reference to it.`,
+    );
+  }
+}
+
+interface LooseJob {
+  readonly jobType: number;
+  readonly params: unknown;
+  readonly delay?: Duration | undefined;
+  readonly startTime?: Date | number | undefined;
+}
+
+/** Validates every job, then inserts them (one statement per {@link BATCH}); resolves their ids in order. */
+export async function enqueue(
+  db: DB,
+  dialect: Dialect,
+  table: string,
+  configs: ReadonlyMap<number, ResolvedJobConfig>,
+  jobs: readonly LooseJob[],
+): Promise<number[]> {
+  if (!Array.isArray(jobs)) throw new JobInputError("jobs", "must be an array.");
+  const rows: NewJobRow[] = [];
+  for (let i = 0; i < jobs.length; i++)
+    rows.push(await toRow(jobs[i]!, jobs.length === 1 ? "" : `jobs[${i}].`, configs));
+  const insertAll = async (target: DB): Promise<number[]> => {
+    const ids: number[] = [];
+    for (let i = 0; i < rows.length; i += BATCH) {
+      const chunk = rows.slice(i, i + BATCH);
+      const statement = insertJobs(dialect, table, chunk, dialect.insertReturning);
+      if (dialect.insertReturning) {
+        ids.push(
+          ...(await querySql<{ id: unknown }>(target, dialect, statement)).map((r) => Number(r.id)),
+        );
+      } else {
+        // MySQL reports the first id of a multi-row INSERT; the rest follow it (auto_increment_increment = 1).
+        const first = Number((await execSql(target, dialect, statement)).insertId);
+        for (let k = 0; k < chunk.length; k++) ids.push(first + k);
+      }
+    }
+    return ids;
+  };
+  if (rows.length > BATCH && db.transaction) return db.transaction(insertAll); // all or nothing
+  return insertAll(db);
+}
+
+async function toRow(
+  job: LooseJob,
+  at: string,
+  configs: ReadonlyMap<number, ResolvedJobConfig>,
+): Promise<NewJobRow> {
+  if (job === null || typeof job !== "object")
+    throw new JobInputError(`${at}job`, "must be an object { jobType, params }.");
+  const { jobType } = job;
+  if (
+    typeof jobType !== "number" ||
+    !Number.isInteger(jobType) ||
+    Math.abs(jobType) > 2_147_483_647
+  ) {
+    throw new JobInputError(
+      `${at}jobType`,
+      `must be an integer that fits the job_type INT column (got ${String(jobType)}).`,
+    );
+  }
+  let params = job.params;
+  const schema = configs.get(jobType)?.schema;
+  if (schema) {
+    const result = await schema["~standard"].validate(params);
+    if (result.issues) {
+      throw new JobInputError(
+        `${at}params`,
+        `do not match the schema of job type ${jobType}: ${result.issues.map((i) => i.message).join("; ")}`,
+      );
+    }
+    params = result.value;
+  }
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(params);
+  } catch (cause) {
+    throw new JobInputError(
+      `${at}params`,
+      `cannot be serialised to JSON (${(cause as Error).message}).`,
+      { cause },
+    );
+  }
+  if (text === undefined)
+    throw new JobInputError(
+      `${at}params`,
+      "must be JSON-serialisable; got undefined, a function or a symbol. Use null for no params.",
+    );
+  if (text.length > MAX_PARAMS_LENGTH) throw new PayloadTooLargeError(`${at}params`, text.length);
+  if (job.delay !== undefined && job.startTime !== undefined) {
+    throw new JobInputError(`${at}delay`, "give either delay or startTime, not both.");
+  }
+  let delayMs: number | undefined;
+  let dueAtMs: number | undefined;
+  if (job.delay !== undefined) {
+    try {
+      delayMs = parseDuration(`${at}delay`, job.delay);
+    } catch (err) {
+      throw new JobInputError(`${at}delay`, (err as ConfigError).message.replace(/^[^:]*: /, ""), {
+        cause: err,
+      });
+    }
+  }
+  if (job.startTime !== undefined) {
+    const st = job.startTime;
+    if (st instanceof Date && Number.isFinite(st.getTime())) dueAtMs = Math.max(0, st.getTime());
+    else if (typeof st === "number" && Number.isInteger(st) && st >= 0 && st <= 4_294_967_295)
+      dueAtMs = st * 1000;
+    else {
+      throw new JobInputError(
+        `${at}startTime`,
+        "must be a valid Date or whole unix seconds from 0 to 4294967295 (the seed's start_time).",
+      );
+    }
+  }
+  return { jobType, params: text, delayMs, dueAtMs };
+}

@@ -1,0 +1,25 @@
+/**
+ * The seed's status codes (`async_job_tab.job_status`), plus Running, a state
+ * the seed kept only in memory.
+ */
+export enum JobStatus {
+  /** Waiting to run (the seed's 0). */
+  Init = 0,
+  /** Finished well (final). */
+  Success = 1,
+  /** Finished badly (final). */
+  Failed = 2,
+  /** Run again after `waitTime`, without counting an attempt: a polling job ("check until the payment settles"). */
+  Continue = 3,
+  /** Run again after the backoff; counts an attempt and fails beyond `maxRetries`. */
+  Retry = 4,
+  /** Claimed by a worker whose lease has not expired. Never returned by a handler. */
+  Running = 5,
+}
+
+/** Statuses a worker may claim when due. */
+export const CLAIMABLE_STATUSES: readonly JobStatus[] = [
+  JobStatus.Init,
+  JobStatus.Continue,
+  JobStatus.Retry,
+];

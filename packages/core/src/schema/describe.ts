@@ -1,0 +1,25 @@
+import type { DB } from "../db.js";
+import type { TableNames } from "../dialects/dialect.js";
+import { querySql, resolveDialect } from "../dialects/index.js";
+import { resolveTableNames } from "./tables.js";
+
+/**
+ * A stable, text description of the queue's tables as the database reports
+ * them: one line per column (type, nullability, default) and per index.
+ * Tests snapshot it per dialect to catch schema drift, and compare the schema
+ * an ORM's own tooling creates with core's.
+ */
+export async function describeSchema(db: DB, tables?: Partial<TableNames>): Promise<string> {
+  const names = resolveTableNames(tables);
+  const dialect = await resolveDialect(db);
+  const out: string[] = [];
+  for (const table of [names.jobs, names.locks]) {
+    const { columns, indexes } = dialect.describeTable(table);
+    out.push(`table ${table}`);
+    for (const row of await querySql(db, dialect, columns))
+      out.push(`  ${dialect.formatColumn(row)}`);
+    for (const line of dialect.formatIndex(await querySql(db, dialect, indexes)))
+      out.push(`  ${line}`);
+  }
+  return `${out.join("\n")}\n`;
+}

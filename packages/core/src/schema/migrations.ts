@@ -1,0 +1,90 @@
+import type { Dialect, TableNames } from "../dialects/dialect.js";
+import { ident, raw, type SqlFragment, sql } from "../dialects/sql.js";
+
+/**
+ * One idempotent schema change. The runner checks the catalog before each
+ * step and again after a failure, so a step that a concurrent migrate()
+ * already applied (or that an earlier crashed run half-applied) is skipped.
+ */
+export type MigrationStep =
+  | { readonly kind: "createTable"; readonly table: string; readonly ddl: SqlFragment }
+  | {
+      readonly kind: "addColumn";
+      readonly table: string;
+      readonly column: string;
+      readonly ddl: SqlFragment;
+    }
+  | {
+      readonly kind: "createIndex";
+      readonly table: string;
+      readonly index: string;
+      readonly ddl: SqlFragment;
+    }
+  /** A statement that is idempotent by itself (e.g. SET DEFAULT). */
+  | { readonly kind: "statement"; readonly ddl: SqlFragment };
+
+/** A numbered schema version. Versions are applied in order and recorded per job table. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  steps(dialect: Dialect, tables: TableNames): MigrationStep[];
+}
+
+const addColumn = (table: string, column: string, type: string): MigrationStep => ({
+  kind: "addColumn",
+  table,
+  column,
+  ddl: sql`ALTER TABLE ${ident(table)} ADD COLUMN ${ident(column)} ${raw(type)}`,
+});
+
+/**
+ * Every schema version, oldest first. Compiled into the package: nothing is
+ * read from disk at run time. Append only; never edit a released version.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "seed tables",
+    // Exactly the Go library's tables, so a database it created is already at version 1.
+    steps: (d, t) => [
+      { kind: "createTable", table: t.jobs, ddl: d.createJobTable(t.jobs) },
+      { kind: "createTable", table: t.locks, ddl: d.createLockTable(t.locks) },
+    ],
+  },
+  {
+    version: 2,
+    name: "leases and persisted retries",
+    // Every added column has a default, so the seed's plain
+    // INSERT (params, job_type, job_status, start_time, create_time, update_time) keeps working.
+    steps: (d, t) => {
+      const ty = d.columnTypes;
+      const steps: MigrationStep[] = [
+        // Attempts started so far (retries and crash re-runs; `continue` re-runs do not count).
+        addColumn(t.jobs, "attempts", ty.intZero),
+        // Next eligible run in epoch ms, for sub-second delays and persisted backoff; 0 = start_time alone decides.
+        addColumn(t.jobs, "run_at", ty.bigintZero),
+        // The current claim: a random token and its deadline in epoch ms (database clock).
+        addColumn(t.jobs, "lease_token", ty.varcharNull(64)),
+        addColumn(t.jobs, "lease_until", ty.bigintZero),
+        // Which worker holds (or last held) the job: host, pid and a random suffix. Nothing secret.
+        addColumn(t.jobs, "worker_id", ty.varcharNull(255)),
+        // The last failure's message, truncated.
+        addColumn(t.jobs, "last_error", ty.varcharNull(2048)),
+        // Serves the claim: one status, oldest id first, stops after the batch. See the claim statement.
+        {
+          kind: "createIndex",
+          table: t.jobs,
+          index: `${t.jobs}_claim_idx`,
+          ddl: sql`CREATE INDEX ${ident(`${t.jobs}_claim_idx`)} ON ${ident(t.jobs)} (${ident("job_status")}, ${ident("id")})`,
+        },
+      ];
+      // The seed's job_status defaults to NULL; a row inserted without a status should still run.
+      const setDefault = d.setColumnDefault(t.jobs, "job_status", "0");
+      if (setDefault) steps.push({ kind: "statement", ddl: setDefault });
+      return steps;
+    },
+  },
+];
+
+/** The newest schema version this build knows. */
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

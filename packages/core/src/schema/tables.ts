@@ -1,0 +1,32 @@
+import type { TableNames } from "../dialects/dialect.js";
+import { ConfigError } from "../errors.js";
+import { assertIdentifier } from "../identifier.js";
+
+/** The seed's table names, and where schema versions are recorded. */
+export const DEFAULT_TABLES: TableNames = {
+  jobs: "async_job_tab",
+  locks: "shedlock_tab",
+  migrations: "pq_migrations",
+};
+
+/** The longest job table name: index names derived from it (`<jobs>_claim_idx`) must fit PostgreSQL's 63. */
+const MAX_JOBS_TABLE_LENGTH = 50;
+
+/** Fills in defaults and validates every name as a plain identifier. */
+export function resolveTableNames(tables: Partial<TableNames> = {}): TableNames {
+  const jobs = assertIdentifier("tables.jobs", tables.jobs ?? DEFAULT_TABLES.jobs);
+  if (jobs.length > MAX_JOBS_TABLE_LENGTH) {
+    throw new ConfigError(
+      "tables.jobs",
+      `must be at most ${MAX_JOBS_TABLE_LENGTH} characters so the index names derived from it fit (got ${jobs.length}).`,
+    );
+  }
+  return {
+    jobs,
+    locks: assertIdentifier("tables.locks", tables.locks ?? DEFAULT_TABLES.locks),
+    migrations: assertIdentifier(
+      "tables.migrations",
+      tables.migrations ?? DEFAULT_TABLES.migrations,
+    ),
+  };
+}

@@ -1,0 +1,1 @@
+export { type FromPgOptions, fromPg, type PgClient, type PgPool } from "./pg.js";

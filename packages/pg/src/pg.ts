@@ -1,0 +1,122 @@
+import {
+  assertIdentifier,
+  type DB,
+  type ExecResult,
+  type Row,
+  type SqlValue,
+  type Unlisten,
+} from "@persistent-queue/core";
+
+/** What pg returns from `query()`. */
+interface PgResult {
+  rows: unknown[];
+  rowCount: number | null;
+}
+/** The subset of node-postgres's `Client` / `PoolClient` this adapter uses. */
+export interface PgClient {
+  query(text: string, values?: unknown[]): Promise<PgResult>;
+  on(
+    event: "notification",
+    listener: (msg: { channel: string; payload?: string }) => void,
+  ): unknown;
+  on(event: "error", listener: (err: Error) => void): unknown;
+  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  end?(): Promise<void>;
+  release?(err?: Error | boolean): void;
+}
+/** The subset of node-postgres's `Pool` this adapter uses. */
+export interface PgPool {
+  query(text: string, values?: unknown[]): Promise<PgResult>;
+  connect(): Promise<PgClient & { release(err?: Error | boolean): void }>;
+  end(): Promise<void>;
+  on(event: "error", listener: (err: Error) => void): unknown;
+  listenerCount(event: string): number;
+  readonly totalCount: number;
+}
+
+/** Options of {@link fromPg}. */
+export interface FromPgOptions {
+  /** Set when the client is already inside a transaction you manage: no nested transaction, `close()` does nothing. */
+  readonly inTransaction?: boolean;
+}
+
+const isPool = (c: PgPool | PgClient): c is PgPool =>
+  typeof (c as Partial<PgPool>).totalCount === "number";
+
+/**
+ * Adapts a node-postgres `Pool` (recommended) or `Client` to the queue's {@link DB}.
+ *
+ * - SQL uses `$1, $2, …` placeholders, written by core; text and values pass through.
+ * - `affectedRows` is pg's `rowCount` (rows matched by UPDATE/DELETE).
+ * - No `insertId`: PostgreSQL statements that need the id use `RETURNING`.
+ * - `transaction(fn)` checks a client out of the pool, BEGIN … COMMIT, ROLLBACK on throw.
+ * - `listen(channel, fn)` holds one pooled connection for LISTEN until unlistened.
+ * - A pool without an `'error'` listener gets one: otherwise an idle client
+ *   dropped by a server restart would crash the process (pg's documented behaviour).
+ */
+export function fromPg(client: PgPool | PgClient, options: FromPgOptions = {}): DB {
+  if (isPool(client) && client.listenerCount("error") === 0) {
+    client.on("error", () => {
+      // An idle client died (server restart, pg_terminate_backend). The pool
+      // drops it and opens a new one on the next query; nothing to do here.
+    });
+  }
+  const db: DB = {
+    dialect: "postgres",
+    async exec(sql: string, params: readonly SqlValue[] = []): Promise<ExecResult> {
+      const result = await client.query(sql, params as unknown[]);
+      return { affectedRows: result.rowCount ?? 0 };
+    },
+    async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+      return (await client.query(sql, params as unknown[])).rows as T[];
+    },
+    async ping() {
+      await client.query("SELECT 1");
+    },
+    async close() {
+      if (options.inTransaction) return;
+      if (isPool(client)) await client.end();
+      else if (client.release) client.release();
+      else await client.end?.();
+    },
+    async listen(channel: string, onMessage: (payload: string) => void): Promise<Unlisten> {
+      const name = assertIdentifier("listen channel", channel);
+      const conn = isPool(client) ? await client.connect() : client;
+      const onNotification = (msg: { channel: string; payload?: string }) => {
+        if (msg.channel === name) onMessage(msg.payload ?? "");
+      };
+      let broken = false;
+      const onError = () => {
+        broken = true; // the connection is gone; its LISTEN with it
+      };
+      conn.on("notification", onNotification);
+      conn.on("error", onError);
+      await conn.query(`LISTEN "${name}"`);
+      return async () => {
+        conn.removeListener("notification", onNotification);
+        conn.removeListener("error", onError);
+        if (!broken) await conn.query(`UNLISTEN "${name}"`).catch(() => undefined);
+        if (conn !== client) conn.release?.(broken);
+      };
+    },
+  };
+  if (!options.inTransaction) {
+    db.transaction = async <T>(fn: (tx: DB) => Promise<T>): Promise<T> => {
+      const conn = isPool(client) ? await client.connect() : client;
+      try {
+        await conn.query("BEGIN");
+        try {
+          const result = await fn(fromPg(conn, { inTransaction: true }));
+          await conn.query("COMMIT");
+          return result;
+        } catch (err) {
+          await conn.query("ROLLBACK").catch(() => undefined); // the original error matters more
+          throw err;
+        }
+      } finally {
+        if (conn !== client) conn.release?.();
+      }
+    };
+  }
+  return db;
+}

@@ -1,0 +1,68 @@
+import type { DB, Dialect } from "@persistent-queue/core";
+import { resolveDialect } from "@persistent-queue/core";
+
+/** Where a conformance test runs. */
+export type TargetKind = "mariadb" | "postgres" | "sqlite";
+
+/** A fresh, empty database to open an adapter on. */
+export type Target =
+  | { readonly kind: "mariadb"; readonly url: string }
+  | { readonly kind: "postgres"; readonly url: string }
+  | { readonly kind: "sqlite"; readonly path: string };
+
+/** An adapter's handle on a target; `close()` releases everything it opened. */
+export interface Opened {
+  readonly db: DB;
+  close(): Promise<void>;
+}
+
+/**
+ * What an adapter package hands the conformance suite: its name, the
+ * databases it supports, and how to open a `DB` on one. Passed in as an
+ * argument; the suite keeps no module state.
+ */
+export interface AdapterUnderTest {
+  readonly adapter: string;
+  readonly kinds: readonly TargetKind[];
+  open(target: Target): Promise<Opened>;
+}
+
+/**
+ * Writes `{}` placeholders in the dialect's style, so a test's plain SQL runs
+ * on every database: `fill(d, "SELECT {} + {}")` → `SELECT ? + ?` or `SELECT $1 + $2`.
+ */
+export function fill(dialect: Dialect, text: string): string {
+  let n = 0;
+  return text.replace(/\{\}/g, () => dialect.placeholder(++n));
+}
+
+/** Runs plain SQL with `{}` placeholders and returns rows. */
+export async function q<T extends Record<string, unknown> = Record<string, unknown>>(
+  db: DB,
+  text: string,
+  params: Parameters<DB["query"]>[1] = [],
+): Promise<T[]> {
+  return db.query<T>(fill(await resolveDialect(db), text), params);
+}
+
+/** Runs plain SQL with `{}` placeholders and returns the exec result. */
+export async function x(db: DB, text: string, params: Parameters<DB["exec"]>[1] = []) {
+  return db.exec(fill(await resolveDialect(db), text), params);
+}
+
+/** The seed's enqueue, verbatim: how other programs put jobs in the table. */
+export const SEED_INSERT =
+  "INSERT INTO async_job_tab (params, job_type, job_status, start_time, create_time, update_time) VALUES ({}, {}, {}, {}, {}, {})";
+
+/** Retries `fn` until it resolves or `timeoutMs` passes; returns the value and how many tries it took. */
+export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000, stepMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  for (let tries = 1; ; tries++) {
+    try {
+      return { value: await fn(), tries };
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, stepMs));
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Packaging check for every publishable package: publint and
+ * @arethetypeswrong/cli pass, and the packed tarball installs into an empty
+ * project where both `require()` and `import()` load it and agree on its
+ * exports. Runs after `npm run build` (the root `npm test` builds first).
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const bin = (name: string) => join(root, "node_modules", ".bin", name);
+
+interface Manifest {
+  name: string;
+  private?: boolean;
+}
+const packages = readdirSync(join(root, "packages"))
+  .map((dir) => ({
+    dir: join(root, "packages", dir),
+    manifest: JSON.parse(
+      readFileSync(join(root, "packages", dir, "package.json"), "utf8"),
+    ) as Manifest,
+  }))
+  .filter((p) => !p.manifest.private);
+
+let work: string;
+const tarballs = new Map<string, string>();
+
+beforeAll(() => {
+  for (const p of packages) {
+    if (!existsSync(join(p.dir, "dist")))
+      throw new Error(`${p.manifest.name} is not built: run \`npm run build\` first.`);
+  }
+  work = mkdtempSync(join(tmpdir(), "pq-pack-"));
+  for (const p of packages) {
+    const out = execFileSync("npm", ["pack", "--silent", "--pack-destination", work], {
+      cwd: p.dir,
+      encoding: "utf8",
+    });
+    tarballs.set(p.manifest.name, join(work, out.trim().split("\n").pop()!));
+  }
+  const app = join(work, "app");
+  execFileSync("mkdir", ["-p", app]);
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify({ name: "smoke", private: true, version: "0.0.0" }),
+  );
+  // Drivers are peer dependencies that the adapters only type against; skip them to stay offline-friendly.
+  execFileSync(
+    "npm",
+    ["install", "--silent", "--no-audit", "--no-fund", "--legacy-peer-deps", ...tarballs.values()],
+    {
+      cwd: app,
+      stdio: "pipe",
+    },
+  );
+}, 180_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe.each(packages.map((p) => [p.manifest.name, p] as const))("%s", (name, p) => {
+  it("passes publint", () => {
+    const out = execFileSync(bin("publint"), ["--strict", p.dir], { encoding: "utf8" });
+    expect(out).not.toMatch(/error|warning/i);
+  });
+
+  it("passes @arethetypeswrong/cli (types resolve for require and import)", () => {
+    execFileSync(bin("attw"), [tarballs.get(name)!, "--format", "ascii"], {
+      encoding: "utf8",
+      stdio: "pipe",
+    });
+  }, 60_000);
+
+  it("loads from the packed tarball with require() and import(), with the same exports", () => {
+    const app = join(work, "app");
+    const cjs = execFileSync(
+      "node",
+      ["-e", `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(name)})).sort()))`],
+      {
+        cwd: app,
+        encoding: "utf8",
+      },
+    );
+    const esm = execFileSync(
+      "node",
+      [
+        "--input-type=module",
+        "-e",
+        `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).sort()))`,
+      ],
+      { cwd: app, encoding: "utf8" },
+    );
+    const keys = JSON.parse(cjs) as string[];
+    expect(keys.length).toBeGreaterThan(0);
+    expect(JSON.parse(esm)).toEqual(keys);
+  });
+});

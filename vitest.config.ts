@@ -1,0 +1,27 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = (pkg: string) =>
+  fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the sources, so a test never sees a stale build.
+    alias: {
+      "@persistent-queue/core": src("core"),
+      "@persistent-queue/testkit": src("testkit"),
+      "@persistent-queue/mysql2": src("mysql2"),
+      "@persistent-queue/pg": src("pg"),
+      "@persistent-queue/better-sqlite3": src("better-sqlite3"),
+    },
+  },
+  test: {
+    include: ["packages/*/src/**/*.test.ts", "examples/*/src/**/*.test.ts", "scripts/**/*.test.ts"],
+    globalSetup: ["./packages/testkit/src/global-setup.ts"],
+    pool: "forks",
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    reporters: process.env.CI ? ["default"] : ["default"],
+  },
+});
