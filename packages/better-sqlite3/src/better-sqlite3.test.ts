@@ -1,18 +1,17 @@
-import { describeDbConformance } from "@persistent-queue/testkit";
-import Database from "better-sqlite3";
-import { fromBetterSqlite3 } from "./index.js";
+import { fileURLToPath } from "node:url";
+import {
+  type AdapterUnderTest,
+  describeDbConformance,
+  describeEngineConformance,
+} from "@persistent-queue/testkit";
+import { open } from "../test/open.mjs";
 
-describeDbConformance({
+const adapter: AdapterUnderTest = {
   adapter: "better-sqlite3",
   kinds: ["sqlite"],
-  async open(target) {
-    if (target.kind !== "sqlite") throw new Error(`better-sqlite3 does not speak ${target.kind}`);
-    const database = new Database(target.path);
-    return {
-      db: fromBetterSqlite3(database),
-      close: async () => {
-        if (database.open) database.close();
-      },
-    };
-  },
-});
+  open,
+  openModule: fileURLToPath(new URL("../test/open.mjs", import.meta.url)),
+};
+
+describeDbConformance(adapter);
+describeEngineConformance(adapter);

@@ -31,7 +31,7 @@ export class InvalidIdentifierError extends PersistentQueueError {
   constructor(what: string, value: unknown) {
     super(
       "ERR_PQ_IDENTIFIER",
-      `${what} must be a plain SQL identifier: 1-64 characters, a letter or underscore first, ` +
+      `${what} must be a plain SQL identifier: 1-63 characters, a letter or underscore first, ` +
         `then letters, digits or underscores (got ${JSON.stringify(String(value)).slice(0, 80)}).`,
     );
   }

@@ -54,10 +54,7 @@ export interface JobConfig<P = unknown, T extends number = number> {
    * Runs one job. Return a {@link JobStatus} (Success, Failed, Continue,
    * Retry) or nothing (= Success); a throw is a Retry when `needRetry`, else Failed.
    */
-  handleJob(
-    job: Job<P>,
-    ctx: JobContext,
-  ): Promise<HandlerResult> | HandlerResult;
+  handleJob(job: Job<P>, ctx: JobContext): Promise<HandlerResult> | HandlerResult;
   /** Retry failed runs (the seed's NeedRetry). Default false. */
   readonly needRetry?: boolean;
   /** Retries after the first run before the job is marked failed. Default 3. */

@@ -1,22 +1,17 @@
-import { describeDbConformance } from "@persistent-queue/testkit";
-import mysql from "mysql2/promise";
-import { fromMysql2 } from "./index.js";
+import { fileURLToPath } from "node:url";
+import {
+  type AdapterUnderTest,
+  describeDbConformance,
+  describeEngineConformance,
+} from "@persistent-queue/testkit";
+import { open } from "../test/open.mjs";
 
-describeDbConformance({
+const adapter: AdapterUnderTest = {
   adapter: "mysql2",
   kinds: ["mariadb"],
-  async open(target) {
-    if (target.kind !== "mariadb") throw new Error(`mysql2 does not speak ${target.kind}`);
-    const pool = mysql.createPool({ uri: target.url, connectionLimit: 8 });
-    const db = fromMysql2(pool);
-    let closed = false;
-    return {
-      db,
-      close: async () => {
-        if (closed) return;
-        closed = true;
-        await pool.end().catch(() => undefined); // may already be ended by db.close()
-      },
-    };
-  },
-});
+  open,
+  openModule: fileURLToPath(new URL("../test/open.mjs", import.meta.url)),
+};
+
+describeDbConformance(adapter);
+describeEngineConformance(adapter);

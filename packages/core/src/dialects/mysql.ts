@@ -45,10 +45,15 @@ export function mysqlDialect(variant: "mysql" | "mariadb", version: string): Dia
     },
 
     intDiv: (a, b) => sql`(${a} DIV ${b})`,
+    // The seed's lock columns are TIMESTAMP: whole seconds, fractions truncated. A lock
+    // must never be shorter than asked, so lock times round up: from the whole second
+    // now, plus the duration in whole seconds, plus one. It may last up to 2 s longer.
     lockNow: "NOW(3)",
-    lockNowPlusMs: (ms) => sql`(NOW(3) + INTERVAL ${Math.round(ms * 1000)} MICROSECOND)`,
+    lockNowPlusMs: (ms) => sql`(NOW() + INTERVAL ${Math.ceil(ms / 1000) + 1} SECOND)`,
     lockTimePlusMs: (column, ms) =>
-      sql`(${ident(column)} + INTERVAL ${Math.round(ms * 1000)} MICROSECOND)`,
+      ms > 0
+        ? sql`(${ident(column)} + INTERVAL ${Math.ceil(ms / 1000) + 1} SECOND)`
+        : sql`${ident(column)}`,
 
     columnTypes: {
       intZero: "INT NOT NULL DEFAULT 0",

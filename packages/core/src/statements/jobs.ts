@@ -142,7 +142,7 @@ export function rescueExpired(
   attemptLimit: number,
 ): SqlFragment {
   return sql`UPDATE ${ident(table)} SET
-    job_status = CASE WHEN attempts >= ${attemptLimit} THEN ${JobStatus.Failed} ELSE ${JobStatus.Retry} END,
+    job_status = CASE WHEN attempts >= ${attemptLimit} THEN ${raw(String(JobStatus.Failed))} ELSE ${raw(String(JobStatus.Retry))} END,
     last_error = CASE WHEN attempts >= ${attemptLimit}
       THEN ${"lease expired too many times: the job's worker died or hung on every attempt"}
       ELSE ${"lease expired: the worker died or stopped heartbeating; running again"} END,

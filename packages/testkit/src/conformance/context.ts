@@ -25,6 +25,12 @@ export interface AdapterUnderTest {
   readonly adapter: string;
   readonly kinds: readonly TargetKind[];
   open(target: Target): Promise<Opened>;
+  /**
+   * Absolute path of a plain ESM module exporting the same `open(target)`,
+   * for tests that run workers in child processes (kill tests). It imports
+   * the built packages, so `npm run build` must have run.
+   */
+  readonly openModule?: string;
 }
 
 /**

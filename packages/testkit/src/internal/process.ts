@@ -88,7 +88,10 @@ export function runTool(spec: ProcessSpec, timeoutMs = 120_000): Promise<void> {
       [...spec.args],
       { cwd: spec.cwd, timeout: timeoutMs, maxBuffer: 16 << 20, ...spec.user },
       (error, stdout, stderr) => {
-        appendFileSync(spec.logFile, `$ ${spec.command} ${spec.args.join(" ")}\n${stdout}${stderr}`);
+        appendFileSync(
+          spec.logFile,
+          `$ ${spec.command} ${spec.args.join(" ")}\n${stdout}${stderr}`,
+        );
         if (!error) return resolve();
         reject(new Error(`${spec.command} failed: ${error.message}\n${logTail(spec.logFile)}`));
       },

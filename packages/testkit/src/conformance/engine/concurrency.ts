@@ -1,0 +1,161 @@
+import { JobStatus, migrate, type PersistentQueue } from "@persistent-queue/core";
+import { expect, it } from "vitest";
+import { type AdapterUnderTest, q as query, type TargetKind } from "../context.js";
+import { openFresh } from "../db/open-target.js";
+import { finalRecord, gate, makeQueue, type QueueHandle, waitFor, withFaults } from "./helpers.js";
+
+/** Many workers on one table: each job runs on one worker at a time, leases fence late finishers. */
+export function concurrencyTests(adapter: AdapterUnderTest, kind: TargetKind): void {
+  it("several queues claiming one table never run a job twice at once, and run every job once", {
+    timeout: 90_000,
+  }, async () => {
+    const main = await openFresh(adapter, kind);
+    const extra = await Promise.all([1, 2].map(() => adapter.open(main.target)));
+    const queues: QueueHandle[] = [];
+    try {
+      await migrate(main.db);
+      const running = new Set<number>();
+      const runs = new Map<number, number>();
+      let overlaps = 0;
+      const jobs = [
+        {
+          jobType: 201,
+          workerPoolCapacity: 8,
+          loadLimit: 5,
+          handleJob: async (job: { id: number }) => {
+            if (running.has(job.id)) overlaps++;
+            running.add(job.id);
+            runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+            await new Promise((r) => setTimeout(r, Math.random() * 5));
+            running.delete(job.id);
+          },
+        },
+      ] as const;
+      const typed = [main, ...extra].map(({ db }) => makeQueue(db, jobs, { pollInterval: 20 }));
+      queues.push(...typed);
+      await Promise.all(queues.map((q) => q.start()));
+      const ids = await typed[0]!.addMany(
+        Array.from({ length: 300 }, (_, i) => ({ jobType: 201 as const, params: { i } })),
+      );
+      expect(new Set(ids).size).toBe(300);
+      await waitFor(
+        "300 jobs to finish",
+        async () => {
+          const [row] = await query(
+            main.db,
+            "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = 201 AND job_status = {}",
+            [JobStatus.Success],
+          );
+          return Number(row?.n) === 300;
+        },
+        60_000,
+      );
+      expect(overlaps).toBe(0);
+      expect([...runs.values()].every((n) => n === 1)).toBe(true);
+      expect(runs.size).toBe(300);
+      const workers = await query(
+        main.db,
+        "SELECT COUNT(DISTINCT worker_id) AS n FROM async_job_tab WHERE job_type = 201",
+      );
+      expect(Number(workers[0]?.n)).toBeGreaterThan(1); // the work spread over the queues
+    } finally {
+      await Promise.all(queues.map((q) => q.stop({ timeoutMs: 1000 })));
+      for (const o of extra) await o.close();
+      await main.close();
+    }
+  });
+
+  it("a worker that stops heartbeating loses the job to another; its late completion changes nothing", {
+    timeout: 60_000,
+  }, async () => {
+    const main = await openFresh(adapter, kind);
+    const other = await adapter.open(main.target);
+    let stalled = false;
+    const release = gate();
+    const queues: QueueHandle[] = [];
+    try {
+      await migrate(main.db);
+      const slowDb = withFaults(main.db, /SET lease_until = /, () => stalled);
+      const slow = makeQueue(slowDb, [
+        {
+          jobType: 202,
+          leaseTime: 400,
+          workerPoolCapacity: 1, // busy with the stalled job: it cannot re-claim it
+          handleJob: async () => {
+            await release.promise;
+            return JobStatus.Failed;
+          },
+        },
+      ]);
+      const lost: number[] = [];
+      slow.on("lost", (e) => lost.push(e.jobId));
+      queues.push(slow);
+      await slow.start();
+      const id = await slow.add(202, {});
+      await waitFor(
+        "the slow worker to claim",
+        async () => (await slow.getJob(id))?.status === JobStatus.Running,
+      );
+      stalled = true; // its heartbeats stop reaching the database
+      const firstWorker = (await slow.getJob(id))!.workerId;
+      const fast = makeQueue(other.db, [
+        { jobType: 202, leaseTime: 400, handleJob: async () => JobStatus.Success },
+      ]);
+      queues.push(fast);
+      await fast.start();
+      const done = await finalRecord(fast, id, 20_000);
+      expect(done.status).toBe(JobStatus.Success);
+      expect(done.workerId).not.toBe(firstWorker);
+      expect(done.attempts).toBe(2);
+      release.open(); // the first worker finishes late, with Failed
+      await waitFor("the late completion to be fenced off", () => lost.includes(id));
+      expect((await fast.getJob(id))!.status).toBe(JobStatus.Success);
+    } finally {
+      release.open();
+      await Promise.all(queues.map((q) => q.stop({ timeoutMs: 1000 })));
+      await other.close();
+      await main.close();
+    }
+  });
+
+  it("stop() lets running handlers finish, hands back the ones past the timeout, and they run again elsewhere", {
+    timeout: 60_000,
+  }, async () => {
+    const main = await openFresh(adapter, kind);
+    const other = await adapter.open(main.target);
+    let next: QueueHandle | undefined;
+    try {
+      await migrate(main.db);
+      let aborted = 0;
+      const first = makeQueue(main.db, [
+        {
+          jobType: 203,
+          handleJob: async (job, ctx) => {
+            if ((job.params as { quick: boolean }).quick)
+              return new Promise<void>((r) => setTimeout(r, 100));
+            ctx.signal.addEventListener("abort", () => aborted++);
+            return new Promise<void>(() => {}); // hangs
+          },
+        },
+      ]);
+      await first.start();
+      const quick = await first.add(203, { quick: true });
+      const hung = await first.add(203, { quick: false });
+      await waitFor("both to be claimed", async () => first.activeCount === 2);
+      await first.stop({ timeoutMs: 500 });
+      expect(aborted).toBe(1);
+      expect((await first.getJob(quick))!.status).toBe(JobStatus.Success);
+      const handedBack = (await first.getJob(hung))!;
+      expect(handedBack).toMatchObject({ status: JobStatus.Retry, leaseUntil: 0 });
+      await expect(first.add(203, { quick: true })).rejects.toMatchObject({ code: "ERR_PQ_STATE" });
+      await first.stop(); // twice is fine
+      next = makeQueue(other.db, [{ jobType: 203, handleJob: async () => {} }]);
+      await next.start();
+      expect((await finalRecord(next, hung)).status).toBe(JobStatus.Success);
+    } finally {
+      await next?.stop({ timeoutMs: 1000 });
+      await other.close();
+      await main.close();
+    }
+  });
+}

@@ -1,0 +1,126 @@
+import { type DB, JobStatus, migrate, type PersistentQueue } from "@persistent-queue/core";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { type AdapterUnderTest, type Opened, q, type TargetKind } from "../context.js";
+import { openFresh } from "../db/open-target.js";
+import { finalRecord, makeQueue, type QueueHandle, waitFor } from "./helpers.js";
+
+/** Retries survive restarts; enqueue joins the caller's transaction. */
+export function durabilityTests(adapter: AdapterUnderTest, kind: TargetKind): void {
+  let opened: Opened;
+  let db: DB;
+  const queues: QueueHandle[] = [];
+  beforeAll(async () => {
+    opened = await openFresh(adapter, kind);
+    db = opened.db;
+    await migrate(db);
+  });
+  afterEach(async () => {
+    await Promise.all(queues.splice(0).map((x) => x.stop({ timeoutMs: 1000 })));
+  });
+  afterAll(() => opened?.close());
+
+  it("a retry scheduled before a restart keeps its attempt count and next run time after it", async () => {
+    const first = makeQueue(db, [
+      {
+        jobType: 301,
+        needRetry: true,
+        maxRetries: 3,
+        waitTime: 300,
+        handleJob: async () => {
+          throw new Error("downstream unavailable");
+        },
+      },
+    ]);
+    queues.push(first);
+    await first.start();
+    const id = await first.add(301, {});
+    const pending = await waitFor("the first failure to be recorded", async () => {
+      const r = await first.getJob(id);
+      return r?.status === JobStatus.Retry ? r : undefined;
+    });
+    await first.stop();
+    expect(pending).toMatchObject({ attempts: 1, lastError: "Error: downstream unavailable" });
+    expect(pending.runAt).toBeGreaterThan(0);
+
+    const attemptsSeen: number[] = [];
+    const second = makeQueue(db, [
+      {
+        jobType: 301,
+        needRetry: true,
+        maxRetries: 3,
+        waitTime: 300,
+        handleJob: async (job) => void attemptsSeen.push(job.attempts),
+      },
+    ]);
+    queues.push(second);
+    await second.start();
+    const done = await finalRecord(second, id);
+    expect(done).toMatchObject({ status: JobStatus.Success, attempts: 2 });
+    expect(attemptsSeen).toEqual([2]);
+  });
+
+  it("add() inside a transaction: rolled back, the job never exists; committed, it runs once", async () => {
+    if (!db.transaction) throw new Error(`${adapter.adapter} offers no transaction()`);
+    const ran: number[] = [];
+    const queue = makeQueue(db, [
+      { jobType: 302, handleJob: async (job) => void ran.push(job.id) },
+    ]);
+    queues.push(queue);
+    await queue.start();
+    let rolledBackId = 0;
+    await expect(
+      db.transaction(async (tx) => {
+        rolledBackId = await queue.add(302, { n: 1 }, { db: tx });
+        throw new Error("the business write failed");
+      }),
+    ).rejects.toThrow("the business write failed");
+    const committedId = await db.transaction(async (tx) => queue.add(302, { n: 2 }, { db: tx }));
+    await finalRecord(queue, committedId);
+    expect(rolledBackId).toBeGreaterThan(0); // it had an id inside the transaction (SQLite may reuse it)
+    const rows = await q(db, "SELECT id, params FROM async_job_tab WHERE job_type = 302");
+    expect(rows.map((r) => [Number(r.id), JSON.parse(String(r.params))])).toEqual([
+      [committedId, { n: 2 }],
+    ]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ran).toEqual([committedId]);
+  });
+
+  it("addMany() inserts a batch with one id per job, in order", async () => {
+    const queue = makeQueue(db, [{ jobType: 303, handleJob: async () => {} }]);
+    queues.push(queue);
+    const ids = await queue.addMany(
+      Array.from({ length: 1500 }, (_, i) => ({ jobType: 303 as const, params: { i } })),
+    );
+    expect(ids).toHaveLength(1500);
+    expect(new Set(ids).size).toBe(1500);
+    const sample = await queue.getJob(ids[1234]!);
+    expect(JSON.parse(sample!.rawParams)).toEqual({ i: 1234 });
+  });
+
+  it("rejects bad input at add() with a typed error, and inserts nothing", async () => {
+    const queue = makeQueue(db, [{ jobType: 304, handleJob: async () => {} }]);
+    queues.push(queue);
+    const count = async () =>
+      Number((await q(db, "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = 304"))[0]?.n);
+    await expect(queue.add(304, { blob: "x".repeat(5000) })).rejects.toMatchObject({
+      code: "ERR_PQ_INPUT",
+      name: "PayloadTooLargeError",
+    });
+    await expect(queue.add(304, undefined)).rejects.toMatchObject({
+      code: "ERR_PQ_INPUT",
+      field: "params",
+    });
+    await expect(queue.add(304, {}, { delay: -5 })).rejects.toMatchObject({
+      code: "ERR_PQ_INPUT",
+      field: "delay",
+    });
+    await expect(queue.add(304, {}, { delay: "soon" })).rejects.toMatchObject({
+      code: "ERR_PQ_INPUT",
+    });
+    await expect(queue.add(304, {}, { startTime: new Date(Number.NaN) })).rejects.toMatchObject({
+      field: "startTime",
+    });
+    await expect(queue.add(1.5 as 304, {})).rejects.toMatchObject({ field: "jobType" });
+    expect(await count()).toBe(0);
+  });
+}

@@ -1,0 +1,96 @@
+import {
+  type AnyJobConfig,
+  type DB,
+  type JobRecord,
+  JobStatus,
+  PersistentQueue,
+  type QueueOptions,
+} from "@persistent-queue/core";
+
+/** What tests need of any queue, whatever its job types. */
+export interface QueueHandle {
+  getJob(id: number): Promise<JobRecord | undefined>;
+  stop(options?: { timeoutMs?: number }): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** Polls `check` every 20 ms until it returns a truthy value; rejects with `what` after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T> | T,
+  timeoutMs = 15_000,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Waits until job `id` has a final status and returns its row. */
+export function finalRecord(
+  queue: QueueHandle,
+  id: number,
+  timeoutMs = 15_000,
+): Promise<JobRecord> {
+  return waitFor(
+    `job ${id} to finish`,
+    async () => {
+      const r = await queue.getJob(id);
+      return r && (r.status === JobStatus.Success || r.status === JobStatus.Failed) ? r : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** A queue with test-friendly timings; stopped by {@link stopAll}. */
+export function makeQueue<const J extends readonly AnyJobConfig[]>(
+  db: DB,
+  jobs: J,
+  extra: Partial<QueueOptions<J>> = {},
+): PersistentQueue<J> {
+  return new PersistentQueue<J>({
+    db,
+    serviceName: "conformance",
+    jobs,
+    pollInterval: 100,
+    ...extra,
+  });
+}
+
+/** A deferred promise: resolve it from outside. */
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((r) => (open = r));
+  return { promise, open };
+}
+
+/**
+ * Wraps a real DB and drops the statements that match `pattern` while
+ * `blocked()` is true (they reject as a lost connection would): how tests
+ * make a worker stall its heartbeats without stopping its process. Every
+ * other statement reaches the real database.
+ */
+export function withFaults(db: DB, pattern: RegExp, blocked: () => boolean): DB {
+  const guard = (sql: string) => {
+    if (blocked() && pattern.test(sql)) throw new Error("injected fault: statement dropped");
+  };
+  const wrapped: DB = {
+    dialect: db.dialect,
+    exec: async (sql, params) => {
+      guard(sql);
+      return db.exec(sql, params);
+    },
+    query: async (sql, params) => {
+      guard(sql);
+      return db.query(sql, params);
+    },
+    ping: () => db.ping(),
+    close: () => db.close(),
+  };
+  if (db.transaction) wrapped.transaction = (fn) => db.transaction!(fn);
+  return wrapped;
+}

@@ -1,0 +1,23 @@
+import { describe } from "vitest";
+import type { AdapterUnderTest } from "../context.js";
+import { concurrencyTests } from "./concurrency.js";
+import { durabilityTests } from "./durability.js";
+import { killTests } from "./kill.js";
+import { semanticsTests } from "./semantics.js";
+import { shedLockTests } from "./shed-lock.js";
+
+/**
+ * The engine part of the conformance suite: the queue, its leases and
+ * ShedLock running on the adapter, on every database it supports.
+ */
+export function describeEngineConformance(adapter: AdapterUnderTest): void {
+  for (const kind of adapter.kinds) {
+    describe(`${adapter.adapter} on ${kind}: engine conformance`, () => {
+      describe("status semantics", () => semanticsTests(adapter, kind));
+      describe("durability and enqueue", () => durabilityTests(adapter, kind));
+      describe("competing consumers and leases", () => concurrencyTests(adapter, kind));
+      describe("ShedLock", () => shedLockTests(adapter, kind));
+      describe("worker killed", () => killTests(adapter, kind));
+    });
+  }
+}

@@ -1,0 +1,91 @@
+import { type DB, LockNotAcquiredError, migrate, ShedLock } from "@persistent-queue/core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { AdapterUnderTest, Opened, TargetKind } from "../context.js";
+import { openFresh } from "../db/open-target.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The seed's ShedLock: one holder at a time, by the database's clock. */
+export function shedLockTests(adapter: AdapterUnderTest, kind: TargetKind): void {
+  let opened: Opened;
+  let db: DB;
+  beforeAll(async () => {
+    opened = await openFresh(adapter, kind);
+    db = opened.db;
+    await migrate(db);
+  });
+  afterAll(() => opened?.close());
+
+  it("one holder at a time; unlock frees it; locked_by names the process", async () => {
+    const a = new ShedLock({ db, serviceName: "svc-a" });
+    const b = new ShedLock({ db, serviceName: "svc-b" });
+    expect(a.lockedBy).toMatch(new RegExp(`^svc-a-.+-${process.pid}-[0-9a-f]{8}$`));
+    expect(a.lockedBy).not.toBe(new ShedLock({ db, serviceName: "svc-a" }).lockedBy);
+    expect(await a.tryLock("report")).toBe(true);
+    expect(await b.tryLock("report")).toBe(false);
+    expect(await a.tryLock("report")).toBe(false); // not re-entrant
+    expect(await b.holder("report")).toBe(a.lockedBy);
+    expect(await a.unlock("report")).toBe(true);
+    expect(await b.tryLock("report")).toBe(true);
+    expect(await a.unlock("report")).toBe(false); // a does not hold it
+    await b.unlock("report");
+  });
+
+  it("an expired lock is taken over; its old holder can no longer extend it", {
+    timeout: 20_000,
+  }, async () => {
+    const a = new ShedLock({ db });
+    const b = new ShedLock({ db });
+    // MySQL's TIMESTAMP keeps whole seconds, so lock times here are whole seconds too.
+    expect(await a.tryLock("expiring", { lockAtMostFor: 1000 })).toBe(true);
+    expect(await b.tryLock("expiring")).toBe(false);
+    await sleep(2200);
+    expect(await b.tryLock("expiring", { lockAtMostFor: "10s" })).toBe(true);
+    expect(await a.extend("expiring")).toBe(false);
+    expect(await b.extend("expiring", "10s")).toBe(true);
+    await b.unlock("expiring");
+  });
+
+  it("unlock keeps the lock until lockAtLeastFor after it was taken", {
+    timeout: 20_000,
+  }, async () => {
+    const a = new ShedLock({ db });
+    const b = new ShedLock({ db });
+    expect(await a.tryLock("least", { lockAtMostFor: "30s", lockAtLeastFor: 2000 })).toBe(true);
+    expect(await a.unlock("least")).toBe(true);
+    expect(await b.tryLock("least")).toBe(false);
+    await sleep(3200);
+    expect(await b.tryLock("least")).toBe(true);
+    await b.unlock("least");
+  });
+
+  it("withLock runs fn once in the cluster and keeps the lock alive while it runs", {
+    timeout: 20_000,
+  }, async () => {
+    const a = new ShedLock({ db });
+    const b = new ShedLock({ db });
+    let during: boolean | undefined;
+    const result = await a.withLock(
+      "job",
+      async (signal) => {
+        await sleep(2500); // longer than lockAtMostFor: only keep-alive holds it
+        during = await b.tryLock("job");
+        expect(signal.aborted).toBe(false);
+        return "ran";
+      },
+      { lockAtMostFor: 1000 },
+    );
+    expect(result).toBe("ran");
+    expect(during).toBe(false);
+    await expect(b.withLock("job", async () => "again")).resolves.toBe("again");
+    await a.tryLock("held");
+    await expect(b.withLock("held", async () => "never")).rejects.toBeInstanceOf(
+      LockNotAcquiredError,
+    );
+  });
+
+  it("rejects lock names the seed's column cannot hold", async () => {
+    const a = new ShedLock({ db });
+    await expect(a.tryLock("x".repeat(65))).rejects.toMatchObject({ code: "ERR_PQ_CONFIG" });
+  });
+}

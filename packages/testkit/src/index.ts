@@ -1,0 +1,10 @@
+// Test helpers for persistent-queue's own test suites: throwaway database
+// servers, fresh databases on them, and the vitest globalSetup that wires
+// them into a run (see ./global-setup.ts, referenced from vitest.config.ts).
+
+export type { AdapterUnderTest, Opened, Target, TargetKind } from "./conformance/context.js";
+export { describeDbConformance } from "./conformance/db/index.js";
+export { describeEngineConformance } from "./conformance/engine/index.js";
+export { type CreatedDatabase, createDatabase, createSqliteFile } from "./databases.js";
+export { mariadbFromEnvOrStart, postgresFromEnvOrStart } from "./env.js";
+export { type DatabaseServer, type ServerKind, startMariaDB, startPostgres } from "./servers.js";

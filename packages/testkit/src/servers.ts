@@ -1,0 +1,259 @@
+// Throwaway MariaDB and PostgreSQL servers on loopback, each with its data in
+// a fresh temp dir, for tests. Durable defaults (fsync on): the queue's crash
+// and restart tests must see what a real server does.
+import { chown, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureMariaDB, ensurePostgres, isRoot, postgresUser } from "./internal/binaries.js";
+import { isAccessDenied, mysqlVersion, pgVersion, withMysql } from "./internal/probes.js";
+import {
+  ManagedProcess,
+  type ProcessSpec,
+  runTool,
+  trackTempDir,
+  untrackTempDir,
+  withPort,
+} from "./internal/process.js";
+
+export type ServerKind = "mariadb" | "postgres";
+
+export interface DatabaseServer {
+  readonly kind: ServerKind;
+  /** `mysql://root@127.0.0.1:PORT/` or `postgres://postgres@127.0.0.1:PORT/postgres` (admin credentials). */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** What the server reports, e.g. "10.11.6-MariaDB-0+deb12u1", "PostgreSQL 15.18 …". */
+  readonly version: string;
+  /** True if testkit started it (restart/stop work); false if it came from PQ_MYSQL_URL / PQ_PG_URL. */
+  readonly owned: boolean;
+  /** The temp dir holding data, socket and server.log (removed by stop()); undefined when not owned. */
+  readonly dataDir: string | undefined;
+  /** Stops the server cleanly and starts it again on the same port and data; resolves once it accepts connections. */
+  restart(): Promise<void>;
+  /** Stops the server and deletes its temp dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** What differs between the two kinds of server we start. */
+interface Launch {
+  readonly kind: ServerKind;
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  readonly dir: string;
+  readonly spec: ProcessSpec;
+  /** MariaDB shuts down cleanly on SIGTERM; PostgreSQL's SIGTERM ("smart") waits for clients to leave, SIGINT ("fast") does not. */
+  readonly stopSignal: NodeJS.Signals;
+  readonly probe: () => Promise<string>;
+}
+
+class OwnedServer implements DatabaseServer {
+  readonly owned = true;
+  readonly host = "127.0.0.1";
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    private readonly launch: Launch,
+    private readonly proc: ManagedProcess,
+    private currentVersion: string,
+  ) {}
+
+  /** Spawns the server and waits until it answers a query; on failure kills it and rethrows. */
+  static async start(launch: Launch): Promise<OwnedServer> {
+    const proc = new ManagedProcess(launch.spec, launch.stopSignal);
+    proc.start();
+    try {
+      const version = await proc.waitReady(launch.name, launch.probe);
+      return new OwnedServer(launch, proc, version);
+    } catch (error) {
+      await proc.stop(2_000);
+      throw error;
+    }
+  }
+
+  get kind(): ServerKind {
+    return this.launch.kind;
+  }
+  get url(): string {
+    return this.launch.url;
+  }
+  get port(): number {
+    return this.launch.port;
+  }
+  get version(): string {
+    return this.currentVersion;
+  }
+  get dataDir(): string {
+    return this.launch.dir;
+  }
+
+  async restart(): Promise<void> {
+    if (this.stopping)
+      throw new Error(`${this.launch.name} on port ${this.port} was stopped; cannot restart it`);
+    await this.proc.stop();
+    this.proc.start();
+    this.currentVersion = await this.proc.waitReady(this.launch.name, this.launch.probe);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.proc.stop();
+      await rm(this.launch.dir, { recursive: true, force: true });
+      untrackTempDir(this.launch.dir);
+    })();
+    return this.stopping;
+  }
+}
+
+/** A fresh temp dir, removed again if `fn` throws (and by the exit hook if nobody stops the server). */
+async function inTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  trackTempDir(dir);
+  try {
+    return await fn(dir);
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    untrackTempDir(dir);
+    throw error;
+  }
+}
+
+/**
+ * Starts a MariaDB server on 127.0.0.1 (a free port unless `port` is given),
+ * with root reachable over TCP without a password.
+ */
+export async function startMariaDB(opts: { port?: number } = {}): Promise<DatabaseServer> {
+  const bins = await ensureMariaDB();
+  return inTempDir("pq-mariadb-", async (dir) => {
+    const dataDir = join(dir, "data");
+    const socket = join(dir, "mysqld.sock");
+    const logFile = join(dir, "server.log");
+    // --user=root lets mariadbd run as root; a non-root user runs it as itself.
+    const user = isRoot() ? ["--user=root"] : [];
+    await runTool({
+      command: bins.installDb,
+      // "normal" auth: root@localhost and root@127.0.0.1 get no password (not unix_socket auth).
+      args: [
+        "--no-defaults",
+        ...user,
+        `--datadir=${dataDir}`,
+        "--auth-root-authentication-method=normal",
+        "--skip-test-db",
+      ],
+      cwd: dir,
+      logFile,
+    });
+    return withPort(opts.port, (port) =>
+      OwnedServer.start({
+        kind: "mariadb",
+        name: "MariaDB",
+        url: `mysql://root@127.0.0.1:${port}/`,
+        port,
+        dir,
+        stopSignal: "SIGTERM",
+        spec: {
+          command: bins.mariadbd,
+          args: [
+            "--no-defaults", // ignore /etc/mysql: a system install must not change what tests see
+            ...user,
+            `--datadir=${dataDir}`,
+            `--port=${port}`,
+            "--bind-address=127.0.0.1",
+            `--socket=${socket}`,
+            `--pid-file=${join(dir, "mariadbd.pid")}`,
+            "--skip-log-bin",
+            "--skip-name-resolve",
+            "--innodb-buffer-pool-size=128M",
+            "--max-connections=500",
+            // Without /etc/mysql the server default is latin1; Debian's config (and MySQL 8) use utf8mb4.
+            "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_unicode_ci",
+          ],
+          cwd: dir,
+          logFile,
+        },
+        probe: () => probeMariaDB(port, socket),
+      }),
+    );
+  });
+}
+
+/**
+ * One query as root over TCP. mariadb-install-db creates root@127.0.0.1 with
+ * no password; if a build ever does not, root@localhost over the socket (which
+ * always works) creates it, and the TCP query is tried again.
+ */
+async function probeMariaDB(port: number, socketPath: string): Promise<string> {
+  const tcp = { host: "127.0.0.1", port, user: "root" };
+  try {
+    return await mysqlVersion(tcp);
+  } catch (error) {
+    if (!isAccessDenied(error)) throw error;
+  }
+  await withMysql({ socketPath, user: "root" }, async (conn) => {
+    await conn.query("CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'");
+    await conn.query("GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION");
+  });
+  return mysqlVersion(tcp);
+}
+
+/**
+ * Starts a PostgreSQL server on 127.0.0.1 (a free port unless `port` is
+ * given), user `postgres` with trust auth. As root, runs initdb and the server
+ * as the `postgres` OS user (PostgreSQL refuses to run as root).
+ */
+export async function startPostgres(opts: { port?: number } = {}): Promise<DatabaseServer> {
+  const bin = await ensurePostgres();
+  // Spawned with uid/gid directly rather than through `runuser`, so that our
+  // signals (and the exit hook's SIGKILL) reach the postmaster itself.
+  const user = isRoot() ? await postgresUser() : undefined;
+  return inTempDir("pq-pg-", async (dir) => {
+    // dir holds data/ (which initdb creates, mode 0700), the socket and server.log.
+    if (user) await chown(dir, user.uid, user.gid);
+    const dataDir = join(dir, "data");
+    const logFile = join(dir, "server.log");
+    await initdb(bin, dataDir, dir, logFile, user);
+    return withPort(opts.port, (port) => {
+      const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+      return OwnedServer.start({
+        kind: "postgres",
+        name: "PostgreSQL",
+        url,
+        port,
+        dir,
+        stopSignal: "SIGINT",
+        spec: {
+          command: join(bin, "postgres"),
+          args: [
+            ...["-D", dataDir, "-p", String(port), "-k", dir],
+            ...["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=on"],
+          ],
+          cwd: dir,
+          logFile,
+          user,
+        },
+        probe: () => pgVersion(url),
+      });
+    });
+  });
+}
+
+async function initdb(
+  bin: string,
+  dataDir: string,
+  cwd: string,
+  logFile: string,
+  user: { uid: number; gid: number } | undefined,
+): Promise<void> {
+  const base = ["-D", dataDir, "-A", "trust", "-U", "postgres", "--encoding=UTF8"];
+  const run = (locale: string) =>
+    runTool({ command: join(bin, "initdb"), args: [...base, locale], cwd, logFile, user });
+  try {
+    await run("--locale=C.UTF-8");
+  } catch {
+    // Systems without a C.UTF-8 locale: fall back to plain C (the error of this try, if any, has the log).
+    await rm(dataDir, { recursive: true, force: true });
+    await run("--no-locale");
+  }
+}
