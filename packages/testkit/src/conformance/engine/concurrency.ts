@@ -1,4 +1,4 @@
-import { JobStatus, migrate, type PersistentQueue } from "@persistent-queue/core";
+import { JobStatus, migrate } from "@persistent-queue/core";
 import { expect, it } from "vitest";
 import { type AdapterUnderTest, q as query, type TargetKind } from "../context.js";
 import { openFresh } from "../db/open-target.js";

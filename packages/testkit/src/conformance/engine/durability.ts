@@ -1,4 +1,4 @@
-import { type DB, JobStatus, migrate, type PersistentQueue } from "@persistent-queue/core";
+import { type DB, JobStatus, migrate } from "@persistent-queue/core";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { type AdapterUnderTest, type Opened, q, type TargetKind } from "../context.js";
 import { openFresh } from "../db/open-target.js";
