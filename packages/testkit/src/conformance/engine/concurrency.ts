@@ -149,9 +149,10 @@ export function concurrencyTests(adapter: AdapterUnderTest, kind: TargetKind): v
       expect(handedBack).toMatchObject({ status: JobStatus.Retry, leaseUntil: 0 });
       await expect(first.add(203, { quick: true })).rejects.toMatchObject({ code: "ERR_PQ_STATE" });
       await first.stop(); // twice is fine
-      next = makeQueue(other.db, [{ jobType: 203, handleJob: async () => {} }]);
-      await next.start();
-      expect((await finalRecord(next, hung)).status).toBe(JobStatus.Success);
+      const second = makeQueue(other.db, [{ jobType: 203, handleJob: async () => {} }]);
+      next = second;
+      await second.start();
+      expect((await finalRecord(second, hung)).status).toBe(JobStatus.Success);
     } finally {
       await next?.stop({ timeoutMs: 1000 });
       await other.close();
