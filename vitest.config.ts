@@ -13,11 +13,21 @@ export default defineConfig({
       "@persistent-queue/mysql2": src("mysql2"),
       "@persistent-queue/pg": src("pg"),
       "@persistent-queue/better-sqlite3": src("better-sqlite3"),
+      "@persistent-queue/typeorm": src("typeorm"),
+      "@persistent-queue/prisma": src("prisma"),
+      "@persistent-queue/drizzle": src("drizzle"),
+      "@persistent-queue/sequelize": src("sequelize"),
     },
   },
   test: {
     include: ["packages/*/src/**/*.test.ts", "examples/*/src/**/*.test.ts", "scripts/**/*.test.ts"],
     globalSetup: ["./packages/testkit/src/global-setup.ts"],
+    // Type-level tests (*.test-d.ts) run through tsc and fail like any other test.
+    typecheck: {
+      enabled: true,
+      include: ["packages/*/src/**/*.test-d.ts"],
+      tsconfig: "./tsconfig.typecheck.json",
+    },
     pool: "forks",
     maxWorkers: 2,
     testTimeout: 60_000,

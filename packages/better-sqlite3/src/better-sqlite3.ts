@@ -47,8 +47,9 @@ interface ActiveTransaction {
  *   this adapter waits for it; calls made from inside `fn` (through `tx` or
  *   through this same `DB`) run in the transaction. Don't await anything slow
  *   inside it: it holds SQLite's one write lock.
- * - better-sqlite3's own `db.transaction(fn)` is synchronous and cannot await
- *   the queue; enqueue through this adapter's `transaction` instead.
+ * - better-sqlite3's own `db.transaction(fn)` is synchronous and cannot await:
+ *   inside it, enqueue with `queue.addSync(type, params)` (this adapter has
+ *   `execSync`/`querySync`), or use this adapter's async `transaction`.
  * - No `listen`; the engine signals in process and polls across processes.
  */
 export function fromBetterSqlite3(
@@ -79,25 +80,41 @@ export function fromBetterSqlite3(
     while (active !== undefined && context.getStore() !== active.token) await active.done;
   };
 
-  const exec = async (sql: string, params: readonly SqlValue[] = []): Promise<ExecResult> => {
-    await turn();
+  /** Refuses a synchronous call from outside an open asynchronous transaction: it would run inside it. */
+  const syncTurn = (): void => {
+    if (active !== undefined && context.getStore() !== active.token) {
+      throw new TypeError(
+        "fromBetterSqlite3: a synchronous call cannot run while an asynchronous transaction holds the connection.",
+      );
+    }
+  };
+  const execSync = (sql: string, params: readonly SqlValue[] = []): ExecResult => {
+    syncTurn();
     const stmt = prepare(sql);
     if (stmt.reader) return { affectedRows: stmt.all(...bind(params)).length };
     const { changes, lastInsertRowid } = stmt.run(...bind(params));
     const inserted = changes > 0 && /^\s*(insert|replace)\b/i.test(sql);
     return { affectedRows: changes, insertId: inserted ? lastInsertRowid : undefined };
   };
-  const query = async <T extends Row = Row>(
-    sql: string,
-    params: readonly SqlValue[] = [],
-  ): Promise<T[]> => {
-    await turn();
+  const querySync = <T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): T[] => {
+    syncTurn();
     const stmt = prepare(sql);
     if (!stmt.reader) {
       stmt.run(...bind(params));
       return [];
     }
     return stmt.all(...bind(params)) as T[];
+  };
+  const exec = async (sql: string, params: readonly SqlValue[] = []): Promise<ExecResult> => {
+    await turn();
+    return execSync(sql, params);
+  };
+  const query = async <T extends Row = Row>(
+    sql: string,
+    params: readonly SqlValue[] = [],
+  ): Promise<T[]> => {
+    await turn();
+    return querySync<T>(sql, params);
   };
   const ping = async () => {
     await query("SELECT 1");
@@ -107,6 +124,8 @@ export function fromBetterSqlite3(
     dialect: "sqlite",
     exec,
     query,
+    execSync,
+    querySync,
     ping,
     async close() {
       await turn();
@@ -126,7 +145,15 @@ export function fromBetterSqlite3(
         return await context.run(token, async () => {
           database.prepare("BEGIN IMMEDIATE").run();
           try {
-            const tx: DB = { dialect: "sqlite", exec, query, ping, close: async () => {} };
+            const tx: DB = {
+              dialect: "sqlite",
+              exec,
+              query,
+              execSync,
+              querySync,
+              ping,
+              close: async () => {},
+            };
             const result = await fn(tx);
             database.prepare("COMMIT").run();
             return result;

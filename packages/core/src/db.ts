@@ -71,6 +71,14 @@ export interface DB {
    */
   transaction?<T>(fn: (tx: DB) => Promise<T>): Promise<T>;
   /**
+   * Synchronous `exec`, for drivers that are synchronous (better-sqlite3), so
+   * a job can be enqueued with `queue.addSync()` inside a synchronous
+   * transaction. Absent elsewhere.
+   */
+  execSync?(sql: string, params?: readonly SqlValue[]): ExecResult;
+  /** Synchronous `query`; see {@link DB.execSync}. */
+  querySync?<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[];
+  /**
    * Subscribes to a notification channel (PostgreSQL LISTEN). Absent where the
    * database has no such thing; the engine then polls.
    */

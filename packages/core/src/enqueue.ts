@@ -2,6 +2,7 @@ import type { ResolvedJobConfig } from "./config.js";
 import type { DB } from "./db.js";
 import type { Dialect } from "./dialects/dialect.js";
 import { execSql, querySql } from "./dialects/index.js";
+import { compile } from "./dialects/sql.js";
 import { type Duration, parseDuration } from "./duration.js";
 import { type ConfigError, PersistentQueueError } from "./errors.js";
 import type { AnyJobConfig, JobTypeOf, ParamsOf } from "./job.js";
@@ -58,6 +59,23 @@ interface LooseJob {
   readonly startTime?: Date | number | undefined;
 }
 
+/** Validates one job and inserts it synchronously through `db.querySync`/`execSync` (SQLite). */
+export function enqueueSync(
+  db: DB,
+  dialect: Dialect,
+  table: string,
+  configs: ReadonlyMap<number, ResolvedJobConfig>,
+  job: LooseJob,
+): number {
+  const row = toRowSync(job, "", configs);
+  const statement = compile(insertJobs(dialect, table, [row], dialect.insertReturning), dialect);
+  if (dialect.insertReturning) {
+    const [inserted] = db.querySync!<{ id: unknown }>(statement.text, statement.params);
+    return Number(inserted?.id);
+  }
+  return Number(db.execSync!(statement.text, statement.params).insertId);
+}
+
 /** Validates every job, then inserts them (one statement per {@link BATCH}); resolves their ids in order. */
 export async function enqueue(
   db: DB,
@@ -96,6 +114,31 @@ async function toRow(
   at: string,
   configs: ReadonlyMap<number, ResolvedJobConfig>,
 ): Promise<NewJobRow> {
+  const jobType = checkJobType(job, at);
+  const schema = configs.get(jobType)?.schema;
+  const result = schema ? await schema["~standard"].validate(job.params) : undefined;
+  return toRowValidated(job, at, jobType, result);
+}
+
+/** {@link toRow} for `addSync()`: a schema must validate synchronously. */
+function toRowSync(
+  job: LooseJob,
+  at: string,
+  configs: ReadonlyMap<number, ResolvedJobConfig>,
+): NewJobRow {
+  const jobType = checkJobType(job, at);
+  const schema = configs.get(jobType)?.schema;
+  const result = schema ? schema["~standard"].validate(job.params) : undefined;
+  if (result instanceof Promise) {
+    throw new JobInputError(
+      `${at}params`,
+      `the schema of job type ${jobType} validates asynchronously; use add() outside the synchronous transaction.`,
+    );
+  }
+  return toRowValidated(job, at, jobType, result);
+}
+
+function checkJobType(job: LooseJob, at: string): number {
   if (job === null || typeof job !== "object")
     throw new JobInputError(`${at}job`, "must be an object { jobType, params }.");
   const { jobType } = job;
@@ -109,10 +152,24 @@ async function toRow(
       `must be an integer that fits the job_type INT column (got ${String(jobType)}).`,
     );
   }
+  return jobType;
+}
+
+type ValidationResult =
+  | {
+      readonly value?: unknown;
+      readonly issues?: readonly { readonly message: string }[] | undefined;
+    }
+  | undefined;
+
+function toRowValidated(
+  job: LooseJob,
+  at: string,
+  jobType: number,
+  result: ValidationResult,
+): NewJobRow {
   let params = job.params;
-  const schema = configs.get(jobType)?.schema;
-  if (schema) {
-    const result = await schema["~standard"].validate(params);
+  if (result) {
     if (result.issues) {
       throw new JobInputError(
         `${at}params`,

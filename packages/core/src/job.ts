@@ -101,9 +101,16 @@ export function defineJob<const T extends number, P>(config: JobConfig<P, T>): J
 // biome-ignore lint/suspicious/noExplicitAny: see above
 export type AnyJobConfig = JobConfig<any, number>;
 
-/** The params type of job type `T` among `J`. */
-export type ParamsOf<J extends readonly AnyJobConfig[], T extends number> =
-  Extract<J[number], { readonly jobType: T }> extends JobConfig<infer P, number> ? P : never;
+/** The params type of job type `T` among `J` (anything, for a producer-only queue with no job types). */
+export type ParamsOf<J extends readonly AnyJobConfig[], T extends number> = [J[number]] extends [
+  never,
+]
+  ? unknown
+  : Extract<J[number], { readonly jobType: T }> extends JobConfig<infer P, number>
+    ? P
+    : never;
 
-/** The job type numbers among `J`. */
-export type JobTypeOf<J extends readonly AnyJobConfig[]> = J[number]["jobType"];
+/** The job type numbers among `J` (any number, for a producer-only queue with no job types). */
+export type JobTypeOf<J extends readonly AnyJobConfig[]> = [J[number]] extends [never]
+  ? number
+  : J[number]["jobType"];

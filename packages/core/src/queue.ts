@@ -2,12 +2,12 @@ import { EventEmitter } from "node:events";
 import { type QueueOptions, type ResolvedJobConfig, resolveQueueOptions } from "./config.js";
 import type { DB } from "./db.js";
 import type { Dialect, TableNames } from "./dialects/dialect.js";
-import { execSql, querySql, resolveDialect } from "./dialects/index.js";
+import { execSql, querySql, resolveDialect, resolveDialectSync } from "./dialects/index.js";
 import { parseDuration } from "./duration.js";
 import { errorMessage } from "./engine/run-handler.js";
 import { TypeWorker } from "./engine/type-worker.js";
-import { type AddOptions, enqueue, type NewJob } from "./enqueue.js";
-import { PersistentQueueError } from "./errors.js";
+import { type AddOptions, enqueue, enqueueSync, type NewJob } from "./enqueue.js";
+import { PersistentQueueError, UnsupportedError } from "./errors.js";
 import type { QueueEventMap } from "./events.js";
 import type { AnyJobConfig, JobTypeOf, ParamsOf } from "./job.js";
 import { ShedLock } from "./lock/shed-lock.js";
@@ -168,6 +168,35 @@ export class PersistentQueue<
     return id!;
   }
 
+  /**
+   * Enqueues one job synchronously, for a synchronous transaction (Drizzle or
+   * better-sqlite3 on SQLite), where `add()`'s promise would resolve only after
+   * the transaction ended. `opts.db` must offer `execSync`/`querySync` (the
+   * better-sqlite3 adapters do); a schema must validate synchronously.
+   */
+  addSync<T extends JobTypeOf<J>>(
+    jobType: T,
+    params: ParamsOf<J, T>,
+    opts: AddOptions = {},
+  ): number {
+    this.#assertAccepting();
+    const target = opts.db ?? this.#db;
+    const dialect = resolveDialectSync(target);
+    if (!target.querySync || !target.execSync || dialect === undefined) {
+      throw new UnsupportedError(
+        "addSync() needs a synchronous DB (execSync/querySync), as the better-sqlite3 adapters provide; use add() with this database.",
+      );
+    }
+    const id = enqueueSync(target, dialect, this.#tables.jobs, this.#jobs, {
+      jobType,
+      params,
+      delay: opts.delay,
+      startTime: opts.startTime,
+    });
+    this.#workers.get(jobType)?.wake(); // claims after the caller's transaction commits
+    return id;
+  }
+
   /** Enqueues many jobs with one INSERT per 1000 and resolves their ids in order. */
   async addMany(jobs: readonly NewJob<J>[], opts: Pick<AddOptions, "db"> = {}): Promise<number[]> {
     if (this.#state === "stopping" || this.#state === "stopped") {
@@ -239,6 +268,14 @@ export class PersistentQueue<
     let n = 0;
     for (const w of this.#workers.values()) n += w.held;
     return n;
+  }
+
+  #assertAccepting(): void {
+    if (this.#state === "stopping" || this.#state === "stopped") {
+      throw new QueueStateError(
+        "add() after stop(): the queue no longer accepts jobs. Create a new queue, or add before stopping.",
+      );
+    }
   }
 
   #channel(): string {

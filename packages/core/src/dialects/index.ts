@@ -25,6 +25,17 @@ export function resolveDialect(db: DB): Promise<Dialect> {
   return dialect;
 }
 
+/**
+ * The dialect without a round trip, where none is needed (SQLite,
+ * PostgreSQL) or it was resolved before; undefined for a MySQL connection
+ * never probed.
+ */
+export function resolveDialectSync(db: DB): Dialect | undefined {
+  if (db.dialect === "sqlite") return sqliteDialect();
+  if (db.dialect === "postgres") return postgresDialect();
+  return undefined;
+}
+
 async function detect(db: DB): Promise<Dialect> {
   switch (db.dialect) {
     case "postgres":

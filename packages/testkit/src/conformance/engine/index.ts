@@ -2,6 +2,7 @@ import { describe } from "vitest";
 import type { AdapterUnderTest } from "../context.js";
 import { concurrencyTests } from "./concurrency.js";
 import { durabilityTests } from "./durability.js";
+import { featureTests } from "./features.js";
 import { killTests } from "./kill.js";
 import { semanticsTests } from "./semantics.js";
 import { shedLockTests } from "./shed-lock.js";
@@ -17,6 +18,7 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("durability and enqueue", () => durabilityTests(adapter, kind));
       describe("competing consumers and leases", () => concurrencyTests(adapter, kind));
       describe("ShedLock", () => shedLockTests(adapter, kind));
+      describe("firstPullDay, schemas, events, wake-ups", () => featureTests(adapter, kind));
       describe("worker killed", () => killTests(adapter, kind));
     });
   }

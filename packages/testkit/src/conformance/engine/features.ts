@@ -1,0 +1,171 @@
+import { type DB, init, JobStatus, migrate, PersistentQueue } from "@persistent-queue/core";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { z } from "zod";
+import { type AdapterUnderTest, q, SEED_INSERT, type TargetKind, x } from "../context.js";
+import { openFresh } from "../db/open-target.js";
+import { finalRecord, makeQueue, type QueueHandle, waitFor } from "./helpers.js";
+
+/** firstPullDay, schemas, events, init(), and cross-process wake-ups where the adapter can listen. */
+export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void {
+  let opened: Awaited<ReturnType<typeof openFresh>>;
+  let db: DB;
+  const queues: QueueHandle[] = [];
+  beforeAll(async () => {
+    opened = await openFresh(adapter, kind);
+    db = opened.db;
+    await migrate(db);
+  });
+  afterEach(async () => {
+    await Promise.all(queues.splice(0).map((queue) => queue.stop({ timeoutMs: 1000 })));
+  });
+  afterAll(() => opened?.close());
+
+  it("firstPullDay: Init jobs older than the window are left alone and reported; -1 takes only new jobs", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await x(db, SEED_INSERT, ["{}", 501, 0, 0, now - 10 * 86400, now - 10 * 86400]);
+    await x(db, SEED_INSERT, ["{}", 501, 0, 0, now - 86400, now - 86400]);
+    await x(db, SEED_INSERT, ["{}", 502, 0, 0, now, now]);
+    const ran: number[] = [];
+    const warnings: unknown[][] = [];
+    const logger = {
+      info() {},
+      error() {},
+      warn: (...args: unknown[]) => void warnings.push(args),
+    };
+    const queue = makeQueue(
+      db,
+      [
+        { jobType: 501, firstPullDay: 7, handleJob: async (job) => void ran.push(job.id) },
+        { jobType: 502, firstPullDay: -1, handleJob: async (job) => void ran.push(job.id) },
+      ],
+      { logger },
+    );
+    queues.push(queue);
+    await queue.start();
+    const fresh = await queue.add(502, {});
+    await finalRecord(queue, fresh);
+    await waitFor("the recent type-501 job to run", () => ran.length === 2);
+    const rows = await q(
+      db,
+      "SELECT id, job_type, job_status, create_time FROM async_job_tab WHERE job_type IN (501, 502) ORDER BY id",
+    );
+    const status = rows.map((r) => [
+      Number(r.job_type),
+      Number(r.create_time) < now - 5 * 86400,
+      Number(r.job_status),
+    ]);
+    expect(status).toEqual([
+      [501, true, JobStatus.Init], // older than 7 days: left alone
+      [501, false, JobStatus.Success],
+      [502, false, JobStatus.Init], // created before start-up with firstPullDay -1
+      [502, false, JobStatus.Success],
+    ]);
+    expect(warnings.map((w) => w[0])).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ jobType: 501, skipped: 1 }),
+        expect.objectContaining({ jobType: 502, skipped: 1 }),
+      ]),
+    );
+  });
+
+  it("a Standard Schema validator (zod) checks params at add() and before the handler", async () => {
+    const seen: unknown[] = [];
+    const queue = makeQueue(db, [
+      {
+        jobType: 503,
+        schema: z.object({ orderId: z.number().int(), note: z.string().default("none") }),
+        handleJob: async (job) => void seen.push(job.params),
+      },
+    ]);
+    queues.push(queue);
+    await queue.start();
+    await expect(queue.add(503, { orderId: "42" } as never)).rejects.toMatchObject({
+      code: "ERR_PQ_INPUT",
+      field: "params",
+    });
+    const good = await queue.add(503, { orderId: 42 } as never);
+    await x(db, SEED_INSERT, [JSON.stringify({ orderId: "not a number" }), 503, 0, 0, 1, 1]);
+    expect((await finalRecord(queue, good)).status).toBe(JobStatus.Success);
+    const bad = await waitFor("the invalid row to fail", async () => {
+      const [row] = await q(
+        db,
+        "SELECT id, job_status, last_error FROM async_job_tab WHERE job_type = 503 AND id <> {}",
+        [good],
+      );
+      return row && Number(row.job_status) === JobStatus.Failed ? row : undefined;
+    });
+    expect(String(bad.last_error)).toMatch(/do not match the job type's schema/);
+    expect(seen).toEqual([{ orderId: 42, note: "none" }]);
+  });
+
+  it("emits typed events: completed, retrying, failed", async () => {
+    const events: string[] = [];
+    const queue = makeQueue(db, [
+      {
+        jobType: 504,
+        needRetry: true,
+        maxRetries: 1,
+        waitTime: 10,
+        handleJob: async (job) =>
+          (job.params as { ok: boolean }).ok ? undefined : JobStatus.Retry,
+      },
+    ]);
+    queue.on("completed", ({ job }) => events.push(`completed ${job.id}`));
+    queue.on("retrying", ({ job, delayMs }) => events.push(`retrying ${job.id} ${delayMs}`));
+    queue.on("failed", ({ job }) => events.push(`failed ${job.id}`));
+    queues.push(queue);
+    await queue.start();
+    const ok = await queue.add(504, { ok: true });
+    const bad = await queue.add(504, { ok: false });
+    await finalRecord(queue, ok);
+    await finalRecord(queue, bad);
+    expect(events.sort()).toEqual(
+      [`completed ${ok}`, `failed ${bad}`, `retrying ${bad} 10`].sort(),
+    );
+  });
+
+  it("init(configs, logger) starts a queue per service like the seed's Init", async () => {
+    const ran: number[] = [];
+    const [queue, ...rest] = await init([
+      {
+        db,
+        serviceName: "seed-style",
+        jobType: 505,
+        handleJob: async (job) => void ran.push(job.id),
+      },
+    ]);
+    expect(rest).toEqual([]);
+    queues.push(queue!);
+    const id = await queue!.add(505, {});
+    await finalRecord(queue!, id);
+    expect(ran).toEqual([id]);
+  });
+
+  it.skipIf(kind !== "postgres")(
+    "wakes a worker in another process at once through NOTIFY, not at its next poll",
+    { timeout: 30_000 },
+    async () => {
+      const other = await adapter.open(opened.target);
+      try {
+        if (!other.db.listen) throw new Error(`${adapter.adapter} on postgres offers no listen()`);
+        let ranAt = 0;
+        const consumer = makeQueue(
+          other.db,
+          [{ jobType: 506, handleJob: async () => void (ranAt = Date.now()) }],
+          { pollInterval: "1h" },
+        );
+        queues.push(consumer);
+        await consumer.start();
+        // Idle polling doubles from 10 ms: by 3 s the consumer sleeps until about 5.1 s.
+        await new Promise((r) => setTimeout(r, 3000));
+        const producer = new PersistentQueue({ db, serviceName: "producer", jobs: [] });
+        const addedAt = Date.now();
+        await producer.add(506, {});
+        await waitFor("the notified consumer to run the job", () => ranAt > 0, 10_000);
+        expect(ranAt - addedAt).toBeLessThan(1000);
+      } finally {
+        await other.close().catch(() => undefined);
+      }
+    },
+  );
+}
