@@ -151,7 +151,14 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
         let ranAt = 0;
         const consumer = makeQueue(
           other.db,
-          [{ jobType: 506, handleJob: async () => void (ranAt = Date.now()) }],
+          [
+            {
+              jobType: 506,
+              handleJob: async () => {
+                ranAt = Date.now();
+              },
+            },
+          ],
           { pollInterval: "1h" },
         );
         queues.push(consumer);
