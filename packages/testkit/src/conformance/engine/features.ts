@@ -146,6 +146,7 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     { timeout: 30_000 },
     async () => {
       const other = await adapter.open(opened.target);
+      let consumerQueue: QueueHandle | undefined;
       try {
         if (!other.db.listen) throw new Error(`${adapter.adapter} on postgres offers no listen()`);
         let ranAt = 0;
@@ -161,7 +162,7 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
           ],
           { pollInterval: "1h" },
         );
-        queues.push(consumer);
+        consumerQueue = consumer;
         await consumer.start();
         // Idle polling doubles from 10 ms: by 3 s the consumer sleeps until about 5.1 s.
         await new Promise((r) => setTimeout(r, 3000));
@@ -171,6 +172,7 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
         await waitFor("the notified consumer to run the job", () => ranAt > 0, 10_000);
         expect(ranAt - addedAt).toBeLessThan(1000);
       } finally {
+        await consumerQueue?.stop({ timeoutMs: 1000 }); // releases its LISTEN connection first
         await other.close().catch(() => undefined);
       }
     },
