@@ -1,30 +1,15 @@
-import { type DB, migrate } from "@persistent-queue/core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import {
-  type AdapterUnderTest,
-  type Opened,
-  q,
-  SEED_INSERT,
-  type TargetKind,
-  x,
-} from "../context.js";
-import { openFresh } from "./open-target.js";
+import { expect, it } from "vitest";
+import { type AdapterUnderTest, q, SEED_INSERT, type TargetKind, x } from "../context.js";
+import { useMigratedDatabase } from "../fixture.js";
 
 /** Parameters of every type core binds reach the database intact, and results come back readable. */
 export function bindingTests(adapter: AdapterUnderTest, kind: TargetKind): void {
-  let opened: Opened;
-  let db: DB;
-  beforeAll(async () => {
-    opened = await openFresh(adapter, kind);
-    db = opened.db;
-    await migrate(db);
-  });
-  afterAll(() => opened?.close());
+  const fx = useMigratedDatabase(adapter, kind);
 
   const insertJob = (params: string, jobType: number) =>
-    x(db, SEED_INSERT, [params, jobType, 0, 0, 1700000000, 1700000000]);
+    x(fx.db, SEED_INSERT, [params, jobType, 0, 0, 1700000000, 1700000000]);
   const lastId = async () =>
-    Number((await q<{ id: unknown }>(db, "SELECT MAX(id) AS id FROM async_job_tab"))[0]?.id);
+    Number((await q<{ id: unknown }>(fx.db, "SELECT MAX(id) AS id FROM async_job_tab"))[0]?.id);
 
   it("binds strings and JSON text byte for byte, unicode included", async () => {
     const text = JSON.stringify({
@@ -34,7 +19,7 @@ export function bindingTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     });
     await insertJob(text, 1);
     const [row] = await q<{ params: unknown }>(
-      db,
+      fx.db,
       "SELECT params FROM async_job_tab WHERE id = {}",
       [await lastId()],
     );
@@ -45,13 +30,13 @@ export function bindingTests(adapter: AdapterUnderTest, kind: TargetKind): void 
   it("binds numbers and bigints; integer columns read back as the same value", async () => {
     await insertJob("{}", 2147483647);
     const id = await lastId();
-    await x(db, "UPDATE async_job_tab SET run_at = {}, lease_until = {} WHERE id = {}", [
+    await x(fx.db, "UPDATE async_job_tab SET run_at = {}, lease_until = {} WHERE id = {}", [
       1764000000123n,
       Number.MAX_SAFE_INTEGER,
       id,
     ]);
     const [row] = await q(
-      db,
+      fx.db,
       "SELECT job_type, run_at, lease_until FROM async_job_tab WHERE id = {}",
       [id],
     );
@@ -63,13 +48,13 @@ export function bindingTests(adapter: AdapterUnderTest, kind: TargetKind): void 
   it("binds null, and an IS NULL filter sees it", async () => {
     await insertJob("{}", 3);
     const id = await lastId();
-    await x(db, "UPDATE async_job_tab SET worker_id = {}, last_error = {} WHERE id = {}", [
+    await x(fx.db, "UPDATE async_job_tab SET worker_id = {}, last_error = {} WHERE id = {}", [
       null,
       "boom",
       id,
     ]);
     const [row] = await q(
-      db,
+      fx.db,
       "SELECT COUNT(*) AS n FROM async_job_tab WHERE id = {} AND worker_id IS NULL AND last_error = {}",
       [id, "boom"],
     );
@@ -79,7 +64,7 @@ export function bindingTests(adapter: AdapterUnderTest, kind: TargetKind): void 
   it("binds a Date as an instant: it compares correctly with other Dates in the database", async () => {
     const until = new Date(Date.UTC(2030, 0, 2, 3, 4, 5));
     await x(
-      db,
+      fx.db,
       "INSERT INTO shedlock_tab (lock_name, lock_until, locked_at, locked_by) VALUES ({}, {}, {}, {})",
       ["binding-date", until, new Date(until.getTime() - 60_000), "conformance"],
     );
@@ -87,7 +72,7 @@ export function bindingTests(adapter: AdapterUnderTest, kind: TargetKind): void 
       Number(
         (
           await q(
-            db,
+            fx.db,
             "SELECT COUNT(*) AS n FROM shedlock_tab WHERE lock_name = {} AND lock_until > {} AND lock_until < {}",
             ["binding-date", from, to],
           )
@@ -102,7 +87,7 @@ export function bindingTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     if (kind === "postgres") {
       expect(result.insertId).toBeUndefined();
       const [row] = await q<{ id: unknown }>(
-        db,
+        fx.db,
         "INSERT INTO async_job_tab (params, job_type, job_status, start_time, create_time, update_time) VALUES ({}, {}, 0, 0, 1, 1) RETURNING id",
         ["{}", 4],
       );
@@ -115,18 +100,18 @@ export function bindingTests(adapter: AdapterUnderTest, kind: TargetKind): void 
   it("counts matched rows as affected, also when no value changed (the lease fence relies on it)", async () => {
     for (let i = 0; i < 3; i++) await insertJob("{}", 77);
     const changed = await x(
-      db,
+      fx.db,
       "UPDATE async_job_tab SET job_status = {} WHERE job_type = {}",
       [0, 77],
     );
     expect(changed.affectedRows).toBe(3);
     const none = await x(
-      db,
+      fx.db,
       "UPDATE async_job_tab SET job_status = {} WHERE job_type = {}",
       [0, -77],
     );
     expect(none.affectedRows).toBe(0);
-    const deleted = await x(db, "DELETE FROM async_job_tab WHERE job_type = {}", [77]);
+    const deleted = await x(fx.db, "DELETE FROM async_job_tab WHERE job_type = {}", [77]);
     expect(deleted.affectedRows).toBe(3);
   });
 }

@@ -1,38 +1,25 @@
-import { type DB, migrate } from "@persistent-queue/core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import {
-  type AdapterUnderTest,
-  type Opened,
-  q,
-  SEED_INSERT,
-  type TargetKind,
-  x,
-} from "../context.js";
-import { openFresh } from "./open-target.js";
+import type { DB } from "@persistent-queue/core";
+import { expect, it } from "vitest";
+import { type AdapterUnderTest, q, SEED_INSERT, type TargetKind, x } from "../context.js";
+import { useMigratedDatabase } from "../fixture.js";
 
 /** `transaction(fn)` commits what `fn` wrote when it resolves and nothing when it throws. */
 export function transactionTests(adapter: AdapterUnderTest, kind: TargetKind): void {
-  let opened: Opened;
-  let db: DB;
-  beforeAll(async () => {
-    opened = await openFresh(adapter, kind);
-    db = opened.db;
-    await migrate(db);
-  });
-  afterAll(() => opened?.close());
+  const fx = useMigratedDatabase(adapter, kind);
 
   const countType = async (jobType: number) =>
     Number(
-      (await q(db, "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = {}", [jobType]))[0]?.n,
+      (await q(fx.db, "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = {}", [jobType]))[0]
+        ?.n,
     );
   const insertVia = (tx: DB, jobType: number) => x(tx, SEED_INSERT, ["{}", jobType, 0, 0, 1, 1]);
 
   it("offers transaction() on a root connection", () => {
-    expect(typeof db.transaction).toBe("function");
+    expect(typeof fx.db.transaction).toBe("function");
   });
 
   it("commits every statement of fn when it resolves, and returns its value", async () => {
-    const value = await db.transaction!(async (tx) => {
+    const value = await fx.db.transaction!(async (tx) => {
       await insertVia(tx, 501);
       await insertVia(tx, 501);
       return "done";
@@ -44,7 +31,7 @@ export function transactionTests(adapter: AdapterUnderTest, kind: TargetKind): v
   it("rolls back every statement of fn when it throws, and rethrows the same error", async () => {
     const failure = new Error("business rule broken");
     await expect(
-      db.transaction!(async (tx) => {
+      fx.db.transaction!(async (tx) => {
         await insertVia(tx, 502);
         await x(tx, "UPDATE async_job_tab SET job_status = 2 WHERE job_type = {}", [501]);
         throw failure;
@@ -55,7 +42,7 @@ export function transactionTests(adapter: AdapterUnderTest, kind: TargetKind): v
       Number(
         (
           await q(
-            db,
+            fx.db,
             "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = 501 AND job_status = 2",
           )
         )[0]?.n,
@@ -64,7 +51,7 @@ export function transactionTests(adapter: AdapterUnderTest, kind: TargetKind): v
   });
 
   it("a transaction-bound DB offers no nested transaction and close() leaves the transaction alone", async () => {
-    await db.transaction!(async (tx) => {
+    await fx.db.transaction!(async (tx) => {
       expect(tx.transaction).toBeUndefined();
       await tx.close();
       await insertVia(tx, 503);
@@ -76,7 +63,7 @@ export function transactionTests(adapter: AdapterUnderTest, kind: TargetKind): v
     if (kind === "sqlite") {
       // One connection per file handle: other calls on it wait for the transaction. Checked below instead.
       let outsideDone = false;
-      const outside = db.transaction!(async (tx) => {
+      const outside = fx.db.transaction!(async (tx) => {
         await insertVia(tx, 504);
         const pending = countType(504).then((n) => {
           outsideDone = true;
@@ -93,7 +80,7 @@ export function transactionTests(adapter: AdapterUnderTest, kind: TargetKind): v
     const gate = new Promise<void>((r) => (release = r));
     let inside!: () => void;
     const written = new Promise<void>((r) => (inside = r));
-    const tx = db.transaction!(async (t) => {
+    const tx = fx.db.transaction!(async (t) => {
       await insertVia(t, 504);
       inside();
       await gate;

@@ -1,26 +1,15 @@
-import { type DB, JobStatus, migrate } from "@persistent-queue/core";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { type AdapterUnderTest, type Opened, q, type TargetKind } from "../context.js";
-import { openFresh } from "../db/open-target.js";
-import { finalRecord, makeQueue, type QueueHandle, waitFor } from "./helpers.js";
+import { JobStatus } from "@persistent-queue/core";
+import { expect, it } from "vitest";
+import { type AdapterUnderTest, q, type TargetKind } from "../context.js";
+import { useMigratedDatabase } from "../fixture.js";
+import { finalRecord, makeQueue, waitFor } from "./helpers.js";
 
 /** Retries survive restarts; enqueue joins the caller's transaction. */
 export function durabilityTests(adapter: AdapterUnderTest, kind: TargetKind): void {
-  let opened: Opened;
-  let db: DB;
-  const queues: QueueHandle[] = [];
-  beforeAll(async () => {
-    opened = await openFresh(adapter, kind);
-    db = opened.db;
-    await migrate(db);
-  });
-  afterEach(async () => {
-    await Promise.all(queues.splice(0).map((x) => x.stop({ timeoutMs: 1000 })));
-  });
-  afterAll(() => opened?.close());
+  const fx = useMigratedDatabase(adapter, kind);
 
   it("a retry scheduled before a restart keeps its attempt count and next run time after it", async () => {
-    const first = makeQueue(db, [
+    const first = makeQueue(fx.db, [
       {
         jobType: 301,
         needRetry: true,
@@ -31,7 +20,7 @@ export function durabilityTests(adapter: AdapterUnderTest, kind: TargetKind): vo
         },
       },
     ]);
-    queues.push(first);
+    fx.track(first);
     await first.start();
     const id = await first.add(301, {});
     const pending = await waitFor("the first failure to be recorded", async () => {
@@ -43,7 +32,7 @@ export function durabilityTests(adapter: AdapterUnderTest, kind: TargetKind): vo
     expect(pending.runAt).toBeGreaterThan(0);
 
     const attemptsSeen: number[] = [];
-    const second = makeQueue(db, [
+    const second = makeQueue(fx.db, [
       {
         jobType: 301,
         needRetry: true,
@@ -52,7 +41,7 @@ export function durabilityTests(adapter: AdapterUnderTest, kind: TargetKind): vo
         handleJob: async (job) => void attemptsSeen.push(job.attempts),
       },
     ]);
-    queues.push(second);
+    fx.track(second);
     await second.start();
     const done = await finalRecord(second, id);
     expect(done).toMatchObject({ status: JobStatus.Success, attempts: 2 });
@@ -60,24 +49,24 @@ export function durabilityTests(adapter: AdapterUnderTest, kind: TargetKind): vo
   });
 
   it("add() inside a transaction: rolled back, the job never exists; committed, it runs once", async () => {
-    if (!db.transaction) throw new Error(`${adapter.adapter} offers no transaction()`);
+    if (!fx.db.transaction) throw new Error(`${adapter.adapter} offers no transaction()`);
     const ran: number[] = [];
-    const queue = makeQueue(db, [
+    const queue = makeQueue(fx.db, [
       { jobType: 302, handleJob: async (job) => void ran.push(job.id) },
     ]);
-    queues.push(queue);
+    fx.track(queue);
     await queue.start();
     let rolledBackId = 0;
     await expect(
-      db.transaction(async (tx) => {
+      fx.db.transaction(async (tx) => {
         rolledBackId = await queue.add(302, { n: 1 }, { db: tx });
         throw new Error("the business write failed");
       }),
     ).rejects.toThrow("the business write failed");
-    const committedId = await db.transaction(async (tx) => queue.add(302, { n: 2 }, { db: tx }));
+    const committedId = await fx.db.transaction(async (tx) => queue.add(302, { n: 2 }, { db: tx }));
     await finalRecord(queue, committedId);
     expect(rolledBackId).toBeGreaterThan(0); // it had an id inside the transaction (SQLite may reuse it)
-    const rows = await q(db, "SELECT id, params FROM async_job_tab WHERE job_type = 302");
+    const rows = await q(fx.db, "SELECT id, params FROM async_job_tab WHERE job_type = 302");
     expect(rows.map((r) => [Number(r.id), JSON.parse(String(r.params))])).toEqual([
       [committedId, { n: 2 }],
     ]);
@@ -86,8 +75,8 @@ export function durabilityTests(adapter: AdapterUnderTest, kind: TargetKind): vo
   });
 
   it("addMany() inserts a batch with one id per job, in order", async () => {
-    const queue = makeQueue(db, [{ jobType: 303, handleJob: async () => {} }]);
-    queues.push(queue);
+    const queue = makeQueue(fx.db, [{ jobType: 303, handleJob: async () => {} }]);
+    fx.track(queue);
     const ids = await queue.addMany(
       Array.from({ length: 1500 }, (_, i) => ({ jobType: 303 as const, params: { i } })),
     );
@@ -98,10 +87,12 @@ export function durabilityTests(adapter: AdapterUnderTest, kind: TargetKind): vo
   });
 
   it("rejects bad input at add() with a typed error, and inserts nothing", async () => {
-    const queue = makeQueue(db, [{ jobType: 304, handleJob: async () => {} }]);
-    queues.push(queue);
+    const queue = makeQueue(fx.db, [{ jobType: 304, handleJob: async () => {} }]);
+    fx.track(queue);
     const count = async () =>
-      Number((await q(db, "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = 304"))[0]?.n);
+      Number(
+        (await q(fx.db, "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = 304"))[0]?.n,
+      );
     await expect(queue.add(304, { blob: "x".repeat(5000) })).rejects.toMatchObject({
       code: "ERR_PQ_INPUT",
       name: "PayloadTooLargeError",

@@ -1,30 +1,19 @@
-import { type DB, init, JobStatus, migrate, PersistentQueue } from "@persistent-queue/core";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { init, JobStatus, PersistentQueue } from "@persistent-queue/core";
+import { expect, it } from "vitest";
 import { z } from "zod";
 import { type AdapterUnderTest, q, SEED_INSERT, type TargetKind, x } from "../context.js";
-import { openFresh } from "../db/open-target.js";
+import { useMigratedDatabase } from "../fixture.js";
 import { finalRecord, makeQueue, type QueueHandle, waitFor } from "./helpers.js";
 
 /** firstPullDay, schemas, events, init(), and cross-process wake-ups where the adapter can listen. */
 export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void {
-  let opened: Awaited<ReturnType<typeof openFresh>>;
-  let db: DB;
-  const queues: QueueHandle[] = [];
-  beforeAll(async () => {
-    opened = await openFresh(adapter, kind);
-    db = opened.db;
-    await migrate(db);
-  });
-  afterEach(async () => {
-    await Promise.all(queues.splice(0).map((queue) => queue.stop({ timeoutMs: 1000 })));
-  });
-  afterAll(() => opened?.close());
+  const fx = useMigratedDatabase(adapter, kind);
 
   it("firstPullDay: Init jobs older than the window are left alone and reported; -1 takes only new jobs", async () => {
     const now = Math.floor(Date.now() / 1000);
-    await x(db, SEED_INSERT, ["{}", 501, 0, 0, now - 10 * 86400, now - 10 * 86400]);
-    await x(db, SEED_INSERT, ["{}", 501, 0, 0, now - 86400, now - 86400]);
-    await x(db, SEED_INSERT, ["{}", 502, 0, 0, now, now]);
+    await x(fx.db, SEED_INSERT, ["{}", 501, 0, 0, now - 10 * 86400, now - 10 * 86400]);
+    await x(fx.db, SEED_INSERT, ["{}", 501, 0, 0, now - 86400, now - 86400]);
+    await x(fx.db, SEED_INSERT, ["{}", 502, 0, 0, now, now]);
     const ran: number[] = [];
     const warnings: unknown[][] = [];
     const logger = {
@@ -33,20 +22,20 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
       warn: (...args: unknown[]) => void warnings.push(args),
     };
     const queue = makeQueue(
-      db,
+      fx.db,
       [
         { jobType: 501, firstPullDay: 7, handleJob: async (job) => void ran.push(job.id) },
         { jobType: 502, firstPullDay: -1, handleJob: async (job) => void ran.push(job.id) },
       ],
       { logger },
     );
-    queues.push(queue);
+    fx.track(queue);
     await queue.start();
     const fresh = await queue.add(502, {});
     await finalRecord(queue, fresh);
     await waitFor("the recent type-501 job to run", () => ran.length === 2);
     const rows = await q(
-      db,
+      fx.db,
       "SELECT id, job_type, job_status, create_time FROM async_job_tab WHERE job_type IN (501, 502) ORDER BY id",
     );
     const status = rows.map((r) => [
@@ -70,25 +59,25 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
 
   it("a Standard Schema validator (zod) checks params at add() and before the handler", async () => {
     const seen: unknown[] = [];
-    const queue = makeQueue(db, [
+    const queue = makeQueue(fx.db, [
       {
         jobType: 503,
         schema: z.object({ orderId: z.number().int(), note: z.string().default("none") }),
         handleJob: async (job) => void seen.push(job.params),
       },
     ]);
-    queues.push(queue);
+    fx.track(queue);
     await queue.start();
     await expect(queue.add(503, { orderId: "42" } as never)).rejects.toMatchObject({
       code: "ERR_PQ_INPUT",
       field: "params",
     });
     const good = await queue.add(503, { orderId: 42 } as never);
-    await x(db, SEED_INSERT, [JSON.stringify({ orderId: "not a number" }), 503, 0, 0, 1, 1]);
+    await x(fx.db, SEED_INSERT, [JSON.stringify({ orderId: "not a number" }), 503, 0, 0, 1, 1]);
     expect((await finalRecord(queue, good)).status).toBe(JobStatus.Success);
     const bad = await waitFor("the invalid row to fail", async () => {
       const [row] = await q(
-        db,
+        fx.db,
         "SELECT id, job_status, last_error FROM async_job_tab WHERE job_type = 503 AND id <> {}",
         [good],
       );
@@ -100,7 +89,7 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
 
   it("emits typed events: completed, retrying, failed", async () => {
     const events: string[] = [];
-    const queue = makeQueue(db, [
+    const queue = makeQueue(fx.db, [
       {
         jobType: 504,
         needRetry: true,
@@ -113,7 +102,7 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     queue.on("completed", ({ job }) => events.push(`completed ${job.id}`));
     queue.on("retrying", ({ job, delayMs }) => events.push(`retrying ${job.id} ${delayMs}`));
     queue.on("failed", ({ job }) => events.push(`failed ${job.id}`));
-    queues.push(queue);
+    fx.track(queue);
     await queue.start();
     const ok = await queue.add(504, { ok: true });
     const bad = await queue.add(504, { ok: false });
@@ -128,14 +117,14 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     const ran: number[] = [];
     const [queue, ...rest] = await init([
       {
-        db,
+        db: fx.db,
         serviceName: "seed-style",
         jobType: 505,
         handleJob: async (job) => void ran.push(job.id),
       },
     ]);
     expect(rest).toEqual([]);
-    queues.push(queue!);
+    fx.track(queue!);
     const id = await queue!.add(505, {});
     await finalRecord(queue!, id);
     expect(ran).toEqual([id]);
@@ -145,7 +134,7 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     "wakes a worker in another process at once through NOTIFY, not at its next poll",
     { timeout: 30_000 },
     async () => {
-      const other = await adapter.open(opened.target);
+      const other = await adapter.open(fx.target);
       let consumerQueue: QueueHandle | undefined;
       try {
         if (!other.db.listen) throw new Error(`${adapter.adapter} on postgres offers no listen()`);
@@ -166,7 +155,7 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
         await consumer.start();
         // Idle polling doubles from 10 ms: by 3 s the consumer sleeps until about 5.1 s.
         await new Promise((r) => setTimeout(r, 3000));
-        const producer = new PersistentQueue({ db, serviceName: "producer", jobs: [] });
+        const producer = new PersistentQueue({ db: fx.db, serviceName: "producer", jobs: [] });
         const addedAt = Date.now();
         await producer.add(506, {});
         await waitFor("the notified consumer to run the job", () => ranAt > 0, 10_000);

@@ -1,26 +1,15 @@
-import { type DB, JobStatus, migrate } from "@persistent-queue/core";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { type AdapterUnderTest, type Opened, SEED_INSERT, type TargetKind, x } from "../context.js";
-import { openFresh } from "../db/open-target.js";
+import { JobStatus } from "@persistent-queue/core";
+import { expect, it } from "vitest";
+import { type AdapterUnderTest, SEED_INSERT, type TargetKind, x } from "../context.js";
+import { useMigratedDatabase } from "../fixture.js";
 import { finalRecord, makeQueue, type QueueHandle, waitFor } from "./helpers.js";
 
 /** What a handler's result does to the row: the seed's status semantics, persisted. */
 export function semanticsTests(adapter: AdapterUnderTest, kind: TargetKind): void {
-  let opened: Opened;
-  let db: DB;
-  const queues: QueueHandle[] = [];
-  beforeAll(async () => {
-    opened = await openFresh(adapter, kind);
-    db = opened.db;
-    await migrate(db);
-  });
-  afterEach(async () => {
-    await Promise.all(queues.splice(0).map((q) => q.stop({ timeoutMs: 1000 })));
-  });
-  afterAll(() => opened?.close());
+  const fx = useMigratedDatabase(adapter, kind);
 
   const start = async <Q extends QueueHandle>(q: Q) => {
-    queues.push(q);
+    fx.track(q);
     await q.start();
     return q;
   };
@@ -28,7 +17,7 @@ export function semanticsTests(adapter: AdapterUnderTest, kind: TargetKind): voi
   it("runs a job added with add(): params arrive parsed, the row ends Success with one attempt", async () => {
     const seen: unknown[] = [];
     const q = await start(
-      makeQueue(db, [{ jobType: 101, handleJob: async (job) => void seen.push(job.params) }]),
+      makeQueue(fx.db, [{ jobType: 101, handleJob: async (job) => void seen.push(job.params) }]),
     );
     const id = await q.add(101, { orderId: 42, note: "ü" });
     const row = await finalRecord(q, id);
@@ -39,10 +28,10 @@ export function semanticsTests(adapter: AdapterUnderTest, kind: TargetKind): voi
   it("picks up a row inserted by the seed's plain INSERT", async () => {
     const ran: number[] = [];
     const q = await start(
-      makeQueue(db, [{ jobType: 102, handleJob: async (job) => void ran.push(job.id) }]),
+      makeQueue(fx.db, [{ jobType: 102, handleJob: async (job) => void ran.push(job.id) }]),
     );
     const now = Math.floor(Date.now() / 1000);
-    await x(db, SEED_INSERT, [JSON.stringify({ from: "plain sql" }), 102, 0, 0, now, now]);
+    await x(fx.db, SEED_INSERT, [JSON.stringify({ from: "plain sql" }), 102, 0, 0, now, now]);
     await waitFor("the plain row to run", () => ran.length === 1);
     expect((await finalRecord(q, ran[0]!)).status).toBe(JobStatus.Success);
   });
@@ -50,7 +39,7 @@ export function semanticsTests(adapter: AdapterUnderTest, kind: TargetKind): voi
   it("Retry counts attempts and fails the job beyond maxRetries, keeping the last error", async () => {
     let runs = 0;
     const q = await start(
-      makeQueue(db, [
+      makeQueue(fx.db, [
         {
           jobType: 103,
           needRetry: true,
@@ -72,7 +61,7 @@ export function semanticsTests(adapter: AdapterUnderTest, kind: TargetKind): voi
 
   it("a throw without needRetry fails at once; throwing a string or undefined is recorded, not a crash", async () => {
     const q = await start(
-      makeQueue(db, [
+      makeQueue(fx.db, [
         {
           jobType: 104,
           handleJob: async (job) => {
@@ -90,7 +79,7 @@ export function semanticsTests(adapter: AdapterUnderTest, kind: TargetKind): voi
   it("Continue re-runs after waitTime without counting attempts", async () => {
     let runs = 0;
     const q = await start(
-      makeQueue(db, [
+      makeQueue(fx.db, [
         {
           jobType: 105,
           waitTime: 20,
@@ -105,7 +94,7 @@ export function semanticsTests(adapter: AdapterUnderTest, kind: TargetKind): voi
 
   it("a returned value that is no status fails the job with a message saying so", async () => {
     const q = await start(
-      makeQueue(db, [{ jobType: 106, handleJob: async () => 42 as unknown as JobStatus }]),
+      makeQueue(fx.db, [{ jobType: 106, handleJob: async () => 42 as unknown as JobStatus }]),
     );
     const row = await finalRecord(q, await q.add(106, {}));
     expect(row.status).toBe(JobStatus.Failed);
@@ -115,9 +104,9 @@ export function semanticsTests(adapter: AdapterUnderTest, kind: TargetKind): voi
   it("params that are not JSON (inserted by plain SQL) give a recorded failure and the queue keeps running", async () => {
     const ran: number[] = [];
     const q = await start(
-      makeQueue(db, [{ jobType: 107, handleJob: async (job) => void ran.push(job.id) }]),
+      makeQueue(fx.db, [{ jobType: 107, handleJob: async (job) => void ran.push(job.id) }]),
     );
-    await x(db, SEED_INSERT, ["{not json", 107, 0, 0, 1, 1]);
+    await x(fx.db, SEED_INSERT, ["{not json", 107, 0, 0, 1, 1]);
     const good = await q.add(107, { ok: true });
     expect((await finalRecord(q, good)).status).toBe(JobStatus.Success);
     const bad = await waitFor("the bad row to fail", async () => {
@@ -132,7 +121,7 @@ export function semanticsTests(adapter: AdapterUnderTest, kind: TargetKind): voi
   });
 
   it("leaves jobs of types it does not run untouched", async () => {
-    const q = await start(makeQueue(db, [{ jobType: 108, handleJob: async () => {} }]));
+    const q = await start(makeQueue(fx.db, [{ jobType: 108, handleJob: async () => {} }]));
     const other = await q.add(9108 as 108, {});
     await finalRecord(q, await q.add(108, {}));
     expect(await q.getJob(other)).toMatchObject({
@@ -146,7 +135,7 @@ export function semanticsTests(adapter: AdapterUnderTest, kind: TargetKind): voi
     let aborted = 0;
     let runs = 0;
     const q = await start(
-      makeQueue(db, [
+      makeQueue(fx.db, [
         {
           jobType: 109,
           needRetry: true,
@@ -170,7 +159,7 @@ export function semanticsTests(adapter: AdapterUnderTest, kind: TargetKind): voi
   it("delays by the database's clock: a delayed job does not start before it is due", async () => {
     const started: number[] = [];
     const q = await start(
-      makeQueue(db, [{ jobType: 110, handleJob: async () => void started.push(Date.now()) }]),
+      makeQueue(fx.db, [{ jobType: 110, handleJob: async () => void started.push(Date.now()) }]),
     );
     const before = Date.now();
     const id = await q.add(110, {}, { delay: "400ms" });

@@ -1,26 +1,19 @@
-import { type DB, LockNotAcquiredError, migrate, ShedLock } from "@persistent-queue/core";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import type { AdapterUnderTest, Opened, TargetKind } from "../context.js";
-import { openFresh } from "../db/open-target.js";
+import { LockNotAcquiredError, ShedLock } from "@persistent-queue/core";
+import { expect, it } from "vitest";
+import type { AdapterUnderTest, TargetKind } from "../context.js";
+import { useMigratedDatabase } from "../fixture.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The seed's ShedLock: one holder at a time, by the database's clock. */
 export function shedLockTests(adapter: AdapterUnderTest, kind: TargetKind): void {
-  let opened: Opened;
-  let db: DB;
-  beforeAll(async () => {
-    opened = await openFresh(adapter, kind);
-    db = opened.db;
-    await migrate(db);
-  });
-  afterAll(() => opened?.close());
+  const fx = useMigratedDatabase(adapter, kind);
 
   it("one holder at a time; unlock frees it; locked_by names the process", async () => {
-    const a = new ShedLock({ db, serviceName: "svc-a" });
-    const b = new ShedLock({ db, serviceName: "svc-b" });
+    const a = new ShedLock({ db: fx.db, serviceName: "svc-a" });
+    const b = new ShedLock({ db: fx.db, serviceName: "svc-b" });
     expect(a.lockedBy).toMatch(new RegExp(`^svc-a-.+-${process.pid}-[0-9a-f]{8}$`));
-    expect(a.lockedBy).not.toBe(new ShedLock({ db, serviceName: "svc-a" }).lockedBy);
+    expect(a.lockedBy).not.toBe(new ShedLock({ db: fx.db, serviceName: "svc-a" }).lockedBy);
     expect(await a.tryLock("report")).toBe(true);
     expect(await b.tryLock("report")).toBe(false);
     expect(await a.tryLock("report")).toBe(false); // not re-entrant
@@ -34,8 +27,8 @@ export function shedLockTests(adapter: AdapterUnderTest, kind: TargetKind): void
   it("an expired lock is taken over; its old holder can no longer extend it", {
     timeout: 20_000,
   }, async () => {
-    const a = new ShedLock({ db });
-    const b = new ShedLock({ db });
+    const a = new ShedLock({ db: fx.db });
+    const b = new ShedLock({ db: fx.db });
     // MySQL's TIMESTAMP keeps whole seconds, so lock times here are whole seconds too.
     expect(await a.tryLock("expiring", { lockAtMostFor: 1000 })).toBe(true);
     expect(await b.tryLock("expiring")).toBe(false);
@@ -49,8 +42,8 @@ export function shedLockTests(adapter: AdapterUnderTest, kind: TargetKind): void
   it("unlock keeps the lock until lockAtLeastFor after it was taken", {
     timeout: 20_000,
   }, async () => {
-    const a = new ShedLock({ db });
-    const b = new ShedLock({ db });
+    const a = new ShedLock({ db: fx.db });
+    const b = new ShedLock({ db: fx.db });
     expect(await a.tryLock("least", { lockAtMostFor: "30s", lockAtLeastFor: 2000 })).toBe(true);
     expect(await a.unlock("least")).toBe(true);
     expect(await b.tryLock("least")).toBe(false);
@@ -62,8 +55,8 @@ export function shedLockTests(adapter: AdapterUnderTest, kind: TargetKind): void
   it("withLock runs fn once in the cluster and keeps the lock alive while it runs", {
     timeout: 20_000,
   }, async () => {
-    const a = new ShedLock({ db });
-    const b = new ShedLock({ db });
+    const a = new ShedLock({ db: fx.db });
+    const b = new ShedLock({ db: fx.db });
     let during: boolean | undefined;
     const result = await a.withLock(
       "job",
@@ -85,7 +78,7 @@ export function shedLockTests(adapter: AdapterUnderTest, kind: TargetKind): void
   });
 
   it("rejects lock names the seed's column cannot hold", async () => {
-    const a = new ShedLock({ db });
+    const a = new ShedLock({ db: fx.db });
     await expect(a.tryLock("x".repeat(65))).rejects.toMatchObject({ code: "ERR_PQ_CONFIG" });
   });
 }
