@@ -80,7 +80,13 @@ export interface DB {
   querySync?<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): T[];
   /**
    * Subscribes to a notification channel (PostgreSQL LISTEN). Absent where the
-   * database has no such thing; the engine then polls.
+   * database has no such thing; the engine then polls. `onError` is called
+   * once if the subscription breaks (its connection died); the caller may
+   * subscribe again.
    */
-  listen?(channel: string, onMessage: (payload: string) => void): Promise<Unlisten>;
+  listen?(
+    channel: string,
+    onMessage: (payload: string) => void,
+    onError?: (error: unknown) => void,
+  ): Promise<Unlisten>;
 }

@@ -99,20 +99,31 @@ export class PersistentQueue<
         `start() was already called (the queue is ${this.#state}); create a new queue to start again.`,
       );
     this.#state = "starting";
-    const dialect = await this.#resolveDialect();
-    for (const config of this.#jobs.values()) {
-      const [row] = await querySql<{ min_id: unknown; skipped: unknown }>(
-        this.#db,
-        dialect,
-        firstPull(dialect, this.#tables.jobs, config.jobType, config.firstPullDay),
-      );
-      const skipped = Number(row?.skipped ?? 0);
-      if (skipped > 0) {
-        this.#logger.warn(
-          { jobType: config.jobType, skipped, firstPullDay: config.firstPullDay },
-          `${skipped} unfinished jobs of type ${config.jobType} were created before the firstPullDay window and are left as they are`,
+    let dialect: Dialect;
+    const minInitIds = new Map<number, number>();
+    try {
+      dialect = await this.#resolveDialect();
+      for (const config of this.#jobs.values()) {
+        const [row] = await querySql<{ min_id: unknown; skipped: unknown }>(
+          this.#db,
+          dialect,
+          firstPull(dialect, this.#tables.jobs, config.jobType, config.firstPullDay),
         );
+        minInitIds.set(config.jobType, Number(row?.min_id ?? 0));
+        const skipped = Number(row?.skipped ?? 0);
+        if (skipped > 0) {
+          this.#logger.warn(
+            { jobType: config.jobType, skipped, firstPullDay: config.firstPullDay },
+            `${skipped} unfinished jobs of type ${config.jobType} were created before the firstPullDay window and are left as they are`,
+          );
+        }
       }
+    } catch (error) {
+      if (this.#state === "starting") this.#state = "new"; // the database was away: start() may be called again
+      throw error;
+    }
+    if (this.#state !== "starting") return; // stop() was called while starting
+    for (const config of this.#jobs.values()) {
       const worker = new TypeWorker({
         db: this.#db,
         dialect,
@@ -125,7 +136,7 @@ export class PersistentQueue<
         locks: this.locks,
       });
       this.#workers.set(config.jobType, worker);
-      worker.start(Number(row?.min_id ?? 0));
+      worker.start(minInitIds.get(config.jobType) ?? 0);
     }
     if (
       this.#notify &&
@@ -133,13 +144,7 @@ export class PersistentQueue<
       this.#db.listen &&
       this.#workers.size > 0
     ) {
-      try {
-        this.#unlisten = await this.#db.listen(this.#channel(), (payload) => {
-          for (const type of payload.split(",")) this.#workers.get(Number(type))?.wake();
-        });
-      } catch (error) {
-        this.#logger.warn({ err: errorMessage(error) }, "LISTEN failed; falling back to polling");
-      }
+      await this.#listen(0);
     }
     this.#state = "running";
     this.#logger.info(
@@ -268,6 +273,41 @@ export class PersistentQueue<
     let n = 0;
     for (const w of this.#workers.values()) n += w.held;
     return n;
+  }
+
+  /**
+   * Subscribes to this table's channel; when the subscription breaks (the
+   * connection died), subscribes again with a growing delay. Polling covers
+   * the gap, so a lost LISTEN only costs latency.
+   */
+  async #listen(failures: number): Promise<void> {
+    const retry = (error: unknown) => {
+      this.#unlisten = undefined;
+      if (this.#state !== "running" && this.#state !== "starting") return;
+      const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+      this.#logger.warn(
+        { err: errorMessage(error), retryInMs: delay },
+        "LISTEN connection lost; polling until it is back",
+      );
+      setTimeout(() => void this.#listen(failures + 1), delay).unref?.();
+    };
+    try {
+      const unlisten = await this.#db.listen!(
+        this.#channel(),
+        (payload) => {
+          for (const type of payload.split(",")) this.#workers.get(Number(type))?.wake();
+        },
+        retry,
+      );
+      if (this.#state === "stopping" || this.#state === "stopped") {
+        await unlisten().catch(() => undefined);
+        return;
+      }
+      this.#unlisten = unlisten;
+      if (failures > 0) for (const w of this.#workers.values()) w.wake(); // catch up on what was missed
+    } catch (error) {
+      retry(error);
+    }
   }
 
   #assertAccepting(): void {

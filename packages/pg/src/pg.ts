@@ -50,7 +50,8 @@ const isPool = (c: PgPool | PgClient): c is PgPool =>
  * - `affectedRows` is pg's `rowCount` (rows matched by UPDATE/DELETE).
  * - No `insertId`: PostgreSQL statements that need the id use `RETURNING`.
  * - `transaction(fn)` checks a client out of the pool, BEGIN … COMMIT, ROLLBACK on throw.
- * - `listen(channel, fn)` holds one pooled connection for LISTEN until unlistened.
+ * - `listen(channel, fn, onBroken)` holds one pooled connection for LISTEN until
+ *   unlistened; if that connection dies, it is destroyed and `onBroken` is called.
  * - A pool without an `'error'` listener gets one: otherwise an idle client
  *   dropped by a server restart would crash the process (pg's documented behaviour).
  */
@@ -79,24 +80,44 @@ export function fromPg(client: PgPool | PgClient, options: FromPgOptions = {}): 
       else if (client.release) client.release();
       else await client.end?.();
     },
-    async listen(channel: string, onMessage: (payload: string) => void): Promise<Unlisten> {
+    async listen(
+      channel: string,
+      onMessage: (payload: string) => void,
+      onBroken?: (error: unknown) => void,
+    ): Promise<Unlisten> {
       const name = assertIdentifier("listen channel", channel);
       const conn = isPool(client) ? await client.connect() : client;
       const onNotification = (msg: { channel: string; payload?: string }) => {
         if (msg.channel === name) onMessage(msg.payload ?? "");
       };
       let broken = false;
-      const onError = () => {
-        broken = true; // the connection is gone; its LISTEN with it
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        conn.removeListener("notification", onNotification);
+        conn.removeListener("error", onError);
+        if (conn !== client) conn.release?.(broken); // a broken client is destroyed, not pooled again
+      };
+      // The connection is gone (server restart, pg_terminate_backend), and its LISTEN with it.
+      const onError = (error: Error) => {
+        if (broken) return;
+        broken = true;
+        release();
+        onBroken?.(error);
       };
       conn.on("notification", onNotification);
       conn.on("error", onError);
-      await conn.query(`LISTEN "${name}"`);
+      try {
+        await conn.query(`LISTEN "${name}"`);
+      } catch (error) {
+        broken = true;
+        release();
+        throw error;
+      }
       return async () => {
-        conn.removeListener("notification", onNotification);
-        conn.removeListener("error", onError);
         if (!broken) await conn.query(`UNLISTEN "${name}"`).catch(() => undefined);
-        if (conn !== client) conn.release?.(broken);
+        release();
       };
     },
   };

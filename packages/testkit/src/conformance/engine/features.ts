@@ -166,4 +166,46 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
       }
     },
   );
+
+  it.skipIf(kind !== "postgres")(
+    "re-subscribes when its LISTEN connection is killed, and NOTIFY wakes it again",
+    { timeout: 30_000 },
+    async () => {
+      const other = await adapter.open(fx.target);
+      let consumerQueue: QueueHandle | undefined;
+      try {
+        let ranAt = 0;
+        const consumer = makeQueue(
+          other.db,
+          [
+            {
+              jobType: 507,
+              handleJob: async () => {
+                ranAt = Date.now();
+              },
+            },
+          ],
+          { pollInterval: "1h" },
+        );
+        consumerQueue = consumer;
+        await consumer.start();
+        const killed = await q(
+          fx.db,
+          "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND query LIKE {}",
+          ['LISTEN "pq_%'],
+        );
+        expect(killed.length).toBeGreaterThan(0);
+        // Re-subscribed after 500 ms; by 3.5 s idle polling sleeps until about 5.1 s.
+        await new Promise((r) => setTimeout(r, 3500));
+        const producer = new PersistentQueue({ db: fx.db, serviceName: "producer", jobs: [] });
+        const addedAt = Date.now();
+        await producer.add(507, {});
+        await waitFor("the re-subscribed consumer to run the job", () => ranAt > 0, 10_000);
+        expect(ranAt - addedAt).toBeLessThan(1000);
+      } finally {
+        await consumerQueue?.stop({ timeoutMs: 1000 });
+        await other.close().catch(() => undefined);
+      }
+    },
+  );
 }
