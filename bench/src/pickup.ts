@@ -25,57 +25,6 @@ import pg from "pg";
 const SAMPLES = Number(process.env.PQ_BENCH_SAMPLES ?? 200);
 const SPACING_MS = 15;
 
-interface Target {
-  name: string;
-  open(): Promise<{ db: DB; close(): Promise<void> }>;
-  done(): Promise<void>;
-}
-
-async function targets(): Promise<Target[]> {
-  const dir = mkdtempSync(join(tmpdir(), "pq-bench-"));
-  const file = join(dir, "bench.sqlite");
-  const maria = await mariadbFromEnvOrStart();
-  const postgres = await postgresFromEnvOrStart();
-  const myDb = await createDatabase({ kind: "mariadb", url: maria.url });
-  const pgDb = await createDatabase({ kind: "postgres", url: postgres.url });
-  return [
-    {
-      name: "SQLite",
-      open: async () => {
-        const s = new Database(file);
-        return { db: fromBetterSqlite3(s), close: async () => void s.close() };
-      },
-      done: async () => rmSync(dir, { recursive: true, force: true }),
-    },
-    {
-      name: `MariaDB ${maria.version.split("-")[0]}`,
-      open: async () => {
-        const pool = mysql.createPool({ uri: myDb.url, connectionLimit: 10 });
-        return { db: fromMysql2(pool), close: () => pool.end() };
-      },
-      done: async () => {
-        await myDb.drop();
-        await maria.stop();
-      },
-    },
-    {
-      name: `PostgreSQL ${/PostgreSQL (\S+)/.exec(postgres.version)?.[1] ?? ""}`,
-      open: async () => {
-        const pool = new pg.Pool({ connectionString: pgDb.url, max: 10 });
-        return { db: fromPg(pool), close: () => pool.end() };
-      },
-      done: async () => {
-        await pgDb.drop();
-        await postgres.stop();
-      },
-    },
-  ];
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 async function measure(target: Target, mode: "in-process" | "other process") {
   const consumerConn = await target.open();
   const producerConn = mode === "in-process" ? consumerConn : await target.open();
