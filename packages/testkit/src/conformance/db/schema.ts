@@ -11,7 +11,7 @@ import { type AdapterUnderTest, q, SEED_INSERT, type TargetKind, x } from "../co
 import { openFresh } from "./open-target.js";
 
 /** The seed's DDL from its README, verbatim: what a Go-library user already has. */
-const SEED_MYSQL_DDL = [
+export const SEED_MYSQL_DDL = [
   `CREATE TABLE \`shedlock_tab\` (
 	\`lock_name\` varchar(64) NOT NULL COMMENT 'lock key',
 	\`lock_until\` timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP COMMENT 'lock expiry time',

@@ -1,11 +1,14 @@
-import { init, JobStatus, PersistentQueue } from "@persistent-queue/core";
-import { expect, it } from "vitest";
+import { performance } from "node:perf_hooks";
+import { init, JobStatus, migrate, PersistentQueue, resolveDialect } from "@persistent-queue/core";
+import { expect, it, vi } from "vitest";
 import { z } from "zod";
 import { type AdapterUnderTest, q, SEED_INSERT, type TargetKind, x } from "../context.js";
+import { openFresh } from "../db/open-target.js";
+import { SEED_MYSQL_DDL } from "../db/schema.js";
 import { useMigratedDatabase } from "../fixture.js";
 import { finalRecord, makeQueue, type QueueHandle, waitFor } from "./helpers.js";
 
-/** firstPullDay, schemas, events, init(), and cross-process wake-ups where the adapter can listen. */
+/** firstPullDay, schemas, events, init(), the Go library's tables, clock skew, and cross-process wake-ups where the adapter can listen. */
 export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void {
   const fx = useMigratedDatabase(adapter, kind);
 
@@ -208,4 +211,51 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
       }
     },
   );
+
+  it("runs jobs inserted by the seed's plain INSERT into a table the Go library created, after migrate()", async () => {
+    const fresh = await openFresh(adapter, kind);
+    const queue = makeQueue(fresh.db, [{ jobType: 508, handleJob: async () => {} }]);
+    try {
+      if ((await resolveDialect(fresh.db)).family === "mysql") {
+        for (const ddl of SEED_MYSQL_DDL) await x(fresh.db, ddl);
+      } else {
+        await migrate(fresh.db, { targetVersion: 1 }); // no Go-library DDL exists for these databases
+      }
+      const now = Math.floor(Date.now() / 1000);
+      await x(fresh.db, SEED_INSERT, [JSON.stringify({ before: "migrate" }), 508, 0, 0, now, now]);
+      await migrate(fresh.db);
+      await x(fresh.db, SEED_INSERT, [JSON.stringify({ after: "migrate" }), 508, 0, 0, now, now]);
+      await queue.start();
+      await waitFor("both seed rows to succeed", async () => {
+        const [row] = await q(
+          fresh.db,
+          "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = 508 AND job_status = 1",
+        );
+        return Number(row?.n) === 2;
+      });
+    } finally {
+      await queue.stop({ timeoutMs: 1000 });
+      await fresh.close();
+    }
+  });
+
+  it("a worker whose own clock runs 10 minutes ahead still waits for the database's due time", async () => {
+    const started: number[] = [];
+    const queue = fx.track(
+      makeQueue(fx.db, [
+        { jobType: 509, handleJob: async () => void started.push(performance.now()) },
+      ]),
+    );
+    await queue.start();
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 10 * 60_000 }); // only Date: timers stay real
+    try {
+      const t0 = performance.now();
+      const id = await queue.add(509, {}, { delay: 500 });
+      await finalRecord(queue, id);
+      expect(started[0]! - t0).toBeGreaterThanOrEqual(490);
+      expect((await queue.getJob(id))?.attempts).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 }
