@@ -10,8 +10,6 @@ import { JobStatus } from "../job-status.js";
 import type { ShedLock } from "../lock/shed-lock.js";
 import type { Logger } from "../logger.js";
 import {
-  type Completion,
-  completeJob,
   extendLeases,
   nextDue,
   releaseJob,
@@ -20,6 +18,7 @@ import {
   stillLeased,
 } from "../statements/jobs.js";
 import { makeToken } from "../worker-id.js";
+import { Completer, withRetries } from "./completer.js";
 import { errorMessage, type RunOutcome, runHandler } from "./run-handler.js";
 import { toJob } from "./to-job.js";
 
@@ -41,7 +40,10 @@ interface Held {
   readonly job: Job;
   readonly token: string;
   readonly abort: AbortController;
-  state: "running" | "completing" | "released";
+  /** queued: claimed, waiting for a free slot; running: in the handler; completing: writing its outcome. */
+  state: "queued" | "running" | "completing" | "released";
+  /** Set for a job parsed badly (invalid JSON): it is failed without running. */
+  readonly parseError: Error | undefined;
   done: Promise<void>;
 }
 
@@ -56,6 +58,10 @@ const MIN_IDLE_MS = 10;
 export class TypeWorker {
   readonly #d: TypeWorkerDeps;
   readonly #held = new Map<number, Held>();
+  /** Claimed jobs waiting for a slot, oldest first (prefetch: claims run ahead of capacity). */
+  readonly #waiting: Held[] = [];
+  #running = 0;
+  readonly #completer: Completer;
   #minInitId = 0;
   #stopping = false;
   #loop: Promise<void> | undefined;
@@ -66,6 +72,10 @@ export class TypeWorker {
 
   constructor(deps: TypeWorkerDeps) {
     this.#d = deps;
+    this.#completer = new Completer({
+      ...deps,
+      emitError: (error, during) => this.#emitError(error, during),
+    });
   }
 
   /** Jobs this worker holds right now (running or being completed). */
@@ -102,6 +112,9 @@ export class TypeWorker {
     this.#stopping = true;
     this.wake();
     await this.#loop;
+    // Claimed but never started: back at once.
+    for (const held of this.#waiting.splice(0))
+      await this.#release(held, "released: the worker stopped before it started the job");
     const deadline = Date.now() + timeoutMs;
     while (this.#held.size > 0 && Date.now() < deadline) {
       await Promise.race([
@@ -109,32 +122,27 @@ export class TypeWorker {
         new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),
       ]);
     }
-    const unfinished = [...this.#held.entries()].filter(([, h]) => h.state === "running");
-    for (const [id, held] of unfinished) {
-      held.state = "released";
+    for (const held of [...this.#held.values()].filter((h) => h.state === "running")) {
       held.abort.abort(new Error("the queue is stopping"));
-      await this.#write("release", () =>
-        execSql(
-          this.#d.db,
-          this.#d.dialect,
-          releaseJob(
-            this.#d.dialect,
-            this.#d.table,
-            id,
-            held.token,
-            "released: the worker stopped before the handler finished",
-          ),
-        ),
-      ).catch(() => undefined); // the lease expires on its own and the job is rescued
-      this.#held.delete(id);
-      this.#d.logger.warn(
-        { jobId: id, jobType: this.#d.config.jobType },
-        "job handed back at shutdown; it will run again",
-      );
+      await this.#release(held, "released: the worker stopped before the handler finished");
     }
     await Promise.allSettled([...this.#held.values()].map((h) => h.done));
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
+  }
+
+  /** Hands a held job back, claimable at once; fenced by its token. */
+  async #release(held: Held, reason: string): Promise<void> {
+    const { db, dialect, table, config, logger } = this.#d;
+    held.state = "released";
+    this.#held.delete(held.job.id);
+    await withRetries({ emitError: (e, w) => this.#emitError(e, w) }, "release", () =>
+      execSql(db, dialect, releaseJob(dialect, table, held.job.id, held.token, reason)),
+    ).catch(() => undefined); // the lease expires on its own and the job is rescued
+    logger.warn(
+      { jobId: held.job.id, jobType: config.jobType },
+      "job handed back at shutdown; it will run again",
+    );
   }
 
   async #run(): Promise<void> {
@@ -142,15 +150,19 @@ export class TypeWorker {
     let failures = 0;
     while (!this.#stopping) {
       try {
-        const free = Math.min(config.capacity, config.queueMaxSize) - this.#held.size;
-        if (free <= 0) {
+        // Claims run up to one capacity ahead of the handlers, and wait until half a
+        // capacity is free while there is still work queued: fewer, larger claims.
+        const room = Math.min(2 * config.capacity, config.queueMaxSize) - this.#held.size;
+        const threshold = this.#waiting.length > 0 ? Math.ceil(config.capacity / 2) : 1;
+        if (room < threshold) {
           await this.#sleep(this.#d.pollMs); // a finishing job wakes us
           continue;
         }
-        const limit = Math.min(free, config.loadLimit);
+        const limit = Math.min(room, config.loadLimit);
         const claimed = await this.#claim(limit);
         failures = 0;
-        for (const { row, token } of claimed) this.#start(row, token);
+        for (const { row, token } of claimed) this.#enqueue(row, token);
+        this.#pump();
         if (claimed.length === limit) continue; // there may be more
         const [due] = await querySql<{ wait: unknown }>(
           this.#d.db,
@@ -203,37 +215,59 @@ export class TypeWorker {
     return rows.map((row) => ({ row, token }));
   }
 
-  #start(row: Row, token: string): void {
-    const { config, logger } = this.#d;
-    const abort = new AbortController();
+  #enqueue(row: Row, token: string): void {
     const parsed = toJob(row);
-    const held: Held = { job: parsed.job, token, abort, state: "running", done: Promise.resolve() };
+    const held: Held = {
+      job: parsed.job,
+      token,
+      abort: new AbortController(),
+      state: "queued",
+      parseError: parsed.error,
+      done: Promise.resolve(),
+    };
     this.#held.set(parsed.job.id, held);
+    this.#waiting.push(held);
+  }
+
+  /** Starts queued jobs while a slot is free. */
+  #pump(): void {
+    while (this.#running < this.#d.config.capacity && this.#waiting.length > 0 && !this.#stopping) {
+      this.#runJob(this.#waiting.shift()!);
+    }
+  }
+
+  #runJob(held: Held): void {
+    const { config, logger } = this.#d;
+    const { job } = held;
+    held.state = "running";
+    this.#running++;
     held.done = (async () => {
       const started = performance.now();
       let outcome: RunOutcome;
-      if (parsed.error !== undefined) {
-        outcome = { status: JobStatus.Failed, error: parsed.error };
+      if (held.parseError !== undefined) {
+        outcome = { status: JobStatus.Failed, error: held.parseError };
       } else {
-        const invalid = await this.#validate(parsed.job);
-        const ctx: JobContext = { signal: abort.signal, logger };
+        const invalid = await this.#validate(job);
+        const ctx: JobContext = { signal: held.abort.signal, logger };
         outcome = invalid
           ? { status: JobStatus.Failed, error: invalid }
-          : await runHandler(config, parsed.job, ctx, abort);
+          : await runHandler(config, job, ctx, held.abort);
       }
       if (held.state === "released") return;
       held.state = "completing";
-      await this.#complete(held, outcome, performance.now() - started);
+      await this.#completer.complete(job, held.token, outcome, performance.now() - started);
     })()
       .catch((error) => {
         logger.error(
-          { jobId: parsed.job.id, err: errorMessage(error) },
+          { jobId: job.id, err: errorMessage(error) },
           "job bookkeeping failed; the lease will expire and the job run again",
         );
         this.#emitError(error, "complete");
       })
       .finally(() => {
-        if (held.state !== "released") this.#held.delete(parsed.job.id);
+        this.#running--;
+        if (held.state !== "released") this.#held.delete(job.id);
+        this.#pump();
         this.wake();
       });
   }
@@ -249,53 +283,6 @@ export class TypeWorker {
     }
     (job as { params: unknown }).params = result.value;
     return undefined;
-  }
-
-  async #complete(held: Held, outcome: RunOutcome, durationMs: number): Promise<void> {
-    const { config, events, logger } = this.#d;
-    const { job, token } = held;
-    let completion: Completion;
-    let announce: () => void;
-    if (outcome.status === JobStatus.Success) {
-      completion = { id: job.id, token, status: JobStatus.Success };
-      announce = () => events.emit("completed", { job, durationMs });
-    } else if (outcome.status === JobStatus.Continue) {
-      completion = { id: job.id, token, status: JobStatus.Continue, runAfterMs: config.waitMs };
-      announce = () => events.emit("continued", { job, delayMs: config.waitMs });
-    } else {
-      const { error } = outcome;
-      const retry =
-        outcome.status === JobStatus.Retry && config.needRetry && job.attempts <= config.maxRetries;
-      if (retry) {
-        const delayMs = config.backoff(job.attempts + 1, error);
-        completion = {
-          id: job.id,
-          token,
-          status: JobStatus.Retry,
-          runAfterMs: delayMs,
-          lastError: errorMessage(error),
-        };
-        announce = () => events.emit("retrying", { job, error, delayMs });
-      } else {
-        const why =
-          outcome.status === JobStatus.Retry && config.needRetry
-            ? `gave up after ${job.attempts} attempts: ${errorMessage(error)}`
-            : errorMessage(error);
-        completion = { id: job.id, token, status: JobStatus.Failed, lastError: why.slice(0, 2000) };
-        announce = () => events.emit("failed", { job, error, durationMs });
-      }
-    }
-    const result = await this.#write("complete", () =>
-      execSql(this.#d.db, this.#d.dialect, completeJob(this.#d.dialect, this.#d.table, completion)),
-    );
-    if (result.affectedRows === 1) {
-      announce();
-      return;
-    }
-    const reason =
-      "the lease was lost before the run finished (it expired and another worker took the job over); this result is discarded";
-    logger.warn({ jobId: job.id, jobType: job.jobType }, reason);
-    events.emit("lost", { jobId: job.id, jobType: job.jobType, reason });
   }
 
   /** Extends the leases of held jobs; aborts the handlers of jobs whose lease is gone. */
@@ -348,19 +335,6 @@ export class TypeWorker {
       }
     } finally {
       await locks.unlock(name);
-    }
-  }
-
-  /** Retries a bookkeeping write a few times: a dropped connection should not cost a job its result. */
-  async #write<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (error) {
-        if (attempt >= 6) throw error;
-        this.#emitError(error, what);
-        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      }
     }
   }
 

@@ -190,3 +190,34 @@ export function selectJob(_d: Dialect, table: string, id: number): SqlFragment {
   return sql`SELECT ${raw([...JOB_COLUMNS, "job_status", "run_at", "lease_until", "worker_id", "update_time"].join(", "))}
   FROM ${ident(table)} WHERE id = ${id}`;
 }
+
+/**
+ * Batched completion of successful runs: one statement for many jobs, each
+ * fenced by its own (id, lease token) pair. `id IN (…)` lets every database
+ * use the primary key; the pair list is the fence. With `returning`, rows
+ * `{ id }` are the jobs completed; a pair missing from them lost its lease.
+ */
+export function completeSucceeded(
+  d: Dialect,
+  table: string,
+  jobs: readonly { readonly id: number; readonly token: string }[],
+  returning: boolean,
+): SqlFragment {
+  const pairs = join(jobs.map((j) => sql`(${j.id}, ${j.token})`));
+  return sql`UPDATE ${ident(table)} SET job_status = ${JobStatus.Success}, lease_token = NULL, lease_until = 0, update_time = ${raw(d.nowSec)}
+  WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Running} AND (id, lease_token) IN (${pairs})${raw(returning ? " RETURNING id" : "")}`;
+}
+
+/**
+ * Where UPDATE … RETURNING is missing (MySQL) and a batch matched fewer rows
+ * than it had: rows `{ id }` among `ids` that are now Success with no lease
+ * and this worker's id, i.e. the ones this batch completed.
+ */
+export function confirmSucceeded(
+  _d: Dialect,
+  table: string,
+  ids: readonly number[],
+  workerId: string,
+): SqlFragment {
+  return sql`SELECT id FROM ${ident(table)} WHERE id IN (${ids}) AND job_status = ${JobStatus.Success} AND lease_token IS NULL AND worker_id = ${workerId}`;
+}

@@ -80,7 +80,8 @@ export function concurrencyTests(adapter: AdapterUnderTest, kind: TargetKind): v
         {
           jobType: 202,
           leaseTime: 400,
-          workerPoolCapacity: 1, // busy with the stalled job: it cannot re-claim it
+          workerPoolCapacity: 1,
+          queueMaxSize: 1, // holds only the stalled job: it cannot re-claim it
           handleJob: async () => {
             await release.promise;
             return JobStatus.Failed;
