@@ -20,7 +20,12 @@ export default defineConfig({
     },
   },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "examples/*/src/**/*.test.ts", "scripts/**/*.test.ts"],
+    include: [
+      "packages/*/src/**/*.test.ts",
+      "examples/*/src/**/*.test.ts",
+      "scripts/**/*.test.ts",
+      "tests/**/*.test.ts",
+    ],
     globalSetup: ["./packages/testkit/src/global-setup.ts"],
     // Type-level tests (*.test-d.ts) run through tsc and fail like any other test.
     typecheck: {

@@ -20,7 +20,7 @@ export interface PgClient {
     listener: (msg: { channel: string; payload?: string }) => void,
   ): unknown;
   on(event: "error", listener: (err: Error) => void): unknown;
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
   end?(): Promise<void>;
   release?(err?: Error | boolean): void;
 }
@@ -95,8 +95,8 @@ export function fromPg(client: PgPool | PgClient, options: FromPgOptions = {}): 
       const release = () => {
         if (released) return;
         released = true;
-        conn.removeListener("notification", onNotification);
-        conn.removeListener("error", onError);
+        conn.removeListener("notification", onNotification as (...args: unknown[]) => void);
+        conn.removeListener("error", onError as (...args: unknown[]) => void);
         if (conn !== client) conn.release?.(broken); // a broken client is destroyed, not pooled again
       };
       // The connection is gone (server restart, pg_terminate_backend), and its LISTEN with it.
