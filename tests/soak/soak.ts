@@ -1,0 +1,90 @@
+/**
+ * Load and soak: N jobs (default 1,000,000) through 4 worker processes on
+ * MariaDB and on PostgreSQL (throwaway servers on loopback). Reports jobs/s
+ * and each worker's RSS over the run; memory must stay flat. Bounded: gives
+ * up after PQ_SOAK_MINUTES (default 25) per database.
+ *   npm run soak                      (PQ_SOAK_JOBS=200000 for a shorter run)
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { PersistentQueue } from "@persistent-queue/core";
+import { fromMysql2 } from "@persistent-queue/mysql2";
+import { fromPg } from "@persistent-queue/pg";
+import { createDatabase, startMariaDB, startPostgres } from "@persistent-queue/testkit";
+import mysql from "mysql2/promise";
+import pg from "pg";
+
+const JOBS = Number(process.env.PQ_SOAK_JOBS ?? 1_000_000);
+const WORKERS = 4;
+const LIMIT_MS = Number(process.env.PQ_SOAK_MINUTES ?? 25) * 60_000;
+const WORKER = fileURLToPath(new URL("./worker.mjs", import.meta.url));
+const kinds = (process.env.PQ_SOAK_DATABASES ?? "mariadb,postgres").split(",") as (
+  | "mariadb"
+  | "postgres"
+)[];
+
+for (const kind of kinds) {
+  const server = kind === "mariadb" ? await startMariaDB() : await startPostgres();
+  const database = await createDatabase({ kind, url: server.url });
+  const pool =
+    kind === "mariadb"
+      ? mysql.createPool({ uri: database.url, connectionLimit: 4 })
+      : new pg.Pool({ connectionString: database.url, max: 4 });
+  const db = kind === "mariadb" ? fromMysql2(pool) : fromPg(pool);
+  try {
+    const producer = new PersistentQueue({ db, serviceName: "soak-producer", jobs: [] });
+    await producer.migrate();
+    const e0 = Date.now();
+    for (let i = 0; i < JOBS; i += 1000) {
+      await producer.addMany(
+        Array.from({ length: Math.min(1000, JOBS - i) }, (_, k) => ({
+          jobType: 1,
+          params: { n: i + k },
+        })),
+      );
+    }
+    const enqueueSeconds = (Date.now() - e0) / 1000;
+    const rss: number[][] = Array.from({ length: WORKERS }, () => []);
+    const children = Array.from({ length: WORKERS }, (_, w) => {
+      const child = spawn(process.execPath, [WORKER, kind, database.url], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        for (const m of chunk.matchAll(/rss (\d+) done (\d+)/g)) rss[w]!.push(Number(m[1]));
+      });
+      return child;
+    });
+    const d0 = Date.now();
+    let finished = 0;
+    while (Date.now() - d0 < LIMIT_MS) {
+      await new Promise((r) => setTimeout(r, 2000));
+      const [row] = await db.query<{ n: unknown }>(
+        "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = 1 AND job_status = 1",
+      );
+      finished = Number(row?.n);
+      if (finished === JOBS) break;
+    }
+    const drainSeconds = (Date.now() - d0) / 1000;
+    for (const c of children) c.kill("SIGTERM");
+    await Promise.all(
+      children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once("exit", r)))),
+    );
+    const mb = (b: number) => (b / 2 ** 20).toFixed(0);
+    console.log(
+      `[soak ${kind} ${server.version.split("-")[0]}] jobs=${JOBS} finished=${finished} enqueue=${Math.round(JOBS / enqueueSeconds)}/s drain=${Math.round(finished / drainSeconds)}/s (${WORKERS} processes x 16)`,
+    );
+    rss.forEach((samples, w) => {
+      const early = samples[Math.floor(samples.length * 0.1)] ?? 0;
+      const peak = Math.max(...samples);
+      const last = samples.at(-1) ?? 0;
+      console.log(
+        `  worker ${w}: RSS at 10% ${mb(early)} MiB, peak ${mb(peak)} MiB, at end ${mb(last)} MiB (${samples.length} samples)`,
+      );
+    });
+    if (finished !== JOBS) process.exitCode = 1;
+  } finally {
+    await pool.end();
+    await database.drop().catch(() => undefined);
+    await server.stop();
+  }
+}
