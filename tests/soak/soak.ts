@@ -26,11 +26,11 @@ const kinds = (process.env.PQ_SOAK_DATABASES ?? "mariadb,postgres").split(",") a
 for (const kind of kinds) {
   const server = kind === "mariadb" ? await startMariaDB() : await startPostgres();
   const database = await createDatabase({ kind, url: server.url });
-  const pool =
-    kind === "mariadb"
-      ? mysql.createPool({ uri: database.url, connectionLimit: 4 })
-      : new pg.Pool({ connectionString: database.url, max: 4 });
-  const db = kind === "mariadb" ? fromMysql2(pool) : fromPg(pool);
+  const myPool =
+    kind === "mariadb" ? mysql.createPool({ uri: database.url, connectionLimit: 4 }) : undefined;
+  const pgPool = myPool ? undefined : new pg.Pool({ connectionString: database.url, max: 4 });
+  const db = myPool ? fromMysql2(myPool) : fromPg(pgPool!);
+  const pool = myPool ?? pgPool!;
   try {
     const producer = new PersistentQueue({ db, serviceName: "soak-producer", jobs: [] });
     await producer.migrate();
