@@ -117,10 +117,14 @@ export class TypeWorker {
       await this.#release(held, "released: the worker stopped before it started the job");
     const deadline = Date.now() + timeoutMs;
     while (this.#held.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.race([...this.#held.values()].map((h) => h.done)),
-        new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),
+        new Promise((r) => {
+          timer = setTimeout(r, Math.max(0, deadline - Date.now()));
+        }),
       ]);
+      clearTimeout(timer); // a pending timer would keep the process alive until the deadline
     }
     for (const held of [...this.#held.values()].filter((h) => h.state === "running")) {
       held.abort.abort(new Error("the queue is stopping"));

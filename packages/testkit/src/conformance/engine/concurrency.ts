@@ -79,7 +79,7 @@ export function concurrencyTests(adapter: AdapterUnderTest, kind: TargetKind): v
       const slow = makeQueue(slowDb, [
         {
           jobType: 202,
-          leaseTime: 400,
+          leaseTime: 1000,
           workerPoolCapacity: 1,
           queueMaxSize: 1, // holds only the stalled job: it cannot re-claim it
           handleJob: async () => {
@@ -100,7 +100,7 @@ export function concurrencyTests(adapter: AdapterUnderTest, kind: TargetKind): v
       stalled = true; // its heartbeats stop reaching the database
       const firstWorker = (await slow.getJob(id))!.workerId;
       const fast = makeQueue(other.db, [
-        { jobType: 202, leaseTime: 400, handleJob: async () => JobStatus.Success },
+        { jobType: 202, leaseTime: 1000, handleJob: async () => JobStatus.Success },
       ]);
       queues.push(fast);
       await fast.start();
@@ -133,15 +133,18 @@ export function concurrencyTests(adapter: AdapterUnderTest, kind: TargetKind): v
           jobType: 203,
           handleJob: async (job, ctx) => {
             if ((job.params as { quick: boolean }).quick)
-              return new Promise<void>((r) => setTimeout(r, 100));
+              return new Promise<void>((r) => setTimeout(r, 300));
             ctx.signal.addEventListener("abort", () => aborted++);
             return new Promise<void>(() => {}); // hangs
           },
         },
       ]);
       await first.start();
-      const quick = await first.add(203, { quick: true });
-      const hung = await first.add(203, { quick: false });
+      // One batch, so both are held at once (separate adds could let the quick one finish first).
+      const [quick, hung] = (await first.addMany([
+        { jobType: 203, params: { quick: true } },
+        { jobType: 203, params: { quick: false } },
+      ])) as [number, number];
       await waitFor("both to be claimed", async () => first.activeCount === 2);
       await first.stop({ timeoutMs: 500 });
       expect(aborted).toBe(1);

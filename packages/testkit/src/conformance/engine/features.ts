@@ -37,10 +37,16 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     const fresh = await queue.add(502, {});
     await finalRecord(queue, fresh);
     await waitFor("the recent type-501 job to run", () => ran.length === 2);
-    const rows = await q(
-      fx.db,
-      "SELECT id, job_type, job_status, create_time FROM async_job_tab WHERE job_type IN (501, 502) ORDER BY id",
-    );
+    // Its completion is written just after the handler returns: wait for the row, not the handler.
+    const rows = await waitFor("both run jobs to be recorded", async () => {
+      const all = await q(
+        fx.db,
+        "SELECT id, job_type, job_status, create_time FROM async_job_tab WHERE job_type IN (501, 502) ORDER BY id",
+      );
+      return all.filter((r) => Number(r.job_status) === JobStatus.Success).length === 2
+        ? all
+        : undefined;
+    });
     const status = rows.map((r) => [
       Number(r.job_type),
       Number(r.create_time) < now - 5 * 86400,
@@ -111,6 +117,8 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     const bad = await queue.add(504, { ok: false });
     await finalRecord(queue, ok);
     await finalRecord(queue, bad);
+    // Events follow the completion write; the row may be visible on another connection first.
+    await waitFor("all three events", () => events.length === 3);
     expect(events.sort()).toEqual(
       [`completed ${ok}`, `failed ${bad}`, `retrying ${bad} 10`].sort(),
     );
