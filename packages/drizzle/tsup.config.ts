@@ -6,5 +6,7 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // The CJS build gets a real import.meta.url, for createRequire in schema.ts.
+  shims: true,
   target: "node20",
 });

@@ -1,1 +1,7 @@
-export {};
+export { type DrizzleHandle, type FromDrizzleOptions, fromDrizzle } from "./drizzle.js";
+export {
+  type DrizzleQueueTableNames,
+  mysqlQueueTables,
+  pgQueueTables,
+  sqliteQueueTables,
+} from "./schema.js";

@@ -1,1 +1,16 @@
-export {};
+export {
+  type AsyncJobRow,
+  createQueueEntitySchemas,
+  type EntitySchemaClass,
+  PersistentQueueSchema1764000000000,
+  type QueueSchemaTarget,
+  type ShedLockRow,
+} from "./schema.js";
+export {
+  type FromTypeORMOptions,
+  fromTypeORM,
+  type TypeORMDataSource,
+  type TypeORMEntityManager,
+  type TypeORMQueryResult,
+  type TypeORMQueryRunner,
+} from "./typeorm.js";

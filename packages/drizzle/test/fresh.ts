@@ -1,0 +1,39 @@
+// A fresh database of one kind on the run's servers, opened with Drizzle and
+// the adapter; close() drops it. Shared by this package's own tests.
+import {
+  createDatabase,
+  createSqliteFile,
+  type Target,
+  type TargetKind,
+} from "@persistent-queue/testkit";
+import { inject } from "vitest";
+import { openDrizzle } from "./open.mjs";
+
+export async function freshDrizzle(kind: TargetKind) {
+  let target: Target;
+  let drop: () => Promise<void>;
+  if (kind === "sqlite") {
+    const file = await createSqliteFile();
+    target = { kind, path: file.path };
+    drop = file.cleanup;
+  } else {
+    const database = await createDatabase({
+      kind,
+      url: kind === "mariadb" ? inject("pqMysqlUrl") : inject("pqPgUrl"),
+    });
+    target = { kind, url: database.url };
+    drop = database.drop;
+  }
+  const opened = await openDrizzle(target);
+  return {
+    ...opened,
+    target,
+    close: async () => {
+      try {
+        await opened.close();
+      } finally {
+        await drop();
+      }
+    },
+  };
+}
