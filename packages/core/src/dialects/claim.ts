@@ -3,19 +3,24 @@ import type { ClaimParams, Dialect } from "./dialect.js";
 import { ident, type RawSql, raw, type SqlFragment, type SqlPart, sql } from "./sql.js";
 
 /**
- * The rows one claim may take, oldest id first: a claimable status, the job
- * type, due by the database's clock (the seed's start_time in seconds and our
+ * The rows one claim may take: one claimable status, the job type, oldest id
+ * first, due by the database's clock (the seed's start_time in seconds and our
  * run_at in ms; NULL start_time counts as 0), and for never-run rows the
  * firstPullDay cut-off. Shared by the three dialects' claim statements.
  *
- * Served by the index (job_status, id): ranges per status in id order.
+ * One status per claim, on purpose: with `job_status = ? … ORDER BY id` the
+ * (job_status, id) index yields rows already in order and the scan stops after
+ * `limit` due rows. With `job_status IN (0, 3, 4) ORDER BY id` every database
+ * here sorted all pending rows per claim instead (and MariaDB's locking read
+ * then locked them all): 5-10x slower drains with a 200k backlog.
  */
-export function pickDue(d: Dialect, p: ClaimParams, extraColumns = ""): SqlFragment {
+export function pickDue(d: Dialect, p: ClaimParams): SqlFragment {
   const t = ident(p.table);
-  return sql`SELECT ${ident("id")}, ${ident("job_status")} AS prev_status${raw(extraColumns)} FROM ${t}
-  WHERE ${ident("job_status")} IN (${[JobStatus.Init, JobStatus.Continue, JobStatus.Retry]})
+  const cutoff = p.status === JobStatus.Init ? sql`AND ${ident("id")} >= ${p.minInitId}` : sql``;
+  return sql`SELECT ${ident("id")}, ${ident("job_status")} AS prev_status FROM ${t}
+  WHERE ${ident("job_status")} = ${p.status}
     AND ${ident("job_type")} = ${p.jobType}
-    AND (${ident("job_status")} <> ${JobStatus.Init} OR ${ident("id")} >= ${p.minInitId})
+    ${cutoff}
     AND COALESCE(${ident("start_time")}, 0) <= ${raw(d.nowSec)}
     AND ${ident("run_at")} <= ${raw(d.nowMs)}
   ORDER BY ${ident("id")}

@@ -1,10 +1,13 @@
 import type { DialectFamily, Row } from "../db.js";
+import type { JobStatus } from "../job-status.js";
 import type { PlaceholderStyle, SqlFragment, SqlPart } from "./sql.js";
 
 /** Inputs of {@link Dialect.claimJobs}. */
 export interface ClaimParams {
   readonly table: string;
   readonly jobType: number;
+  /** The one claimable status this claim takes (Init, Continue or Retry). */
+  readonly status: JobStatus;
   /** Rows with status 0 (init) and an id below this are not claimed (the seed's firstPullDay). */
   readonly minInitId: number;
   readonly limit: number;

@@ -48,6 +48,8 @@ interface Held {
 }
 
 const MIN_IDLE_MS = 10;
+const INIT_FIRST = [JobStatus.Init, JobStatus.Retry, JobStatus.Continue] as const;
+const RETRIES_FIRST = [JobStatus.Retry, JobStatus.Continue, JobStatus.Init] as const;
 
 /**
  * Runs one job type in this process: claims due jobs in batches up to the
@@ -69,6 +71,7 @@ export class TypeWorker {
   #wakePending = false;
   #timers: NodeJS.Timeout[] = [];
   #idleMs = MIN_IDLE_MS;
+  #retriesFirstAt = Number.NEGATIVE_INFINITY;
 
   constructor(deps: TypeWorkerDeps) {
     this.#d = deps;
@@ -193,12 +196,32 @@ export class TypeWorker {
     }
   }
 
+  /**
+   * Claims up to `limit` due jobs, one status at a time (see `pickDue`): new
+   * jobs first, then retries and Continue re-runs — except that at least once
+   * a second retries and re-runs go first, so a flood of new jobs cannot
+   * starve them.
+   */
   async #claim(limit: number): Promise<{ row: Row; token: string }[]> {
+    const now = performance.now();
+    const retriesFirst = now - this.#retriesFirstAt >= 1000;
+    if (retriesFirst) this.#retriesFirstAt = now;
+    const order = retriesFirst ? RETRIES_FIRST : INIT_FIRST;
+    const claimed: { row: Row; token: string }[] = [];
+    for (const status of order) {
+      if (claimed.length >= limit) break;
+      claimed.push(...(await this.#claimStatus(status, limit - claimed.length)));
+    }
+    return claimed;
+  }
+
+  async #claimStatus(status: JobStatus, limit: number): Promise<{ row: Row; token: string }[]> {
     const { db, dialect, table, config, workerId } = this.#d;
     const token = makeToken();
     const params: ClaimParams = {
       table,
       jobType: config.jobType,
+      status,
       minInitId: this.#minInitId,
       limit,
       token,
