@@ -2,7 +2,7 @@
  * Driver and ORM errors carry the server's code in different places: mysql2
  * sets `errno`/`code`, pg sets `code` (SQLSTATE), better-sqlite3 sets `code`,
  * TypeORM wraps in `driverError`, Sequelize in `parent`/`original`, Prisma in
- * `cause`/`meta`. This walks all of them once and returns every code and
+ * `meta.driverAdapterError.cause` with the server's code as `originalCode`. This walks all of them once and returns every code and
  * message found, so a dialect can classify an error from any adapter.
  */
 export function errorFacts(err: unknown): { codes: Set<string>; messages: string[] } {
@@ -13,7 +13,7 @@ export function errorFacts(err: unknown): { codes: Set<string>; messages: string
     if (e === null || typeof e !== "object" || seen.has(e) || depth > 5) return;
     seen.add(e);
     const o = e as Record<string, unknown>;
-    for (const key of ["code", "errno", "sqlState", "sqlstate"]) {
+    for (const key of ["code", "errno", "sqlState", "sqlstate", "originalCode"]) {
       const v = o[key];
       if (typeof v === "string" || typeof v === "number") codes.add(String(v));
     }

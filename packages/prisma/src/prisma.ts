@@ -1,0 +1,306 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { DB, DialectFamily, ExecResult, Row, SqlValue } from "@persistent-queue/core";
+
+/**
+ * The part of a Prisma 7 interactive-transaction client (`tx` in
+ * `prisma.$transaction(async (tx) => …)`) this adapter uses. Typed
+ * structurally, so this package never imports `@prisma/client` at run time
+ * and any generated client fits, whatever its models.
+ */
+export interface PrismaTransactionClient {
+  $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<number>;
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>;
+}
+
+/** Options of Prisma's interactive `$transaction(fn, options)`. */
+export interface PrismaTransactionOptions {
+  /** Longest wait for a connection to start the transaction, in ms (Prisma's default: 2000). */
+  readonly maxWait?: number;
+  /** Longest the transaction may stay open, in ms (Prisma's default: 5000). */
+  readonly timeout?: number;
+  /** Isolation level name, e.g. "ReadCommitted" (Prisma's `TransactionIsolationLevel`). */
+  readonly isolationLevel?: string;
+}
+
+/** The part of a Prisma 7 `PrismaClient` (or an `$extends` result) this adapter uses. */
+export interface PrismaRootClient extends PrismaTransactionClient {
+  $transaction<R>(
+    fn: (tx: PrismaTransactionClient) => Promise<R>,
+    options?: PrismaTransactionOptions,
+  ): PromiseLike<R>;
+  $disconnect(): Promise<void>;
+}
+
+/** Options of {@link fromPrisma}. */
+export interface FromPrismaOptions {
+  /**
+   * The SQL family, when it cannot be read from the client (see
+   * {@link fromPrisma}). Normally left out.
+   */
+  readonly dialect?: DialectFamily;
+  /** Passed to every `$transaction` this adapter opens (`transaction()`, INSERTs that report an id). */
+  readonly transactionOptions?: PrismaTransactionOptions;
+  /**
+   * PostgreSQL notifications, which Prisma cannot receive: pass
+   * `fromPg(pool).listen` (from `@persistent-queue/pg`) with the pg `Pool` you
+   * gave `PrismaPg`, and workers in other processes wake at once on enqueue.
+   * Left out, the DB has no `listen` and the engine polls.
+   */
+  readonly listen?: DB["listen"];
+  /**
+   * SQLite: switch the file to WAL on first use, so other processes' readers
+   * and writer are not blocked by a reader here. Default true.
+   */
+  readonly wal?: boolean;
+}
+
+/** Prisma's provider names (schema `_activeProvider`, driver adapter `provider`) → core's families. */
+const FAMILIES: Readonly<Record<string, DialectFamily>> = {
+  postgresql: "postgres",
+  postgres: "postgres",
+  mysql: "mysql",
+  sqlite: "sqlite",
+};
+
+/** Which statement reads the id the last INSERT generated, on the connection that ran it. */
+const LAST_INSERT_ID: Partial<Record<DialectFamily, string>> = {
+  mysql: "SELECT LAST_INSERT_ID() AS id",
+  sqlite: "SELECT last_insert_rowid() AS id",
+};
+
+const isRoot = (c: PrismaTransactionClient): c is PrismaRootClient =>
+  // A transaction client is the root client minus $connect/$disconnect/$on/$extends
+  // (Prisma's ITXClientDenyList); `$transaction` alone is no tell, the proxy keeps it.
+  typeof (c as Partial<PrismaRootClient>).$disconnect === "function";
+
+/**
+ * Reads the SQL family from the client. Prisma 7 has no public getter for it,
+ * so this reads the generated client's `_activeProvider` (the schema's
+ * datasource provider, also present on transaction clients), then the driver
+ * adapter's `provider`; `options.dialect` overrides both.
+ */
+function detectDialect(client: PrismaTransactionClient, explicit?: DialectFamily): DialectFamily {
+  if (explicit) return explicit;
+  const internals = client as {
+    _activeProvider?: unknown;
+    _engineConfig?: { adapter?: { provider?: unknown } };
+  };
+  for (const name of [internals._activeProvider, internals._engineConfig?.adapter?.provider]) {
+    const family = typeof name === "string" ? FAMILIES[name] : undefined;
+    if (family) return family;
+  }
+  throw new TypeError(
+    `fromPrisma: cannot tell which database this client speaks (provider ${String(internals._activeProvider)}); ` +
+      'pass { dialect: "postgres" | "mysql" | "sqlite" } as the second argument.',
+  );
+}
+
+/**
+ * Adapts a Prisma 7 client to the queue's {@link DB}: a `PrismaClient` (with
+ * the `PrismaPg`, `PrismaMariaDb` or `PrismaBetterSqlite3` driver adapter), an
+ * `$extends` result, or the `tx` of an interactive `$transaction`.
+ *
+ * - SQL and parameters go to `$executeRawUnsafe` / `$queryRawUnsafe` unchanged.
+ * - The family comes from the client's own configuration (its schema provider).
+ * - `affectedRows` is what `$executeRawUnsafe` returns: matched rows on all
+ *   three databases (PrismaMariaDb's driver sets FOUND_ROWS).
+ * - `insertId` (mysql, sqlite): Prisma returns only a count, so an INSERT run
+ *   through `exec` is followed by `LAST_INSERT_ID()` / `last_insert_rowid()` on
+ *   the same connection — inside a short `$transaction` on a root client. Core
+ *   uses `INSERT … RETURNING` on MariaDB and SQLite, so the queue rarely needs it.
+ * - Results: BigInt (Prisma's type for BIGINT and COUNT) becomes a number when
+ *   exact, else a decimal string; Prisma `Decimal`s become strings; Dates stay Dates.
+ * - Parameters: on SQLite a `Date` is bound as UTC text `YYYY-MM-DD HH:MM:SS.SSS`
+ *   (what core's SQLite schema stores; Prisma would bind ISO text that compares wrongly),
+ *   and a bigint past 2^53 as decimal text (Prisma would round it to a double).
+ * - `transaction(fn)` is Prisma's interactive `$transaction`; `fn` gets a DB on
+ *   its `tx`. Prisma closes a transaction after `transactionOptions.timeout` (5 s).
+ * - A DB made from a `tx` runs in that transaction: no nested `transaction`,
+ *   and `close()` does nothing.
+ * - `close()` calls `$disconnect()`; this DB then rejects every call (Prisma
+ *   itself would silently reconnect).
+ * - No `listen` unless `options.listen` is given: Prisma cannot LISTEN.
+ */
+export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaOptions = {}): DB {
+  const dialect = detectDialect(client, options.dialect);
+  const root = isRoot(client) ? client : undefined;
+  let closed = false;
+  /** The transaction client of the `transaction(fn)` the current call comes from (SQLite only). */
+  const inTransaction = new AsyncLocalStorage<PrismaTransactionClient>();
+  const guard = () => {
+    if (closed) throw new Error("fromPrisma: this DB was closed (its PrismaClient disconnected).");
+  };
+  const bind = (params: readonly SqlValue[]): unknown[] =>
+    dialect === "sqlite" ? params.map(sqliteParam) : [...params];
+
+  const execOn = async (on: PrismaTransactionClient, sql: string, params: readonly SqlValue[]) => {
+    const affectedRows = Number(await on.$executeRawUnsafe(sql, ...bind(params)));
+    const lastId = LAST_INSERT_ID[dialect];
+    if (lastId === undefined || affectedRows === 0 || !isInsert(sql)) return { affectedRows };
+    const [row] = await on.$queryRawUnsafe<{ id: unknown }[]>(lastId);
+    return { affectedRows, insertId: normaliseValue(row?.id) as number | string | undefined };
+  };
+
+  /**
+   * Runs a root-client call. On SQLite, PrismaBetterSqlite3 has one connection
+   * and serialises only transactions: a plain call made while any
+   * `$transaction` is open runs *inside* it (sees its uncommitted rows, is
+   * rolled back with it). So there every root call runs in its own short
+   * `$transaction`, which waits its turn. Elsewhere, calls go straight through.
+   */
+  let walDone = options.wal === false;
+  const onRoot = async <T>(fn: (on: PrismaTransactionClient) => PromiseLike<T>): Promise<T> => {
+    if (!root || dialect !== "sqlite") return fn(client);
+    // Called from inside this DB's own transaction(fn): that transaction holds the connection.
+    const current = inTransaction.getStore();
+    if (current) return fn(current);
+    // A wait for the connection is expected here (another transaction holds it), so allow more than Prisma's 2 s.
+    const settings = { maxWait: 10_000, ...options.transactionOptions };
+    return retryBusy(async () => {
+      if (!walDone) {
+        // WAL lets readers and the writer of other processes go on; it persists in the file.
+        await root.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+        walDone = true;
+      }
+      return root.$transaction(async (tx) => fn(tx), settings);
+    });
+  };
+
+  const db: DB = {
+    dialect,
+    async exec(sql: string, params: readonly SqlValue[] = []): Promise<ExecResult> {
+      guard();
+      return withCause(async () => {
+        if (root && dialect === "mysql" && isInsert(sql)) {
+          // The id query must run on the INSERT's connection; a root client may use another one.
+          return root.$transaction((tx) => execOn(tx, sql, params), options.transactionOptions);
+        }
+        return onRoot((on) => execOn(on, sql, params));
+      });
+    },
+    async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+      guard();
+      const rows = await withCause(() =>
+        onRoot((on) => on.$queryRawUnsafe<unknown>(sql, ...bind(params))),
+      );
+      return Array.isArray(rows) ? (rows.map(normaliseRow) as T[]) : [];
+    },
+    async ping() {
+      guard();
+      await withCause(() => onRoot((on) => on.$queryRawUnsafe("SELECT 1")));
+    },
+    async close() {
+      if (!root || closed) return;
+      closed = true;
+      await root.$disconnect();
+    },
+  };
+  if (root) {
+    db.transaction = async <T>(fn: (tx: DB) => Promise<T>): Promise<T> => {
+      guard();
+      return withCause(() =>
+        root.$transaction(
+          async (tx) =>
+            inTransaction.run(tx, () =>
+              fn(fromPrisma(tx, { dialect, transactionOptions: options.transactionOptions })),
+            ),
+          options.transactionOptions,
+        ),
+      );
+    };
+    if (options.listen) db.listen = options.listen;
+  }
+  return db;
+}
+
+/**
+ * Retries `fn` while SQLite says SQLITE_BUSY (nothing ran: the statement's
+ * transaction was rolled back), waiting asynchronously so a lock holder in
+ * this same process can commit meanwhile. better-sqlite3's own busy timeout
+ * waits synchronously and so cannot let it.
+ */
+async function retryBusy<T>(fn: () => Promise<T>, deadlineMs = 10_000): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (
+        err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }
+      ).meta?.driverAdapterError?.cause?.originalCode;
+      if (!String(code).startsWith("SQLITE_BUSY") || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+const isInsert = (sql: string) => /^\s*(insert|replace)\b/i.test(sql);
+
+/**
+ * Prisma wraps the driver's error (SQLSTATE, errno, SQLite code) in
+ * `meta.driverAdapterError`, where core's error classification does not look;
+ * exposing it as `cause` lets core tell a duplicate key or an existing table
+ * from a real failure. The error is otherwise rethrown unchanged.
+ */
+async function withCause<T>(fn: () => PromiseLike<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = err as { cause?: unknown; meta?: { driverAdapterError?: { cause?: unknown } } };
+    const adapterError = e && typeof e === "object" ? e.meta?.driverAdapterError : undefined;
+    if (adapterError && e.cause === undefined) {
+      const driver = (adapterError.cause ?? {}) as {
+        originalCode?: unknown;
+        originalMessage?: unknown;
+        kind?: unknown;
+      };
+      const cause = Object.assign(
+        new Error(String(driver.originalMessage ?? driver.kind ?? "driver error"), {
+          cause: adapterError,
+        }),
+        { code: driver.originalCode === undefined ? undefined : String(driver.originalCode) },
+      );
+      Object.defineProperty(e, "cause", { value: cause, configurable: true, writable: true });
+    }
+    throw err;
+  }
+}
+
+/** Prisma returns BIGINT and COUNT(*) as BigInt; the engine reads numbers (or exact strings past 2^53). */
+function normaliseValue(value: unknown): unknown {
+  if (typeof value === "bigint") {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : value.toString();
+  }
+  // Prisma's Decimal (DECIMAL columns, SUM on MySQL): a string, as mysql2 and pg give it.
+  if (typeof value === "object" && value !== null && isDecimal(value)) return value.toString();
+  return value;
+}
+
+function isDecimal(value: object): boolean {
+  return (
+    !(value instanceof Date) &&
+    !(value instanceof Uint8Array) &&
+    typeof (value as { toFixed?: unknown }).toFixed === "function" &&
+    typeof (value as { isFinite?: unknown }).isFinite === "function"
+  );
+}
+
+function normaliseRow(row: unknown): Row {
+  const out: Row = {};
+  for (const [key, value] of Object.entries(row as Row)) out[key] = normaliseValue(value);
+  return out;
+}
+
+/**
+ * SQLite has no date type: core stores and compares UTC text, as SQLite's own
+ * functions write it. A bigint past 2^53 goes as decimal text: PrismaBetterSqlite3
+ * binds bigints as doubles (losing the last digits), while an INTEGER column
+ * converts the text back to the exact integer.
+ */
+function sqliteParam(value: SqlValue): unknown {
+  if (value instanceof Date) return value.toISOString().replace("T", " ").replace("Z", "");
+  if (typeof value === "bigint" && !Number.isSafeInteger(Number(value))) return value.toString();
+  return value;
+}

@@ -1,0 +1,160 @@
+// The Prisma models against core's tables. Prisma cannot create tables here
+// (`prisma migrate` / `db push` need the schema engine, which cannot be
+// downloaded offline), so the comparison takes two other routes on a fresh
+// database migrated by core: (1) every model field's column, type,
+// nullability and default, and the claim index, against core's
+// describeSchema(); (2) the generated client writes and reads every mapped
+// field through the models, and core reads what it wrote.
+import { describeSchema, migrate } from "@persistent-queue/core";
+import {
+  PRISMA_QUEUE_FIELDS,
+  type PrismaQueueField,
+  type PrismaQueueProvider,
+  prismaQueueModels,
+} from "@persistent-queue/prisma";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Fresh, fresh, KINDS } from "../test/fresh.js";
+
+const PROVIDER = { mariadb: "mysql", postgres: "postgresql", sqlite: "sqlite" } as const;
+
+/** The column type core's describeSchema() prints for a field, per provider. */
+function expectedType(provider: PrismaQueueProvider, f: PrismaQueueField): string {
+  const scalar = f.type.replace("?", "");
+  const varchar = /@db\.VarChar\((\d+)\)/.exec(f.attributes)?.[1];
+  if (provider === "sqlite") return scalar === "String" ? "text" : "integer";
+  if (provider === "postgresql") {
+    if (varchar) return `character varying(${varchar})`;
+    if (f.attributes.includes("@db.SmallInt")) return "smallint";
+    if (f.attributes.includes("@db.Timestamptz")) return "timestamp with time zone";
+    return { BigInt: "bigint", Int: "integer" }[scalar] ?? scalar;
+  }
+  if (varchar) return `varchar(${varchar})`;
+  if (f.attributes.includes("@db.UnsignedBigInt")) return "bigint(20) unsigned";
+  if (f.attributes.includes("@db.UnsignedInt")) return "int(11) unsigned";
+  if (f.attributes.includes("@db.TinyInt")) return "tinyint(4)";
+  if (f.attributes.includes("@db.Timestamp")) return "timestamp";
+  return { BigInt: "bigint(20)", Int: "int(11)" }[scalar] ?? scalar;
+}
+
+/** describeSchema() text → column lines per table. */
+function columnsOf(schema: string): Map<string, Map<string, string>> {
+  const tables = new Map<string, Map<string, string>>();
+  let current: Map<string, string> | undefined;
+  for (const line of schema.split("\n")) {
+    const table = /^table (\w+)/.exec(line)?.[1];
+    if (table) {
+      current = new Map();
+      tables.set(table, current);
+    } else if (current && /^ {2}\w+ /.test(line) && !/^ {2}(index|unique|CREATE)\b/.test(line)) {
+      const [, name, rest] = /^ {2}(\w+) (.*)$/.exec(line) ?? [];
+      if (name && rest) current.set(name, rest);
+    }
+  }
+  return tables;
+}
+
+for (const kind of KINDS) {
+  const provider = PROVIDER[kind];
+  describe(`prisma models on ${kind} (${provider}) against core's migrate()`, () => {
+    let fx: Fresh;
+    let schema = "";
+    beforeAll(async () => {
+      fx = await fresh(kind);
+      await migrate(fx.db);
+      schema = await describeSchema(fx.db);
+    });
+    afterAll(() => fx?.close());
+
+    for (const [table, model] of [
+      ["async_job_tab", "jobs"],
+      ["shedlock_tab", "locks"],
+    ] as const) {
+      it(`${table}: the same columns, in order, with the same types, nullability and defaults`, () => {
+        const columns = columnsOf(schema).get(table);
+        const fields = PRISMA_QUEUE_FIELDS[provider][model];
+        expect([...(columns?.keys() ?? [])]).toEqual(fields.map((f) => f.column));
+        for (const f of fields) {
+          const line = columns?.get(f.column) ?? "";
+          expect(
+            line.startsWith(`${expectedType(provider, f)} `) || line === expectedType(provider, f),
+            `${f.column}: ${line}`,
+          ).toBe(true);
+          const notNull = / not null/.test(line) || / primary key/.test(line);
+          expect(notNull, `${f.column} nullability: ${line}`).toBe(!f.type.endsWith("?"));
+          const autoincrement = f.attributes.includes("autoincrement()");
+          const hasDefault = / default (?!NULL)/.test(line);
+          if (!autoincrement)
+            expect(hasDefault, `${f.column} default: ${line}`).toBe(
+              f.attributes.includes("@default("),
+            );
+        }
+      });
+    }
+
+    it("the claim index <jobs>_claim_idx on (job_status, id) exists as the model declares it", () => {
+      expect(prismaQueueModels(provider)).toContain(
+        '@@index([jobStatus, id], map: "async_job_tab_claim_idx")',
+      );
+      expect(schema).toMatch(/async_job_tab_claim_idx.*\(.?job_status.?, .?id.?\)/);
+    });
+
+    it("the generated client writes and reads every mapped field; core reads the same row", async () => {
+      const created = await fx.prisma.asyncJob.create({
+        data: { jobType: 9, createTime: 1_700_000_000, updateTime: 1_700_000_001 },
+      });
+      expect(created).toMatchObject({
+        params: "",
+        jobStatus: 0,
+        attempts: 0,
+        leaseToken: null,
+        workerId: null,
+        lastError: null,
+      });
+      expect(Number(created.startTime)).toBe(0);
+      expect(Number(created.runAt)).toBe(0);
+      expect(Number(created.leaseUntil)).toBe(0);
+      await fx.prisma.asyncJob.update({
+        where: { id: created.id },
+        data: {
+          params: '{"a":1}',
+          jobStatus: 5,
+          attempts: 2,
+          runAt: 1_764_000_000_123n,
+          leaseToken: "tok",
+          leaseUntil: 1_764_000_030_000n,
+          workerId: "w1",
+          lastError: "boom",
+        },
+      });
+      const [row] = await fx.db.query(
+        `SELECT params, job_status, attempts, run_at, lease_token, lease_until, worker_id, last_error FROM async_job_tab WHERE id = ${kind === "postgres" ? "$1" : "?"}`,
+        [Number(created.id)],
+      );
+      expect(row).toEqual({
+        params: '{"a":1}',
+        job_status: 5,
+        attempts: 2,
+        run_at: 1_764_000_000_123,
+        lease_token: "tok",
+        lease_until: 1_764_000_030_000,
+        worker_id: "w1",
+        last_error: "boom",
+      });
+
+      const lock = await fx.prisma.shedLock.create({
+        data: { lockName: "job-a", lockedBy: "host" },
+      });
+      expect(lock.lockUntil).toBeTruthy(); // the database default (now) applied
+      const until = new Date(Date.UTC(2031, 0, 2, 3, 4, 5));
+      await fx.prisma.shedLock.update({
+        where: { lockName: "job-a" },
+        data: { lockUntil: kind === "sqlite" ? "2031-01-02 03:04:05.000" : until },
+      });
+      const [held] = await fx.db.query(
+        `SELECT COUNT(*) AS n FROM shedlock_tab WHERE lock_name = 'job-a' AND lock_until = ${kind === "postgres" ? "$1" : "?"}`,
+        [until],
+      );
+      expect(held?.n).toBe(1);
+    });
+  });
+}

@@ -1,0 +1,278 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import {
+  assertIdentifier,
+  ConfigError,
+  type DB,
+  type DialectFamily,
+  type ExecResult,
+  type Row,
+  type SqlValue,
+  type Unlisten,
+  UnsupportedError,
+} from "@persistent-queue/core";
+import {
+  type Driver,
+  type Outcome,
+  type PgClient,
+  RUNNERS,
+  type Sqlite3Database,
+} from "./drivers.js";
+
+/**
+ * The subset of a Sequelize 6 instance this adapter uses, typed structurally
+ * so this package never imports Sequelize at run time. A `new Sequelize(...)` fits.
+ */
+export interface SequelizeInstance {
+  /** `"mysql" | "mariadb" | "postgres" | "sqlite"` are supported. */
+  getDialect(): string;
+  readonly config: { readonly dialectOptions?: object | undefined };
+  readonly connectionManager: {
+    getConnection(options: { type: "read" | "write" }): Promise<object>;
+    releaseConnection(connection: object): unknown;
+  };
+  transaction<T>(
+    options: { type?: string },
+    autoCallback: (t: SequelizeTransaction) => PromiseLike<T>,
+  ): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * A Sequelize `Transaction` (from `sequelize.transaction(...)`). Its driver
+ * connection (`transaction.connection`, set once it has begun) is what
+ * statements run on; Sequelize does not declare that member in its types.
+ */
+export interface SequelizeTransaction {
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
+/** Options of {@link fromSequelize}. */
+export interface FromSequelizeOptions {
+  /**
+   * A Sequelize transaction you manage: every statement runs in it, `close()`
+   * does nothing and no nested `transaction()` is offered. Use it for
+   * `queue.add(type, params, { db: fromSequelize(sequelize, { transaction: t }) })`.
+   */
+  readonly transaction?: SequelizeTransaction;
+  /** SQLite only: switch a file database to WAL so readers never block the writer. Default true. */
+  readonly wal?: boolean;
+  /** SQLite only: how long a statement waits for another connection's write lock, in ms. Default 5000. */
+  readonly busyTimeoutMs?: number;
+}
+
+const DRIVERS: Record<string, { family: DialectFamily; driver: Driver }> = {
+  mysql: { family: "mysql", driver: "mysql2" },
+  mariadb: { family: "mysql", driver: "mariadb" },
+  postgres: { family: "postgres", driver: "pg" },
+  sqlite: { family: "sqlite", driver: "sqlite3" },
+};
+
+/**
+ * SQLite: the transaction connection that calls made from inside a
+ * `transaction(fn)` of this adapter use, also through the root DB. Sequelize
+ * opens a second connection per SQLite transaction, and that transaction holds
+ * the file's one write lock: a root call from inside `fn` on the default
+ * connection would wait for the lock its own caller holds.
+ */
+const sqliteScope = new AsyncLocalStorage<{ sequelize: object; connection: object }>();
+/** Connections whose SQLite busy timeout this module has set. */
+const configured = new WeakSet<object>();
+
+/**
+ * Adapts a Sequelize 6 instance (dialects mysql, mariadb, postgres, sqlite) to
+ * the queue's {@link DB}. The dialect family is read from `sequelize.getDialect()`.
+ *
+ * - Statements run on the driver connection Sequelize manages (checked out of
+ *   its pool with `connectionManager.getConnection`, or `transaction.connection`),
+ *   so core's SQL text and parameters reach mysql2 / mariadb / pg / sqlite3
+ *   unchanged: `sequelize.query` would rewrite `$1` binds and inline `?` replacements.
+ * - `affectedRows` counts matched rows. Sequelize turns FOUND_ROWS off; for mysql2
+ *   the count comes from the server's "Rows matched" info, and the mariadb dialect
+ *   needs `dialectOptions: { foundRows: true }` (checked here, a ConfigError otherwise).
+ * - BigInt values in rows become numbers (strings beyond 2^53); sqlite3 gets Dates
+ *   as UTC text and bigints as numbers, which it would otherwise bind as float ms / NULL.
+ * - `transaction(fn)` is `sequelize.transaction()` (IMMEDIATE on SQLite).
+ * - `listen` on postgres only: one pooled connection is held while listening;
+ *   if it dies, `onError` is called and the engine subscribes again.
+ */
+export function fromSequelize(
+  sequelize: SequelizeInstance,
+  options: FromSequelizeOptions = {},
+): DB {
+  const dialectName = sequelize.getDialect();
+  const known = DRIVERS[dialectName];
+  if (!known) {
+    throw new UnsupportedError(
+      `fromSequelize: the ${dialectName} dialect is not supported; use mysql, mariadb, postgres or sqlite.`,
+    );
+  }
+  const { family, driver } = known;
+  const dialectOptions = (sequelize.config.dialectOptions ?? {}) as { foundRows?: unknown };
+  if (driver === "mariadb" && dialectOptions.foundRows !== true) {
+    throw new ConfigError(
+      "dialectOptions.foundRows",
+      "the mariadb dialect turns FOUND_ROWS off, so an UPDATE would count changed rows, not matched rows; " +
+        "the queue's lease fence needs matched rows. Pass `dialectOptions: { foundRows: true }` to new Sequelize().",
+    );
+  }
+  const run = RUNNERS[driver];
+  const bound = options.transaction;
+  const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+  // SQLite only, and not from inside a transaction: SQLite refuses to change the journal mode there.
+  let walChecked = driver !== "sqlite3" || options.wal === false || bound !== undefined;
+
+  /** Prepares a SQLite connection the first time it is seen (busy timeout; WAL once). */
+  const prepare = async (conn: object): Promise<void> => {
+    if (driver !== "sqlite3" || configured.has(conn)) return;
+    (conn as Sqlite3Database).configure("busyTimeout", busyTimeoutMs);
+    configured.add(conn);
+    if (!walChecked) {
+      walChecked = true;
+      const storage = (sequelize as { options?: { storage?: string } }).options?.storage;
+      if (storage && storage !== ":memory:") await switchToWal(conn);
+    }
+  };
+
+  /**
+   * The switch needs the file's exclusive lock, and SQLite answers SQLITE_BUSY
+   * at once (no busy handler) when several connections on a fresh file try it
+   * together, as several processes starting at once do: retry until the busy timeout.
+   */
+  const switchToWal = async (conn: object): Promise<void> => {
+    for (const started = Date.now(); ; ) {
+      try {
+        await run(conn, "PRAGMA journal_mode = WAL", [], true);
+        return;
+      } catch (err) {
+        const busy = (err as { code?: unknown }).code === "SQLITE_BUSY";
+        if (!busy || Date.now() - started > busyTimeoutMs) throw err;
+        await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
+      }
+    }
+  };
+
+  /** Runs `sql` on the transaction's connection, or on one checked out of Sequelize's pool. */
+  const statement = async (
+    sql: string,
+    params: readonly SqlValue[],
+    wantRows: boolean,
+  ): Promise<Outcome> => {
+    if (bound) {
+      const conn = transactionConnection(bound);
+      await prepare(conn);
+      return run(conn, sql, params, wantRows);
+    }
+    const scoped = sqliteScope.getStore();
+    if (scoped && scoped.sequelize === sequelize) {
+      return run(scoped.connection, sql, params, wantRows);
+    }
+    // "write" also on reads: with replication, the engine must read what it just wrote.
+    const conn = await sequelize.connectionManager.getConnection({ type: "write" });
+    try {
+      await prepare(conn);
+      return await run(conn, sql, params, wantRows);
+    } finally {
+      sequelize.connectionManager.releaseConnection(conn);
+    }
+  };
+
+  const db: DB = {
+    dialect: family,
+    async exec(sql: string, params: readonly SqlValue[] = []): Promise<ExecResult> {
+      const { affectedRows, insertId } = await statement(sql, params, false);
+      return { affectedRows, insertId };
+    },
+    async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+      return (await statement(sql, params, true)).rows as T[];
+    },
+    async ping() {
+      await statement("SELECT 1", [], true);
+    },
+    async close() {
+      if (!bound) await sequelize.close();
+    },
+  };
+  if (!bound) {
+    db.transaction = async <T>(fn: (tx: DB) => Promise<T>): Promise<T> => {
+      const scoped = sqliteScope.getStore();
+      if (scoped && scoped.sequelize === sequelize) {
+        throw new TypeError(
+          "fromSequelize: transactions do not nest; use the `tx` you were given.",
+        );
+      }
+      // IMMEDIATE takes SQLite's write lock at BEGIN: a DEFERRED transaction that
+      // reads first can fail its first write with SQLITE_BUSY, without waiting.
+      const txOptions = family === "sqlite" ? { type: "IMMEDIATE" } : {};
+      if (!walChecked) await db.ping(); // switch to WAL first: impossible inside the transaction
+      return sequelize.transaction(txOptions, async (t) => {
+        const tx = fromSequelize(sequelize, { ...options, transaction: t });
+        if (family !== "sqlite") return fn(tx);
+        const connection = transactionConnection(t);
+        await prepare(connection); // its busy timeout, also for root calls routed to it
+        return sqliteScope.run({ sequelize, connection }, () => fn(tx));
+      });
+    };
+  }
+  if (driver === "pg" && !bound) {
+    db.listen = (channel, onMessage, onBroken) => listenPg(sequelize, channel, onMessage, onBroken);
+  }
+  return db;
+}
+
+/** The driver connection of a begun, unfinished Sequelize transaction. */
+function transactionConnection(t: SequelizeTransaction): object {
+  const { connection, finished } = t as { connection?: object; finished?: string };
+  if (finished) {
+    throw new TypeError(`fromSequelize: the transaction has already finished (${finished}).`);
+  }
+  if (!connection)
+    throw new TypeError("fromSequelize: the transaction has not begun (no connection).");
+  return connection;
+}
+
+/**
+ * LISTEN on one connection held out of Sequelize's pool until unlistened. If
+ * that connection dies (server restart, pg_terminate_backend), Sequelize's own
+ * 'error' handler destroys it; `onBroken` is called once so the engine can
+ * subscribe again, and the dead connection is never released to the pool.
+ */
+async function listenPg(
+  sequelize: SequelizeInstance,
+  channel: string,
+  onMessage: (payload: string) => void,
+  onBroken?: (error: unknown) => void,
+): Promise<Unlisten> {
+  const name = assertIdentifier("listen channel", channel);
+  const conn = (await sequelize.connectionManager.getConnection({ type: "write" })) as PgClient;
+  const onNotification = (msg: { channel: string; payload?: string }) => {
+    if (msg.channel === name) onMessage(msg.payload ?? "");
+  };
+  let broken = false;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    conn.removeListener("notification", onNotification);
+    conn.removeListener("error", onError);
+    if (!broken) sequelize.connectionManager.releaseConnection(conn);
+  };
+  const onError = (error: Error) => {
+    if (broken) return;
+    broken = true;
+    release();
+    onBroken?.(error);
+  };
+  conn.on("notification", onNotification);
+  conn.on("error", onError);
+  try {
+    await conn.query(`LISTEN "${name}"`);
+  } catch (error) {
+    release();
+    throw error;
+  }
+  return async () => {
+    if (!broken) await conn.query(`UNLISTEN "${name}"`).catch(() => undefined);
+    release();
+  };
+}
