@@ -1,0 +1,85 @@
+/**
+ * `npm run bench`: starts the servers, runs scenarios A-E for every system,
+ * writes docs/benchmarks.{json,md,svg}, stops the servers. Sizes come from
+ * the environment (see env.ts); defaults are issue 5's.
+ */
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
+import { config } from "./env.js";
+import { log, type Measurement } from "./measure.js";
+import { type Meta, writeReport } from "./report.js";
+import { scenarioB } from "./scenarios/drain.js";
+import { scenarioA } from "./scenarios/enqueue.js";
+import { scenarioE } from "./scenarios/history.js";
+import { scenarioC, scenarioD } from "./scenarios/latency.js";
+import { startServers } from "./servers.js";
+import { allSystems } from "./systems/index.js";
+
+const docs = fileURLToPath(new URL("../../docs/", import.meta.url));
+const systems = allSystems.filter((s) => !config.only || config.only.includes(s.id));
+const started = Date.now();
+const servers = await startServers();
+const stop = () => servers.stop();
+process.once("SIGINT", () => void stop().finally(() => process.exit(130)));
+
+try {
+  const sqlite = execFileSync(
+    process.execPath,
+    [
+      "-e",
+      "console.log(require('better-sqlite3')(':memory:').prepare('select sqlite_version() v').get().v)",
+    ],
+    { encoding: "utf8" },
+  ).trim();
+  servers.versions.sqlite = sqlite;
+  log(`servers up: ${JSON.stringify(servers.versions)}; ${config.jobs} jobs, ${config.reps} reps`);
+  const measurements: Measurement[] = [];
+  const extras: Meta["extras"] = {};
+  const run = async (id: string, fn: () => Promise<Measurement[]>) => {
+    if (!config.scenarios.includes(id)) return;
+    const t0 = Date.now();
+    measurements.push(...(await fn()));
+    log(`scenario ${id} took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  };
+  await run("A", () => scenarioA(servers, systems));
+  await run("B", () => scenarioB(servers, systems));
+  await run("C", () => scenarioC(servers, systems));
+  await run("D", () => scenarioD(servers, systems));
+  await run("E", async () => {
+    const e = await scenarioE(servers, systems);
+    extras.explain = e.explain;
+    extras.sqliteSettings = e.sqliteSettings;
+    extras.cut = e.cut;
+    return e.measurements;
+  });
+  const meta: Meta = {
+    date: new Date().toISOString(),
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    machine: {
+      nproc: cpus().length,
+      cpu: cpus()[0]?.model ?? "?",
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      loadAverageAtEnd: loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" "),
+      node: process.version,
+    },
+    databases: servers.versions,
+    config,
+    systems: systems.map(({ id, label, target, version, settings }) => ({
+      id,
+      label,
+      target,
+      version,
+      settings,
+    })),
+    extras,
+  };
+  writeFileSync(`${docs}benchmarks.json`, `${JSON.stringify({ meta, measurements }, null, 2)}\n`);
+  writeReport(docs, meta, measurements);
+  log(`wrote docs/benchmarks.{json,md,svg} in ${meta.durationSeconds} s`);
+} finally {
+  await stop();
+}
