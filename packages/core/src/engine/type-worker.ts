@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { EventEmitter } from "node:events";
 import type { ResolvedJobConfig } from "../config.js";
 import type { DB, Row } from "../db.js";
@@ -9,16 +8,10 @@ import type { Job, JobContext } from "../job.js";
 import { JobStatus } from "../job-status.js";
 import type { ShedLock } from "../lock/shed-lock.js";
 import type { Logger } from "../logger.js";
-import {
-  extendLeases,
-  nextDue,
-  releaseJob,
-  rescueExpired,
-  selectClaimed,
-  stillLeased,
-} from "../statements/jobs.js";
+import { nextDue, releaseJob, selectClaimed } from "../statements/jobs.js";
 import { makeToken } from "../worker-id.js";
 import { Completer, withRetries } from "./completer.js";
+import { extendHeldLeases, rescueExpiredLeases, rescueInterval } from "./leases.js";
 import { errorMessage, type RunOutcome, runHandler } from "./run-handler.js";
 import { toJob } from "./to-job.js";
 
@@ -91,11 +84,7 @@ export class TypeWorker {
     this.#minInitId = minInitId;
     const { leaseMs } = this.#d.config;
     this.#every(Math.max(50, Math.floor(leaseMs / 3)), () => this.#heartbeat(), "heartbeat");
-    this.#every(
-      Math.min(30_000, Math.max(250, Math.floor(leaseMs / 2))),
-      () => this.#rescue(),
-      "rescue",
-    );
+    this.#every(rescueInterval(this.#d.config), () => this.#rescue(), "rescue");
     this.#loop = this.#run();
   }
 
@@ -313,56 +302,14 @@ export class TypeWorker {
   }
 
   /** Extends the leases of held jobs; aborts the handlers of jobs whose lease is gone. */
-  async #heartbeat(): Promise<void> {
-    const held = [...this.#held.entries()].filter(([, h]) => h.state !== "released");
-    if (held.length === 0) return;
-    const { db, dialect, table, config } = this.#d;
-    const ids = held.map(([id]) => id);
-    const tokens = [...new Set(held.map(([, h]) => h.token))];
-    const r = await execSql(db, dialect, extendLeases(dialect, table, ids, tokens, config.leaseMs));
-    if (r.affectedRows >= ids.length) return;
-    const alive = new Set(
-      (await querySql<{ id: unknown }>(db, dialect, stillLeased(dialect, table, ids, tokens))).map(
-        (row) => Number(row.id),
-      ),
-    );
-    for (const [id, h] of held) {
-      if (!alive.has(id) && h.state === "running") {
-        h.abort.abort(new Error("the job's lease was lost"));
-        this.#d.logger.warn(
-          { jobId: id, jobType: config.jobType },
-          "lease lost while running; the handler's signal is aborted",
-        );
-      }
-    }
+  #heartbeat(): Promise<void> {
+    const held = [...this.#held.values()].filter((h) => h.state !== "released");
+    return extendHeldLeases(this.#d, held);
   }
 
   /** Once per interval in the whole cluster: expired leases become claimable again, or failed. */
   async #rescue(): Promise<void> {
-    const { db, dialect, table, config, locks, logger } = this.#d;
-    const interval = Math.min(30_000, Math.max(250, Math.floor(config.leaseMs / 2)));
-    const name = `pq-rescue-${config.jobType}-${createHash("md5").update(table).digest("hex").slice(0, 16)}`;
-    const got = await locks.tryLock(name, {
-      lockAtMostFor: interval,
-      lockAtLeastFor: Math.floor(interval * 0.8),
-    });
-    if (!got) return;
-    try {
-      const r = await execSql(
-        db,
-        dialect,
-        rescueExpired(dialect, table, config.jobType, config.attemptLimit),
-      );
-      if (r.affectedRows > 0) {
-        logger.warn(
-          { jobType: config.jobType, count: r.affectedRows },
-          "rescued jobs whose lease expired",
-        );
-        this.wake();
-      }
-    } finally {
-      await locks.unlock(name);
-    }
+    if ((await rescueExpiredLeases(this.#d)) > 0) this.wake();
   }
 
   #every(ms: number, fn: () => Promise<void>, what: string): void {

@@ -1,0 +1,93 @@
+import { createHash } from "node:crypto";
+import type { ResolvedJobConfig } from "../config.js";
+import type { DB } from "../db.js";
+import type { Dialect } from "../dialects/dialect.js";
+import { execSql, querySql } from "../dialects/index.js";
+import type { Job } from "../job.js";
+import type { ShedLock } from "../lock/shed-lock.js";
+import type { Logger } from "../logger.js";
+import { extendLeases, rescueExpired, stillLeased } from "../statements/jobs.js";
+
+/** What lease upkeep needs from its worker. */
+export interface LeaseDeps {
+  readonly db: DB;
+  readonly dialect: Dialect;
+  readonly table: string;
+  readonly config: ResolvedJobConfig;
+  readonly logger: Logger;
+  readonly locks: ShedLock;
+}
+
+/** A job this worker holds, as lease upkeep sees it. */
+export interface HeldLease {
+  readonly job: Job;
+  readonly token: string;
+  readonly abort: AbortController;
+  readonly state: string;
+}
+
+/**
+ * Heartbeat: extends the leases of every job this worker holds with one
+ * statement. When fewer rows were extended than held, finds the jobs whose
+ * lease is gone (expired and taken over) and aborts their handlers' signal:
+ * their results will be discarded anyway.
+ */
+export async function extendHeldLeases(d: LeaseDeps, held: readonly HeldLease[]): Promise<void> {
+  if (held.length === 0) return;
+  const { db, dialect, table, config, logger } = d;
+  const ids = held.map((h) => h.job.id);
+  const tokens = [...new Set(held.map((h) => h.token))];
+  const r = await execSql(db, dialect, extendLeases(dialect, table, ids, tokens, config.leaseMs));
+  if (r.affectedRows >= ids.length) return;
+  const rows = await querySql<{ id: unknown }>(
+    db,
+    dialect,
+    stillLeased(dialect, table, ids, tokens),
+  );
+  const alive = new Set(rows.map((row) => Number(row.id)));
+  for (const h of held) {
+    if (!alive.has(h.job.id) && h.state === "running") {
+      h.abort.abort(new Error("the job's lease was lost"));
+      logger.warn(
+        { jobId: h.job.id, jobType: config.jobType },
+        "lease lost while running; the handler's signal is aborted",
+      );
+    }
+  }
+}
+
+/** How often a worker tries to rescue expired leases: half a lease, from 250 ms to 30 s. */
+export function rescueInterval(config: ResolvedJobConfig): number {
+  return Math.min(30_000, Math.max(250, Math.floor(config.leaseMs / 2)));
+}
+
+/**
+ * Rescue, once per interval in the whole cluster (a ShedLock decides which
+ * worker): jobs of this type whose lease expired become claimable again, or
+ * Failed once they used their attempts. Resolves how many rows it changed.
+ */
+export async function rescueExpiredLeases(d: LeaseDeps): Promise<number> {
+  const { db, dialect, table, config, locks, logger } = d;
+  const interval = rescueInterval(config);
+  const name = `pq-rescue-${config.jobType}-${createHash("md5").update(table).digest("hex").slice(0, 16)}`;
+  const got = await locks.tryLock(name, {
+    lockAtMostFor: interval,
+    lockAtLeastFor: Math.floor(interval * 0.8),
+  });
+  if (!got) return 0;
+  try {
+    const r = await execSql(
+      db,
+      dialect,
+      rescueExpired(dialect, table, config.jobType, config.attemptLimit),
+    );
+    if (r.affectedRows > 0)
+      logger.warn(
+        { jobType: config.jobType, count: r.affectedRows },
+        "rescued jobs whose lease expired",
+      );
+    return r.affectedRows;
+  } finally {
+    await locks.unlock(name);
+  }
+}
