@@ -37,7 +37,7 @@ export function barChart(title: string, panels: Panel[]): string {
   }
   // A title names the chart for screen readers (and satisfies biome's a11y lint).
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" font-family="sans-serif" viewBox="0 0 ${width} ${y}" role="img">
-<title>persistent-queue and peer queues: throughput and latency, measured in one run</title>
+<title>${esc(title)}</title>
 <rect width="100%" height="100%" fill="white"/>
 ${out.join("\n")}
 </svg>
