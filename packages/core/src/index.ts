@@ -39,6 +39,7 @@ export {
   type ParamsOf,
 } from "./job.js";
 export { JobStatus } from "./job-status.js";
+export { type ListenOnConnection, listenOnConnection, type NotifyingConnection } from "./listen.js";
 export {
   LockNotAcquiredError,
   type LockTimes,

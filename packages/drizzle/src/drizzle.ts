@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
-  assertIdentifier,
   type DB,
   type DialectFamily,
   type ExecResult,
+  listenOnConnection,
+  type NotifyingConnection,
   type Row,
   type SqlValue,
   type Unlisten,
@@ -193,46 +194,22 @@ function pgDb(client: PgPool | PgClient): DB {
   return db;
 }
 
-/** LISTEN on one pooled connection held until unlistened; a dead connection is destroyed and reported once. */
+/** LISTEN on one pooled connection held until unlistened (core's shared helper); a dead one is destroyed. */
 async function listen(
   pool: PgPool,
   channel: string,
   onMessage: (payload: string) => void,
   onBroken?: (error: unknown) => void,
 ): Promise<Unlisten> {
-  const name = assertIdentifier("listen channel", channel);
   const conn = await pool.connect();
-  const onNotification = (msg: { channel: string; payload?: string }) => {
-    if (msg.channel === name) onMessage(msg.payload ?? "");
-  };
-  let broken = false;
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    conn.removeListener("notification", onNotification);
-    conn.removeListener("error", onError);
-    conn.release(broken); // a broken client is destroyed, not pooled again
-  };
-  const onError = (error: Error) => {
-    if (broken) return;
-    broken = true;
-    release();
-    onBroken?.(error);
-  };
-  conn.on("notification", onNotification);
-  conn.on("error", onError);
-  try {
-    await conn.query(`LISTEN "${name}"`);
-  } catch (error) {
-    broken = true;
-    release();
-    throw error;
-  }
-  return async () => {
-    if (!broken) await conn.query(`UNLISTEN "${name}"`).catch(() => undefined);
-    release();
-  };
+  return listenOnConnection({
+    connection: conn as unknown as NotifyingConnection,
+    channel,
+    onMessage,
+    onBroken,
+    run: (sql) => conn.query(sql),
+    release: (broken) => conn.release(broken),
+  });
 }
 
 /** Per better-sqlite3 connection, shared by every DB made on it: statement cache and the open async transaction. */

@@ -1,7 +1,7 @@
 import {
-  assertIdentifier,
   type DB,
   type ExecResult,
+  listenOnConnection,
   type Row,
   type SqlValue,
   type Unlisten,
@@ -80,45 +80,18 @@ export function fromPg(client: PgPool | PgClient, options: FromPgOptions = {}): 
       else if (client.release) client.release();
       else await client.end?.();
     },
-    async listen(
-      channel: string,
-      onMessage: (payload: string) => void,
-      onBroken?: (error: unknown) => void,
-    ): Promise<Unlisten> {
-      const name = assertIdentifier("listen channel", channel);
+    async listen(channel, onMessage, onBroken): Promise<Unlisten> {
       const conn = isPool(client) ? await client.connect() : client;
-      const onNotification = (msg: { channel: string; payload?: string }) => {
-        if (msg.channel === name) onMessage(msg.payload ?? "");
-      };
-      let broken = false;
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        conn.removeListener("notification", onNotification as (...args: unknown[]) => void);
-        conn.removeListener("error", onError as (...args: unknown[]) => void);
-        if (conn !== client) conn.release?.(broken); // a broken client is destroyed, not pooled again
-      };
-      // The connection is gone (server restart, pg_terminate_backend), and its LISTEN with it.
-      const onError = (error: Error) => {
-        if (broken) return;
-        broken = true;
-        release();
-        onBroken?.(error);
-      };
-      conn.on("notification", onNotification);
-      conn.on("error", onError);
-      try {
-        await conn.query(`LISTEN "${name}"`);
-      } catch (error) {
-        broken = true;
-        release();
-        throw error;
-      }
-      return async () => {
-        if (!broken) await conn.query(`UNLISTEN "${name}"`).catch(() => undefined);
-        release();
-      };
+      return listenOnConnection({
+        connection: conn,
+        channel,
+        onMessage,
+        onBroken,
+        run: (sql) => conn.query(sql),
+        release: (broken) => {
+          if (conn !== client) conn.release?.(broken); // a broken client is destroyed, not pooled again
+        },
+      });
     },
   };
   if (!options.inTransaction) {

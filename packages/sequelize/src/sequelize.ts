@@ -1,10 +1,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
-  assertIdentifier,
   ConfigError,
   type DB,
   type DialectFamily,
   type ExecResult,
+  listenOnConnection,
+  type NotifyingConnection,
   type Row,
   type SqlValue,
   type Unlisten,
@@ -243,36 +244,16 @@ async function listenPg(
   onMessage: (payload: string) => void,
   onBroken?: (error: unknown) => void,
 ): Promise<Unlisten> {
-  const name = assertIdentifier("listen channel", channel);
   const conn = (await sequelize.connectionManager.getConnection({ type: "write" })) as PgClient;
-  const onNotification = (msg: { channel: string; payload?: string }) => {
-    if (msg.channel === name) onMessage(msg.payload ?? "");
-  };
-  let broken = false;
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    conn.removeListener("notification", onNotification);
-    conn.removeListener("error", onError);
-    if (!broken) sequelize.connectionManager.releaseConnection(conn);
-  };
-  const onError = (error: Error) => {
-    if (broken) return;
-    broken = true;
-    release();
-    onBroken?.(error);
-  };
-  conn.on("notification", onNotification);
-  conn.on("error", onError);
-  try {
-    await conn.query(`LISTEN "${name}"`);
-  } catch (error) {
-    release();
-    throw error;
-  }
-  return async () => {
-    if (!broken) await conn.query(`UNLISTEN "${name}"`).catch(() => undefined);
-    release();
-  };
+  return listenOnConnection({
+    connection: conn as unknown as NotifyingConnection,
+    channel,
+    onMessage,
+    onBroken,
+    run: (sql) => conn.query(sql),
+    // A broken connection is not handed back: Sequelize's pool validates and drops dead ones.
+    release: (broken) => {
+      if (!broken) sequelize.connectionManager.releaseConnection(conn);
+    },
+  });
 }

@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
-  assertIdentifier,
   type DB,
   type DialectFamily,
   type ExecResult,
+  listenOnConnection,
+  type NotifyingConnection,
   type Row,
   type SqlValue,
   type Unlisten,
@@ -187,43 +188,18 @@ function fromDataSource(dataSource: TypeORMDataSource, options: FromTypeORMOptio
   };
   if (dialect === "postgres") {
     db.listen = async (channel, onMessage, onBroken): Promise<Unlisten> => {
-      const name = assertIdentifier("listen channel", channel);
       ensureOpen();
       const runner = dataSource.createQueryRunner("master");
       const client = (await runner.connect()) as PgNotifyingClient;
-      const onNotification = (msg: { channel: string; payload?: string }) => {
-        if (msg.channel === name) onMessage(msg.payload ?? "");
-      };
-      let broken = false;
-      const detach = () => {
-        client.removeListener("notification", onNotification);
-        client.removeListener("error", onError);
-      };
-      // The connection died (server restart, pg_terminate_backend) and its LISTEN with it.
-      // TypeORM's runner hands the broken client back to the pool to be destroyed.
-      const onError = (error: Error) => {
-        if (broken) return;
-        broken = true;
-        detach();
-        onBroken?.(error);
-      };
-      client.on("notification", onNotification);
-      client.on("error", onError);
-      try {
-        await runner.query(`LISTEN "${name}"`, [], true);
-      } catch (err) {
-        broken = true;
-        detach();
-        if (!runner.isReleased) await runner.release();
-        throw err;
-      }
-      return async () => {
-        if (!broken && !runner.isReleased) {
-          await runner.query(`UNLISTEN "${name}"`, [], true).catch(() => undefined);
-        }
-        detach();
-        if (!runner.isReleased) await runner.release();
-      };
+      return listenOnConnection({
+        connection: client as unknown as NotifyingConnection,
+        channel,
+        onMessage,
+        onBroken,
+        run: (sql) => runner.query(sql, [], true),
+        // Released at once, broken or not: a broken client is then dropped by the pool on its next use.
+        release: () => (runner.isReleased ? undefined : runner.release()),
+      });
     };
   }
   return db;
