@@ -57,7 +57,7 @@ function defineMysql(
       workerId: m.varchar("worker_id", { length: 255 }).default(sql`NULL`),
       lastError: m.varchar("last_error", { length: 2048 }).default(sql`NULL`),
     },
-    (t) => [m.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.id)],
+    (t) => [m.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id)],
   );
   const locks = m.mysqlTable(n.locks, {
     lockName: m.varchar("lock_name", { length: 64 }).primaryKey(),
@@ -90,7 +90,7 @@ function definePg(p: typeof PgCore, { sql }: typeof Drizzle, n: Required<Drizzle
       workerId: p.varchar("worker_id", { length: 255 }).default(sql`NULL`),
       lastError: p.varchar("last_error", { length: 2048 }).default(sql`NULL`),
     },
-    (t) => [p.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.id)],
+    (t) => [p.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id)],
   );
   const locks = p.pgTable(n.locks, {
     lockName: p.varchar("lock_name", { length: 64 }).primaryKey(),
@@ -135,7 +135,7 @@ function defineSqlite(
       workerId: l.text("worker_id").default(sql`NULL`),
       lastError: l.text("last_error").default(sql`NULL`),
     },
-    (t) => [l.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.id)],
+    (t) => [l.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id)],
   );
   const locks = l.sqliteTable(n.locks, {
     lockName: l.text("lock_name").notNull().primaryKey(),

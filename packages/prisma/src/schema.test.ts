@@ -91,11 +91,11 @@ for (const kind of KINDS) {
       });
     }
 
-    it("the claim index <jobs>_claim_idx on (job_status, id) exists as the model declares it", () => {
+    it("the claim index <jobs>_claim_idx on (job_status, job_type, id) exists as the model declares it", () => {
       expect(prismaQueueModels(provider)).toContain(
-        '@@index([jobStatus, id], map: "async_job_tab_claim_idx")',
+        '@@index([jobStatus, jobType, id], map: "async_job_tab_claim_idx")',
       );
-      expect(schema).toMatch(/async_job_tab_claim_idx.*\(.?job_status.?, .?id.?\)/);
+      expect(schema).toMatch(/async_job_tab_claim_idx.*\(.?job_status.?, .?job_type.?, .?id.?\)/);
     });
 
     it("the generated client writes and reads every mapped field; core reads the same row", async () => {

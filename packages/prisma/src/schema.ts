@@ -159,7 +159,7 @@ export function prismaQueueModels(
     `model ${options.jobModel ?? "AsyncJob"} {`,
     ...renderFields(fields.jobs),
     "",
-    `  @@index([jobStatus, id], map: "${jobs}_claim_idx")`,
+    `  @@index([jobStatus, jobType, id], map: "${jobs}_claim_idx")`,
     `  @@map("${jobs}")`,
     "}",
     "",

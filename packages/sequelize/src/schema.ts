@@ -11,7 +11,7 @@ import type {
  * The queue's tables as Sequelize models and a Sequelize migration, equivalent
  * to core's `migrate()` (schema version 2): the seed's `async_job_tab` with
  * the lease and retry columns, the `<jobs>_claim_idx` index on
- * (job_status, id), and the seed's `shedlock_tab`.
+ * (job_status, job_type, id), and the seed's `shedlock_tab`.
  *
  * Sequelize is only imported as a type: DataTypes and `literal` come from the
  * instance you pass (`sequelize.Sequelize`, the class that made it), so this
@@ -110,8 +110,8 @@ export function queueTableAttributes(
   return { jobs, locks };
 }
 
-/** The claim index: one status, oldest id first. Without it a MySQL claim locks every row it scans. */
-const claimIndex = (jobs: string) => ({ name: `${jobs}_claim_idx`, fields: ["job_status", "id"] });
+/** The claim index: one status and job type, oldest id first. Without it a MySQL claim locks every row it scans. */
+const claimIndex = (jobs: string) => ({ name: `${jobs}_claim_idx`, fields: ["job_status", "job_type", "id"] });
 
 /** MySQL table options of core's DDL (ignored by the other dialects). */
 const MYSQL_TABLE = { engine: "InnoDB", charset: "utf8mb4", collate: "utf8mb4_unicode_ci" };

@@ -170,7 +170,7 @@ export function createQueueEntitySchemas(
       worker_id: nullableText(255),
       last_error: nullableText(2048),
     },
-    indices: [{ name: `${names.jobs}_claim_idx`, columns: ["job_status", "id"] }],
+    indices: [{ name: `${names.jobs}_claim_idx`, columns: ["job_status", "job_type", "id"] }],
   });
 
   const ShedLock = new EntitySchemaCtor<ShedLockRow>({

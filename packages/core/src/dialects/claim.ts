@@ -9,7 +9,7 @@ import { ident, type RawSql, raw, type SqlFragment, type SqlPart, sql } from "./
  * firstPullDay cut-off. Shared by the three dialects' claim statements.
  *
  * One status per claim, on purpose: with `job_status = ? … ORDER BY id` the
- * (job_status, id) index yields rows already in order and the scan stops after
+ * (job_status, job_type, id) index yields rows already in order and the scan stops after
  * `limit` due rows. With `job_status IN (0, 3, 4) ORDER BY id` every database
  * here sorted all pending rows per claim instead (and MariaDB's locking read
  * then locked them all): 5-10x slower drains with a 200k backlog.

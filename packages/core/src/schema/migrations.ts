@@ -70,12 +70,16 @@ export const MIGRATIONS: readonly Migration[] = [
         addColumn(t.jobs, "worker_id", ty.varcharNull(255)),
         // The last failure's message, truncated.
         addColumn(t.jobs, "last_error", ty.varcharNull(2048)),
-        // Serves the claim: one status, oldest id first, stops after the batch. See the claim statement.
+        // Serves the claim: one status and one job type (equalities on both leading
+        // columns), oldest id first, the scan stops after the batch. job_type in
+        // the key matters: with (job_status, id) alone, PostgreSQL with stale
+        // statistics (a freshly filled table) chose a bitmap scan plus a sort of
+        // every pending row per claim: ~10 ms instead of ~0.2 ms on 20k jobs.
         {
           kind: "createIndex",
           table: t.jobs,
           index: `${t.jobs}_claim_idx`,
-          ddl: sql`CREATE INDEX ${ident(`${t.jobs}_claim_idx`)} ON ${ident(t.jobs)} (${ident("job_status")}, ${ident("id")})`,
+          ddl: sql`CREATE INDEX ${ident(`${t.jobs}_claim_idx`)} ON ${ident(t.jobs)} (${ident("job_status")}, ${ident("job_type")}, ${ident("id")})`,
         },
       ];
       // The seed's job_status defaults to NULL; a row inserted without a status should still run.

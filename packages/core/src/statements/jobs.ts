@@ -55,7 +55,7 @@ export function insertJobs(
 
 /**
  * After a MySQL-form claim: the rows claimed under `token`.
- * Served by the (job_status, id) index: running rows are few.
+ * Served by the (job_status, job_type, id) index: running rows are few.
  */
 export function selectClaimed(_d: Dialect, table: string, token: string): SqlFragment {
   return sql`SELECT ${jobColumns()} FROM ${ident(table)} WHERE job_status = ${JobStatus.Running} AND lease_token = ${token} ORDER BY id`;
