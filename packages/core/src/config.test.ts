@@ -34,6 +34,8 @@ describe("queue config", () => {
     [[{ jobType: 1, handleJob, firstPullDay: -2 }], "jobs[0].firstPullDay"],
     [[{ jobType: 1, handleJob, queueMaxSize: 0 }], "jobs[0].queueMaxSize"],
     [[{ jobType: 1, handleJob, loadLimit: 1e9 }], "jobs[0].loadLimit"],
+    [[{ jobType: 1, handleJob, prefetch: -1 }], "jobs[0].prefetch"],
+    [[{ jobType: 1, handleJob, prefetch: 2.5 }], "jobs[0].prefetch"],
     [[{ jobType: 1, handleJob, leaseTime: 50 }], "jobs[0].leaseTime"],
     [[{ jobType: 1, handleJob, timeout: 0 }], "jobs[0].timeout"],
     [[{ jobType: 1, handleJob, needRetry: "yes" }], "jobs[0].needRetry"],

@@ -39,6 +39,8 @@ export interface ResolvedJobConfig {
   readonly firstPullDay: number;
   readonly queueMaxSize: number;
   readonly loadLimit: number;
+  /** Jobs claimed ahead of free slots; held jobs never exceed min(capacity + prefetch, queueMaxSize). */
+  readonly prefetch: number;
   readonly timeoutMs: number | undefined;
   readonly leaseMs: number;
   readonly schema: JobConfig["schema"];
@@ -137,6 +139,7 @@ export function resolveJobConfig(
       "must be a number of days ≥ 0, or -1 to pull no jobs created before start-up.",
     );
   }
+  const capacity = integer(`${at}.workerPoolCapacity`, config.workerPoolCapacity, 100, 1, 100_000);
   return {
     jobType,
     name: config.name ?? `job-${jobType}`,
@@ -145,7 +148,8 @@ export function resolveJobConfig(
     maxRetries,
     waitMs,
     backoff: makeBackoff(backoff, waitMs, maxBackoffMs, random),
-    capacity: integer(`${at}.workerPoolCapacity`, config.workerPoolCapacity, 100, 1, 100_000),
+    capacity,
+    prefetch: integer(`${at}.prefetch`, config.prefetch, capacity, 0, 100_000),
     firstPullDay,
     queueMaxSize: integer(`${at}.queueMaxSize`, config.queueMaxSize, 50_000, 1),
     loadLimit: integer(`${at}.loadLimit`, config.loadLimit, 10_000, 1, 100_000),

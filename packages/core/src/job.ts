@@ -74,6 +74,14 @@ export interface JobConfig<P = unknown, T extends number = number> {
   readonly firstPullDay?: number;
   /** Most jobs of this type held in memory by this process (claimed, running or finishing). Default 50000. */
   readonly queueMaxSize?: number;
+  /**
+   * Jobs claimed ahead of free handler slots: held in memory (leased, heartbeated)
+   * until a slot frees. Default: workerPoolCapacity. Raise it for many short jobs
+   * (fewer, larger claims: 500 drains no-op jobs several times faster); lower it
+   * (0 = claim only for free slots) for long jobs shared among many workers, so
+   * one worker does not sit on jobs another could start. Capped by queueMaxSize.
+   */
+  readonly prefetch?: number;
   /** Most rows one claim takes. Default 10000 (the seed's); a claim never takes more than free capacity. */
   readonly loadLimit?: number;
   /** Abort `ctx.signal` and treat the run as failed (Retry if `needRetry`) after this long. Default: none. */

@@ -146,9 +146,11 @@ export class TypeWorker {
     let failures = 0;
     while (!this.#stopping) {
       try {
-        // Claims run up to one capacity ahead of the handlers, and wait until half a
+        // Claims run up to `prefetch` jobs ahead of the handlers, and wait until half a
         // capacity is free while there is still work queued: fewer, larger claims.
-        const room = Math.min(2 * config.capacity, config.queueMaxSize) - this.#held.size;
+        // Held jobs include those whose outcome is being written.
+        const room =
+          Math.min(config.capacity + config.prefetch, config.queueMaxSize) - this.#held.size;
         const threshold = this.#waiting.length > 0 ? Math.ceil(config.capacity / 2) : 1;
         if (room < threshold) {
           await this.#sleep(this.#d.pollMs); // a finishing job wakes us
@@ -157,9 +159,7 @@ export class TypeWorker {
         const limit = Math.min(room, config.loadLimit);
         const claimed = await this.#claim(limit);
         failures = 0;
-        for (const { row, token } of claimed) this.#enqueue(row, token);
-        this.#pump();
-        if (claimed.length === limit) continue; // there may be more
+        if (claimed === limit) continue; // there may be more
         const [due] = await querySql<{ wait: unknown }>(
           this.#d.db,
           this.#d.dialect,
@@ -189,17 +189,22 @@ export class TypeWorker {
    * Claims up to `limit` due jobs, one status at a time (see `pickDue`): new
    * jobs first, then retries and Continue re-runs — except that at least once
    * a second retries and re-runs go first, so a flood of new jobs cannot
-   * starve them.
+   * starve them. Each status's jobs start as soon as its claim returns (a
+   * lone new job does not wait for the other statuses' round trips). Returns
+   * how many were claimed.
    */
-  async #claim(limit: number): Promise<{ row: Row; token: string }[]> {
+  async #claim(limit: number): Promise<number> {
     const now = performance.now();
     const retriesFirst = now - this.#retriesFirstAt >= 1000;
     if (retriesFirst) this.#retriesFirstAt = now;
     const order = retriesFirst ? RETRIES_FIRST : INIT_FIRST;
-    const claimed: { row: Row; token: string }[] = [];
+    let claimed = 0;
     for (const status of order) {
-      if (claimed.length >= limit) break;
-      claimed.push(...(await this.#claimStatus(status, limit - claimed.length)));
+      if (claimed >= limit || this.#stopping) break;
+      const rows = await this.#claimStatus(status, limit - claimed);
+      for (const { row, token } of rows) this.#enqueue(row, token);
+      claimed += rows.length;
+      this.#pump();
     }
     return claimed;
   }
@@ -257,6 +262,13 @@ export class TypeWorker {
     const { job } = held;
     held.state = "running";
     this.#running++;
+    let slotFreed = false;
+    const freeSlot = () => {
+      if (slotFreed) return;
+      slotFreed = true;
+      this.#running--;
+      this.#pump();
+    };
     held.done = (async () => {
       const started = performance.now();
       let outcome: RunOutcome;
@@ -271,6 +283,10 @@ export class TypeWorker {
       }
       if (held.state === "released") return;
       held.state = "completing";
+      // The handler is done: its slot is free for the next job while the outcome is
+      // written. The job stays held (and counted against the claim-ahead bound)
+      // until then, so completions of a busy worker pile up into larger batches.
+      freeSlot();
       await this.#completer.complete(job, held.token, outcome, performance.now() - started);
     })()
       .catch((error) => {
@@ -281,9 +297,8 @@ export class TypeWorker {
         this.#emitError(error, "complete");
       })
       .finally(() => {
-        this.#running--;
+        freeSlot();
         if (held.state !== "released") this.#held.delete(job.id);
-        this.#pump();
         this.wake();
       });
   }

@@ -163,4 +163,65 @@ export function concurrencyTests(adapter: AdapterUnderTest, kind: TargetKind): v
       await main.close();
     }
   });
+  it("prefetch: one worker holds at most capacity + prefetch jobs, runs at most capacity handlers, and 0 claims only for free slots", {
+    timeout: 60_000,
+  }, async () => {
+    const main = await openFresh(adapter, kind);
+    const queues: QueueHandle[] = [];
+    try {
+      await migrate(main.db);
+      const leased = async (jobType: number) => {
+        const [row] = await query(
+          main.db,
+          "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = {} AND job_status = {}",
+          [jobType, JobStatus.Running],
+        );
+        return Number(row?.n);
+      };
+      for (const [jobType, prefetch] of [
+        [204, 3],
+        [205, 0],
+      ] as const) {
+        const hold = gate();
+        let running = 0;
+        let most = 0;
+        const queue = makeQueue(
+          main.db,
+          [
+            {
+              jobType,
+              workerPoolCapacity: 2,
+              prefetch,
+              handleJob: async () => {
+                most = Math.max(most, ++running);
+                await hold.promise;
+                running--;
+              },
+            },
+          ],
+          { pollInterval: 20 },
+        );
+        queues.push(queue);
+        await queue.start();
+        const ids = await queue.addMany(
+          Array.from({ length: 12 }, (_, i) => ({ jobType, params: { i } })),
+        );
+        await waitFor(
+          `${2 + prefetch} jobs leased`,
+          async () => (await leased(jobType)) === 2 + prefetch,
+        );
+        // Several claim rounds' worth of time (polling every 20 ms): the bound holds.
+        await new Promise((r) => setTimeout(r, 300));
+        expect(await leased(jobType)).toBe(2 + prefetch);
+        expect(queue.activeCount).toBe(2 + prefetch);
+        expect(most).toBe(2);
+        hold.open();
+        for (const id of ids) expect((await finalRecord(queue, id)).status).toBe(JobStatus.Success);
+        expect(most).toBe(2);
+      }
+    } finally {
+      await Promise.all(queues.map((q) => q.stop({ timeoutMs: 1000 })));
+      await main.close();
+    }
+  });
 }
