@@ -34,13 +34,19 @@ export function mysqlDialect(variant: "mysql" | "mariadb", version: string): Dia
      * take disjoint rows) and marks them running under `token`. The claimed
      * rows are then read with `selectClaimed`. The derived table carries
      * the pre-claim status, because a multi-table UPDATE may apply its SET
-     * assignments in any order. Needs the (job_status, id) index: without it
+     * assignments in any order. Needs the (job_status, job_type, id) index: without it
      * the locking read locks every row it scans.
+     *
+     * The picked rows drive the join (STRAIGHT_JOIN), each job row looked up by
+     * primary key. Left to itself, MariaDB 10.11 on a small table scanned the job
+     * table first, and an UPDATE locks every row it reads: a claim then waited on
+     * any row another transaction held (an uncommitted `add(…, { db: tx })`, a
+     * running job locked by a user), and joined deadlocks with completions.
      */
     claimJobs(p) {
       const prev = sql`${ident("s")}.${ident("prev_status")}`;
       const attempts = sql`${ident(p.table)}.${ident("attempts")}`;
-      return sql`UPDATE ${ident(p.table)} JOIN (${pickDue(this, p)}) AS ${ident("s")} ON ${ident(p.table)}.${ident("id")} = ${ident("s")}.${ident("id")}
+      return sql`UPDATE (${pickDue(this, p)}) AS ${ident("s")} STRAIGHT_JOIN ${ident(p.table)} FORCE INDEX (PRIMARY) ON ${ident(p.table)}.${ident("id")} = ${ident("s")}.${ident("id")}
   SET ${claimAssignments(this, p, prev, attempts)}`;
     },
 
