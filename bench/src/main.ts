@@ -16,6 +16,7 @@ import { scenarioE } from "./scenarios/history.js";
 import { scenarioC, scenarioD } from "./scenarios/latency.js";
 import { startServers } from "./servers.js";
 import { allSystems } from "./systems/index.js";
+import type { SystemInfo } from "./systems/types.js";
 
 const docs = fileURLToPath(new URL("../../docs/", import.meta.url));
 const systems = allSystems.filter((s) => !config.only || config.only.includes(s.id));
@@ -37,18 +38,19 @@ try {
   log(`servers up: ${JSON.stringify(servers.versions)}; ${config.jobs} jobs, ${config.reps} reps`);
   const measurements: Measurement[] = [];
   const extras: Meta["extras"] = {};
-  const run = async (id: string, fn: () => Promise<Measurement[]>) => {
+  const run = async (id: string, fn: (systems: SystemInfo[]) => Promise<Measurement[]>) => {
     if (!config.scenarios.includes(id)) return;
+    const these = systems.filter((s) => !s.scenarios || s.scenarios.includes(id));
     const t0 = Date.now();
-    measurements.push(...(await fn()));
+    measurements.push(...(await fn(these)));
     log(`scenario ${id} took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   };
-  await run("A", () => scenarioA(servers, systems));
-  await run("B", () => scenarioB(servers, systems));
-  await run("C", () => scenarioC(servers, systems));
-  await run("D", () => scenarioD(servers, systems));
-  await run("E", async () => {
-    const e = await scenarioE(servers, systems);
+  await run("A", (these) => scenarioA(servers, these));
+  await run("B", (these) => scenarioB(servers, these));
+  await run("C", (these) => scenarioC(servers, these));
+  await run("D", (these) => scenarioD(servers, these));
+  await run("E", async (these) => {
+    const e = await scenarioE(servers, these);
     extras.explain = e.explain;
     extras.sqliteSettings = e.sqliteSettings;
     extras.cut = e.cut;

@@ -26,4 +26,6 @@ export interface SystemInfo {
   /** The settings used, as written into docs/benchmarks.md. */
   settings: string;
   make(spec: TargetSpec): SystemUnderTest;
+  /** The scenarios this system runs in (default: all). */
+  scenarios?: readonly string[];
 }
