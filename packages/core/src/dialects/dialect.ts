@@ -78,6 +78,12 @@ export interface Dialect extends PlaceholderStyle {
 
   /** `FOR UPDATE SKIP LOCKED`, `FOR UPDATE`, or nothing (SQLite's single writer needs no row locks). */
   readonly lockRowsClause: string;
+  /**
+   * An index hint after a table name in a SELECT (MySQL's `FORCE INDEX (name)`), or
+   * nothing. For statements whose selective index the optimizer misjudges on a
+   * freshly filled table (its statistics say one status covers every row).
+   */
+  forceIndex(index: string): string;
   /** SQL function returning the larger of two values: GREATEST or SQLite's scalar max. */
   readonly greatest: string;
   /** SQL for integer division of two integer expressions (MySQL's DIV; `/` on integers elsewhere). */

@@ -25,6 +25,7 @@ export function mysqlDialect(variant: "mysql" | "mariadb", version: string): Dia
     nowMs: "CAST(FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000) AS SIGNED)",
     nowSec: "CAST(UNIX_TIMESTAMP(NOW()) AS SIGNED)",
     lockRowsClause: capabilities.skipLocked ? "FOR UPDATE SKIP LOCKED" : "FOR UPDATE",
+    forceIndex: (index) => `FORCE INDEX (\`${index}\`)`,
     greatest: "GREATEST",
     insertReturning: variant === "mariadb", // MariaDB 10.5+ has INSERT … RETURNING; MySQL 8 does not
 

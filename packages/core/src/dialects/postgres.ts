@@ -20,6 +20,7 @@ export function postgresDialect(): Dialect {
     nowMs: "(floor(extract(epoch from now()) * 1000))::bigint",
     nowSec: "(floor(extract(epoch from now())))::bigint",
     lockRowsClause: "FOR UPDATE SKIP LOCKED",
+    forceIndex: () => "",
     greatest: "GREATEST",
     insertReturning: true,
 

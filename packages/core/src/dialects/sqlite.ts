@@ -26,6 +26,7 @@ export function sqliteDialect(): Dialect {
     nowMs: "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
     nowSec: "CAST(strftime('%s', 'now') AS INTEGER)",
     lockRowsClause: "",
+    forceIndex: () => "",
     greatest: "max",
     insertReturning: true,
 

@@ -131,7 +131,7 @@ export class TypeWorker {
   async #release(held: Held, reason: string): Promise<void> {
     const { db, dialect, table, config, logger } = this.#d;
     held.state = "released";
-    this.#held.delete(held.job.id);
+    if (this.#held.get(held.job.id) === held) this.#held.delete(held.job.id);
     await withRetries({ emitError: (e, w) => this.#emitError(e, w) }, "release", () =>
       execSql(db, dialect, releaseJob(dialect, table, held.job.id, held.token, reason)),
     ).catch(() => undefined); // the lease expires on its own and the job is rescued
@@ -231,7 +231,7 @@ export class TypeWorker {
       rows =
         result.affectedRows === 0
           ? []
-          : await querySql(db, dialect, selectClaimed(dialect, table, token));
+          : await querySql(db, dialect, selectClaimed(dialect, table, config.jobType, token));
     }
     return rows.map((row) => ({ row, token }));
   }
@@ -298,7 +298,9 @@ export class TypeWorker {
       })
       .finally(() => {
         freeSlot();
-        if (held.state !== "released") this.#held.delete(job.id);
+        // Only this claim's entry: once this run's lease was lost, this worker may have
+        // claimed the job again, and that claim must stay held (and heartbeated).
+        if (this.#held.get(job.id) === held) this.#held.delete(job.id);
         this.wake();
       });
   }

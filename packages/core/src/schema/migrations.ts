@@ -1,5 +1,6 @@
 import type { Dialect, TableNames } from "../dialects/dialect.js";
 import { ident, raw, type SqlFragment, sql } from "../dialects/sql.js";
+import { claimIndexName } from "./tables.js";
 
 /**
  * One idempotent schema change. The runner checks the catalog before each
@@ -78,8 +79,8 @@ export const MIGRATIONS: readonly Migration[] = [
         {
           kind: "createIndex",
           table: t.jobs,
-          index: `${t.jobs}_claim_idx`,
-          ddl: sql`CREATE INDEX ${ident(`${t.jobs}_claim_idx`)} ON ${ident(t.jobs)} (${ident("job_status")}, ${ident("job_type")}, ${ident("id")})`,
+          index: claimIndexName(t.jobs),
+          ddl: sql`CREATE INDEX ${ident(claimIndexName(t.jobs))} ON ${ident(t.jobs)} (${ident("job_status")}, ${ident("job_type")}, ${ident("id")})`,
         },
       ];
       // The seed's job_status defaults to NULL; a row inserted without a status should still run.

@@ -9,6 +9,9 @@ export const DEFAULT_TABLES: TableNames = {
   migrations: "pq_migrations",
 };
 
+/** The index that serves the claim, (job_status, job_type, id), named after the job table. */
+export const claimIndexName = (jobs: string): string => `${jobs}_claim_idx`;
+
 /** The longest job table name: index names derived from it (`<jobs>_claim_idx`) must fit PostgreSQL's 63. */
 const MAX_JOBS_TABLE_LENGTH = 50;
 

@@ -9,6 +9,7 @@ import { JOB_COLUMNS, jobColumns } from "../dialects/claim.js";
 import type { Dialect } from "../dialects/dialect.js";
 import { ident, join, raw, type SqlFragment, sql } from "../dialects/sql.js";
 import { JobStatus } from "../job-status.js";
+import { claimIndexName } from "../schema/tables.js";
 
 /** One row for {@link insertJobs}. */
 export interface NewJobRow {
@@ -54,11 +55,19 @@ export function insertJobs(
 }
 
 /**
- * After a MySQL-form claim: the rows claimed under `token`.
- * Served by the (job_status, job_type, id) index: running rows are few.
+ * After a MySQL-form claim: the rows claimed under `token`. Served by the
+ * claim index (running rows of one type are few), forced: on a freshly filled
+ * table MariaDB's statistics say one status covers every row, and it scanned
+ * the whole table instead (5 ms per claim with 20k jobs queued).
  */
-export function selectClaimed(_d: Dialect, table: string, token: string): SqlFragment {
-  return sql`SELECT ${jobColumns()} FROM ${ident(table)} WHERE job_status = ${JobStatus.Running} AND lease_token = ${token} ORDER BY id`;
+export function selectClaimed(
+  d: Dialect,
+  table: string,
+  jobType: number,
+  token: string,
+): SqlFragment {
+  return sql`SELECT ${jobColumns()} FROM ${ident(table)} ${raw(d.forceIndex(claimIndexName(table)))}
+  WHERE job_status = ${JobStatus.Running} AND job_type = ${jobType} AND lease_token = ${token} ORDER BY id`;
 }
 
 /** What a finished run writes. */
