@@ -80,7 +80,7 @@ export class Completer {
       this.#scheduled = true;
       setImmediate(() => void this.#flush());
     }
-    const { db, dialect, table, workerId, events, logger } = this.#d;
+    const { db, dialect, table, events, logger } = this.#d;
     try {
       const jobs = batch.map((p) => ({ id: p.job.id, token: p.token }));
       const statement = completeSucceeded(
@@ -105,12 +105,7 @@ export class Completer {
                   await querySql<{ id: unknown }>(
                     db,
                     dialect,
-                    confirmSucceeded(
-                      dialect,
-                      table,
-                      jobs.map((j) => j.id),
-                      workerId,
-                    ),
+                    confirmSucceeded(dialect, table, jobs),
                   )
                 ).map((row) => Number(row.id)),
               );

@@ -205,6 +205,8 @@ export function selectJob(_d: Dialect, table: string, id: number): SqlFragment {
  * fenced by its own (id, lease token) pair. `id IN (…)` lets every database
  * use the primary key; the pair list is the fence. With `returning`, rows
  * `{ id }` are the jobs completed; a pair missing from them lost its lease.
+ * The row keeps the token of the claim that completed it, so that without
+ * RETURNING {@link confirmSucceeded} can tell this run's write from another's.
  */
 export function completeSucceeded(
   d: Dialect,
@@ -213,20 +215,21 @@ export function completeSucceeded(
   returning: boolean,
 ): SqlFragment {
   const pairs = join(jobs.map((j) => sql`(${j.id}, ${j.token})`));
-  return sql`UPDATE ${ident(table)} SET job_status = ${JobStatus.Success}, lease_token = NULL, lease_until = 0, update_time = ${raw(d.nowSec)}
+  return sql`UPDATE ${ident(table)} SET job_status = ${JobStatus.Success}, lease_until = 0, update_time = ${raw(d.nowSec)}
   WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Running} AND (id, lease_token) IN (${pairs})${raw(returning ? " RETURNING id" : "")}`;
 }
 
 /**
  * Where UPDATE … RETURNING is missing (MySQL) and a batch matched fewer rows
- * than it had: rows `{ id }` among `ids` that are now Success with no lease
- * and this worker's id, i.e. the ones this batch completed.
+ * than it had: rows `{ id }` now Success under the very (id, token) pairs of
+ * the batch, i.e. the ones this batch completed. A stale run of a job that a
+ * later claim (even this worker's) completed has another token: not listed.
  */
 export function confirmSucceeded(
   _d: Dialect,
   table: string,
-  ids: readonly number[],
-  workerId: string,
+  jobs: readonly { readonly id: number; readonly token: string }[],
 ): SqlFragment {
-  return sql`SELECT id FROM ${ident(table)} WHERE id IN (${ids}) AND job_status = ${JobStatus.Success} AND lease_token IS NULL AND worker_id = ${workerId}`;
+  const pairs = join(jobs.map((j) => sql`(${j.id}, ${j.token})`));
+  return sql`SELECT id FROM ${ident(table)} WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Success} AND (id, lease_token) IN (${pairs})`;
 }

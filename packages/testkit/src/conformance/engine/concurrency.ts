@@ -119,6 +119,68 @@ export function concurrencyTests(adapter: AdapterUnderTest, kind: TargetKind): v
     }
   });
 
+  for (const staleLast of [false, true]) {
+    it(`a worker that lost a job's lease and claimed it again keeps the new lease; the stale run's success, finishing ${staleLast ? "after" : "before"} the new run, is reported lost; the job is completed once`, {
+      timeout: 60_000,
+    }, async () => {
+      const main = await openFresh(adapter, kind);
+      let stalled = false;
+      const first = gate();
+      const second = gate();
+      let runs = 0;
+      let queue: QueueHandle | undefined;
+      try {
+        await migrate(main.db);
+        const db = withFaults(main.db, /SET lease_until = /, () => stalled);
+        const q = makeQueue(db, [
+          {
+            jobType: 207,
+            leaseTime: 1000,
+            workerPoolCapacity: 2,
+            handleJob: async () => {
+              runs++;
+              await (runs === 1 ? first.promise : second.promise);
+            },
+          },
+        ]);
+        queue = q;
+        const completed: number[] = [];
+        const lost: number[] = [];
+        q.on("completed", (e) => completed.push(e.job.id));
+        q.on("lost", (e) => lost.push(e.jobId));
+        await q.start();
+        const id = await q.add(207, {});
+        await waitFor("the first run", () => runs === 1);
+        stalled = true; // the first run's lease expires; the rescue makes the job claimable again
+        await waitFor("the same worker to claim it again", () => runs === 2, 20_000);
+        stalled = false;
+        if (staleLast) {
+          second.open();
+          expect((await finalRecord(q, id)).status).toBe(JobStatus.Success);
+          first.open(); // the stale run succeeds after the job is done: fenced off
+          await waitFor("the stale success to be fenced off", () => lost.includes(id));
+        } else {
+          first.open(); // the stale run succeeds while the new one runs: fenced off
+          await waitFor("the stale success to be fenced off", () => lost.includes(id));
+          // Several leases long: the new claim's lease must still be renewed by heartbeats.
+          await new Promise((r) => setTimeout(r, 2500));
+          expect(await q.getJob(id)).toMatchObject({ status: JobStatus.Running, attempts: 2 });
+          second.open();
+        }
+        expect(await finalRecord(q, id)).toMatchObject({ status: JobStatus.Success, attempts: 2 });
+        await new Promise((r) => setTimeout(r, 100));
+        expect(completed.filter((c) => c === id)).toEqual([id]);
+        expect(lost.filter((c) => c === id)).toEqual([id]);
+        expect(runs).toBe(2);
+      } finally {
+        first.open();
+        second.open();
+        await queue?.stop({ timeoutMs: 1000 });
+        await main.close();
+      }
+    });
+  }
+
   it("stop() lets running handlers finish, hands back the ones past the timeout, and they run again elsewhere", {
     timeout: 60_000,
   }, async () => {
