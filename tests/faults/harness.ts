@@ -17,9 +17,13 @@ import pg from "pg";
 
 export type ServerKind = "mariadb" | "postgres";
 
+/** What testkit's servers take (listen/trust options for tests with their own network). */
+export type ServerOptions = NonNullable<Parameters<typeof startMariaDB>[0]>;
+
 /** A server of its own for one test, a database on it, and a way to open pools. */
-export async function dedicatedServer(kind: ServerKind) {
-  const server: DatabaseServer = kind === "mariadb" ? await startMariaDB() : await startPostgres();
+export async function dedicatedServer(kind: ServerKind, opts: ServerOptions = {}) {
+  const server: DatabaseServer =
+    kind === "mariadb" ? await startMariaDB(opts) : await startPostgres(opts);
   const database = await createDatabase({ kind, url: server.url });
   const pools: { end(): Promise<void> }[] = [];
   const open = (): DB => {

@@ -1,7 +1,7 @@
 // Throwaway MariaDB and PostgreSQL servers on loopback, each with its data in
 // a fresh temp dir, for tests. Durable defaults (fsync on): the queue's crash
 // and restart tests must see what a real server does.
-import { chown, mkdtemp, rm } from "node:fs/promises";
+import { appendFile, chown, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureMariaDB, ensurePostgres, isRoot, postgresUser } from "./internal/binaries.js";
@@ -33,6 +33,48 @@ export interface DatabaseServer {
   restart(): Promise<void>;
   /** Stops the server and deletes its temp dir. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** Options of {@link startMariaDB} and {@link startPostgres}; the defaults give a loopback-only server. */
+export interface ServerOptions {
+  /** The port; a free one if omitted. */
+  readonly port?: number;
+  /**
+   * IPv4 addresses to listen on besides 127.0.0.1, e.g. a veth address a
+   * test gave this host for its own network namespaces. Each must exist when
+   * the server starts. Default none.
+   */
+  readonly listenAddresses?: readonly string[];
+  /**
+   * IPv4 networks in CIDR form (e.g. "10.213.7.0/29") whose clients may
+   * connect as the admin user (root / postgres) without a password, as
+   * loopback clients do. Default none.
+   */
+  readonly trustNetworks?: readonly string[];
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+/** Checks the addresses and networks of `opts` (they end up in server flags, pg_hba.conf and SQL). */
+function checkNetworkOptions(opts: ServerOptions): void {
+  for (const a of opts.listenAddresses ?? []) {
+    if (!IPV4.test(a)) throw new Error(`testkit: listenAddresses: not an IPv4 address: ${a}`);
+  }
+  for (const n of opts.trustNetworks ?? []) {
+    const [ip, bits, ...rest] = n.split("/");
+    const b = Number(bits);
+    if (rest.length > 0 || !IPV4.test(ip ?? "") || !Number.isInteger(b) || b < 8 || b > 32)
+      throw new Error(`testkit: trustNetworks: not an IPv4 CIDR (a.b.c.d/8..32): ${n}`);
+  }
+}
+
+/** "10.213.7.0/29" → "10.213.7.0/255.255.255.248", the form MariaDB takes in a user's host part. */
+function netmaskForm(cidr: string): string {
+  const [ip, bits] = cidr.split("/") as [string, string];
+  const mask = (0xffffffff << (32 - Number(bits))) >>> 0; // bits is 8..32 (checked)
+  const octets = [24, 16, 8, 0].map((s) => (mask >>> s) & 255);
+  const network = ip.split(".").map((o, i) => Number(o) & octets[i]!);
+  return `${network.join(".")}/${octets.join(".")}`;
 }
 
 /** What differs between the two kinds of server we start. */
@@ -121,10 +163,13 @@ async function inTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Pr
 
 /**
  * Starts a MariaDB server on 127.0.0.1 (a free port unless `port` is given),
- * with root reachable over TCP without a password.
+ * with root reachable over TCP without a password; also on `listenAddresses`,
+ * and root also from `trustNetworks`, if given.
  */
-export async function startMariaDB(opts: { port?: number } = {}): Promise<DatabaseServer> {
+export async function startMariaDB(opts: ServerOptions = {}): Promise<DatabaseServer> {
+  checkNetworkOptions(opts);
   const bins = await ensureMariaDB();
+  const bindAddress = ["127.0.0.1", ...(opts.listenAddresses ?? [])].join(",");
   return inTempDir("pq-mariadb-", async (dir) => {
     const dataDir = join(dir, "data");
     const socket = join(dir, "mysqld.sock");
@@ -159,7 +204,7 @@ export async function startMariaDB(opts: { port?: number } = {}): Promise<Databa
             ...user,
             `--datadir=${dataDir}`,
             `--port=${port}`,
-            "--bind-address=127.0.0.1",
+            `--bind-address=${bindAddress}`, // MariaDB 10.11+ takes a comma-separated list
             `--socket=${socket}`,
             `--pid-file=${join(dir, "mariadbd.pid")}`,
             "--skip-log-bin",
@@ -173,7 +218,11 @@ export async function startMariaDB(opts: { port?: number } = {}): Promise<Databa
           cwd: dir,
           logFile,
         },
-        probe: () => probeMariaDB(port, socket),
+        probe: async () => {
+          const version = await probeMariaDB(port, socket);
+          if (opts.trustNetworks?.length) await trustMariaDB(port, opts.trustNetworks);
+          return version;
+        },
       }),
     );
   });
@@ -198,13 +247,27 @@ async function probeMariaDB(port: number, socketPath: string): Promise<string> {
   return mysqlVersion(tcp);
 }
 
+/** root from each of `networks` (host part in netmask form), without a password; idempotent. */
+async function trustMariaDB(port: number, networks: readonly string[]): Promise<void> {
+  await withMysql({ host: "127.0.0.1", port, user: "root" }, async (conn) => {
+    for (const network of networks) {
+      const host = netmaskForm(network);
+      await conn.query("CREATE USER IF NOT EXISTS 'root'@?", [host]);
+      await conn.query("GRANT ALL PRIVILEGES ON *.* TO 'root'@? WITH GRANT OPTION", [host]);
+    }
+  });
+}
+
 /**
  * Starts a PostgreSQL server on 127.0.0.1 (a free port unless `port` is
  * given), user `postgres` with trust auth. As root, runs initdb and the server
- * as the `postgres` OS user (PostgreSQL refuses to run as root).
+ * as the `postgres` OS user (PostgreSQL refuses to run as root). Also listens
+ * on `listenAddresses`, and trusts clients from `trustNetworks`, if given.
  */
-export async function startPostgres(opts: { port?: number } = {}): Promise<DatabaseServer> {
+export async function startPostgres(opts: ServerOptions = {}): Promise<DatabaseServer> {
+  checkNetworkOptions(opts);
   const bin = await ensurePostgres();
+  const listen = ["127.0.0.1", ...(opts.listenAddresses ?? [])].join(",");
   // Spawned with uid/gid directly rather than through `runuser`, so that our
   // signals (and the exit hook's SIGKILL) reach the postmaster itself.
   const user = isRoot() ? await postgresUser() : undefined;
@@ -214,6 +277,11 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<Datab
     const dataDir = join(dir, "data");
     const logFile = join(dir, "server.log");
     await initdb(bin, dataDir, dir, logFile, user);
+    if (opts.trustNetworks?.length) {
+      // initdb -A trust wrote lines for loopback only; appending keeps the file's owner.
+      const lines = opts.trustNetworks.map((n) => `host all all ${n} trust\n`).join("");
+      await appendFile(join(dataDir, "pg_hba.conf"), lines);
+    }
     return withPort(opts.port, (port) => {
       const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
       return OwnedServer.start({
@@ -227,7 +295,7 @@ export async function startPostgres(opts: { port?: number } = {}): Promise<Datab
           command: join(bin, "postgres"),
           args: [
             ...["-D", dataDir, "-p", String(port), "-k", dir],
-            ...["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=on"],
+            ...["-c", `listen_addresses=${listen}`, "-c", "max_connections=300", "-c", "fsync=on"],
           ],
           cwd: dir,
           logFile,
