@@ -207,6 +207,9 @@ export async function startMariaDB(opts: ServerOptions = {}): Promise<DatabaseSe
             `--bind-address=${bindAddress}`, // MariaDB 10.11+ takes a comma-separated list
             `--socket=${socket}`,
             `--pid-file=${join(dir, "mariadbd.pid")}`,
+            // Its own temp dir: a sweep of the system /tmp must not break a running test (seen: an
+            // ALTER TABLE failing on "Error on delete of '/tmp/#sql-temptable-…'").
+            `--tmpdir=${dir}`,
             "--skip-log-bin",
             "--skip-name-resolve",
             "--innodb-buffer-pool-size=128M",
