@@ -24,6 +24,8 @@ export interface HeldLease {
   readonly token: string;
   readonly abort: AbortController;
   readonly state: string;
+  /** performance.now() when the lease was last confirmed; a successful heartbeat moves it on. */
+  leaseSince: number;
 }
 
 /**
@@ -37,8 +39,12 @@ export async function extendHeldLeases(d: LeaseDeps, held: readonly HeldLease[])
   const { db, dialect, table, config, logger } = d;
   const ids = held.map((h) => h.job.id);
   const tokens = [...new Set(held.map((h) => h.token))];
+  const sent = performance.now();
   const r = await execSql(db, dialect, extendLeases(dialect, table, ids, tokens, config.leaseMs));
-  if (r.affectedRows >= ids.length) return;
+  if (r.affectedRows >= ids.length) {
+    for (const h of held) h.leaseSince = Math.max(h.leaseSince, sent);
+    return;
+  }
   const rows = await querySql<{ id: unknown }>(
     db,
     dialect,
@@ -46,7 +52,8 @@ export async function extendHeldLeases(d: LeaseDeps, held: readonly HeldLease[])
   );
   const alive = new Set(rows.map((row) => Number(row.id)));
   for (const h of held) {
-    if (!alive.has(h.job.id) && h.state === "running") {
+    if (alive.has(h.job.id)) h.leaseSince = Math.max(h.leaseSince, sent);
+    else if (h.state === "running") {
       h.abort.abort(new Error("the job's lease was lost"));
       logger.warn(
         { jobId: h.job.id, jobType: config.jobType },

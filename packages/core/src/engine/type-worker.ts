@@ -37,10 +37,14 @@ interface Held {
   state: "queued" | "running" | "completing" | "released";
   /** Set for a job parsed badly (invalid JSON): it is failed without running. */
   readonly parseError: Error | undefined;
+  /** performance.now() when the lease was last known good: the claim or a heartbeat was sent then. */
+  leaseSince: number;
   done: Promise<void>;
 }
 
 const MIN_IDLE_MS = 10;
+/** Part of a lease after which a job's lease, not confirmed since, is no longer trusted to start it. */
+const LEASE_TRUST = 0.8;
 const INIT_FIRST = [JobStatus.Init, JobStatus.Retry, JobStatus.Continue] as const;
 const RETRIES_FIRST = [JobStatus.Retry, JobStatus.Continue, JobStatus.Init] as const;
 
@@ -83,7 +87,9 @@ export class TypeWorker {
   start(minInitId: number): void {
     this.#minInitId = minInitId;
     const { leaseMs } = this.#d.config;
-    this.#every(Math.max(50, Math.floor(leaseMs / 3)), () => this.#heartbeat(), "heartbeat");
+    // A heartbeat stuck on a dead connection must not stop the next one (on another):
+    // up to two may be in flight.
+    this.#every(Math.max(50, Math.floor(leaseMs / 3)), () => this.#heartbeat(), "heartbeat", 2);
     this.#every(rescueInterval(this.#d.config), () => this.#rescue(), "rescue");
     this.#loop = this.#run();
   }
@@ -135,10 +141,7 @@ export class TypeWorker {
     await withRetries({ emitError: (e, w) => this.#emitError(e, w) }, "release", () =>
       execSql(db, dialect, releaseJob(dialect, table, held.job.id, held.token, reason)),
     ).catch(() => undefined); // the lease expires on its own and the job is rescued
-    logger.warn(
-      { jobId: held.job.id, jobType: config.jobType },
-      "job handed back at shutdown; it will run again",
-    );
+    logger.warn({ jobId: held.job.id, jobType: config.jobType }, `job handed back (${reason})`);
   }
 
   async #run(): Promise<void> {
@@ -202,16 +205,20 @@ export class TypeWorker {
     for (const status of order) {
       if (claimed >= limit || this.#stopping) break;
       const rows = await this.#claimStatus(status, limit - claimed);
-      for (const { row, token } of rows) this.#enqueue(row, token);
+      for (const { row, token, since } of rows) this.#enqueue(row, token, since);
       claimed += rows.length;
       this.#pump();
     }
     return claimed;
   }
 
-  async #claimStatus(status: JobStatus, limit: number): Promise<{ row: Row; token: string }[]> {
+  async #claimStatus(
+    status: JobStatus,
+    limit: number,
+  ): Promise<{ row: Row; token: string; since: number }[]> {
     const { db, dialect, table, config, workerId } = this.#d;
     const token = makeToken();
+    const since = performance.now(); // the lease cannot have started before the claim was sent
     const params: ClaimParams = {
       table,
       jobType: config.jobType,
@@ -233,14 +240,15 @@ export class TypeWorker {
           ? []
           : await querySql(db, dialect, selectClaimed(dialect, table, config.jobType, token));
     }
-    return rows.map((row) => ({ row, token }));
+    return rows.map((row) => ({ row, token, since }));
   }
 
-  #enqueue(row: Row, token: string): void {
+  #enqueue(row: Row, token: string, since: number): void {
     const parsed = toJob(row);
     const held: Held = {
       job: parsed.job,
       token,
+      leaseSince: since,
       abort: new AbortController(),
       state: "queued",
       parseError: parsed.error,
@@ -250,10 +258,21 @@ export class TypeWorker {
     this.#waiting.push(held);
   }
 
-  /** Starts queued jobs while a slot is free. */
+  /**
+   * Starts queued jobs while a slot is free. A job whose lease has not been
+   * confirmed for most of a lease (heartbeats not getting through: the
+   * database unreachable) may already be rescued and running elsewhere: it is
+   * handed back instead of started.
+   */
   #pump(): void {
-    while (this.#running < this.#d.config.capacity && this.#waiting.length > 0 && !this.#stopping) {
-      this.#runJob(this.#waiting.shift()!);
+    const { capacity, leaseMs } = this.#d.config;
+    while (this.#running < capacity && this.#waiting.length > 0 && !this.#stopping) {
+      const held = this.#waiting.shift()!;
+      if (performance.now() - held.leaseSince > leaseMs * LEASE_TRUST) {
+        void this.#release(held, "not started: its lease may have expired while it waited");
+        continue;
+      }
+      this.#runJob(held);
     }
   }
 
@@ -329,11 +348,12 @@ export class TypeWorker {
     if ((await rescueExpiredLeases(this.#d)) > 0) this.wake();
   }
 
-  #every(ms: number, fn: () => Promise<void>, what: string): void {
-    let busy = false;
+  /** Runs `fn` every `ms`, skipping a tick while `overlap` runs are still in flight. */
+  #every(ms: number, fn: () => Promise<void>, what: string, overlap = 1): void {
+    let busy = 0;
     const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
+      if (busy >= overlap) return;
+      busy++;
       fn()
         .catch((error) => {
           this.#d.logger.warn(
@@ -343,7 +363,7 @@ export class TypeWorker {
           this.#emitError(error, what);
         })
         .finally(() => {
-          busy = false;
+          busy--;
         });
     }, ms);
     timer.unref?.();

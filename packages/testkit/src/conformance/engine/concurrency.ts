@@ -181,6 +181,54 @@ export function concurrencyTests(adapter: AdapterUnderTest, kind: TargetKind): v
     });
   }
 
+  it("a claimed job whose lease went unconfirmed for most of a lease (heartbeats not getting through) is handed back, not started with a lease that may be gone", {
+    timeout: 60_000,
+  }, async () => {
+    const main = await openFresh(adapter, kind);
+    let stalled = false;
+    const hold = gate();
+    const runs = new Map<number, number>();
+    let queue: QueueHandle | undefined;
+    try {
+      await migrate(main.db);
+      const db = withFaults(main.db, /SET lease_until = /, () => stalled);
+      const q = makeQueue(db, [
+        {
+          jobType: 208,
+          leaseTime: 1000,
+          workerPoolCapacity: 1,
+          prefetch: 1,
+          handleJob: async (job) => {
+            runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+            if ((job.params as { block: boolean }).block) await hold.promise;
+          },
+        },
+      ]);
+      queue = q;
+      await q.start();
+      const [blocking, waiting] = (await q.addMany([
+        { jobType: 208, params: { block: true } },
+        { jobType: 208, params: { block: false } },
+      ])) as [number, number];
+      await waitFor("one running, one waiting for the slot", () => q.activeCount === 2);
+      stalled = true; // heartbeats stop getting through; both leases expire and are rescued
+      await waitFor(
+        "the rescue",
+        async () => (await q.getJob(waiting))?.status === JobStatus.Retry,
+        20_000,
+      );
+      stalled = false;
+      hold.open(); // the slot frees: the waiting job's old claim must not start
+      expect((await finalRecord(q, waiting)).status).toBe(JobStatus.Success);
+      expect((await finalRecord(q, blocking)).status).toBe(JobStatus.Success);
+      expect(runs.get(waiting)).toBe(1); // only under the new claim
+    } finally {
+      hold.open();
+      await queue?.stop({ timeoutMs: 1000 });
+      await main.close();
+    }
+  });
+
   it("stop() lets running handlers finish, hands back the ones past the timeout, and they run again elsewhere", {
     timeout: 60_000,
   }, async () => {
