@@ -2,6 +2,17 @@ import type { DialectFamily, Row } from "../db.js";
 import type { JobStatus } from "../job-status.js";
 import type { PlaceholderStyle, SqlFragment, SqlPart } from "./sql.js";
 
+/** One new job as the enqueue statement needs it: due time already resolved to one of three forms. */
+export interface InsertRow {
+  readonly jobType: number;
+  /** The params as JSON text. */
+  readonly params: string;
+  /** Absolute due time: start_time seconds and run_at ms; undefined for the other forms. */
+  readonly due?: { readonly startTime: number; readonly runAt: number } | undefined;
+  /** Due this many ms after the database's now (> 0); undefined for the other forms. */
+  readonly delayMs?: number | undefined;
+}
+
 /** Inputs of {@link Dialect.claimJobs}. */
 export interface ClaimParams {
   readonly table: string;
@@ -99,6 +110,14 @@ export interface Dialect extends PlaceholderStyle {
    * rows (where the dialect has UPDATE … RETURNING) are the claimed jobs.
    */
   claimJobs(p: ClaimParams): SqlFragment;
+
+  /**
+   * A multi-row enqueue where the dialect has a faster form than one
+   * `VALUES (…), (…)` list (PostgreSQL: the rows as one JSON parameter). Same
+   * columns and meaning as `insertJobs`; with `returning`, rows `{ id }` in
+   * input order. Absent: the VALUES list is used.
+   */
+  insertJobRows?(table: string, rows: readonly InsertRow[], returning: boolean): SqlFragment;
 
   /** SQL expression: the database's current time as a value of the lock table's time columns. */
   readonly lockNow: string;

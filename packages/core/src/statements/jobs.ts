@@ -6,7 +6,7 @@
  */
 
 import { JOB_COLUMNS, jobColumns } from "../dialects/claim.js";
-import type { Dialect } from "../dialects/dialect.js";
+import type { Dialect, InsertRow } from "../dialects/dialect.js";
 import { ident, join, raw, type SqlFragment, sql } from "../dialects/sql.js";
 import { JobStatus } from "../job-status.js";
 import { claimIndexName } from "../schema/tables.js";
@@ -34,14 +34,16 @@ export function insertJobs(
   rows: readonly NewJobRow[],
   returning: boolean,
 ): SqlFragment {
-  const values = rows.map((r) => {
+  const resolved = rows.map(toInsertRow);
+  if (resolved.length > 1 && d.insertJobRows) return d.insertJobRows(table, resolved, returning);
+  const values = resolved.map((r) => {
     let startTime: SqlFragment;
     let runAt: SqlFragment;
-    if (r.dueAtMs !== undefined) {
-      startTime = sql`${Math.floor(r.dueAtMs / 1000)}`;
-      runAt = sql`${Math.floor(r.dueAtMs)}`;
-    } else if (r.delayMs !== undefined && r.delayMs > 0) {
-      const due = sql`(${raw(d.nowMs)} + ${Math.ceil(r.delayMs)})`;
+    if (r.due) {
+      startTime = sql`${r.due.startTime}`;
+      runAt = sql`${r.due.runAt}`;
+    } else if (r.delayMs !== undefined) {
+      const due = sql`(${raw(d.nowMs)} + ${r.delayMs})`;
       startTime = d.intDiv(due, raw("1000"));
       runAt = due;
     } else {
@@ -68,6 +70,19 @@ export function selectClaimed(
 ): SqlFragment {
   return sql`SELECT ${jobColumns()} FROM ${ident(table)} ${raw(d.forceIndex(claimIndexName(table)))}
   WHERE job_status = ${JobStatus.Running} AND job_type = ${jobType} AND lease_token = ${token} ORDER BY id`;
+}
+
+function toInsertRow(r: NewJobRow): InsertRow {
+  if (r.dueAtMs !== undefined) {
+    return {
+      jobType: r.jobType,
+      params: r.params,
+      due: { startTime: Math.floor(r.dueAtMs / 1000), runAt: Math.floor(r.dueAtMs) },
+    };
+  }
+  if (r.delayMs !== undefined && r.delayMs > 0)
+    return { jobType: r.jobType, params: r.params, delayMs: Math.ceil(r.delayMs) };
+  return { jobType: r.jobType, params: r.params };
 }
 
 /** What a finished run writes. */

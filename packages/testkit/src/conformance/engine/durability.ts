@@ -1,4 +1,4 @@
-import { JobStatus, migrate, resolveDialect } from "@persistent-queue/core";
+import { type JobRecord, JobStatus, migrate, resolveDialect } from "@persistent-queue/core";
 import { expect, it } from "vitest";
 import { type AdapterUnderTest, q, type TargetKind } from "../context.js";
 import { openFresh } from "../db/open-target.js";
@@ -125,6 +125,42 @@ export function durabilityTests(adapter: AdapterUnderTest, kind: TargetKind): vo
     expect(new Set(ids).size).toBe(1500);
     const sample = await queue.getJob(ids[1234]!);
     expect(JSON.parse(sample!.rawParams)).toEqual({ i: 1234 });
+  });
+
+  it("addMany() with every due-time form in one batch stores each row's own start_time and run_at", async () => {
+    const queue = makeQueue(fx.db, [{ jobType: 305, handleJob: async () => {} }]);
+    fx.track(queue); // never started: the rows stay as inserted
+    const at = new Date(Date.now() + 3_600_000 + 123);
+    const unix = Math.floor(Date.now() / 1000) + 7200;
+    const t0 = Date.now();
+    const ids = await queue.addMany([
+      { jobType: 305, params: { form: "now", text: 'naïve ☃ "quoted" \\ back' } },
+      { jobType: 305, params: { form: "delay" }, delay: "1m" },
+      { jobType: 305, params: { form: "date" }, startTime: at },
+      { jobType: 305, params: { form: "unix" }, startTime: unix },
+      { jobType: 305, params: { form: "zero delay" }, delay: 0 },
+    ]);
+    const rows = await Promise.all(ids.map((id) => queue.getJob(id)));
+    expect(rows.map((r) => (JSON.parse(r!.rawParams) as { form: string }).form)).toEqual([
+      "now",
+      "delay",
+      "date",
+      "unix",
+      "zero delay",
+    ]);
+    const [now, delayed, date, seconds, zero] = rows.map((r) => {
+      if (!r) throw new Error("a row of the batch is missing");
+      return r;
+    }) as [JobRecord, JobRecord, JobRecord, JobRecord, JobRecord];
+    expect(JSON.parse(now.rawParams).text).toBe('naïve ☃ "quoted" \\ back');
+    expect(now).toMatchObject({ startTime: 0, runAt: 0, status: JobStatus.Init });
+    expect(zero).toMatchObject({ startTime: 0, runAt: 0 });
+    // The delay is counted from the database's clock; the test's clock is close to it here.
+    expect(delayed.runAt).toBeGreaterThanOrEqual(t0 + 60_000 - 5_000);
+    expect(delayed.runAt).toBeLessThanOrEqual(Date.now() + 60_000 + 5_000);
+    expect(delayed.startTime).toBe(Math.floor(delayed.runAt / 1000));
+    expect(date).toMatchObject({ startTime: Math.floor(at.getTime() / 1000), runAt: at.getTime() });
+    expect(seconds).toMatchObject({ startTime: unix, runAt: unix * 1000 });
   });
 
   it("rejects bad input at add() with a typed error, and inserts nothing", async () => {
