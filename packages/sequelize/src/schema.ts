@@ -111,7 +111,10 @@ export function queueTableAttributes(
 }
 
 /** The claim index: one status and job type, oldest id first. Without it a MySQL claim locks every row it scans. */
-const claimIndex = (jobs: string) => ({ name: `${jobs}_claim_idx`, fields: ["job_status", "job_type", "id"] });
+const claimIndex = (jobs: string) => ({
+  name: `${jobs}_claim_idx`,
+  fields: ["job_status", "job_type", "id"],
+});
 
 /** MySQL table options of core's DDL (ignored by the other dialects). */
 const MYSQL_TABLE = { engine: "InnoDB", charset: "utf8mb4", collate: "utf8mb4_unicode_ci" };
