@@ -11,6 +11,7 @@ import { join } from "node:path";
 import {
   createDatabase,
   type DatabaseServer,
+  ensureDebianBinary,
   mariadbFromEnvOrStart,
   postgresFromEnvOrStart,
 } from "@persistent-queue/testkit";
@@ -54,7 +55,12 @@ async function startRedis(): Promise<{ url: string; version: string; stop(): Pro
   const dir = mkdtempSync(join(tmpdir(), "pq-bench-redis-"));
   const port = await freePort();
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...REDIS_ARGS];
-  const proc: ChildProcess = spawn("/usr/bin/redis-server", args, { stdio: "ignore" });
+  const binary = await ensureDebianBinary("/usr/bin/redis-server", "redis-server");
+  const proc: ChildProcess = spawn(binary, args, { stdio: "ignore" });
+  let spawnError: Error | undefined;
+  proc.once("error", (error) => {
+    spawnError = error;
+  });
   const url = `redis://127.0.0.1:${port}`;
   let version = "";
   for (let i = 0; ; i++) {
@@ -71,8 +77,8 @@ async function startRedis(): Promise<{ url: string; version: string; stop(): Pro
       break;
     } catch (error) {
       r.disconnect();
-      if (i > 100 || proc.exitCode !== null)
-        throw new Error(`redis-server did not start: ${error}`);
+      if (i > 100 || proc.exitCode !== null || spawnError)
+        throw new Error(`redis-server did not start: ${spawnError ?? error}`);
       await sleep(50);
     }
   }

@@ -8,4 +8,5 @@ export { openFresh } from "./conformance/db/open-target.js";
 export { describeEngineConformance } from "./conformance/engine/index.js";
 export { type CreatedDatabase, createDatabase, createSqliteFile } from "./databases.js";
 export { mariadbFromEnvOrStart, postgresFromEnvOrStart } from "./env.js";
+export { ensureDebianBinary } from "./internal/binaries.js";
 export { type DatabaseServer, type ServerKind, startMariaDB, startPostgres } from "./servers.js";

@@ -100,6 +100,19 @@ function aptInstall(pkg: string, missing: string): Promise<void> {
 
 const canApt = (): boolean => isRoot() && existsSync("/etc/debian_version");
 
+/**
+ * Makes sure `binary` exists, installing Debian package `pkg` first if it is
+ * missing and we may (root on Debian); otherwise says what to install.
+ */
+export async function ensureDebianBinary(binary: string, pkg: string): Promise<string> {
+  if (!existsSync(binary) && canApt()) await aptInstall(pkg, binary);
+  if (!existsSync(binary))
+    throw new Error(
+      `${binary} not found: install the Debian package ${pkg} (apt-get install ${pkg})`,
+    );
+  return binary;
+}
+
 /** The MariaDB binaries, installing mariadb-server first if they are missing and we may. */
 export async function ensureMariaDB(): Promise<MariaDBBinaries> {
   let found = findMariaDB();
