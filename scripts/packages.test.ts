@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import semver from "semver";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -100,4 +101,24 @@ describe.each(packages.map((p) => [p.manifest.name, p] as const))("%s", (name, p
     expect(keys.length).toBeGreaterThan(0);
     expect(JSON.parse(esm)).toEqual(keys);
   });
+});
+
+// Issue 2: a minor (or patch) release of core must not force a major on the adapters.
+// Changesets bumps a peer dependent to major when the new core version leaves its peer range.
+describe("core's peer range in every adapter", () => {
+  const core = packages.find((p) => p.manifest.name === "@persistent-queue/core")!;
+  const coreVersion = (core.manifest as Manifest & { version: string }).version;
+  const adapters = packages.filter((p) => p.manifest.name !== "@persistent-queue/core");
+  it.each(adapters.map((p) => [p.manifest.name, p] as const))(
+    "%s accepts core's next patch and minor release",
+    (_name, p) => {
+      const range = (p.manifest as Manifest & { peerDependencies?: Record<string, string> })
+        .peerDependencies?.["@persistent-queue/core"];
+      expect(range, "the adapter declares core as a peer dependency").toBeDefined();
+      for (const release of ["patch", "minor"] as const) {
+        const next = semver.inc(coreVersion, release)!;
+        expect(semver.satisfies(next, range!), `${next} in ${range}`).toBe(true);
+      }
+    },
+  );
 });
