@@ -4,7 +4,6 @@ import {
   type DialectFamily,
   type ExecResult,
   listenOnConnection,
-  type NotifyingConnection,
   type Row,
   type SqlValue,
   type Unlisten,
@@ -203,7 +202,7 @@ async function listen(
 ): Promise<Unlisten> {
   const conn = await pool.connect();
   return listenOnConnection({
-    connection: conn as unknown as NotifyingConnection,
+    connection: conn,
     channel,
     onMessage,
     onBroken,

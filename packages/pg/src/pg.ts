@@ -2,6 +2,7 @@ import {
   type DB,
   type ExecResult,
   listenOnConnection,
+  type NotifyingConnection,
   type Row,
   type SqlValue,
   type Unlisten,
@@ -12,15 +13,9 @@ interface PgResult {
   rows: unknown[];
   rowCount: number | null;
 }
-/** The subset of node-postgres's `Client` / `PoolClient` this adapter uses. */
-export interface PgClient {
+/** The subset of node-postgres's `Client` / `PoolClient` this adapter uses (LISTEN's part is core's). */
+export interface PgClient extends NotifyingConnection {
   query(text: string, values?: unknown[]): Promise<PgResult>;
-  on(
-    event: "notification",
-    listener: (msg: { channel: string; payload?: string }) => void,
-  ): unknown;
-  on(event: "error", listener: (err: Error) => void): unknown;
-  removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
   end?(): Promise<void>;
   release?(err?: Error | boolean): void;
 }

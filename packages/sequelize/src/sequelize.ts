@@ -5,7 +5,6 @@ import {
   type DialectFamily,
   type ExecResult,
   listenOnConnection,
-  type NotifyingConnection,
   type Row,
   type SqlValue,
   type Unlisten,
@@ -246,7 +245,7 @@ async function listenPg(
 ): Promise<Unlisten> {
   const conn = (await sequelize.connectionManager.getConnection({ type: "write" })) as PgClient;
   return listenOnConnection({
-    connection: conn as unknown as NotifyingConnection,
+    connection: conn,
     channel,
     onMessage,
     onBroken,

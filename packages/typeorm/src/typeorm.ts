@@ -71,16 +71,6 @@ interface SqliteConnection {
   };
 }
 
-/** The subset of a node-postgres client LISTEN needs (what TypeORM's Postgres runner connects to). */
-interface PgNotifyingClient {
-  on(
-    event: "notification",
-    listener: (msg: { channel: string; payload?: string }) => void,
-  ): unknown;
-  on(event: "error", listener: (err: Error) => void): unknown;
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
-}
-
 /** The DataSource's shared SQLite runner while a transaction opened through this adapter runs `fn`. */
 const ownTransaction = new AsyncLocalStorage<TypeORMQueryRunner>();
 
@@ -190,9 +180,9 @@ function fromDataSource(dataSource: TypeORMDataSource, options: FromTypeORMOptio
     db.listen = async (channel, onMessage, onBroken): Promise<Unlisten> => {
       ensureOpen();
       const runner = dataSource.createQueryRunner("master");
-      const client = (await runner.connect()) as PgNotifyingClient;
+      const client = (await runner.connect()) as NotifyingConnection;
       return listenOnConnection({
-        connection: client as unknown as NotifyingConnection,
+        connection: client,
         channel,
         onMessage,
         onBroken,
