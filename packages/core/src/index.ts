@@ -19,10 +19,14 @@ export {
   PayloadTooLargeError,
 } from "./enqueue.js";
 export {
+  AdapterArgumentError,
   ConfigError,
+  DatabaseUnavailableError,
   InvalidIdentifierError,
   MigrationError,
   PersistentQueueError,
+  SchemaVersionError,
+  TransactionMisuseError,
   UnsupportedError,
 } from "./errors.js";
 export type { QueueEventMap } from "./events.js";
