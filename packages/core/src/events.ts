@@ -1,4 +1,6 @@
+import type { EventEmitter } from "node:events";
 import type { Job } from "./job.js";
+import type { Logger } from "./logger.js";
 
 /** Typed events of a {@link PersistentQueue}: `queue.on("completed", ({ job }) => …)`. */
 export interface QueueEventMap {
@@ -18,4 +20,36 @@ export interface QueueEventMap {
    * someone listens, so an unhandled "error" never crashes the process.
    */
   error: [event: { error: unknown; during: string; jobType?: number }];
+  /**
+   * At start-up, `count` never-run jobs of `jobType` had been due for longer
+   * than its `firstPullDay` window and are left as they are (the seed's rule:
+   * a restart does not resurrect a stale backlog).
+   */
+  skipped: [event: { jobType: number; count: number; firstPullDay: number }];
+}
+
+/**
+ * Emits `event` to every listener, each in its own try/catch: a listener that
+ * throws is logged and changes nothing else — not the job's outcome (already
+ * written), not the other listeners, not the other jobs of a batch.
+ * (EventEmitter.emit stops at the first throwing listener and throws into the
+ * caller.) `once` listeners still fire once: their raw wrappers remove themselves.
+ */
+export function emitSafely<K extends keyof QueueEventMap>(
+  events: EventEmitter<QueueEventMap>,
+  logger: Logger,
+  event: K,
+  ...args: QueueEventMap[K]
+): void {
+  const listeners = events.rawListeners(event as never) as ((...a: unknown[]) => unknown)[];
+  for (const listener of listeners) {
+    try {
+      listener.apply(events, args);
+    } catch (error) {
+      logger.error(
+        { event, err: error instanceof Error ? `${error.name}: ${error.message}` : String(error) },
+        `a "${String(event)}" listener threw; ignored (the job's outcome is already recorded)`,
+      );
+    }
+  }
 }

@@ -9,7 +9,9 @@ export type InitJobConfig = AnyJobConfig & { readonly db: DB; readonly serviceNa
 /**
  * The seed's `Init(configs, logger)`: migrates and starts one queue per
  * (db, serviceName) among the configs and resolves them (stop them with
- * `Promise.all(queues.map(q => q.stop()))`).
+ * `Promise.all(queues.map(q => q.stop()))`). If one fails to migrate or
+ * start, the queues already started are stopped before the error is thrown:
+ * nothing is left running behind a failed call.
  */
 export async function init(
   configs: readonly InitJobConfig[],
@@ -22,18 +24,23 @@ export async function init(
     byService.set(config.serviceName, [...(byService.get(config.serviceName) ?? []), config]);
   }
   const queues: PersistentQueue[] = [];
-  for (const [db, byService] of groups) {
-    for (const [serviceName, jobs] of byService) {
-      const queue: PersistentQueue = new PersistentQueue<readonly AnyJobConfig[]>({
-        db,
-        serviceName,
-        jobs,
-        ...(logger ? { logger } : {}),
-      });
-      await queue.migrate();
-      await queue.start();
-      queues.push(queue);
+  try {
+    for (const [db, byService] of groups) {
+      for (const [serviceName, jobs] of byService) {
+        const queue: PersistentQueue = new PersistentQueue<readonly AnyJobConfig[]>({
+          db,
+          serviceName,
+          jobs,
+          ...(logger ? { logger } : {}),
+        });
+        queues.push(queue);
+        await queue.migrate();
+        await queue.start();
+      }
     }
+  } catch (error) {
+    await Promise.all(queues.map((q) => q.stop({ timeoutMs: 5000 }).catch(() => undefined)));
+    throw error;
   }
   return queues;
 }

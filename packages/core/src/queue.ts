@@ -1,19 +1,21 @@
 import { EventEmitter } from "node:events";
 import { type QueueOptions, type ResolvedJobConfig, resolveQueueOptions } from "./config.js";
 import type { DB } from "./db.js";
-import type { Dialect, TableNames } from "./dialects/dialect.js";
+import type { Dialect, StaleCutoff, TableNames } from "./dialects/dialect.js";
 import { execSql, querySql, resolveDialect, resolveDialectSync } from "./dialects/index.js";
 import { parseDuration } from "./duration.js";
-import { errorMessage } from "./engine/run-handler.js";
+import { dbErrorMessage } from "./engine/redact.js";
+import { StatementGuard } from "./engine/statement-guard.js";
 import { TypeWorker } from "./engine/type-worker.js";
 import { type AddOptions, enqueue, enqueueSync, type NewJob } from "./enqueue.js";
-import { PersistentQueueError, UnsupportedError } from "./errors.js";
-import type { QueueEventMap } from "./events.js";
+import { DatabaseUnavailableError, PersistentQueueError, UnsupportedError } from "./errors.js";
+import { emitSafely, type QueueEventMap } from "./events.js";
 import type { AnyJobConfig, JobTypeOf, ParamsOf } from "./job.js";
 import { ShedLock } from "./lock/shed-lock.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { type MigrateResult, migrate } from "./schema/migrate.js";
 import { resolveTableNames } from "./schema/tables.js";
+import { assertSchemaCurrent, assertSchemaCurrentSync } from "./schema/version.js";
 import { firstPull, selectJob } from "./statements/jobs.js";
 import { makeWorkerId } from "./worker-id.js";
 
@@ -60,9 +62,16 @@ export class PersistentQueue<
   readonly #pollMs: number;
   readonly #notify: boolean;
   readonly #workers = new Map<number, TypeWorker>();
+  /** The engine's statements go through this; stop() closes it. */
+  readonly #guard: StatementGuard;
+  /** ShedLock for the engine's own rescues, on the guarded DB. */
+  readonly #engineLocks: ShedLock;
   #state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   #dialect: Promise<Dialect> | undefined;
+  /** Resolves once the tables were found at the current schema version (a failure is not cached). */
+  #schemaChecked: Promise<void> | undefined;
   #unlisten: (() => Promise<void>) | undefined;
+  #relisten: NodeJS.Timeout | undefined;
   #stopped: Promise<void> | undefined;
   #notifier: { busy: boolean; again: boolean; types: Set<number> } = {
     busy: false,
@@ -85,14 +94,28 @@ export class PersistentQueue<
       serviceName: resolved.serviceName,
       tables: this.#tables,
     });
+    this.#guard = new StatementGuard(this.#db);
+    this.#engineLocks = new ShedLock({
+      db: this.#guard.db,
+      serviceName: resolved.serviceName,
+      tables: this.#tables,
+    });
   }
 
   /** Creates or upgrades the tables (idempotent, safe from many processes at once). */
-  migrate(): Promise<MigrateResult> {
-    return migrate(this.#db, { tables: this.#tables });
+  async migrate(): Promise<MigrateResult> {
+    const result = await migrate(this.#db, { tables: this.#tables });
+    this.#schemaChecked = undefined; // checked again on next use
+    return result;
   }
 
-  /** Starts claiming and running jobs of the configured types. */
+  /**
+   * Starts claiming and running jobs of the configured types. Fails with
+   * {@link SchemaVersionError} when `migrate()` has not brought the tables to
+   * this build's version, and with {@link DatabaseUnavailableError} (the
+   * driver's error as `cause`) naming the step the database did not answer;
+   * the queue may then be started again. A `stop()` during `start()` wins.
+   */
   async start(): Promise<void> {
     if (this.#state !== "new")
       throw new QueueStateError(
@@ -100,22 +123,33 @@ export class PersistentQueue<
       );
     this.#state = "starting";
     let dialect: Dialect;
-    const minInitIds = new Map<number, number>();
+    const stale = new Map<number, StaleCutoff>();
     try {
-      dialect = await this.#resolveDialect();
+      dialect = await step("start(): asking the server its version", () => this.#resolveDialect());
+      await step("start(): reading the schema version", () => this.#checkSchema(this.#db));
       for (const config of this.#jobs.values()) {
-        const [row] = await querySql<{ min_id: unknown; skipped: unknown }>(
-          this.#db,
-          dialect,
-          firstPull(dialect, this.#tables.jobs, config.jobType, config.firstPullDay),
+        const [row] = await step("start(): the firstPullDay look-up", () =>
+          querySql<{ stale_before: unknown; below_id: unknown; skipped: unknown }>(
+            this.#db,
+            dialect,
+            firstPull(dialect, this.#tables.jobs, config.jobType, config.firstPullDay),
+          ),
         );
-        minInitIds.set(config.jobType, Number(row?.min_id ?? 0));
-        const skipped = Number(row?.skipped ?? 0);
-        if (skipped > 0) {
+        stale.set(config.jobType, {
+          beforeMs: Number(row?.stale_before ?? 0),
+          belowId: Number(row?.below_id ?? 0),
+        });
+        const count = Number(row?.skipped ?? 0);
+        if (count > 0) {
           this.#logger.warn(
-            { jobType: config.jobType, skipped, firstPullDay: config.firstPullDay },
-            `${skipped} unfinished jobs of type ${config.jobType} were created before the firstPullDay window and are left as they are`,
+            { jobType: config.jobType, skipped: count, firstPullDay: config.firstPullDay },
+            `${count} never-run jobs of type ${config.jobType} have been due for longer than firstPullDay and are left as they are`,
           );
+          emitSafely(this, this.#logger, "skipped", {
+            jobType: config.jobType,
+            count,
+            firstPullDay: config.firstPullDay,
+          });
         }
       }
     } catch (error) {
@@ -125,7 +159,7 @@ export class PersistentQueue<
     if (this.#state !== "starting") return; // stop() was called while starting
     for (const config of this.#jobs.values()) {
       const worker = new TypeWorker({
-        db: this.#db,
+        db: this.#guard.db,
         dialect,
         table: this.#tables.jobs,
         workerId: this.workerId,
@@ -133,10 +167,10 @@ export class PersistentQueue<
         logger: this.#logger,
         events: this,
         pollMs: this.#pollMs,
-        locks: this.locks,
+        locks: this.#engineLocks,
       });
       this.#workers.set(config.jobType, worker);
-      worker.start(minInitIds.get(config.jobType) ?? 0);
+      worker.start(stale.get(config.jobType));
     }
     if (
       this.#notify &&
@@ -146,6 +180,7 @@ export class PersistentQueue<
     ) {
       await this.#listen(0);
     }
+    if (this.#state !== "starting") return; // stop() was called during LISTEN: it stays stopped
     this.#state = "running";
     this.#logger.info(
       { workerId: this.workerId, jobTypes: [...this.#jobs.keys()] },
@@ -192,6 +227,10 @@ export class PersistentQueue<
         "addSync() needs a synchronous DB (execSync/querySync), as the better-sqlite3 adapters provide; use add() with this database.",
       );
     }
+    if (this.#schemaChecked === undefined) {
+      assertSchemaCurrentSync(target, dialect, this.#tables);
+      this.#schemaChecked = Promise.resolve();
+    }
     const id = enqueueSync(target, dialect, this.#tables.jobs, this.#jobs, {
       jobType,
       params,
@@ -211,6 +250,7 @@ export class PersistentQueue<
     }
     const target = opts.db ?? this.#db;
     const dialect = await (target === this.#db ? this.#resolveDialect() : resolveDialect(target));
+    await this.#checkSchema(target);
     const ids = await enqueue(target, dialect, this.#tables.jobs, this.#jobs, jobs);
     const types = new Set(jobs.map((j) => Number(j.jobType)));
     for (const type of types) this.#workers.get(type)?.wake();
@@ -228,6 +268,7 @@ export class PersistentQueue<
   /** The row of job `id`, or undefined. */
   async getJob(id: number): Promise<JobRecord | undefined> {
     const dialect = await this.#resolveDialect();
+    await this.#checkSchema(this.#db);
     const [row] = await querySql(this.#db, dialect, selectJob(dialect, this.#tables.jobs, id));
     if (!row) return undefined;
     const num = (v: unknown) => Number(v ?? 0);
@@ -250,18 +291,38 @@ export class PersistentQueue<
   }
 
   /**
-   * Stops gracefully: no more claims; running handlers get `timeoutMs`
-   * (default 10 s) to finish, then their signal aborts and their jobs are
+   * Stops gracefully within `timeoutMs` (default 10 s) as a whole: no more
+   * claims; jobs claimed ahead and not started are handed back at once;
+   * running handlers get the time left (less a reserve of a quarter, at most
+   * 2 s, for the hand-back), then their signal aborts and their jobs are
    * handed back, claimable again at once. Completions being written are
-   * awaited. Calling it again returns the same promise. Your DB stays open.
+   * awaited. After it resolves the queue starts no statement, timer or LISTEN
+   * on your DB (a statement already sent to a database that stopped answering
+   * is the one thing it cannot recall; it is logged). Calling it again returns
+   * the same promise. Your DB stays open.
    */
   stop(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.#stopped) return this.#stopped;
     const timeoutMs = parseDuration("stop timeoutMs", options.timeoutMs ?? 10_000);
+    const deadline = Date.now() + timeoutMs;
+    const handlersUntil = deadline - Math.min(2000, Math.floor(timeoutMs / 4));
     this.#state = "stopping";
+    clearTimeout(this.#relisten);
     this.#stopped = (async () => {
-      await Promise.all([...this.#workers.values()].map((w) => w.stop(timeoutMs)));
-      await this.#unlisten?.().catch(() => undefined);
+      await Promise.all([...this.#workers.values()].map((w) => w.stop(handlersUntil, deadline)));
+      this.#guard.close();
+      const unlisten = this.#unlisten;
+      this.#unlisten = undefined;
+      await Promise.all([
+        unlisten?.().catch(() => undefined),
+        this.#guard.idle(deadline - Date.now()).then((idle) => {
+          if (!idle)
+            this.#logger.warn(
+              { workerId: this.workerId, inFlight: this.#guard.inFlight },
+              "stop(): statements sent to an unresponsive database were still in flight at the deadline",
+            );
+        }),
+      ]);
       this.#state = "stopped";
       this.#logger.info({ workerId: this.workerId }, "persistent-queue stopped");
     })();
@@ -286,10 +347,16 @@ export class PersistentQueue<
       if (this.#state !== "running" && this.#state !== "starting") return;
       const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
       this.#logger.warn(
-        { err: errorMessage(error), retryInMs: delay },
+        { err: dbErrorMessage(error), retryInMs: delay },
         "LISTEN connection lost; polling until it is back",
       );
-      setTimeout(() => void this.#listen(failures + 1), delay).unref?.();
+      clearTimeout(this.#relisten);
+      this.#relisten = setTimeout(() => {
+        this.#relisten = undefined;
+        if (this.#state === "running" || this.#state === "starting")
+          void this.#listen(failures + 1);
+      }, delay);
+      this.#relisten.unref?.();
     };
     try {
       const unlisten = await this.#db.listen!(
@@ -340,10 +407,10 @@ export class PersistentQueue<
         n.again = false;
         const payload = [...n.types].join(",");
         n.types.clear();
-        await execSql(this.#db, dialect, dialect.notify!(this.#channel(), payload)).catch(
+        await execSql(this.#guard.db, dialect, dialect.notify!(this.#channel(), payload)).catch(
           (error) => {
             this.#logger.debug?.(
-              { err: errorMessage(error) },
+              { err: dbErrorMessage(error) },
               "NOTIFY failed; other workers will poll",
             );
           },
@@ -357,5 +424,39 @@ export class PersistentQueue<
   #resolveDialect(): Promise<Dialect> {
     this.#dialect ??= resolveDialect(this.#db);
     return this.#dialect;
+  }
+
+  /**
+   * Throws {@link SchemaVersionError} unless the tables are at this build's
+   * schema version; checked once (through `db`, which may be the caller's
+   * transaction), a failure again on the next call.
+   */
+  #checkSchema(db: DB): Promise<void> {
+    if (this.#schemaChecked === undefined) {
+      const check = (async () =>
+        assertSchemaCurrent(
+          db,
+          await (db === this.#db ? this.#resolveDialect() : resolveDialect(db)),
+          this.#tables,
+        ))();
+      this.#schemaChecked = check;
+      check.catch(() => {
+        if (this.#schemaChecked === check) this.#schemaChecked = undefined;
+      });
+    }
+    return this.#schemaChecked;
+  }
+}
+
+/**
+ * Runs one setup step; a database error (not one of ours) becomes a
+ * {@link DatabaseUnavailableError} naming the step, the driver's error as its `cause`.
+ */
+async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof PersistentQueueError) throw error;
+    throw new DatabaseUnavailableError(what, { cause: error });
   }
 }

@@ -3,6 +3,7 @@ import {
   type AdapterUnderTest,
   describeDbConformance,
   describeEngineConformance,
+  describeEngineScale,
 } from "@persistent-queue/testkit";
 import { open } from "../test/open.mjs";
 
@@ -15,3 +16,4 @@ const adapter: AdapterUnderTest = {
 
 describeDbConformance(adapter);
 describeEngineConformance(adapter);
+describeEngineScale(adapter);

@@ -5,7 +5,7 @@
 export type { AdapterUnderTest, Opened, Target, TargetKind } from "./conformance/context.js";
 export { describeDbConformance } from "./conformance/db/index.js";
 export { openFresh } from "./conformance/db/open-target.js";
-export { describeEngineConformance } from "./conformance/engine/index.js";
+export { describeEngineConformance, describeEngineScale } from "./conformance/engine/index.js";
 export { type CreatedDatabase, createDatabase, createSqliteFile } from "./databases.js";
 export { mariadbFromEnvOrStart, postgresFromEnvOrStart } from "./env.js";
 export { ensureDebianBinary } from "./internal/binaries.js";

@@ -1,12 +1,13 @@
 import { JobStatus } from "../job-status.js";
-import type { ClaimParams, Dialect } from "./dialect.js";
+import type { ClaimParams, Dialect, StaleCutoff } from "./dialect.js";
 import { ident, type RawSql, raw, type SqlFragment, type SqlPart, sql } from "./sql.js";
 
 /**
  * The rows one claim may take: one claimable status, the job type, oldest id
  * first, due by the database's clock (the seed's start_time in seconds and our
  * run_at in ms; NULL start_time counts as 0), and for never-run rows the
- * firstPullDay cut-off. Shared by the three dialects' claim statements.
+ * firstPullDay cut-off (see {@link dueSince}). Shared by the three dialects'
+ * claim statements.
  *
  * One status per claim, on purpose: with `job_status = ? … ORDER BY id` the
  * (job_status, job_type, id) index yields rows already in order and the scan stops after
@@ -16,7 +17,8 @@ import { ident, type RawSql, raw, type SqlFragment, type SqlPart, sql } from "./
  */
 export function pickDue(d: Dialect, p: ClaimParams): SqlFragment {
   const t = ident(p.table);
-  const cutoff = p.status === JobStatus.Init ? sql`AND ${ident("id")} >= ${p.minInitId}` : sql``;
+  const cutoff =
+    p.status === JobStatus.Init && p.stale !== undefined ? sql`AND ${notStale(d, p.stale)}` : sql``;
   return sql`SELECT ${ident("id")}, ${ident("job_status")} AS prev_status FROM ${t}
   WHERE ${ident("job_status")} = ${p.status}
     AND ${ident("job_type")} = ${p.jobType}
@@ -26,6 +28,26 @@ export function pickDue(d: Dialect, p: ClaimParams): SqlFragment {
   ORDER BY ${ident("id")}
   LIMIT ${p.limit}
   ${raw(d.lockRowsClause)}`;
+}
+
+/**
+ * SQL expression: when a pending row became due, in epoch ms: its creation for
+ * a job to run at once, else its start_time / run_at. The firstPullDay cut-off
+ * compares it, so a job delayed past the window still runs when it comes due;
+ * only jobs that have been due for longer than the window at start-up are
+ * left alone. (An id cut-off alone, as before, stranded delayed jobs.)
+ */
+export function dueSince(d: Dialect): SqlFragment {
+  return sql`${raw(d.greatest)}(${ident("create_time")} * 1000, COALESCE(${ident("start_time")}, 0) * 1000, ${ident("run_at")})`;
+}
+
+/**
+ * SQL condition: an Init row is not left alone by the firstPullDay cut-off —
+ * it came after start-up (whatever its timestamps say: plain INSERTs may
+ * write 0), or it had not been due for longer than the window then.
+ */
+export function notStale(d: Dialect, stale: StaleCutoff): SqlFragment {
+  return sql`(${ident("id")} >= ${stale.belowId} OR ${dueSince(d)} >= ${stale.beforeMs})`;
 }
 
 /**

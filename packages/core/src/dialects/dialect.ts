@@ -13,14 +13,24 @@ export interface InsertRow {
   readonly delayMs?: number | undefined;
 }
 
+/** The firstPullDay cut-off a worker takes at start-up; see {@link ClaimParams.stale}. */
+export interface StaleCutoff {
+  readonly beforeMs: number;
+  readonly belowId: number;
+}
+
 /** Inputs of {@link Dialect.claimJobs}. */
 export interface ClaimParams {
   readonly table: string;
   readonly jobType: number;
   /** The one claimable status this claim takes (Init, Continue or Retry). */
   readonly status: JobStatus;
-  /** Rows with status 0 (init) and an id below this are not claimed (the seed's firstPullDay). */
-  readonly minInitId: number;
+  /**
+   * The seed's firstPullDay: rows with status 0 (init) that were in the table
+   * at start-up (id below `belowId`) and had become due before `beforeMs`
+   * (epoch ms, database clock) are not claimed. Undefined: no cut-off.
+   */
+  readonly stale: StaleCutoff | undefined;
   readonly limit: number;
   /** The lease token written to every claimed row; completions must present it. */
   readonly token: string;

@@ -4,6 +4,7 @@ import type { DB } from "../db.js";
 import type { Dialect } from "../dialects/dialect.js";
 import { execSql, querySql } from "../dialects/index.js";
 import type { QueueEventMap } from "../events.js";
+import { emitSafely } from "../events.js";
 import type { Job } from "../job.js";
 import { JobStatus } from "../job-status.js";
 import type { Logger } from "../logger.js";
@@ -11,8 +12,10 @@ import {
   type Completion,
   completeJob,
   completeSucceeded,
+  confirmCompleted,
   confirmSucceeded,
 } from "../statements/jobs.js";
+import { MIN_RETRY_MS, retryWrite } from "./retry-write.js";
 import { errorMessage, type RunOutcome } from "./run-handler.js";
 
 /** What a {@link Completer} needs from its worker. */
@@ -31,6 +34,8 @@ interface PendingSuccess {
   readonly job: Job;
   readonly token: string;
   readonly durationMs: number;
+  /** performance.now() after which the write is given up (the lease's end). */
+  readonly deadline: number;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -41,12 +46,17 @@ const MAX_BATCH = 500;
 const LOST =
   "the lease was lost before the run finished (it expired and another worker took the job over); this result is discarded";
 
+const key = (id: unknown, token: unknown) => `${Number(id)}:${String(token)}`;
+
 /**
  * Writes the outcome of each run, fenced by its lease token. Successes — the
  * hot path — are batched: every success that finishes in the same turn of the
  * event loop is written by one statement, so a busy worker spends one round
  * trip (and one commit) per batch instead of per job. Other outcomes carry
- * per-job values (next run time, error) and are written one by one.
+ * per-job values (next run time, error) and are written one by one. Every
+ * write is retried while the job's lease lasts (see {@link retryWrite}), and
+ * runs are told apart by (id, token): a stale and a fresh run of one job never
+ * both count as completed.
  */
 export class Completer {
   readonly #d: CompleterDeps;
@@ -57,11 +67,22 @@ export class Completer {
     this.#d = deps;
   }
 
-  /** Resolves when the outcome is written, or known to be lost; rejects only if the database stayed away through every retry. */
-  complete(job: Job, token: string, outcome: RunOutcome, durationMs: number): Promise<void> {
+  /**
+   * Resolves when the outcome is written, or known to be lost; rejects only if
+   * the database stayed away until `deadline` (performance.now() ms, the
+   * lease's end; retries go on for at least {@link MIN_RETRY_MS}).
+   */
+  complete(
+    job: Job,
+    token: string,
+    outcome: RunOutcome,
+    durationMs: number,
+    deadline: number,
+  ): Promise<void> {
+    const until = Math.max(deadline, performance.now() + MIN_RETRY_MS);
     if (outcome.status === JobStatus.Success) {
       return new Promise((resolve, reject) => {
-        this.#batch.push({ job, token, durationMs, resolve, reject });
+        this.#batch.push({ job, token, durationMs, deadline: until, resolve, reject });
         if (this.#batch.length >= MAX_BATCH) void this.#flush();
         else if (!this.#scheduled) {
           this.#scheduled = true;
@@ -69,7 +90,7 @@ export class Completer {
         }
       });
     }
-    return this.#completeOne(job, token, outcome, durationMs);
+    return this.#completeOne(job, token, outcome, durationMs, until);
   }
 
   async #flush(): Promise<void> {
@@ -81,41 +102,52 @@ export class Completer {
       setImmediate(() => void this.#flush());
     }
     const { db, dialect, table, events, logger } = this.#d;
+    const deadline = Math.max(...batch.map((p) => p.deadline));
     try {
       const jobs = batch.map((p) => ({ id: p.job.id, token: p.token }));
-      const statement = completeSucceeded(
-        dialect,
-        table,
-        jobs,
-        dialect.capabilities.updateReturning,
-      );
-      let completed: Set<number>;
-      if (dialect.capabilities.updateReturning) {
-        const rows = await withRetries(this.#d, "complete", () =>
-          querySql<{ id: unknown }>(db, dialect, statement),
+      const returning = dialect.capabilities.updateReturning;
+      const statement = completeSucceeded(dialect, table, jobs, returning);
+      let completed: Set<string>;
+      let retried: boolean;
+      if (returning) {
+        const r = await retryWrite(this.#d, "complete", deadline, () =>
+          querySql<{ id: unknown; lease_token: unknown }>(db, dialect, statement),
         );
-        completed = new Set(rows.map((r) => Number(r.id)));
+        completed = new Set(r.value.map((row) => key(row.id, row.lease_token)));
+        retried = r.retried;
       } else {
-        const r = await withRetries(this.#d, "complete", () => execSql(db, dialect, statement));
+        const r = await retryWrite(this.#d, "complete", deadline, () =>
+          execSql(db, dialect, statement),
+        );
+        // Every pair matched: each is a distinct job, so each run completed.
         completed =
-          r.affectedRows >= batch.length
-            ? new Set(jobs.map((j) => j.id))
-            : new Set(
-                (
-                  await querySql<{ id: unknown }>(
-                    db,
-                    dialect,
-                    confirmSucceeded(dialect, table, jobs),
-                  )
-                ).map((row) => Number(row.id)),
-              );
+          r.value.affectedRows >= batch.length
+            ? new Set(jobs.map((j) => key(j.id, j.token)))
+            : new Set();
+        retried = r.retried;
+      }
+      // Fewer than the batch: some leases were lost — or (MySQL, or a retry after a
+      // lost reply) the statement cannot say which. Ask by (id, token).
+      if (completed.size < batch.length && (!returning || retried)) {
+        const rows = await retryWrite(this.#d, "complete", deadline, () =>
+          querySql<{ id: unknown; lease_token: unknown }>(
+            db,
+            dialect,
+            confirmSucceeded(dialect, table, jobs),
+          ),
+        );
+        for (const row of rows.value) completed.add(key(row.id, row.lease_token));
       }
       for (const p of batch) {
-        if (completed.has(p.job.id))
-          events.emit("completed", { job: p.job, durationMs: p.durationMs });
+        if (completed.delete(key(p.job.id, p.token)))
+          emitSafely(events, logger, "completed", { job: p.job, durationMs: p.durationMs });
         else {
           logger.warn({ jobId: p.job.id, jobType: p.job.jobType }, LOST);
-          events.emit("lost", { jobId: p.job.id, jobType: p.job.jobType, reason: LOST });
+          emitSafely(events, logger, "lost", {
+            jobId: p.job.id,
+            jobType: p.job.jobType,
+            reason: LOST,
+          });
         }
         p.resolve();
       }
@@ -129,13 +161,14 @@ export class Completer {
     token: string,
     outcome: Exclude<RunOutcome, { status: JobStatus.Success }>,
     durationMs: number,
+    deadline: number,
   ) {
     const { config, events, logger, db, dialect, table } = this.#d;
     let completion: Completion;
     let announce: () => void;
     if (outcome.status === JobStatus.Continue) {
       completion = { id: job.id, token, status: JobStatus.Continue, runAfterMs: config.waitMs };
-      announce = () => events.emit("continued", { job, delayMs: config.waitMs });
+      announce = () => emitSafely(events, logger, "continued", { job, delayMs: config.waitMs });
     } else {
       const { error } = outcome;
       const retry =
@@ -149,41 +182,32 @@ export class Completer {
           runAfterMs: delayMs,
           lastError: errorMessage(error),
         };
-        announce = () => events.emit("retrying", { job, error, delayMs });
+        announce = () => emitSafely(events, logger, "retrying", { job, error, delayMs });
       } else {
         const why =
           outcome.status === JobStatus.Retry && config.needRetry
             ? `gave up after ${job.attempts} attempts: ${errorMessage(error)}`
             : errorMessage(error);
         completion = { id: job.id, token, status: JobStatus.Failed, lastError: why.slice(0, 2000) };
-        announce = () => events.emit("failed", { job, error, durationMs });
+        announce = () => emitSafely(events, logger, "failed", { job, error, durationMs });
       }
     }
-    const result = await withRetries(this.#d, "complete", () =>
+    const result = await retryWrite(this.#d, "complete", deadline, () =>
       execSql(db, dialect, completeJob(dialect, table, completion)),
     );
-    if (result.affectedRows === 1) {
+    let written = result.value.affectedRows === 1;
+    if (!written && result.retried) {
+      // An earlier attempt may have committed with its reply lost.
+      const rows = await retryWrite(this.#d, "complete", deadline, () =>
+        querySql(db, dialect, confirmCompleted(dialect, table, completion)),
+      );
+      written = rows.value.length > 0;
+    }
+    if (written) {
       announce();
       return;
     }
     logger.warn({ jobId: job.id, jobType: job.jobType }, LOST);
-    events.emit("lost", { jobId: job.id, jobType: job.jobType, reason: LOST });
-  }
-}
-
-/** Retries a bookkeeping write a few times: a dropped connection should not cost a job its result. */
-export async function withRetries<T>(
-  deps: Pick<CompleterDeps, "emitError">,
-  what: string,
-  fn: () => Promise<T>,
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (attempt >= 6) throw error;
-      deps.emitError(error, what);
-      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-    }
+    emitSafely(events, logger, "lost", { jobId: job.id, jobType: job.jobType, reason: LOST });
   }
 }

@@ -6,7 +6,7 @@ import { execSql, querySql } from "../dialects/index.js";
 import type { Job } from "../job.js";
 import type { ShedLock } from "../lock/shed-lock.js";
 import type { Logger } from "../logger.js";
-import { extendLeases, rescueExpired, stillLeased } from "../statements/jobs.js";
+import { chunks, extendLeases, rescueExpired, stillLeased } from "../statements/jobs.js";
 
 /** What lease upkeep needs from its worker. */
 export interface LeaseDeps {
@@ -29,36 +29,38 @@ export interface HeldLease {
 }
 
 /**
- * Heartbeat: extends the leases of every job this worker holds with one
- * statement. When fewer rows were extended than held, finds the jobs whose
- * lease is gone (expired and taken over) and aborts their handlers' signal:
- * their results will be discarded anyway.
+ * Heartbeat: extends the leases of every job this worker holds, one statement
+ * per {@link MAX_LIST} jobs (a worker may hold more than one statement can
+ * bind). Where a statement extended fewer rows than it named, finds the jobs
+ * whose lease is gone (expired and taken over) and aborts their handlers'
+ * signal: their results will be discarded anyway.
  */
 export async function extendHeldLeases(d: LeaseDeps, held: readonly HeldLease[]): Promise<void> {
-  if (held.length === 0) return;
   const { db, dialect, table, config, logger } = d;
-  const ids = held.map((h) => h.job.id);
-  const tokens = [...new Set(held.map((h) => h.token))];
-  const sent = performance.now();
-  const r = await execSql(db, dialect, extendLeases(dialect, table, ids, tokens, config.leaseMs));
-  if (r.affectedRows >= ids.length) {
-    for (const h of held) h.leaseSince = Math.max(h.leaseSince, sent);
-    return;
-  }
-  const rows = await querySql<{ id: unknown }>(
-    db,
-    dialect,
-    stillLeased(dialect, table, ids, tokens),
-  );
-  const alive = new Set(rows.map((row) => Number(row.id)));
-  for (const h of held) {
-    if (alive.has(h.job.id)) h.leaseSince = Math.max(h.leaseSince, sent);
-    else if (h.state === "running") {
-      h.abort.abort(new Error("the job's lease was lost"));
-      logger.warn(
-        { jobId: h.job.id, jobType: config.jobType },
-        "lease lost while running; the handler's signal is aborted",
-      );
+  for (const part of chunks(held)) {
+    const ids = part.map((h) => h.job.id);
+    const tokens = [...new Set(part.map((h) => h.token))];
+    const sent = performance.now();
+    const r = await execSql(db, dialect, extendLeases(dialect, table, ids, tokens, config.leaseMs));
+    if (r.affectedRows >= ids.length) {
+      for (const h of part) h.leaseSince = Math.max(h.leaseSince, sent);
+      continue;
+    }
+    const rows = await querySql<{ id: unknown }>(
+      db,
+      dialect,
+      stillLeased(dialect, table, ids, tokens),
+    );
+    const alive = new Set(rows.map((row) => Number(row.id)));
+    for (const h of part) {
+      if (alive.has(h.job.id)) h.leaseSince = Math.max(h.leaseSince, sent);
+      else if (h.state === "running") {
+        h.abort.abort(new Error("the job's lease was lost"));
+        logger.warn(
+          { jobId: h.job.id, jobType: config.jobType },
+          "lease lost while running; the handler's signal is aborted",
+        );
+      }
     }
   }
 }

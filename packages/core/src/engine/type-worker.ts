@@ -1,22 +1,32 @@
 import type { EventEmitter } from "node:events";
 import type { ResolvedJobConfig } from "../config.js";
 import type { DB, Row } from "../db.js";
-import type { ClaimParams, Dialect } from "../dialects/dialect.js";
+import type { ClaimParams, Dialect, StaleCutoff } from "../dialects/dialect.js";
 import { execSql, querySql } from "../dialects/index.js";
-import type { QueueEventMap } from "../events.js";
+import { emitSafely, type QueueEventMap } from "../events.js";
 import type { Job, JobContext } from "../job.js";
 import { JobStatus } from "../job-status.js";
 import type { ShedLock } from "../lock/shed-lock.js";
 import type { Logger } from "../logger.js";
-import { nextDue, releaseJob, selectClaimed } from "../statements/jobs.js";
+import {
+  chunks,
+  nextDue,
+  releaseJobs,
+  selectClaimed,
+  selectOwnRunning,
+} from "../statements/jobs.js";
 import { makeToken } from "../worker-id.js";
-import { Completer, withRetries } from "./completer.js";
+import { Completer } from "./completer.js";
 import { extendHeldLeases, rescueExpiredLeases, rescueInterval } from "./leases.js";
+import { dbErrorMessage, redactError } from "./redact.js";
+import { MIN_RETRY_MS, retryWrite } from "./retry-write.js";
 import { errorMessage, type RunOutcome, runHandler } from "./run-handler.js";
+import { QueueClosedError } from "./statement-guard.js";
 import { toJob } from "./to-job.js";
 
 /** What a {@link TypeWorker} needs from its queue. */
 export interface TypeWorkerDeps {
+  /** The queue's guarded view of the user's DB (see StatementGuard): refuses statements once the queue stopped. */
   readonly db: DB;
   readonly dialect: Dialect;
   readonly table: string;
@@ -61,9 +71,14 @@ export class TypeWorker {
   readonly #waiting: Held[] = [];
   #running = 0;
   readonly #completer: Completer;
-  #minInitId = 0;
+  /** firstPullDay: which Init jobs are left alone (see ClaimParams.stale). */
+  #stale: StaleCutoff | undefined;
   #stopping = false;
+  /** A claim failed after it was sent: it may have committed with its reply lost. */
+  #claimUncertain = false;
   #loop: Promise<void> | undefined;
+  /** Heartbeats and rescues in flight, awaited by stop(). */
+  readonly #tasks = new Set<Promise<void>>();
   #wakeUp: (() => void) | undefined;
   #wakePending = false;
   #timers: NodeJS.Timeout[] = [];
@@ -83,9 +98,9 @@ export class TypeWorker {
     return this.#held.size;
   }
 
-  /** Starts claiming. `minInitId` is the firstPullDay cut-off for never-run jobs. */
-  start(minInitId: number): void {
-    this.#minInitId = minInitId;
+  /** Starts claiming. `stale` is the firstPullDay cut-off for never-run jobs. */
+  start(stale: StaleCutoff | undefined): void {
+    this.#stale = stale;
     const { leaseMs } = this.#d.config;
     // A heartbeat stuck on a dead connection must not stop the next one (on another):
     // up to two may be in flight.
@@ -102,47 +117,104 @@ export class TypeWorker {
   }
 
   /**
-   * Stops claiming, waits up to `timeoutMs` for running handlers, then aborts
-   * the rest and hands their jobs back (claimable again at once), and waits
-   * for completions being written.
+   * Stops claiming and winds down by `deadline` (Date.now() ms) as a whole:
+   * claimed jobs not started are handed back at once (one statement per
+   * {@link MAX_LIST}), running handlers get until `handlersUntil` to finish,
+   * then their signal aborts and their jobs are handed back too (claimable
+   * again at once); completions being written are awaited. With the database
+   * away, the hand-backs are retried until the deadline and then left to their
+   * leases. Timers are cleared; heartbeats and rescues in flight are awaited.
    */
-  async stop(timeoutMs: number): Promise<void> {
+  async stop(handlersUntil: number, deadline: number): Promise<void> {
     this.#stopping = true;
     this.wake();
-    await this.#loop;
+    await this.#until(this.#loop ?? Promise.resolve(), deadline);
     // Claimed but never started: back at once.
-    for (const held of this.#waiting.splice(0))
-      await this.#release(held, "released: the worker stopped before it started the job");
-    const deadline = Date.now() + timeoutMs;
-    while (this.#held.size > 0 && Date.now() < deadline) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.race([...this.#held.values()].map((h) => h.done)),
-        new Promise((r) => {
-          timer = setTimeout(r, Math.max(0, deadline - Date.now()));
-        }),
-      ]);
-      clearTimeout(timer); // a pending timer would keep the process alive until the deadline
+    await this.#releaseAll(
+      this.#waiting.splice(0),
+      "released: the worker stopped before it started the job",
+      deadline,
+    );
+    while (this.#held.size > 0 && Date.now() < handlersUntil) {
+      await this.#until(Promise.race([...this.#held.values()].map((h) => h.done)), handlersUntil);
     }
-    for (const held of [...this.#held.values()].filter((h) => h.state === "running")) {
-      held.abort.abort(new Error("the queue is stopping"));
-      await this.#release(held, "released: the worker stopped before the handler finished");
-    }
-    await Promise.allSettled([...this.#held.values()].map((h) => h.done));
+    // Heartbeats kept the leases of running handlers alive until now; no more of them.
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
+    const running = [...this.#held.values()].filter((h) => h.state === "running");
+    for (const held of running) held.abort.abort(new Error("the queue is stopping"));
+    await this.#releaseAll(
+      running,
+      "released: the worker stopped before the handler finished",
+      deadline,
+    );
+    await this.#until(
+      Promise.allSettled([...[...this.#held.values()].map((h) => h.done), ...this.#tasks]),
+      deadline,
+    );
   }
 
-  /** Hands a held job back, claimable at once; fenced by its token. */
-  async #release(held: Held, reason: string): Promise<void> {
-    const { db, dialect, table, config, logger } = this.#d;
-    held.state = "released";
-    if (this.#held.get(held.job.id) === held) this.#held.delete(held.job.id);
-    await withRetries({ emitError: (e, w) => this.#emitError(e, w) }, "release", () =>
-      execSql(db, dialect, releaseJob(dialect, table, held.job.id, held.token, reason)),
-    ).catch(() => undefined); // the lease expires on its own and the job is rescued
-    logger.warn({ jobId: held.job.id, jobType: config.jobType }, `job handed back (${reason})`);
+  /** Waits for `promise`, or until `deadline` (Date.now() ms), whichever comes first. */
+  async #until(promise: Promise<unknown>, deadline: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      promise.then(
+        () => undefined,
+        () => undefined,
+      ),
+      new Promise((r) => {
+        timer = setTimeout(r, Math.max(0, deadline - Date.now()));
+      }),
+    ]);
+    clearTimeout(timer); // a pending timer would keep the process alive until the deadline
   }
+
+  /**
+   * Hands held jobs back, claimable at once, fenced by their tokens: one
+   * statement per {@link MAX_LIST} jobs, retried until `deadline` (Date.now()
+   * ms); what is not handed back by then is rescued when its lease expires.
+   */
+  async #releaseAll(list: readonly Held[], reason: string, deadline: number): Promise<void> {
+    if (list.length === 0) return;
+    const { db, dialect, table, config, logger } = this.#d;
+    for (const held of list) {
+      held.state = "released";
+      if (this.#held.get(held.job.id) === held) this.#held.delete(held.job.id);
+    }
+    const until = performance.now() + Math.max(0, deadline - Date.now());
+    let handedBack = 0;
+    for (const part of chunks(list)) {
+      try {
+        const r = await retryWrite(this.#policy, "release", until, () =>
+          execSql(
+            db,
+            dialect,
+            releaseJobs(
+              dialect,
+              table,
+              part.map((h) => ({ id: h.job.id, token: h.token })),
+              reason,
+            ),
+          ),
+        );
+        handedBack += r.value.affectedRows;
+      } catch {
+        // The database stayed away: the leases expire on their own and the jobs are rescued.
+      }
+    }
+    logger.warn(
+      { jobType: config.jobType, count: list.length, handedBack },
+      `${list.length} jobs handed back (${reason})`,
+    );
+  }
+
+  /** Hands one held job back (a claim this worker will not run). */
+  #release(held: Held, reason: string): Promise<void> {
+    const leaseEnd = Date.now() + Math.max(MIN_RETRY_MS, this.#d.config.leaseMs);
+    return this.#releaseAll([held], reason, leaseEnd);
+  }
+
+  readonly #policy = { emitError: (e: unknown, w: string) => this.#emitError(e, w) };
 
   async #run(): Promise<void> {
     const { config, logger } = this.#d;
@@ -159,6 +231,7 @@ export class TypeWorker {
           await this.#sleep(this.#d.pollMs); // a finishing job wakes us
           continue;
         }
+        if (this.#claimUncertain) await this.#adoptLostClaims();
         const limit = Math.min(room, config.loadLimit);
         const claimed = await this.#claim(limit);
         failures = 0;
@@ -166,7 +239,7 @@ export class TypeWorker {
         const [due] = await querySql<{ wait: unknown }>(
           this.#d.db,
           this.#d.dialect,
-          nextDue(this.#d.dialect, this.#d.table, config.jobType, this.#minInitId),
+          nextDue(this.#d.dialect, this.#d.table, config.jobType, this.#stale),
         );
         const wait =
           due?.wait === null || due?.wait === undefined
@@ -176,10 +249,11 @@ export class TypeWorker {
         this.#idleMs = Math.min(this.#idleMs * 2, this.#d.pollMs);
         await this.#sleep(sleep);
       } catch (error) {
+        if (error instanceof QueueClosedError) break;
         failures++;
         const backoff = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
         logger.error(
-          { jobType: config.jobType, err: errorMessage(error) },
+          { jobType: config.jobType, err: dbErrorMessage(error) },
           `claim failed; retrying in ${backoff} ms`,
         );
         this.#emitError(error, "claim");
@@ -223,7 +297,7 @@ export class TypeWorker {
       table,
       jobType: config.jobType,
       status,
-      minInitId: this.#minInitId,
+      stale: this.#stale,
       limit,
       token,
       leaseMs: config.leaseMs,
@@ -231,20 +305,72 @@ export class TypeWorker {
     };
     const statement = dialect.claimJobs(params);
     let rows: Row[];
-    if (dialect.capabilities.updateReturning) {
-      rows = await querySql(db, dialect, statement);
-    } else {
-      const result = await execSql(db, dialect, statement);
-      rows =
-        result.affectedRows === 0
-          ? []
-          : await querySql(db, dialect, selectClaimed(dialect, table, config.jobType, token));
+    try {
+      if (dialect.capabilities.updateReturning) {
+        rows = await querySql(db, dialect, statement);
+      } else {
+        const result = await execSql(db, dialect, statement);
+        rows =
+          result.affectedRows === 0
+            ? []
+            : await querySql(db, dialect, selectClaimed(dialect, table, config.jobType, token));
+      }
+    } catch (error) {
+      // Sent, then failed: the claim may have committed and only its reply been lost.
+      if (!(error instanceof QueueClosedError)) this.#claimUncertain = true;
+      throw error;
     }
     return rows.map((row) => ({ row, token, since }));
   }
 
+  /**
+   * After a claim whose reply was lost: the jobs the database says this worker
+   * holds but the worker does not know of are adopted — queued to run under
+   * the lease the lost claim took (what is left of it), rather than waiting out
+   * the lease and running again later. One statement, served by the claim index.
+   */
+  async #adoptLostClaims(): Promise<void> {
+    const { db, dialect, table, config, workerId, logger } = this.#d;
+    const rows = await querySql(
+      db,
+      dialect,
+      selectOwnRunning(dialect, table, config.jobType, workerId),
+    );
+    this.#claimUncertain = false;
+    const now = performance.now();
+    let adopted = 0;
+    for (const row of rows) {
+      const token = String(row.lease_token ?? "");
+      const left = Number(row.lease_left ?? 0);
+      const mine = this.#held.get(Number(row.id));
+      if (token === "" || mine?.token === token || left <= 0) continue;
+      this.#enqueue(row, token, now - Math.max(0, config.leaseMs - left));
+      adopted++;
+    }
+    if (adopted > 0) {
+      logger.warn(
+        { jobType: config.jobType, adopted },
+        `adopted ${adopted} jobs claimed by a claim whose reply was lost`,
+      );
+      this.#pump();
+    }
+  }
+
   #enqueue(row: Row, token: string, since: number): void {
     const parsed = toJob(row);
+    const stale = this.#held.get(parsed.job.id);
+    if (stale && stale.token !== token) {
+      // This worker claimed the job again after the lease of its earlier run expired:
+      // that run's result will be fenced off, so its handler is told to stop now.
+      stale.abort.abort(
+        new Error("the job's lease expired and this worker claimed it again; this run is stale"),
+      );
+      if (stale.state === "queued") {
+        stale.state = "released";
+        const at = this.#waiting.indexOf(stale);
+        if (at >= 0) this.#waiting.splice(at, 1);
+      }
+    }
     const held: Held = {
       job: parsed.job,
       token,
@@ -306,11 +432,17 @@ export class TypeWorker {
       // written. The job stays held (and counted against the claim-ahead bound)
       // until then, so completions of a busy worker pile up into larger batches.
       freeSlot();
-      await this.#completer.complete(job, held.token, outcome, performance.now() - started);
+      await this.#completer.complete(
+        job,
+        held.token,
+        outcome,
+        performance.now() - started,
+        held.leaseSince + config.leaseMs,
+      );
     })()
       .catch((error) => {
         logger.error(
-          { jobId: job.id, err: errorMessage(error) },
+          { jobId: job.id, err: dbErrorMessage(error) },
           "job bookkeeping failed; the lease will expire and the job run again",
         );
         this.#emitError(error, "complete");
@@ -324,10 +456,18 @@ export class TypeWorker {
       });
   }
 
+  /** The schema's verdict on the params: an Error fails the job (a validator that throws, too). */
   async #validate(job: Job): Promise<Error | undefined> {
     const schema = this.#d.config.schema;
     if (!schema) return undefined;
-    const result = await schema["~standard"].validate(job.params);
+    let result: Awaited<ReturnType<(typeof schema)["~standard"]["validate"]>>;
+    try {
+      result = await schema["~standard"].validate(job.params);
+    } catch (error) {
+      return new TypeError(
+        `the job type's schema threw while checking params: ${errorMessage(error)}`,
+      );
+    }
     if (result.issues) {
       return new TypeError(
         `params do not match the job type's schema: ${result.issues.map((i) => i.message).join("; ")}`,
@@ -354,17 +494,20 @@ export class TypeWorker {
     const timer = setInterval(() => {
       if (busy >= overlap) return;
       busy++;
-      fn()
+      const task: Promise<void> = fn()
         .catch((error) => {
+          if (error instanceof QueueClosedError) return;
           this.#d.logger.warn(
-            { jobType: this.#d.config.jobType, err: errorMessage(error) },
+            { jobType: this.#d.config.jobType, err: dbErrorMessage(error) },
             `${what} failed; trying again`,
           );
           this.#emitError(error, what);
         })
         .finally(() => {
           busy--;
+          this.#tasks.delete(task);
         });
+      this.#tasks.add(task);
     }, ms);
     timer.unref?.();
     this.#timers.push(timer);
@@ -386,8 +529,14 @@ export class TypeWorker {
     });
   }
 
+  /** Emits "error" (only when someone listens), the database's error redacted of statement text and values. */
   #emitError(error: unknown, during: string): void {
-    if (this.#d.events.listenerCount("error") > 0)
-      this.#d.events.emit("error", { error, during, jobType: this.#d.config.jobType });
+    const { events, logger, config } = this.#d;
+    if (events.listenerCount("error") > 0)
+      emitSafely(events, logger, "error", {
+        error: redactError(error),
+        during,
+        jobType: config.jobType,
+      });
   }
 }

@@ -5,11 +5,26 @@
  * provides it (the claim). All times are the database's.
  */
 
-import { JOB_COLUMNS, jobColumns } from "../dialects/claim.js";
-import type { Dialect, InsertRow } from "../dialects/dialect.js";
+import { dueSince, JOB_COLUMNS, jobColumns, notStale } from "../dialects/claim.js";
+import type { Dialect, InsertRow, StaleCutoff } from "../dialects/dialect.js";
 import { ident, join, raw, type SqlFragment, sql } from "../dialects/sql.js";
 import { JobStatus } from "../job-status.js";
 import { claimIndexName } from "../schema/tables.js";
+
+/**
+ * Most jobs one statement binds as a list. Each costs up to three parameters
+ * (id, and the (id, token) pair), so a statement stays far below the smallest
+ * limit here, SQLite's 32,766 (PostgreSQL: 65,535), however many jobs a
+ * worker holds: callers split longer lists with {@link chunks}.
+ */
+export const MAX_LIST = 1000;
+
+/** `items` in consecutive slices of at most `size`. */
+export function chunks<T>(items: readonly T[], size = MAX_LIST): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
 
 /** One row for {@link insertJobs}. */
 export interface NewJobRow {
@@ -99,7 +114,9 @@ export interface Completion {
 /**
  * Completion, fenced: written only while the row is still running under the
  * caller's lease token. 0 rows affected = the lease was lost (expired and
- * taken over, or released); the caller logs it and changes nothing.
+ * taken over, or released), or — after a retried write whose first reply was
+ * lost — this very write already committed: {@link confirmCompleted} tells
+ * which. The row keeps the token (the next claim replaces it) for that check.
  */
 export function completeJob(d: Dialect, table: string, c: Completion): SqlFragment {
   const runAt =
@@ -107,8 +124,21 @@ export function completeJob(d: Dialect, table: string, c: Completion): SqlFragme
       ? sql`, run_at = ${raw(d.nowMs)} + ${Math.max(0, Math.ceil(c.runAfterMs))}`
       : sql``;
   const lastError = c.lastError !== undefined ? sql`, last_error = ${c.lastError}` : sql``;
-  return sql`UPDATE ${ident(table)} SET job_status = ${c.status}, lease_token = NULL, lease_until = 0, update_time = ${raw(d.nowSec)}${runAt}${lastError}
+  return sql`UPDATE ${ident(table)} SET job_status = ${c.status}, lease_until = 0, update_time = ${raw(d.nowSec)}${runAt}${lastError}
   WHERE id = ${c.id} AND lease_token = ${c.token} AND job_status = ${JobStatus.Running}`;
+}
+
+/**
+ * Rows `{ id }`: job `id` if it left Running with this token for `status` —
+ * i.e. a completion whose reply was lost did commit. A later claim replaces
+ * the token, so another run's write is never mistaken for this one's.
+ */
+export function confirmCompleted(
+  _d: Dialect,
+  table: string,
+  c: Pick<Completion, "id" | "token" | "status">,
+): SqlFragment {
+  return sql`SELECT id FROM ${ident(table)} WHERE id = ${c.id} AND lease_token = ${c.token} AND job_status = ${c.status}`;
 }
 
 /**
@@ -138,19 +168,38 @@ export function stillLeased(
 }
 
 /**
- * Hands a claimed job back at shutdown, claimable again at once (status
- * Retry, run_at 0). Fenced by token. The interrupted run stays counted in attempts.
+ * Hands claimed jobs back (at shutdown, or a claim this worker will not run),
+ * claimable again at once (status Retry, run_at 0), in one statement per
+ * {@link MAX_LIST} jobs, each fenced by its own (id, token) pair. The
+ * interrupted run stays counted in attempts. Affected rows = jobs handed back.
  */
-export function releaseJob(
+export function releaseJobs(
   d: Dialect,
   table: string,
-  id: number,
-  token: string,
+  jobs: readonly { readonly id: number; readonly token: string }[],
   reason: string,
 ): SqlFragment {
+  const pairs = join(jobs.map((j) => sql`(${j.id}, ${j.token})`));
   return sql`UPDATE ${ident(table)} SET job_status = ${JobStatus.Retry}, lease_token = NULL, lease_until = 0, run_at = 0,
     last_error = ${reason}, update_time = ${raw(d.nowSec)}
-  WHERE id = ${id} AND lease_token = ${token} AND job_status = ${JobStatus.Running}`;
+  WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Running} AND (id, lease_token) IN (${pairs})`;
+}
+
+/**
+ * Rows: the running jobs of this type that `workerId` holds by the database's
+ * account, with their token and the ms left on their lease. After a claim
+ * whose reply was lost (committed, never seen), the worker finds the jobs it
+ * claimed unknowingly here and adopts them, instead of leaving them to wait
+ * out their lease.
+ */
+export function selectOwnRunning(
+  d: Dialect,
+  table: string,
+  jobType: number,
+  workerId: string,
+): SqlFragment {
+  return sql`SELECT ${jobColumns()}, lease_token, lease_until - ${raw(d.nowMs)} AS lease_left FROM ${ident(table)} ${raw(d.forceIndex(claimIndexName(table)))}
+  WHERE job_status = ${JobStatus.Running} AND job_type = ${jobType} AND worker_id = ${workerId} ORDER BY id`;
 }
 
 /**
@@ -177,36 +226,39 @@ export function rescueExpired(
 /**
  * Rows `{ wait }`: ms from the database's now until the next job of this type
  * is due (≤ 0: due now; NULL: nothing pending). Lets an idle worker sleep
- * exactly until a delayed job's time.
+ * exactly until a delayed job's time. Init rows left alone by the
+ * firstPullDay cut-off do not count.
  */
 export function nextDue(
   d: Dialect,
   table: string,
   jobType: number,
-  minInitId: number,
+  cutoff: StaleCutoff | undefined,
 ): SqlFragment {
+  const stale =
+    cutoff === undefined
+      ? sql``
+      : sql`AND (job_status <> ${JobStatus.Init} OR ${notStale(d, cutoff)})`;
   return sql`SELECT MIN(${raw(d.greatest)}(COALESCE(start_time, 0) * 1000, run_at)) - ${raw(d.nowMs)} AS wait FROM ${ident(table)}
   WHERE job_status IN (${[JobStatus.Init, JobStatus.Continue, JobStatus.Retry]}) AND job_type = ${jobType}
-    AND (job_status <> ${JobStatus.Init} OR id >= ${minInitId})`;
+    ${stale}`;
 }
 
 /**
- * The seed's firstPullDay, at start-up. Rows `{ min_id, skipped }`: the
- * lowest id of an Init job of this type created within the last `days` days
- * (or, with `days` < 0, the next id to be assigned), and how many older Init
- * jobs are left alone.
+ * The seed's firstPullDay, at start-up. Rows `{ stale_before, skipped }`: the
+ * instant (epoch ms, database clock, whole seconds) before which a never-run
+ * job must have become due to be left alone — `days` ago, or now with
+ * `days` < 0 — and how
+ * many Init jobs of this type that leaves alone. A job not yet due, or due
+ * since then, always runs.
  */
 export function firstPull(d: Dialect, table: string, jobType: number, days: number): SqlFragment {
+  // Whole seconds: create_time, the due time of a job to run at once, has no finer unit,
+  // and a job created in the second of start-up but after it must not count as stale.
+  const cutoff = sql`(${raw(d.nowSec)} * 1000 - ${days < 0 ? 0 : Math.floor(days * 86_400_000)})`;
   const t = ident(table);
-  const cutoff = days < 0 ? null : sql`${raw(d.nowSec)} - ${Math.floor(days * 86400)}`;
-  if (cutoff === null) {
-    return sql`SELECT COALESCE(MAX(id), 0) + 1 AS min_id,
-      (SELECT COUNT(*) FROM ${t} WHERE job_status = ${JobStatus.Init} AND job_type = ${jobType}) AS skipped FROM ${t}`;
-  }
-  return sql`SELECT COALESCE(
-      (SELECT MIN(id) FROM ${t} WHERE job_status = ${JobStatus.Init} AND job_type = ${jobType} AND create_time >= ${cutoff}),
-      (SELECT COALESCE(MAX(id), 0) + 1 FROM ${t})) AS min_id,
-    (SELECT COUNT(*) FROM ${t} WHERE job_status = ${JobStatus.Init} AND job_type = ${jobType} AND create_time < ${cutoff}) AS skipped`;
+  return sql`SELECT ${cutoff} AS stale_before, (SELECT COALESCE(MAX(id), 0) + 1 FROM ${t}) AS below_id, COUNT(*) AS skipped FROM ${t}
+  WHERE job_status = ${JobStatus.Init} AND job_type = ${jobType} AND ${dueSince(d)} < ${cutoff}`;
 }
 
 /** Rows of a job by id, for `queue.getJob()` and tests. */
@@ -219,7 +271,8 @@ export function selectJob(_d: Dialect, table: string, id: number): SqlFragment {
  * Batched completion of successful runs: one statement for many jobs, each
  * fenced by its own (id, lease token) pair. `id IN (…)` lets every database
  * use the primary key; the pair list is the fence. With `returning`, rows
- * `{ id }` are the jobs completed; a pair missing from them lost its lease.
+ * `{ id, lease_token }` are the runs completed (a stale and a fresh run of one
+ * job in one batch are told apart by token); a pair missing from them lost its lease.
  * The row keeps the token of the claim that completed it, so that without
  * RETURNING {@link confirmSucceeded} can tell this run's write from another's.
  */
@@ -231,13 +284,14 @@ export function completeSucceeded(
 ): SqlFragment {
   const pairs = join(jobs.map((j) => sql`(${j.id}, ${j.token})`));
   return sql`UPDATE ${ident(table)} SET job_status = ${JobStatus.Success}, lease_until = 0, update_time = ${raw(d.nowSec)}
-  WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Running} AND (id, lease_token) IN (${pairs})${raw(returning ? " RETURNING id" : "")}`;
+  WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Running} AND (id, lease_token) IN (${pairs})${raw(returning ? " RETURNING id, lease_token" : "")}`;
 }
 
 /**
  * Where UPDATE … RETURNING is missing (MySQL) and a batch matched fewer rows
- * than it had: rows `{ id }` now Success under the very (id, token) pairs of
- * the batch, i.e. the ones this batch completed. A stale run of a job that a
+ * than it had, or a retried batch's first reply was lost: rows
+ * `{ id, lease_token }` now Success under the very (id, token) pairs of the
+ * batch, i.e. the ones this batch completed. A stale run of a job that a
  * later claim (even this worker's) completed has another token: not listed.
  */
 export function confirmSucceeded(
@@ -246,5 +300,5 @@ export function confirmSucceeded(
   jobs: readonly { readonly id: number; readonly token: string }[],
 ): SqlFragment {
   const pairs = join(jobs.map((j) => sql`(${j.id}, ${j.token})`));
-  return sql`SELECT id FROM ${ident(table)} WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Success} AND (id, lease_token) IN (${pairs})`;
+  return sql`SELECT id, lease_token FROM ${ident(table)} WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Success} AND (id, lease_token) IN (${pairs})`;
 }

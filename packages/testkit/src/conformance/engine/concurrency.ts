@@ -119,8 +119,8 @@ export function concurrencyTests(adapter: AdapterUnderTest, kind: TargetKind): v
     }
   });
 
-  for (const staleLast of [false, true]) {
-    it(`a worker that lost a job's lease and claimed it again keeps the new lease; the stale run's success, finishing ${staleLast ? "after" : "before"} the new run, is reported lost; the job is completed once`, {
+  for (const order of ["before", "after", "together with"] as const) {
+    it(`a worker that lost a job's lease and claimed it again keeps the new lease and aborts the stale run's signal; the stale run's success, finishing ${order} the new run, is reported lost; the job is completed once`, {
       timeout: 60_000,
     }, async () => {
       const main = await openFresh(adapter, kind);
@@ -128,6 +128,7 @@ export function concurrencyTests(adapter: AdapterUnderTest, kind: TargetKind): v
       const first = gate();
       const second = gate();
       let runs = 0;
+      const signals: AbortSignal[] = [];
       let queue: QueueHandle | undefined;
       try {
         await migrate(main.db);
@@ -137,8 +138,9 @@ export function concurrencyTests(adapter: AdapterUnderTest, kind: TargetKind): v
             jobType: 207,
             leaseTime: 1000,
             workerPoolCapacity: 2,
-            handleJob: async () => {
+            handleJob: async (_job, ctx) => {
               runs++;
+              signals.push(ctx.signal);
               await (runs === 1 ? first.promise : second.promise);
             },
           },
@@ -154,7 +156,13 @@ export function concurrencyTests(adapter: AdapterUnderTest, kind: TargetKind): v
         stalled = true; // the first run's lease expires; the rescue makes the job claimable again
         await waitFor("the same worker to claim it again", () => runs === 2, 20_000);
         stalled = false;
-        if (staleLast) {
+        expect(signals[0]?.aborted).toBe(true); // the stale run is told to stop
+        expect(signals[1]?.aborted).toBe(false);
+        if (order === "together with") {
+          // Both successes land in one completion batch: keyed by (id, token), one counts.
+          first.open();
+          second.open();
+        } else if (order === "after") {
           second.open();
           expect((await finalRecord(q, id)).status).toBe(JobStatus.Success);
           first.open(); // the stale run succeeds after the job is done: fenced off

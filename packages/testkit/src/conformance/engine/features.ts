@@ -12,13 +12,18 @@ import { finalRecord, makeQueue, type QueueHandle, waitFor } from "./helpers.js"
 export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void {
   const fx = useMigratedDatabase(adapter, kind);
 
-  it("firstPullDay: Init jobs older than the window are left alone and reported; -1 takes only new jobs", async () => {
+  it("firstPullDay: jobs due for longer than the window are left alone and reported; delayed jobs due since always run; -1 takes only jobs due after start-up", async () => {
     const now = Math.floor(Date.now() / 1000);
-    await x(fx.db, SEED_INSERT, ["{}", 501, 0, 0, now - 10 * 86400, now - 10 * 86400]);
-    await x(fx.db, SEED_INSERT, ["{}", 501, 0, 0, now - 86400, now - 86400]);
-    await x(fx.db, SEED_INSERT, ["{}", 502, 0, 0, now, now]);
+    const days = (n: number) => now - n * 86400;
+    // Inserted oldest first, so ids follow creation as they would in production.
+    await x(fx.db, SEED_INSERT, ["{}", 501, 0, 0, days(10), days(10)]); // due 10 days ago: stale
+    await x(fx.db, SEED_INSERT, ['{"delayed":8}', 501, 0, now - 60, days(8), days(8)]); // enqueued 8 days ago, due a minute ago
+    await x(fx.db, SEED_INSERT, ['{"delayed":10}', 501, 0, now + 2, days(10), days(10)]); // due in 2 s
+    await x(fx.db, SEED_INSERT, ["{}", 501, 0, 0, days(1), days(1)]); // due a day ago: within the window
+    await x(fx.db, SEED_INSERT, ["{}", 502, 0, 0, now - 5, now - 5]); // due before start-up
     const ran: number[] = [];
     const warnings: unknown[][] = [];
+    const skipped: unknown[] = [];
     const logger = {
       info() {},
       error() {},
@@ -32,32 +37,39 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
       ],
       { logger },
     );
+    queue.on("skipped", (e) => skipped.push(e));
     fx.track(queue);
     await queue.start();
     const fresh = await queue.add(502, {});
     await finalRecord(queue, fresh);
-    await waitFor("the recent type-501 job to run", () => ran.length === 2);
-    // Its completion is written just after the handler returns: wait for the row, not the handler.
-    const rows = await waitFor("both run jobs to be recorded", async () => {
-      const all = await q(
-        fx.db,
-        "SELECT id, job_type, job_status, create_time FROM async_job_tab WHERE job_type IN (501, 502) ORDER BY id",
-      );
-      return all.filter((r) => Number(r.job_status) === JobStatus.Success).length === 2
-        ? all
-        : undefined;
-    });
-    const status = rows.map((r) => [
-      Number(r.job_type),
-      Number(r.create_time) < now - 5 * 86400,
-      Number(r.job_status),
+    // Its completion is written just after the handler returns: wait for the rows, not the handler.
+    const rows = await waitFor(
+      "four jobs to run",
+      async () => {
+        const all = await q(
+          fx.db,
+          "SELECT id, job_type, job_status, params FROM async_job_tab WHERE job_type IN (501, 502) ORDER BY id",
+        );
+        return all.filter((r) => Number(r.job_status) === JobStatus.Success).length === 4
+          ? all
+          : undefined;
+      },
+      10_000,
+    );
+    expect(rows.map((r) => [Number(r.job_type), String(r.params), Number(r.job_status)])).toEqual([
+      [501, "{}", JobStatus.Init], // due for 10 days: left alone
+      [501, '{"delayed":8}', JobStatus.Success],
+      [501, '{"delayed":10}', JobStatus.Success],
+      [501, "{}", JobStatus.Success],
+      [502, "{}", JobStatus.Init], // due before start-up, with firstPullDay -1
+      [502, "{}", JobStatus.Success],
     ]);
-    expect(status).toEqual([
-      [501, true, JobStatus.Init], // older than 7 days: left alone
-      [501, false, JobStatus.Success],
-      [502, false, JobStatus.Init], // created before start-up with firstPullDay -1
-      [502, false, JobStatus.Success],
-    ]);
+    expect(ran).toHaveLength(4);
+    const counts = [
+      { jobType: 501, count: 1, firstPullDay: 7 },
+      { jobType: 502, count: 1, firstPullDay: -1 },
+    ];
+    expect(skipped).toEqual(expect.arrayContaining(counts));
     expect(warnings.map((w) => w[0])).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ jobType: 501, skipped: 1 }),

@@ -94,3 +94,71 @@ export function withFaults(db: DB, pattern: RegExp, blocked: () => boolean): DB 
   if (db.transaction) wrapped.transaction = (fn) => db.transaction!(fn);
   return wrapped;
 }
+
+/** What {@link intercept} does with one statement: nothing, run it late, fail it before it runs, or run it and lose its reply. */
+export type Interception =
+  | undefined
+  | { readonly delayMs: number }
+  | { readonly fail: "before" | "after" | "after-if-rows" };
+
+/**
+ * Wraps a real DB and lets a test decide, statement by statement, what the
+ * network does to it: `decide(sql)` may delay it, drop it before it reaches
+ * the server (a refused connection), or run it on the real database and then
+ * throw as if the reply were lost (committed, never seen; with
+ * "after-if-rows", only when it returned or changed rows). `listen` passes
+ * through, after `beforeListen` resolves when given. Counts statements.
+ */
+export function intercept(
+  db: DB,
+  decide: (sql: string) => Interception,
+  options: { beforeListen?: () => Promise<void> } = {},
+): DB & { readonly started: () => number; readonly inFlight: () => number } {
+  let started = 0;
+  let inFlight = 0;
+  const run = async <T>(sql: string, fn: () => Promise<T>): Promise<T> => {
+    started++;
+    inFlight++;
+    try {
+      const what = decide(sql);
+      if (what && "delayMs" in what) await new Promise((r) => setTimeout(r, what.delayMs));
+      if (what && "fail" in what && what.fail === "before")
+        throw Object.assign(new Error("injected fault: connection refused"), {
+          code: "ECONNREFUSED",
+        });
+      const result = await fn();
+      const rows = Array.isArray(result)
+        ? result.length
+        : Number((result as { affectedRows?: number }).affectedRows ?? 0);
+      if (
+        what &&
+        "fail" in what &&
+        (what.fail === "after" || (what.fail === "after-if-rows" && rows > 0))
+      )
+        throw Object.assign(new Error("injected fault: connection lost before the reply"), {
+          code: "ECONNRESET",
+        });
+      return result;
+    } finally {
+      inFlight--;
+    }
+  };
+  const wrapped: DB & { started: () => number; inFlight: () => number } = {
+    dialect: db.dialect,
+    exec: (sql, params) => run(sql, () => db.exec(sql, params)),
+    query: (sql, params) => run(sql, () => db.query(sql, params)),
+    ping: () => db.ping(),
+    close: () => db.close(),
+    started: () => started,
+    inFlight: () => inFlight,
+  };
+  if (db.transaction) wrapped.transaction = (fn) => db.transaction!(fn);
+  if (db.listen) {
+    const listen = db.listen.bind(db);
+    wrapped.listen = async (channel, onMessage, onError) => {
+      await options.beforeListen?.();
+      return listen(channel, onMessage, onError);
+    };
+  }
+  return wrapped;
+}

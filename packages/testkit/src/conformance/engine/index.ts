@@ -3,6 +3,7 @@ import type { AdapterUnderTest } from "../context.js";
 import { concurrencyTests } from "./concurrency.js";
 import { durabilityTests } from "./durability.js";
 import { featureTests } from "./features.js";
+import { hardeningTests, statementLimitTests } from "./hardening.js";
 import { killTests } from "./kill.js";
 import { semanticsTests } from "./semantics.js";
 import { shedLockTests } from "./shed-lock.js";
@@ -20,6 +21,18 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("ShedLock", () => shedLockTests(adapter, kind));
       describe("firstPullDay, schemas, events, wake-ups", () => featureTests(adapter, kind));
       describe("worker killed", () => killTests(adapter, kind));
+      describe("lifecycle, outages and bookkeeping", () => hardeningTests(adapter, kind));
     });
+  }
+}
+
+/**
+ * Heavy engine checks (statement parameter limits) that the raw-driver
+ * packages run once per database.
+ */
+export function describeEngineScale(adapter: AdapterUnderTest): void {
+  for (const kind of adapter.kinds) {
+    describe(`${adapter.adapter} on ${kind}: statement limits`, () =>
+      statementLimitTests(adapter, kind));
   }
 }
