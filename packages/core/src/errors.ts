@@ -160,7 +160,7 @@ export function recogniseConnection(value: unknown): string | undefined {
     }
     if (fn("createQueryRunner")) return use("a TypeORM DataSource", "fromTypeORM", "typeorm");
     if (fn("query", "batch")) {
-      return "It looks like a mariadb connector pool or connection: fromMysql2 needs a mysql2/promise one.";
+      return "It looks like a mariadb connector pool or connection: no adapter takes it; fromMysql2 from @persistent-queue/mysql2 takes a mysql2/promise pool.";
     }
     if (fn("query", "execute", "promise")) {
       return "It looks like a callback-style mysql2 pool or connection: pass its .promise(), or create it with mysql2/promise.";

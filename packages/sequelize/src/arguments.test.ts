@@ -61,7 +61,7 @@ describe("fromSequelize refuses what is not a Sequelize instance, with a typed e
       expectRefusal(
         thrown(() => fromSequelize(sequelize, { transaction: sequelize as never })),
         /^fromSequelize: expected a Sequelize Transaction as options\.transaction/,
-        /got a Sequelize\./,
+        /got a Sequelize\. Pass the Transaction that sequelize\.transaction\(\) gives\./,
       );
       const foreign = await other.transaction();
       expectRefusal(

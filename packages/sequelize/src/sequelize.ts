@@ -114,7 +114,12 @@ function assertArguments(
   >;
   const expected = "a Sequelize Transaction as options.transaction";
   if (typeof t.commit !== "function" || typeof t.rollback !== "function") {
-    throw new AdapterArgumentError("fromSequelize", expected, transaction);
+    throw new AdapterArgumentError(
+      "fromSequelize",
+      expected,
+      transaction,
+      "Pass the Transaction that sequelize.transaction() gives.",
+    );
   }
   if (t.sequelize !== undefined && t.sequelize !== sequelize) {
     throw new AdapterArgumentError(
