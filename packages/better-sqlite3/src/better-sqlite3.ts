@@ -1,5 +1,12 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { DB, ExecResult, Row, SqlValue } from "@persistent-queue/core";
+import {
+  AdapterArgumentError,
+  type DB,
+  type ExecResult,
+  type Row,
+  type SqlValue,
+  TransactionMisuseError,
+} from "@persistent-queue/core";
 
 /** The subset of a better-sqlite3 `Statement` this adapter uses. */
 interface Statement {
@@ -27,6 +34,35 @@ export interface FromBetterSqlite3Options {
   readonly statementCacheSize?: number;
 }
 
+const EXPECTED = "an open better-sqlite3 Database (an object with prepare() and pragma())";
+
+/**
+ * Refuses, at once, what is not an open better-sqlite3 Database (undefined, a
+ * Promise, a file name, another driver's pool, a closed Database). By shape:
+ * this package never imports better-sqlite3 at run time.
+ */
+function assertDatabase(database: unknown): asserts database is BetterSqlite3Database {
+  const d = (typeof database === "object" && database !== null ? database : {}) as Record<
+    string,
+    unknown
+  >;
+  if (typeof d.prepare !== "function" || typeof d.pragma !== "function") {
+    const hint =
+      typeof database === "string"
+        ? "A file name is not a connection: pass new Database(file) from better-sqlite3."
+        : undefined;
+    throw new AdapterArgumentError("fromBetterSqlite3", EXPECTED, database, hint);
+  }
+  if (d.open === false) {
+    throw new AdapterArgumentError(
+      "fromBetterSqlite3",
+      EXPECTED,
+      database,
+      "It is closed: pass a new Database(file).",
+    );
+  }
+}
+
 /** The transaction that currently owns the connection, if any. */
 interface ActiveTransaction {
   readonly token: symbol;
@@ -51,11 +87,15 @@ interface ActiveTransaction {
  *   inside it, enqueue with `queue.addSync(type, params)` (this adapter has
  *   `execSync`/`querySync`), or use this adapter's async `transaction`.
  * - No `listen`; the engine signals in process and polls across processes.
+ * - Anything but an open Database throws an `AdapterArgumentError`; a nested
+ *   `transaction()`, or a synchronous call from outside an open asynchronous
+ *   transaction, throws a `TransactionMisuseError`.
  */
 export function fromBetterSqlite3(
   database: BetterSqlite3Database,
   options: FromBetterSqlite3Options = {},
 ): DB {
+  assertDatabase(database);
   if (options.wal !== false && !database.memory && !database.readonly) {
     database.pragma("journal_mode = WAL");
   }
@@ -83,7 +123,7 @@ export function fromBetterSqlite3(
   /** Refuses a synchronous call from outside an open asynchronous transaction: it would run inside it. */
   const syncTurn = (): void => {
     if (active !== undefined && context.getStore() !== active.token) {
-      throw new TypeError(
+      throw new TransactionMisuseError(
         "fromBetterSqlite3: a synchronous call cannot run while an asynchronous transaction holds the connection.",
       );
     }
@@ -133,7 +173,7 @@ export function fromBetterSqlite3(
     },
     async transaction<T>(fn: (tx: DB) => Promise<T>): Promise<T> {
       if (active !== undefined && context.getStore() === active.token) {
-        throw new TypeError(
+        throw new TransactionMisuseError(
           "fromBetterSqlite3: transactions do not nest; use the `tx` you were given.",
         );
       }

@@ -54,16 +54,19 @@ export class MigrationError extends PersistentQueueError {
 /**
  * An adapter was given something that is not the connection it adapts
  * (undefined, another driver's pool, a closed client). The message names the
- * adapter, what it expected and what it got.
+ * adapter, what it expected and what it got, then a hint: `hint` when given,
+ * else what {@link recogniseConnection} makes of `got` (another driver's pool,
+ * a Promise, a connection string). Never the value's contents.
  */
 export class AdapterArgumentError extends PersistentQueueError {
   /** The adapter function, e.g. `fromPg`. */
   readonly adapter: string;
 
-  constructor(adapter: string, expected: string, got: unknown) {
+  constructor(adapter: string, expected: string, got: unknown, hint?: string) {
+    const why = hint ?? recogniseConnection(got);
     super(
       "ERR_PQ_ADAPTER_ARGUMENT",
-      `${adapter}: expected ${expected}; got ${describeValue(got)}.`,
+      `${adapter}: expected ${expected}; got ${describeValue(got)}.${why ? ` ${why}` : ""}`,
     );
     this.adapter = adapter;
   }
@@ -127,6 +130,58 @@ export function describeValue(value: unknown): string {
     return typeof name === "string" && name !== "Object" ? `a ${name}` : "an object";
   }
   return `a ${typeof value}`;
+}
+
+/**
+ * What a wrong adapter argument most likely is, as one sentence saying what to
+ * do instead; undefined when nothing is recognised. Recognised by shape only
+ * (core imports no driver), and named by fixed text, never by the value's
+ * contents: a driver's config holds passwords.
+ */
+export function recogniseConnection(value: unknown): string | undefined {
+  if (typeof value === "string") {
+    return "A connection string is not a connection: pass the pool or client your driver made from it.";
+  }
+  if (value === null || (typeof value !== "object" && typeof value !== "function"))
+    return undefined;
+  try {
+    const o = value as Record<string | symbol, unknown>;
+    const fn = (...names: string[]) => names.every((n) => typeof o[n] === "function");
+    const use = (what: string, adapter: string, pkg: string) =>
+      `It looks like ${what}: ${adapter} from @persistent-queue/${pkg} adapts it.`;
+    if (fn("then")) return "It is a Promise: await it first.";
+    if (fn("$queryRawUnsafe")) return use("a Prisma client", "fromPrisma", "prisma");
+    const ctor = o.constructor as unknown as Record<symbol, unknown> | undefined;
+    if (typeof ctor?.[Symbol.for("drizzle:entityKind")] === "string") {
+      return use("a Drizzle object", "fromDrizzle", "drizzle");
+    }
+    if (fn("getDialect") && typeof o.connectionManager === "object") {
+      return use("a Sequelize instance", "fromSequelize", "sequelize");
+    }
+    if (fn("createQueryRunner")) return use("a TypeORM DataSource", "fromTypeORM", "typeorm");
+    if (fn("query", "batch")) {
+      return "It looks like a mariadb connector pool or connection: no adapter takes it; fromMysql2 from @persistent-queue/mysql2 takes a mysql2/promise pool.";
+    }
+    if (fn("query", "execute", "promise")) {
+      return "It looks like a callback-style mysql2 pool or connection: pass its .promise(), or create it with mysql2/promise.";
+    }
+    if (fn("query", "execute") && (fn("getConnection") || fn("beginTransaction"))) {
+      return use("a mysql2 pool or connection", "fromMysql2", "mysql2");
+    }
+    if (fn("query", "connect") && typeof o.totalCount === "number") {
+      return use("a node-postgres Pool", "fromPg", "pg");
+    }
+    if (fn("query", "connect", "escapeIdentifier"))
+      return use("a node-postgres Client", "fromPg", "pg");
+    if (fn("prepare", "pragma"))
+      return use("a better-sqlite3 Database", "fromBetterSqlite3", "better-sqlite3");
+    if (fn("run", "all", "configure")) {
+      return "It looks like a sqlite3 Database: use better-sqlite3 with fromBetterSqlite3, or Sequelize's sqlite dialect.";
+    }
+  } catch {
+    // A getter or proxy that throws: nothing recognised.
+  }
+  return undefined;
 }
 
 /** The driver error's code, or its class name: enough to recognise it, nothing secret. */

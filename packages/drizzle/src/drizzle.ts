@@ -1,12 +1,15 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
+  AdapterArgumentError,
   type DB,
   type DialectFamily,
   type ExecResult,
   listenOnConnection,
   type Row,
   type SqlValue,
+  TransactionMisuseError,
   type Unlisten,
+  UnsupportedError,
 } from "@persistent-queue/core";
 
 /**
@@ -94,6 +97,9 @@ interface SqliteDatabase {
   readonly inTransaction: boolean;
 }
 
+const EXPECTED =
+  "a Drizzle database or transaction made with the mysql2, node-postgres or better-sqlite3 driver";
+
 /**
  * Adapts a Drizzle database, or the `tx` of a Drizzle transaction, to the
  * queue's {@link DB}. SQL and parameters go to the driver client Drizzle runs
@@ -111,15 +117,37 @@ interface SqliteDatabase {
  *   it has `execSync`/`querySync`, for `queue.addSync()` inside `db.transaction((tx) => …)`.
  * - `listen` on a node-postgres Pool (LISTEN/NOTIFY); none elsewhere.
  * - `close()` on a root database ends the pool, client or file Drizzle was given.
+ * - Anything but a Drizzle database or transaction throws an `AdapterArgumentError`;
+ *   one made with another driver (postgres-js, libsql, a proxy…) an `UnsupportedError`;
+ *   misuse of a transaction a `TransactionMisuseError`.
  */
 export function fromDrizzle(handle: DrizzleHandle, options: FromDrizzleOptions = {}): DB {
   const kinds = entityKinds(handle);
-  const { dialect, session } = handle as unknown as Internals;
-  const family = DIALECTS[entityKinds(dialect)[0] ?? ""];
-  const driver = DRIVERS[entityKinds(session)[0] ?? ""];
-  if (!family || !driver || family !== driver || !session?.client) {
-    throw new TypeError(
-      `fromDrizzle: expected a Drizzle database or transaction made with the mysql2, node-postgres or better-sqlite3 driver; got ${kinds[0] ?? typeof handle} (dialect ${entityKinds(dialect)[0]}, session ${entityKinds(session)[0]}).`,
+  const { dialect, session } = (kinds.length > 0 ? handle : {}) as unknown as Partial<Internals>;
+  const dialectKind = entityKinds(dialect)[0];
+  const sessionKind = entityKinds(session)[0];
+  if (dialectKind === undefined || sessionKind === undefined) {
+    // Not a Drizzle database or transaction: undefined, a Promise, a raw driver pool, a table…
+    const hint =
+      kinds.length > 0
+        ? `It is a Drizzle ${kinds[0]}, not a database: pass the db that drizzle() returned, or a transaction's tx.`
+        : undefined;
+    throw new AdapterArgumentError("fromDrizzle", EXPECTED, handle, hint);
+  }
+  const family = DIALECTS[dialectKind];
+  const driver = DRIVERS[sessionKind];
+  if (!family || !driver || family !== driver) {
+    // Drizzle's own class names (e.g. PostgresJsSession), nothing from the connection.
+    throw new UnsupportedError(
+      `fromDrizzle: Drizzle's ${sessionKind} (${dialectKind}) is not supported; make the Drizzle database with the mysql2, node-postgres or better-sqlite3 driver.`,
+    );
+  }
+  if (!session?.client) {
+    throw new AdapterArgumentError(
+      "fromDrizzle",
+      EXPECTED,
+      handle,
+      "Its session holds no driver client.",
     );
   }
   const inTransaction = kinds.some((k) => k.endsWith("Transaction"));
@@ -245,13 +273,13 @@ function fromSqlite(database: SqliteDatabase, bound: boolean, options: FromDrizz
   const mine = () => s.active !== undefined && s.context.getStore() === s.active.token;
   const syncTurn = () => {
     if (s.active !== undefined && !mine()) {
-      throw new TypeError(
+      throw new TransactionMisuseError(
         "fromDrizzle: a synchronous call cannot run while an asynchronous transaction holds the connection.",
       );
     }
     // A DB bound to Drizzle's synchronous transaction is only valid while it runs (use queue.addSync there).
     if (bound && !database.inTransaction) {
-      throw new TypeError(
+      throw new TransactionMisuseError(
         "fromDrizzle: this DB is bound to a better-sqlite3 transaction that has ended; inside db.transaction((tx) => …) enqueue with queue.addSync().",
       );
     }
@@ -297,7 +325,9 @@ function fromSqlite(database: SqliteDatabase, bound: boolean, options: FromDrizz
     },
     async transaction<T>(fn: (tx: DB) => Promise<T>): Promise<T> {
       if (mine())
-        throw new TypeError("fromDrizzle: transactions do not nest; use the `tx` you were given.");
+        throw new TransactionMisuseError(
+          "fromDrizzle: transactions do not nest; use the `tx` you were given.",
+        );
       await turn();
       let finish!: () => void;
       const token = Symbol("transaction");

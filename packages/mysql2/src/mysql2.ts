@@ -1,4 +1,10 @@
-import type { DB, ExecResult, Row, SqlValue } from "@persistent-queue/core";
+import {
+  AdapterArgumentError,
+  type DB,
+  type ExecResult,
+  type Row,
+  type SqlValue,
+} from "@persistent-queue/core";
 
 /**
  * The subset of mysql2/promise's `Pool`, `PoolConnection` and `Connection`
@@ -39,6 +45,32 @@ export interface FromMysql2Options {
 const isPool = (c: Mysql2Queryable): c is Mysql2Pool =>
   typeof (c as Partial<Mysql2Pool>).getConnection === "function";
 
+const EXPECTED =
+  "a mysql2/promise Pool or Connection (an object with query() and getConnection() or beginTransaction())";
+
+/**
+ * Refuses, at once, what is not a mysql2/promise pool or connection:
+ * undefined, a Promise, a connection string, a node-postgres Pool (which has
+ * query() too, and would make mysql2 defaults connect to 127.0.0.1:5432 at the
+ * first query), a callback-style mysql2 pool (its query() returns no Promise),
+ * a mariadb connector pool (its query() returns rows, not [rows, fields]). By
+ * shape: this package never imports mysql2 at run time.
+ */
+function assertMysql2Client(client: unknown): asserts client is Mysql2Pool | Mysql2Connection {
+  const c = (typeof client === "object" && client !== null ? client : {}) as Record<
+    string,
+    unknown
+  >;
+  const fn = (name: string) => typeof c[name] === "function";
+  const ok =
+    fn("query") &&
+    (fn("getConnection") || fn("beginTransaction")) &&
+    !fn("then") &&
+    !fn("promise") && // mysql2's callback API: pool.promise() is the one to pass
+    !fn("batch"); // the mariadb connector
+  if (!ok) throw new AdapterArgumentError("fromMysql2", EXPECTED, client);
+}
+
 /**
  * Adapts a mysql2/promise pool or connection (MySQL 8, MariaDB 10.6+) to the
  * queue's {@link DB}.
@@ -50,11 +82,14 @@ const isPool = (c: Mysql2Queryable): c is Mysql2Pool =>
  *   connection), runs `fn` on it between BEGIN and COMMIT, and rolls back if `fn` throws.
  * - `close()` ends the pool or connection you passed in.
  * - No `listen`: MySQL has no notifications; the engine polls.
+ * - Anything else (undefined, a Promise, a pg Pool, a callback-style mysql2
+ *   pool) throws an `AdapterArgumentError` here, not at the first query.
  */
 export function fromMysql2(
   client: Mysql2Pool | Mysql2Connection,
   options: FromMysql2Options = {},
 ): DB {
+  assertMysql2Client(client);
   const db: DB = {
     dialect: "mysql",
     async exec(sql: string, params: readonly SqlValue[] = []): Promise<ExecResult> {

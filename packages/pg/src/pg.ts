@@ -1,4 +1,5 @@
 import {
+  AdapterArgumentError,
   type DB,
   type ExecResult,
   listenOnConnection,
@@ -38,9 +39,33 @@ export interface FromPgOptions {
 const isPool = (c: PgPool | PgClient): c is PgPool =>
   typeof (c as Partial<PgPool>).totalCount === "number";
 
+const EXPECTED = "a node-postgres Pool or Client (an object with query() and connect())";
+
+/**
+ * Refuses, at once, what is not a node-postgres Pool or Client: undefined, a
+ * Promise, a connection string, another driver's pool (a mysql2 pool has
+ * query() too, and would fail only at the first statement, with a confusing
+ * SQL error). By shape: this package never imports pg at run time.
+ */
+function assertPgClient(client: unknown): asserts client is PgPool | PgClient {
+  const c = (typeof client === "object" && client !== null ? client : {}) as Record<
+    string,
+    unknown
+  >;
+  const ok =
+    typeof c.query === "function" &&
+    typeof c.connect === "function" &&
+    typeof c.then !== "function" &&
+    // mysql2 and mariadb connections have query() and connect() as well; pg has no execute().
+    typeof c.execute !== "function";
+  if (!ok) throw new AdapterArgumentError("fromPg", EXPECTED, client);
+}
+
 /**
  * Adapts a node-postgres `Pool` (recommended) or `Client` to the queue's {@link DB}.
  *
+ * - Anything else (undefined, a Promise, another driver's pool) throws an
+ *   `AdapterArgumentError` here, not at the first query.
  * - SQL uses `$1, $2, …` placeholders, written by core; text and values pass through.
  * - `affectedRows` is pg's `rowCount` (rows matched by UPDATE/DELETE).
  * - No `insertId`: PostgreSQL statements that need the id use `RETURNING`.
@@ -51,6 +76,7 @@ const isPool = (c: PgPool | PgClient): c is PgPool =>
  *   dropped by a server restart would crash the process (pg's documented behaviour).
  */
 export function fromPg(client: PgPool | PgClient, options: FromPgOptions = {}): DB {
+  assertPgClient(client);
   if (isPool(client) && client.listenerCount("error") === 0) {
     client.on("error", () => {
       // An idle client died (server restart, pg_terminate_backend). The pool

@@ -1,5 +1,14 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { DB, DialectFamily, ExecResult, Row, SqlValue } from "@persistent-queue/core";
+import {
+  AdapterArgumentError,
+  ConfigError,
+  type DB,
+  type DialectFamily,
+  type ExecResult,
+  type Row,
+  type SqlValue,
+  UnsupportedError,
+} from "@persistent-queue/core";
 
 /**
  * The part of a Prisma 7 interactive-transaction client (`tx` in
@@ -80,19 +89,52 @@ const isRoot = (c: PrismaTransactionClient): c is PrismaRootClient =>
  * adapter's `provider`; `options.dialect` overrides both.
  */
 function detectDialect(client: PrismaTransactionClient, explicit?: DialectFamily): DialectFamily {
-  if (explicit) return explicit;
+  if (explicit !== undefined) {
+    if (explicit === "postgres" || explicit === "mysql" || explicit === "sqlite") return explicit;
+    throw new ConfigError(
+      "fromPrisma options.dialect",
+      `must be "postgres", "mysql" or "sqlite" (got ${JSON.stringify(String(explicit)).slice(0, 40)}).`,
+    );
+  }
   const internals = client as {
     _activeProvider?: unknown;
     _engineConfig?: { adapter?: { provider?: unknown } };
   };
-  for (const name of [internals._activeProvider, internals._engineConfig?.adapter?.provider]) {
+  const names = [internals._activeProvider, internals._engineConfig?.adapter?.provider];
+  for (const name of names) {
     const family = typeof name === "string" ? FAMILIES[name] : undefined;
     if (family) return family;
   }
-  throw new TypeError(
-    `fromPrisma: cannot tell which database this client speaks (provider ${String(internals._activeProvider)}); ` +
-      'pass { dialect: "postgres" | "mysql" | "sqlite" } as the second argument.',
+  const provider = names.find((name) => typeof name === "string");
+  if (typeof provider === "string" && /^[a-z0-9-]{1,40}$/i.test(provider)) {
+    // The schema's provider name (sqlserver, mongodb, cockroachdb…): no connection details.
+    throw new UnsupportedError(
+      `fromPrisma: the ${provider} provider is not supported; use postgresql, mysql or sqlite.`,
+    );
+  }
+  throw new ConfigError(
+    "fromPrisma options.dialect",
+    'cannot tell which database this client speaks; pass { dialect: "postgres" | "mysql" | "sqlite" } as the second argument.',
   );
+}
+
+const EXPECTED =
+  "a PrismaClient or the tx of prisma.$transaction (an object with $executeRawUnsafe() and $queryRawUnsafe())";
+
+/**
+ * Refuses, at once, what is not a Prisma client (undefined, a Promise, a raw
+ * driver pool, the PrismaPg adapter). By shape: @prisma/client is never imported.
+ */
+function assertClient(client: unknown): asserts client is PrismaTransactionClient {
+  const c = (typeof client === "object" && client !== null ? client : {}) as Record<
+    string,
+    unknown
+  >;
+  const ok =
+    typeof c.$executeRawUnsafe === "function" &&
+    typeof c.$queryRawUnsafe === "function" &&
+    typeof c.then !== "function";
+  if (!ok) throw new AdapterArgumentError("fromPrisma", EXPECTED, client);
 }
 
 /**
@@ -120,15 +162,26 @@ function detectDialect(client: PrismaTransactionClient, explicit?: DialectFamily
  * - `close()` calls `$disconnect()`; this DB then rejects every call (Prisma
  *   itself would silently reconnect).
  * - No `listen` unless `options.listen` is given: Prisma cannot LISTEN.
+ * - Anything but a Prisma client throws an `AdapterArgumentError`, so does any
+ *   call after `close()`; a provider other than postgresql, mysql and sqlite
+ *   is an `UnsupportedError`; an unreadable one a `ConfigError` (pass `dialect`).
  */
 export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaOptions = {}): DB {
+  assertClient(client);
   const dialect = detectDialect(client, options.dialect);
   const root = isRoot(client) ? client : undefined;
   let closed = false;
   /** The transaction client of the `transaction(fn)` the current call comes from (SQLite only). */
   const inTransaction = new AsyncLocalStorage<PrismaTransactionClient>();
   const guard = () => {
-    if (closed) throw new Error("fromPrisma: this DB was closed (its PrismaClient disconnected).");
+    if (closed) {
+      throw new AdapterArgumentError(
+        "fromPrisma",
+        "an open PrismaClient",
+        client,
+        "This DB was closed (its PrismaClient disconnected): make a new one with fromPrisma(new PrismaClient(…)).",
+      );
+    }
   };
   const bind = (params: readonly SqlValue[]): unknown[] =>
     dialect === "sqlite" ? params.map(sqliteParam) : [...params];

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
+  AdapterArgumentError,
   ConfigError,
   type DB,
   type DialectFamily,
@@ -7,6 +8,7 @@ import {
   listenOnConnection,
   type Row,
   type SqlValue,
+  TransactionMisuseError,
   type Unlisten,
   UnsupportedError,
 } from "@persistent-queue/core";
@@ -80,6 +82,56 @@ const sqliteScope = new AsyncLocalStorage<{ sequelize: object; connection: objec
 const configured = new WeakSet<object>();
 
 /**
+ * Refuses, at once, what is not a Sequelize instance (undefined, a Promise, a
+ * connection string, a raw driver pool), and an `options.transaction` that is
+ * not a Transaction of that instance. By shape: Sequelize is never imported.
+ */
+function assertArguments(
+  sequelize: unknown,
+  transaction: unknown,
+): asserts sequelize is SequelizeInstance {
+  const s = (typeof sequelize === "object" && sequelize !== null ? sequelize : {}) as Record<
+    string,
+    unknown
+  >;
+  const ok =
+    typeof s.getDialect === "function" &&
+    typeof s.transaction === "function" &&
+    typeof s.connectionManager === "object" &&
+    s.connectionManager !== null &&
+    typeof s.then !== "function";
+  if (!ok) {
+    throw new AdapterArgumentError(
+      "fromSequelize",
+      "a Sequelize instance (new Sequelize(…))",
+      sequelize,
+    );
+  }
+  if (transaction === undefined) return;
+  const t = (typeof transaction === "object" && transaction !== null ? transaction : {}) as Record<
+    string,
+    unknown
+  >;
+  const expected = "a Sequelize Transaction as options.transaction";
+  if (typeof t.commit !== "function" || typeof t.rollback !== "function") {
+    throw new AdapterArgumentError(
+      "fromSequelize",
+      expected,
+      transaction,
+      "Pass the Transaction that sequelize.transaction() gives.",
+    );
+  }
+  if (t.sequelize !== undefined && t.sequelize !== sequelize) {
+    throw new AdapterArgumentError(
+      "fromSequelize",
+      expected,
+      transaction,
+      "It belongs to another Sequelize instance: pass the instance that opened it.",
+    );
+  }
+}
+
+/**
  * Adapts a Sequelize 6 instance (dialects mysql, mariadb, postgres, sqlite) to
  * the queue's {@link DB}. The dialect family is read from `sequelize.getDialect()`.
  *
@@ -95,11 +147,15 @@ const configured = new WeakSet<object>();
  * - `transaction(fn)` is `sequelize.transaction()` (IMMEDIATE on SQLite).
  * - `listen` on postgres only: one pooled connection is held while listening;
  *   if it dies, `onError` is called and the engine subscribes again.
+ * - Anything but a Sequelize instance (and a Transaction of it as
+ *   `options.transaction`) throws an `AdapterArgumentError`; another dialect an
+ *   `UnsupportedError`; a finished transaction or a nested one a `TransactionMisuseError`.
  */
 export function fromSequelize(
   sequelize: SequelizeInstance,
   options: FromSequelizeOptions = {},
 ): DB {
+  assertArguments(sequelize, options.transaction);
   const dialectName = sequelize.getDialect();
   const known = DRIVERS[dialectName];
   if (!known) {
@@ -197,7 +253,7 @@ export function fromSequelize(
     db.transaction = async <T>(fn: (tx: DB) => Promise<T>): Promise<T> => {
       const scoped = sqliteScope.getStore();
       if (scoped && scoped.sequelize === sequelize) {
-        throw new TypeError(
+        throw new TransactionMisuseError(
           "fromSequelize: transactions do not nest; use the `tx` you were given.",
         );
       }
@@ -224,10 +280,15 @@ export function fromSequelize(
 function transactionConnection(t: SequelizeTransaction): object {
   const { connection, finished } = t as { connection?: object; finished?: string };
   if (finished) {
-    throw new TypeError(`fromSequelize: the transaction has already finished (${finished}).`);
+    throw new TransactionMisuseError(
+      `fromSequelize: the transaction has already finished (${finished}); enqueue before commit() or rollback().`,
+    );
   }
-  if (!connection)
-    throw new TypeError("fromSequelize: the transaction has not begun (no connection).");
+  if (!connection) {
+    throw new TransactionMisuseError(
+      "fromSequelize: the transaction has not begun (no connection); pass the one sequelize.transaction() resolved.",
+    );
+  }
   return connection;
 }
 

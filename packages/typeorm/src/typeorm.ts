@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import {
+  AdapterArgumentError,
   type DB,
   type DialectFamily,
   type ExecResult,
@@ -7,6 +8,7 @@ import {
   type NotifyingConnection,
   type Row,
   type SqlValue,
+  TransactionMisuseError,
   type Unlisten,
   UnsupportedError,
 } from "@persistent-queue/core";
@@ -75,10 +77,59 @@ interface SqliteConnection {
 const ownTransaction = new AsyncLocalStorage<TypeORMQueryRunner>();
 
 const isDataSource = (x: object): x is TypeORMDataSource =>
-  typeof (x as Partial<TypeORMDataSource>).createQueryRunner === "function";
+  typeof (x as Partial<TypeORMDataSource>).createQueryRunner === "function" &&
+  typeof (x as Partial<TypeORMDataSource>).options === "object";
 const isQueryRunner = (x: object): x is TypeORMQueryRunner =>
   typeof (x as Partial<TypeORMQueryRunner>).release === "function" &&
   typeof (x as Partial<TypeORMQueryRunner>).startTransaction === "function";
+const isEntityManager = (x: object): x is TypeORMEntityManager => {
+  const connection = (x as Partial<TypeORMEntityManager>).connection;
+  return (
+    typeof (x as Partial<TypeORMEntityManager>).transaction === "function" &&
+    typeof connection === "object" &&
+    connection !== null &&
+    isDataSource(connection)
+  );
+};
+
+const EXPECTED = "a TypeORM DataSource, EntityManager or QueryRunner";
+
+/**
+ * Refuses, at once, what is not a TypeORM DataSource, EntityManager or
+ * QueryRunner (undefined, a Promise, DataSource options, a raw driver pool),
+ * and a QueryRunner already released. By shape: TypeORM is never imported.
+ */
+function assertSource(
+  source: unknown,
+): asserts source is TypeORMDataSource | TypeORMEntityManager | TypeORMQueryRunner {
+  const ok =
+    typeof source === "object" &&
+    source !== null &&
+    typeof (source as { then?: unknown }).then !== "function" &&
+    (isDataSource(source) || isQueryRunner(source) || isEntityManager(source));
+  if (!ok) throw new AdapterArgumentError("fromTypeORM", EXPECTED, source);
+  if (isQueryRunner(source) && source.isReleased) {
+    throw new AdapterArgumentError(
+      "fromTypeORM",
+      "a QueryRunner that is not released",
+      source,
+      "It was released: create a new one with dataSource.createQueryRunner().",
+    );
+  }
+}
+
+/**
+ * A DataSource must be initialized when a statement runs; it may still be
+ * uninitialized when fromTypeORM() is called, so this is checked at use.
+ */
+function notInitialized(dataSource: TypeORMDataSource): AdapterArgumentError {
+  return new AdapterArgumentError(
+    "fromTypeORM",
+    "an initialized TypeORM DataSource",
+    dataSource,
+    "It is not initialized, or was destroyed: await dataSource.initialize() before the queue uses it.",
+  );
+}
 
 /** The dialect family from the DataSource's own `type` option. */
 function familyOf(dataSource: TypeORMDataSource): DialectFamily {
@@ -107,11 +158,17 @@ function familyOf(dataSource: TypeORMDataSource): DialectFamily {
  *   numbers when safe; booleans bind as 1/0 and, on SQLite, Dates as UTC text.
  * - `listen` on PostgreSQL (a DataSource): one pooled connection per subscription.
  * - `close()` destroys the DataSource, or releases a QueryRunner you passed.
+ * - Anything else (undefined, a Promise, DataSource options, a raw pool) or a
+ *   released QueryRunner throws an `AdapterArgumentError` here; so does a
+ *   statement on a DataSource that is not (or no longer) initialized. A type
+ *   other than mysql/mariadb, postgres and better-sqlite3 is an `UnsupportedError`;
+ *   a nested transaction, a `TransactionMisuseError`.
  */
 export function fromTypeORM(
   source: TypeORMDataSource | TypeORMEntityManager | TypeORMQueryRunner,
   options: FromTypeORMOptions = {},
 ): DB {
+  assertSource(source);
   if (isDataSource(source)) return fromDataSource(source, options);
   const runner = isQueryRunner(source) ? source : source.queryRunner;
   if (runner === undefined) return fromDataSource(source.connection, options);
@@ -121,9 +178,7 @@ export function fromTypeORM(
 function fromDataSource(dataSource: TypeORMDataSource, options: FromTypeORMOptions): DB {
   const dialect = familyOf(dataSource);
   const ensureOpen = () => {
-    if (!dataSource.isInitialized) {
-      throw new Error("fromTypeORM: the DataSource is not initialized (or was destroyed).");
-    }
+    if (!dataSource.isInitialized) throw notInitialized(dataSource);
   };
 
   let run: (sql: string, params: readonly SqlValue[]) => Promise<Outcome>;
@@ -169,7 +224,9 @@ function fromDataSource(dataSource: TypeORMDataSource, options: FromTypeORMOptio
       if (dialect !== "sqlite") return dataSource.transaction(inTx);
       const shared = dataSource.createQueryRunner();
       if (ownTransaction.getStore() === shared) {
-        throw new TypeError("fromTypeORM: transactions do not nest; use the `tx` you were given.");
+        throw new TransactionMisuseError(
+          "fromTypeORM: transactions do not nest; use the `tx` you were given.",
+        );
       }
       await waitForSqliteTurn(shared, options);
       // No await between the check and this call: TypeORM marks the runner busy synchronously.
@@ -234,7 +291,7 @@ async function waitForSqliteTurn(shared: TypeORMQueryRunner, options: FromTypeOR
   let step = 1;
   while (shared.isTransactionActive && ownTransaction.getStore() !== shared) {
     if (Date.now() > deadline) {
-      throw new Error(
+      throw new TransactionMisuseError(
         `fromTypeORM: a TypeORM transaction has held the SQLite connection for over ${timeoutMs} ms. ` +
           "Inside dataSource.transaction(fn), pass { db: fromTypeORM(manager) } instead of the DataSource's DB.",
       );
