@@ -69,7 +69,13 @@ export class Ledger {
 }
 
 /** A queue of one no-op-ish job type (sleeps `handlerMs`) feeding `ledger`. */
-export function loadQueue(db: DB, ledger: Ledger, name: string, handlerMs = 2) {
+export function loadQueue(
+  db: DB,
+  ledger: Ledger,
+  name: string,
+  handlerMs = 2,
+  leaseTime: string | number = "5s",
+) {
   const queue = new PersistentQueue({
     db,
     serviceName: name,
@@ -78,7 +84,7 @@ export function loadQueue(db: DB, ledger: Ledger, name: string, handlerMs = 2) {
       {
         jobType: 1,
         workerPoolCapacity: 8,
-        leaseTime: "5s",
+        leaseTime,
         handleJob: async (job) => {
           ledger.run(job.id);
           await new Promise((r) => setTimeout(r, handlerMs));

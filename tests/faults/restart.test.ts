@@ -48,4 +48,40 @@ describe.each<ServerKind>(["mariadb", "postgres"])("%s restarted under load", (k
       await env.close();
     }
   });
+
+  it("down for 3 s under load (2,000 jobs, capacity 8, default lease): re-runs no job, all done within 10 s of the server being back", {
+    timeout: 180_000,
+  }, async () => {
+    const env = await dedicatedServer(kind);
+    const ledger = new Ledger();
+    const total = 2000;
+    // The default 30 s lease: a short outage must cost seconds, not a lease.
+    const queue = loadQueue(env.open(), ledger, "outage", 2, "30s");
+    try {
+      await queue.migrate();
+      for (let i = 0; i < total; i += 500) {
+        await queue.addMany(
+          Array.from({ length: 500 }, (_, k) => ({ jobType: 1, params: { n: i + k } })),
+        );
+      }
+      await queue.start();
+      while (ledger.completions.size < total / 4) await new Promise((r) => setTimeout(r, 20));
+      const t0 = Date.now();
+      await env.server.restart({ downMs: 3000 });
+      const back = Date.now();
+      const success = await allFinal(env.open(), total, 60_000);
+      const afterBackMs = Date.now() - back;
+      expect(success).toBe(total);
+      expect(ledger.rerun).toEqual([]);
+      expect(ledger.doubleCompleted).toEqual([]);
+      expect(unhandled).toEqual([]);
+      expect(afterBackMs).toBeLessThan(10_000);
+      console.info(
+        `[fault outage ${kind}] jobs=${total} down=${back - t0}ms done-after-back=${afterBackMs}ms re-run=${ledger.rerun.length} double-completions=${ledger.doubleCompleted.length}`,
+      );
+    } finally {
+      await queue.stop({ timeoutMs: 2000 });
+      await env.close();
+    }
+  });
 });

@@ -29,8 +29,11 @@ export interface DatabaseServer {
   readonly owned: boolean;
   /** The temp dir holding data, socket and server.log (removed by stop()); undefined when not owned. */
   readonly dataDir: string | undefined;
-  /** Stops the server cleanly and starts it again on the same port and data; resolves once it accepts connections. */
-  restart(): Promise<void>;
+  /**
+   * Stops the server cleanly and starts it again on the same port and data,
+   * after `downMs` (default 0) of being down; resolves once it accepts connections.
+   */
+  restart(options?: { downMs?: number }): Promise<void>;
   /** Stops the server and deletes its temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -130,10 +133,11 @@ class OwnedServer implements DatabaseServer {
     return this.launch.dir;
   }
 
-  async restart(): Promise<void> {
+  async restart(options: { downMs?: number } = {}): Promise<void> {
     if (this.stopping)
       throw new Error(`${this.launch.name} on port ${this.port} was stopped; cannot restart it`);
     await this.proc.stop();
+    if (options.downMs) await new Promise((r) => setTimeout(r, options.downMs));
     this.proc.start();
     this.currentVersion = await this.proc.waitReady(this.launch.name, this.launch.probe);
   }
