@@ -89,7 +89,7 @@ export class PersistentQueue<
 
   /** Creates or upgrades the tables (idempotent, safe from many processes at once). */
   migrate(): Promise<MigrateResult> {
-    return migrate(this.#db, { tables: this.#tables });
+    return migrate(this.#db, { tables: this.#tables, logger: this.#logger });
   }
 
   /** Starts claiming and running jobs of the configured types. */

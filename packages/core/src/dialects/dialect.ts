@@ -44,6 +44,11 @@ export interface DialectCapabilities {
   readonly listenNotify: boolean;
   /** DDL runs inside transactions and rolls back with them (PostgreSQL, SQLite). */
   readonly transactionalDdl: boolean;
+  /**
+   * INVISIBLE columns, left out of `SELECT *` (MariaDB 10.3.3+, MySQL 8.0.23+): how the
+   * columns the queue adds stay out of the Go library's 7-field scan.
+   */
+  readonly invisibleColumns: boolean;
 }
 
 /** The table names one queue uses; each is validated as a plain identifier. */
@@ -137,6 +142,13 @@ export interface Dialect extends PlaceholderStyle {
 
   /** Query → rows `{ name }`: the columns of `table` in the current database/schema. */
   listColumns(table: string): SqlFragment;
+  /**
+   * DDL: makes `column` (of type `type`, restated as the column has it) invisible to
+   * `SELECT *`. Only where {@link DialectCapabilities.invisibleColumns}.
+   */
+  hideColumn?(table: string, column: string, type: string): SqlFragment;
+  /** Query → rows `{ name }`: the columns of `table` that `SELECT *` leaves out. Only where hideColumn is. */
+  listInvisibleColumns?(table: string): SqlFragment;
   /** Query → rows `{ name }`: the index names of `table`. */
   listIndexes(table: string): SqlFragment;
   /** Query → rows `{ name }`: `table` if it exists. */

@@ -14,6 +14,7 @@ export function mysqlDialect(variant: "mysql" | "mariadb", version: string): Dia
     updateReturning: false, // neither MySQL nor MariaDB 10.11 has UPDATE … RETURNING
     listenNotify: false,
     transactionalDdl: false, // DDL commits implicitly
+    invisibleColumns: supportsInvisibleColumns(variant, version),
   };
   return {
     name: variant,
@@ -101,6 +102,12 @@ export function mysqlDialect(variant: "mysql" | "mariadb", version: string): Dia
 
     listColumns: (table) =>
       sql`SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table}`,
+    // MODIFY restates the type (MariaDB has no ALTER COLUMN … SET INVISIBLE). On MariaDB
+    // 10.11 it is metadata only (ALGORITHM=INSTANT is accepted): no rows are rewritten.
+    hideColumn: (table, column, type) =>
+      sql`ALTER TABLE ${ident(table)} MODIFY COLUMN ${ident(column)} ${raw(type)} INVISIBLE`,
+    listInvisibleColumns: (table) =>
+      sql`SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table} AND EXTRA LIKE '%INVISIBLE%'`,
     listIndexes: (table) =>
       sql`SELECT DISTINCT INDEX_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ${table}`,
     findTable: (table) =>
@@ -151,6 +158,19 @@ export function groupIndexColumns(rows: Row[]): string[] {
 
 /** MySQL has SKIP LOCKED from 8.0.1, MariaDB from 10.6. */
 function supportsSkipLocked(variant: "mysql" | "mariadb", version: string): boolean {
-  const [major = 0, minor = 0] = version.split(/[.-]/).map((p) => Number.parseInt(p, 10));
+  const [major = 0, minor = 0] = versionParts(version);
   return variant === "mariadb" ? major > 10 || (major === 10 && minor >= 6) : major >= 8;
+}
+
+/** INVISIBLE columns: MariaDB from 10.3.3, MySQL from 8.0.23. */
+export function supportsInvisibleColumns(variant: "mysql" | "mariadb", version: string): boolean {
+  const [major = 0, minor = 0, patch = 0] = versionParts(version);
+  const atLeast = (a: number, b: number, c: number) =>
+    major !== a ? major > a : minor !== b ? minor > b : patch >= c;
+  return variant === "mariadb" ? atLeast(10, 3, 3) : atLeast(8, 0, 23);
+}
+
+/** "10.11.6-MariaDB-0+deb12u1" → [10, 11, 6]; "8.0.36" → [8, 0, 36]. */
+function versionParts(version: string): number[] {
+  return version.split(/[.-]/).map((p) => Number.parseInt(p, 10) || 0);
 }

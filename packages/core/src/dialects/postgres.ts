@@ -14,6 +14,7 @@ export function postgresDialect(): Dialect {
       updateReturning: true,
       listenNotify: true,
       transactionalDdl: true,
+      invisibleColumns: false,
     },
     placeholder: (n) => `$${n}`,
     quoteIdent: (name) => `"${name}"`,

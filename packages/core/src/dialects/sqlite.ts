@@ -19,6 +19,7 @@ export function sqliteDialect(): Dialect {
       updateReturning: true,
       listenNotify: false,
       transactionalDdl: true,
+      invisibleColumns: false,
     },
     placeholder: () => "?",
     quoteIdent: (name) => `"${name}"`,
