@@ -124,6 +124,14 @@ export interface Dialect extends PlaceholderStyle {
    */
   insertJobRows?(table: string, rows: readonly InsertRow[], returning: boolean): SqlFragment;
 
+  /**
+   * How a statement on the lock table begins: `verb`, plus whatever makes it run
+   * with the session's time zone at UTC for that one statement. MySQL-family
+   * TIMESTAMP columns and NOW() go through the session's zone, and in a DST zone's
+   * repeated autumn hour that misjudges locks by an hour (see mysql.ts);
+   * elsewhere lock times are absolute and this is just `verb`.
+   */
+  utcStatement(verb: "INSERT" | "UPDATE" | "SELECT"): string;
   /** SQL expression: the database's current time as a value of the lock table's time columns. */
   readonly lockNow: string;
   /** SQL expression: the database's current time plus `ms` (a bound parameter), in the lock table's time type. */
