@@ -31,7 +31,9 @@ describe("mysql2 on MariaDB, a session in a DST zone or at a fixed offset", () =
     conn = await mysql.createConnection({ uri: database.url });
     db = fromMysql2(conn);
     await migrate(db);
-    const [rows] = await conn.query("SELECT CONVERT_TZ('2022-10-30 01:30:00', '+00:00', 'Europe/Berlin') AS t");
+    const [rows] = await conn.query(
+      "SELECT CONVERT_TZ('2022-10-30 01:30:00', '+00:00', 'Europe/Berlin') AS t",
+    );
     if ((rows as { t: unknown }[])[0]?.t === null)
       throw new Error(
         "the server has no time zone tables (testkit loads them into the MariaDB it starts): " +
@@ -133,7 +135,8 @@ describe("mysql2 on MariaDB, a session in a DST zone or at a fixed offset", () =
         return Number((rows as { lease_until: unknown }[])[0]?.lease_until);
       };
       const deadline = Date.now() + 15_000;
-      while ((await leased()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while ((await leased()) === 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       // The lease ends 30 s after the real instant, not 30 s after an instant an hour
       // earlier (which any session not in Berlin, and this one after 02:00 UTC, sees as expired).
       expect((await leased()) - Math.round(now * 1000)).toBe(30_000);
