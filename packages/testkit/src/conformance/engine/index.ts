@@ -3,6 +3,7 @@ import type { AdapterUnderTest } from "../context.js";
 import { concurrencyTests } from "./concurrency.js";
 import { durabilityTests } from "./durability.js";
 import { featureTests } from "./features.js";
+import { goLibraryTests } from "./go-library.js";
 import { killTests } from "./kill.js";
 import { semanticsTests } from "./semantics.js";
 import { shedLockTests } from "./shed-lock.js";
@@ -20,6 +21,7 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("ShedLock", () => shedLockTests(adapter, kind));
       describe("firstPullDay, schemas, events, wake-ups", () => featureTests(adapter, kind));
       describe("worker killed", () => killTests(adapter, kind));
+      describe("a Go service on the same table", () => goLibraryTests(adapter, kind));
     });
   }
 }
