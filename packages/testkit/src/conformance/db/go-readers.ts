@@ -46,10 +46,8 @@ function reportingVersion(db: DB, version: string): DB {
   const wrapped: DB = {
     dialect: db.dialect,
     exec: (sql, params) => db.exec(sql, params),
-    query: async <T extends Record<string, unknown>>(sql: string, params?: unknown[]) =>
-      /^SELECT VERSION\(\)/i.test(sql)
-        ? ([{ v: version }] as unknown as T[])
-        : db.query<T>(sql, params),
+    query: (async (sql: string, params?: Parameters<DB["query"]>[1]) =>
+      /^SELECT VERSION\(\)/i.test(sql) ? [{ v: version }] : db.query(sql, params)) as DB["query"],
     ping: () => db.ping(),
     close: () => db.close(),
   };
