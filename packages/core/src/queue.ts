@@ -104,7 +104,7 @@ export class PersistentQueue<
 
   /** Creates or upgrades the tables (idempotent, safe from many processes at once). */
   async migrate(): Promise<MigrateResult> {
-    const result = await migrate(this.#db, { tables: this.#tables });
+    const result = await migrate(this.#db, { tables: this.#tables, logger: this.#logger });
     this.#schemaChecked = undefined; // checked again on next use
     return result;
   }

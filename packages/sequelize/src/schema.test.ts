@@ -42,6 +42,7 @@ async function fresh(kind: TargetKind, dialect: "mysql" | "mariadb" = "mariadb")
  */
 const KNOWN: Record<TargetKind, (schema: string) => string> = {
   // No attribute option for ON UPDATE CURRENT_TIMESTAMP; every lock write sets lock_until itself.
+  // No INVISIBLE: the migration's up() hides the added columns with core's migrate() (below).
   mariadb: (s) => s.replace(" on update current_timestamp()", ""),
   postgres: (s) => s,
   // Sequelize quotes the index DDL with backticks, core with double quotes: same index.
@@ -59,7 +60,11 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
         const expected = await describeSchema(core.db);
         const actual = await describeSchema(ours.db);
         expect(actual).toContain("async_job_tab_claim_idx");
-        expect(KNOWN[kind](actual)).toBe(KNOWN[kind](expected));
+        // Sequelize cannot write INVISIBLE either: until migrate() runs, the added columns are
+        // visible on MariaDB (the README says to run it). Compared with only that flag dropped.
+        const visible = (s: string) => (kind === "mariadb" ? s.replace(/ invisible$/gm, "") : s);
+        expect(KNOWN[kind](actual)).toBe(KNOWN[kind](visible(expected)));
+        if (kind === "mariadb") expect(actual).not.toMatch(/invisible/);
         if (kind === "mariadb") {
           // The one line Sequelize cannot write: only ON UPDATE differs.
           const diff = (s: string) => s.split("\n").filter((l) => l.includes("lock_until"));
@@ -70,10 +75,11 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
             "  lock_until timestamp not null default current_timestamp()",
           ]);
         }
-        // core's migrate() accepts the tables the migration made, and a queue can run on them.
+        // core's migrate() accepts the tables the migration made and, on MariaDB, hides the
+        // added columns: then they are core's tables but for ON UPDATE.
         const result = await migrate(ours.db);
-        expect(result.version).toBe(2);
-        expect(KNOWN[kind](await describeSchema(ours.db))).toBe(KNOWN[kind](actual));
+        expect(result.version).toBe(3);
+        expect(KNOWN[kind](await describeSchema(ours.db))).toBe(KNOWN[kind](expected));
         await queueMigration.down(ours.sequelize.getQueryInterface());
         expect(await describeSchema(ours.db)).toBe("table async_job_tab\ntable shedlock_tab\n");
       } finally {

@@ -14,6 +14,7 @@ import {
   untrackTempDir,
   withPort,
 } from "./internal/process.js";
+import { loadMariaDBTimeZones } from "./internal/time-zones.js";
 
 export type ServerKind = "mariadb" | "postgres";
 
@@ -193,7 +194,7 @@ export async function startMariaDB(opts: ServerOptions = {}): Promise<DatabaseSe
       cwd: dir,
       logFile,
     });
-    return withPort(opts.port, (port) =>
+    const server = await withPort(opts.port, (port) =>
       OwnedServer.start({
         kind: "mariadb",
         name: "MariaDB",
@@ -232,6 +233,15 @@ export async function startMariaDB(opts: ServerOptions = {}): Promise<DatabaseSe
         },
       }),
     );
+    // Named zones (Europe/Berlin, …) for tests of sessions in a DST zone; once, into the
+    // fresh data dir (they survive restarts).
+    try {
+      await loadMariaDBTimeZones({ ...bins, socket });
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return server;
   });
 }
 

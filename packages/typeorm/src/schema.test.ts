@@ -72,15 +72,25 @@ for (const kind of KINDS) {
         await migrate(fromTypeORM(ds));
         return describeSchema(fromTypeORM(ds));
       });
-      const synced = await withDataSource(kind, async (ds) => {
+      const [synced, syncedThenMigrated] = await withDataSource(kind, async (ds) => {
         await ds.synchronize();
-        return describeSchema(fromTypeORM(ds));
+        const before = await describeSchema(fromTypeORM(ds));
+        await migrate(fromTypeORM(ds)); // what the README tells MySQL users to run after a sync
+        return [before, await describeSchema(fromTypeORM(ds))] as const;
       });
       // What EntitySchema cannot say exactly; everything else (columns, types, nullability,
       // defaults, the claim index, primary keys) must match line for line.
       const inexpressible: Record<TargetKind, [RegExp, string][]> = {
         // No display width in EntitySchema: MySQL picks int(10) for unsigned INT (cosmetic; MySQL 8 drops widths).
-        mariadb: [[/int\(10\) unsigned/g, "int(11) unsigned"]],
+        // No INVISIBLE either: the added columns come out visible, which breaks the Go library's
+        // SELECT * (see the README); migrate() after the sync hides them (checked below).
+        mariadb: [
+          [/int\(10\) unsigned/g, "int(11) unsigned"],
+          [
+            /^( {2}(attempts|run_at|lease_token|lease_until|worker_id|last_error) .*)$/gm,
+            "$1 invisible",
+          ],
+        ],
         // TypeORM writes numeric defaults as typed literals: '0'::smallint is the same default as 0.
         postgres: [[/'0'::(smallint|bigint|integer)/g, "0"]],
         // TypeORM adds NOT NULL to an INTEGER PRIMARY KEY (implied by SQLite) and a trailing space to index DDL.
@@ -93,6 +103,13 @@ for (const kind of KINDS) {
       for (const [from, to] of inexpressible[kind]) normalised = normalised.replace(from, to);
       expect(synced).not.toBe(expected); // the differences above are real (drop a rule if TypeORM learns it)
       expect(normalised).toBe(expected);
+      // migrate() after TypeORM's sync leaves only what EntitySchema cannot say and a Go reader
+      // does not care about (MySQL's display width); on MariaDB it hides the added columns.
+      const widthOnly =
+        kind === "mariadb" ? inexpressible.mariadb.slice(0, 1) : inexpressible[kind];
+      let migrated = syncedThenMigrated;
+      for (const [from, to] of widthOnly) migrated = migrated.replace(from, to);
+      expect(migrated).toBe(expected);
     });
   });
 }

@@ -54,6 +54,11 @@ export interface DialectCapabilities {
   readonly listenNotify: boolean;
   /** DDL runs inside transactions and rolls back with them (PostgreSQL, SQLite). */
   readonly transactionalDdl: boolean;
+  /**
+   * INVISIBLE columns, left out of `SELECT *` (MariaDB 10.3.3+, MySQL 8.0.23+): how the
+   * columns the queue adds stay out of the Go library's 7-field scan.
+   */
+  readonly invisibleColumns: boolean;
 }
 
 /** The table names one queue uses; each is validated as a plain identifier. */
@@ -129,6 +134,14 @@ export interface Dialect extends PlaceholderStyle {
    */
   insertJobRows?(table: string, rows: readonly InsertRow[], returning: boolean): SqlFragment;
 
+  /**
+   * How a statement on the lock table begins: `verb`, plus whatever makes it run
+   * with the session's time zone at UTC for that one statement. MySQL-family
+   * TIMESTAMP columns and NOW() go through the session's zone, and in a DST zone's
+   * repeated autumn hour that misjudges locks by an hour (see mysql.ts);
+   * elsewhere lock times are absolute and this is just `verb`.
+   */
+  utcStatement(verb: "INSERT" | "UPDATE" | "SELECT"): string;
   /** SQL expression: the database's current time as a value of the lock table's time columns. */
   readonly lockNow: string;
   /** SQL expression: the database's current time plus `ms` (a bound parameter), in the lock table's time type. */
@@ -147,6 +160,13 @@ export interface Dialect extends PlaceholderStyle {
 
   /** Query → rows `{ name }`: the columns of `table` in the current database/schema. */
   listColumns(table: string): SqlFragment;
+  /**
+   * DDL: makes `column` (of type `type`, restated as the column has it) invisible to
+   * `SELECT *`. Only where {@link DialectCapabilities.invisibleColumns}.
+   */
+  hideColumn?(table: string, column: string, type: string): SqlFragment;
+  /** Query → rows `{ name }`: the columns of `table` that `SELECT *` leaves out. Only where hideColumn is. */
+  listInvisibleColumns?(table: string): SqlFragment;
   /** Query → rows `{ name }`: the index names of `table`. */
   listIndexes(table: string): SqlFragment;
   /** Query → rows `{ name }`: `table` if it exists. */

@@ -14,6 +14,7 @@ export function postgresDialect(): Dialect {
       updateReturning: true,
       listenNotify: true,
       transactionalDdl: true,
+      invisibleColumns: false,
     },
     placeholder: (n) => `$${n}`,
     quoteIdent: (name) => `"${name}"`,
@@ -65,6 +66,7 @@ ORDER BY v.ord${raw(returning ? " RETURNING id" : "")}`;
 
     intDiv: (a, b) => sql`(${a} / ${b})`,
     notify: (channel, payload) => sql`SELECT pg_notify(${channel}, ${payload})`,
+    utcStatement: (verb) => verb, // lock times are absolute instants here
     lockNow: "now()",
     lockNowPlusMs: (ms) =>
       sql`(now() + CAST(${ms} AS double precision) * interval '1 millisecond')`,

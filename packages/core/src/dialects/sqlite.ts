@@ -19,6 +19,7 @@ export function sqliteDialect(): Dialect {
       updateReturning: true,
       listenNotify: false,
       transactionalDdl: true,
+      invisibleColumns: false,
     },
     placeholder: () => "?",
     quoteIdent: (name) => `"${name}"`,
@@ -42,6 +43,7 @@ export function sqliteDialect(): Dialect {
 
     // better-sqlite3 binds JS numbers as REAL, so `/` alone could divide as floats.
     intDiv: (a, b) => sql`CAST((${a}) / (${b}) AS INTEGER)`,
+    utcStatement: (verb) => verb, // lock times are absolute instants here
     lockNow: LOCK_NOW,
     lockNowPlusMs: (ms) => sql`strftime('%Y-%m-%d %H:%M:%f', 'now', ${`+${ms / 1000} seconds`})`,
     lockTimePlusMs: (column, ms) =>

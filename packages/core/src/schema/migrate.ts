@@ -3,7 +3,8 @@ import type { Dialect, TableNames } from "../dialects/dialect.js";
 import { execSql, querySql, resolveDialect } from "../dialects/index.js";
 import { ident, raw, type SqlFragment, sql } from "../dialects/sql.js";
 import { MigrationError } from "../errors.js";
-import { MIGRATIONS, type MigrationStep } from "./migrations.js";
+import type { Logger } from "../logger.js";
+import { hideAddedColumns, MIGRATIONS, type MigrationStep } from "./migrations.js";
 import { resolveTableNames } from "./tables.js";
 
 /** Options of {@link migrate}. */
@@ -12,6 +13,8 @@ export interface MigrateOptions {
   readonly tables?: Partial<TableNames>;
   /** Stop after this version (for staged rollouts and upgrade tests). Default: the newest. */
   readonly targetVersion?: number;
+  /** Where warnings go (see {@link MigrateResult.warnings}); `PersistentQueue.migrate()` passes the queue's. */
+  readonly logger?: Pick<Logger, "warn">;
 }
 
 /** What {@link migrate} did. */
@@ -20,6 +23,11 @@ export interface MigrateResult {
   readonly applied: number[];
   /** The schema version now in place. */
   readonly version: number;
+  /**
+   * What the schema cannot do on this server, e.g. a MySQL too old for INVISIBLE
+   * columns: Go services reading the job table will fail. Also sent to `logger.warn`.
+   */
+  readonly warnings: string[];
 }
 
 /**
@@ -72,7 +80,36 @@ export async function migrate(db: DB, options: MigrateOptions = {}): Promise<Mig
     applied.push(migration.version);
   }
   const version = Math.max(0, ...done, ...applied);
-  return { applied, version };
+  const warnings = await goReaderCheck(db, dialect, tables, version);
+  for (const w of warnings) options.logger?.warn(w);
+  return { applied, version, warnings };
+}
+
+/**
+ * From version 3 on, the added columns must be invisible to the Go library's
+ * SELECT *. Version 3 may have been recorded on a server too old for INVISIBLE
+ * (or a tool may have made a column visible again), so its steps are re-checked
+ * on every run where the server has INVISIBLE: one catalog query per column, and
+ * DDL only for a column still visible. Where the server cannot, a warning.
+ */
+async function goReaderCheck(
+  db: DB,
+  dialect: Dialect,
+  tables: TableNames,
+  version: number,
+): Promise<string[]> {
+  if (dialect.family !== "mysql" || version < 3) return [];
+  if (dialect.capabilities.invisibleColumns) {
+    for (const step of hideAddedColumns(dialect, tables)) {
+      await applyStep(db, dialect, step).catch((err: unknown) => {
+        throw new MigrationError(`${describeStep(step)} failed: ${messageOf(err)}`, { cause: err });
+      });
+    }
+    return [];
+  }
+  return [
+    `${dialect.name} server too old for INVISIBLE columns (MariaDB 10.3.3+, MySQL 8.0.23+): the columns persistent-queue added to ${tables.jobs} stay visible, and a Go service using the Go persistent-queue library on this table will fail every load (its SELECT * scans exactly 7 columns). Upgrade the server and run migrate() again.`,
+  ];
 }
 
 async function applyStep(db: DB, dialect: Dialect, step: MigrationStep): Promise<void> {
@@ -104,6 +141,10 @@ async function stepDone(
       return has(dialect.findTable(step.table), step.table);
     case "addColumn":
       return has(dialect.listColumns(step.table), step.column);
+    case "hideColumn":
+      return dialect.listInvisibleColumns
+        ? has(dialect.listInvisibleColumns(step.table), step.column)
+        : false;
     case "createIndex":
       return has(dialect.listIndexes(step.table), step.index);
   }
@@ -117,6 +158,8 @@ function describeStep(step: MigrationStep): string {
       return `ADD COLUMN ${step.table}.${step.column}`;
     case "createIndex":
       return `CREATE INDEX ${step.index}`;
+    case "hideColumn":
+      return `INVISIBLE ${step.table}.${step.column}`;
     case "statement":
       return "a schema statement";
   }

@@ -21,6 +21,13 @@ export type MigrationStep =
       readonly index: string;
       readonly ddl: SqlFragment;
     }
+  /** Makes a column invisible to `SELECT *`; done when the catalog already says INVISIBLE. */
+  | {
+      readonly kind: "hideColumn";
+      readonly table: string;
+      readonly column: string;
+      readonly ddl: SqlFragment;
+    }
   /** A statement that is idempotent by itself (e.g. SET DEFAULT). */
   | { readonly kind: "statement"; readonly ddl: SqlFragment };
 
@@ -89,7 +96,45 @@ export const MIGRATIONS: readonly Migration[] = [
       return steps;
     },
   },
+  {
+    version: 3,
+    name: "invisible to Go readers",
+    // The Go library loads jobs with SELECT * and scans exactly its 7 columns, so any
+    // visible added column makes every load fail ("expected 13 destination arguments in
+    // Scan, not 7") and its poller runs nothing. INVISIBLE columns are left out of
+    // SELECT * and work everywhere else. The Go library is MySQL only: no steps on
+    // PostgreSQL and SQLite, nor on a MySQL server too old for INVISIBLE (migrate() warns).
+    steps: (d, t) => (d.capabilities.invisibleColumns ? hideAddedColumns(d, t) : []),
+  },
 ];
+
+/**
+ * The columns version 2 added, with the types it gave them: a MODIFY must restate
+ * the type, and must not change it.
+ */
+export function addedJobColumns(d: Dialect): ReadonlyArray<readonly [string, string]> {
+  const ty = d.columnTypes;
+  return [
+    ["attempts", ty.intZero],
+    ["run_at", ty.bigintZero],
+    ["lease_token", ty.varcharNull(64)],
+    ["lease_until", ty.bigintZero],
+    ["worker_id", ty.varcharNull(255)],
+    ["last_error", ty.varcharNull(2048)],
+  ];
+}
+
+/** Version 3's steps: each added column made invisible (each checked in the catalog first). */
+export function hideAddedColumns(d: Dialect, t: TableNames): MigrationStep[] {
+  if (!d.hideColumn) return [];
+  const hide = d.hideColumn;
+  return addedJobColumns(d).map(([column, type]) => ({
+    kind: "hideColumn",
+    table: t.jobs,
+    column,
+    ddl: hide(t.jobs, column, type),
+  }));
+}
 
 /** The newest schema version this build knows. */
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,7 +1,9 @@
 /**
  * The seed's ShedLock statements on `shedlock_tab`. Every time is the
  * database's (its NOW()), so hosts with skewed clocks agree. A lock is held
- * while `lock_until` is in the future; `locked_by` names the holder.
+ * while `lock_until` is in the future; `locked_by` names the holder. Each
+ * statement runs with the session's time zone at UTC where the lock columns
+ * depend on it (MySQL family: {@link Dialect.utcStatement}).
  */
 import type { Dialect } from "../dialects/dialect.js";
 import { ident, raw, type SqlFragment, sql } from "../dialects/sql.js";
@@ -17,7 +19,7 @@ export function acquireLock(
   lockedBy: string,
   atMostMs: number,
 ): SqlFragment {
-  return sql`UPDATE ${ident(table)} SET lock_until = ${d.lockNowPlusMs(atMostMs)}, locked_at = ${raw(d.lockNow)}, locked_by = ${lockedBy}
+  return sql`${raw(d.utcStatement("UPDATE"))} ${ident(table)} SET lock_until = ${d.lockNowPlusMs(atMostMs)}, locked_at = ${raw(d.lockNow)}, locked_by = ${lockedBy}
   WHERE lock_name = ${name} AND lock_until <= ${raw(d.lockNow)}`;
 }
 
@@ -32,7 +34,7 @@ export function insertLock(
   lockedBy: string,
   atMostMs: number,
 ): SqlFragment {
-  return sql`INSERT INTO ${ident(table)} (lock_name, lock_until, locked_at, locked_by)
+  return sql`${raw(d.utcStatement("INSERT"))} INTO ${ident(table)} (lock_name, lock_until, locked_at, locked_by)
   VALUES (${name}, ${d.lockNowPlusMs(atMostMs)}, ${raw(d.lockNow)}, ${lockedBy})`;
 }
 
@@ -44,7 +46,7 @@ export function extendLock(
   lockedBy: string,
   atMostMs: number,
 ): SqlFragment {
-  return sql`UPDATE ${ident(table)} SET lock_until = ${d.lockNowPlusMs(atMostMs)}
+  return sql`${raw(d.utcStatement("UPDATE"))} ${ident(table)} SET lock_until = ${d.lockNowPlusMs(atMostMs)}
   WHERE lock_name = ${name} AND locked_by = ${lockedBy} AND lock_until > ${raw(d.lockNow)}`;
 }
 
@@ -59,11 +61,11 @@ export function releaseLock(
   lockedBy: string,
   atLeastMs: number,
 ): SqlFragment {
-  return sql`UPDATE ${ident(table)} SET lock_until = ${raw(d.greatest)}(${d.lockTimePlusMs("locked_at", atLeastMs)}, ${raw(d.lockNow)})
+  return sql`${raw(d.utcStatement("UPDATE"))} ${ident(table)} SET lock_until = ${raw(d.greatest)}(${d.lockTimePlusMs("locked_at", atLeastMs)}, ${raw(d.lockNow)})
   WHERE lock_name = ${name} AND locked_by = ${lockedBy} AND lock_until > ${raw(d.lockNow)}`;
 }
 
 /** Rows `{ locked_by, held }`: who holds `name` and whether the lock is live now. */
 export function inspectLock(d: Dialect, table: string, name: string): SqlFragment {
-  return sql`SELECT locked_by, CASE WHEN lock_until > ${raw(d.lockNow)} THEN 1 ELSE 0 END AS held FROM ${ident(table)} WHERE lock_name = ${name}`;
+  return sql`${raw(d.utcStatement("SELECT"))} locked_by, CASE WHEN lock_until > ${raw(d.lockNow)} THEN 1 ELSE 0 END AS held FROM ${ident(table)} WHERE lock_name = ${name}`;
 }

@@ -40,13 +40,24 @@ function which(name: string): string | undefined {
 export interface MariaDBBinaries {
   readonly mariadbd: string;
   readonly installDb: string;
+  /** The client and the tzdata converter (Debian's mariadb-client, which mariadb-server pulls in), for loading time zones. */
+  readonly client: string;
+  readonly tzinfoToSql: string;
 }
 
 function findMariaDB(): MariaDBBinaries | string {
   const mariadbd = which("mariadbd");
   const installDb = which("mariadb-install-db");
-  if (mariadbd && installDb) return { mariadbd, installDb };
-  return [!mariadbd && "mariadbd", !installDb && "mariadb-install-db"]
+  const client = which("mariadb");
+  const tzinfoToSql = which("mariadb-tzinfo-to-sql");
+  if (mariadbd && installDb && client && tzinfoToSql)
+    return { mariadbd, installDb, client, tzinfoToSql };
+  return [
+    !mariadbd && "mariadbd",
+    !installDb && "mariadb-install-db",
+    !client && "mariadb",
+    !tzinfoToSql && "mariadb-tzinfo-to-sql",
+  ]
     .filter(Boolean)
     .join(" and ");
 }

@@ -1,6 +1,7 @@
 import { describe } from "vitest";
 import type { AdapterUnderTest } from "../context.js";
 import { bindingTests } from "./binding.js";
+import { goReaderTests } from "./go-readers.js";
 import { lifecycleTests } from "./lifecycle.js";
 import { schemaTests } from "./schema.js";
 import { transactionTests } from "./transactions.js";
@@ -15,6 +16,7 @@ export function describeDbConformance(adapter: AdapterUnderTest): void {
       describe("binding and results", () => bindingTests(adapter, kind));
       describe("transactions", () => transactionTests(adapter, kind));
       describe("schema and migrations", () => schemaTests(adapter, kind));
+      describe("the Go library's readers", () => goReaderTests(adapter, kind));
       describe("ping, close and restarts", () => lifecycleTests(adapter, kind));
     });
   }

@@ -46,8 +46,16 @@ export function schemaTests(adapter: AdapterUnderTest, kind: TargetKind): void {
   it("creates the schema on an empty database, then does nothing the second time; the schema matches the snapshot", async () => {
     const opened = await openFresh(adapter, kind);
     try {
-      expect(await migrate(opened.db)).toEqual({ applied: [1, 2], version: LATEST_SCHEMA_VERSION });
-      expect(await migrate(opened.db)).toEqual({ applied: [], version: LATEST_SCHEMA_VERSION });
+      expect(await migrate(opened.db)).toEqual({
+        applied: [1, 2, 3],
+        version: LATEST_SCHEMA_VERSION,
+        warnings: [],
+      });
+      expect(await migrate(opened.db)).toEqual({
+        applied: [],
+        version: LATEST_SCHEMA_VERSION,
+        warnings: [],
+      });
       const dialect = await resolveDialect(opened.db);
       await expect(await describeSchema(opened.db)).toMatchFileSnapshot(snapshotPath(dialect.name));
     } finally {
@@ -62,14 +70,14 @@ export function schemaTests(adapter: AdapterUnderTest, kind: TargetKind): void {
       const results = await Promise.all(
         [first, ...others].map((o) => migrate(o.db, { tables: { jobs: "race_jobs" } })),
       );
-      expect(results.flatMap((r) => r.applied).sort()).toEqual(expect.arrayContaining([1, 2]));
+      expect(results.flatMap((r) => r.applied).sort()).toEqual(expect.arrayContaining([1, 2, 3]));
       for (const r of results) expect(r.version).toBe(LATEST_SCHEMA_VERSION);
       const recorded = await q(
         first.db,
         "SELECT version FROM pq_migrations WHERE scope = {} ORDER BY version",
         ["race_jobs"],
       );
-      expect(recorded.map((r) => Number(r.version))).toEqual([1, 2]);
+      expect(recorded.map((r) => Number(r.version))).toEqual([1, 2, 3]);
       const columns = await q(first.db, "SELECT attempts, run_at, lease_token FROM race_jobs");
       expect(columns).toEqual([]);
     } finally {

@@ -3,6 +3,7 @@ import type { AdapterUnderTest } from "../context.js";
 import { concurrencyTests } from "./concurrency.js";
 import { durabilityTests } from "./durability.js";
 import { featureTests } from "./features.js";
+import { goLibraryTests } from "./go-library.js";
 import { hardeningTests, statementLimitTests } from "./hardening.js";
 import { killTests } from "./kill.js";
 import { semanticsTests } from "./semantics.js";
@@ -22,6 +23,7 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("firstPullDay, schemas, events, wake-ups", () => featureTests(adapter, kind));
       describe("worker killed", () => killTests(adapter, kind));
       describe("lifecycle, outages and bookkeeping", () => hardeningTests(adapter, kind));
+      describe("a Go service on the same table", () => goLibraryTests(adapter, kind));
     });
   }
 }
