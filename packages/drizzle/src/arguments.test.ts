@@ -6,6 +6,7 @@ import {
   TransactionMisuseError,
   UnsupportedError,
 } from "@persistent-queue/core";
+import { thrown } from "@persistent-queue/testkit";
 import Database from "better-sqlite3";
 import { drizzle as drizzleSqlite } from "drizzle-orm/better-sqlite3";
 import { pgTable, text } from "drizzle-orm/pg-core";
@@ -24,15 +25,6 @@ afterAll(async () => {
   await mysqlPool.end();
   await pgPool.end();
 });
-
-function thrown(call: () => unknown): unknown {
-  try {
-    call();
-  } catch (err) {
-    return err;
-  }
-  throw new Error("it did not throw");
-}
 
 describe("fromDrizzle refuses what is not a Drizzle database or transaction, with a typed error", () => {
   it.each([

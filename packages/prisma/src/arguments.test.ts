@@ -5,6 +5,7 @@ import {
   type DialectFamily,
   UnsupportedError,
 } from "@persistent-queue/core";
+import { thrown } from "@persistent-queue/testkit";
 import { PrismaPg } from "@prisma/adapter-pg";
 import Database from "better-sqlite3";
 import pg from "pg";
@@ -28,15 +29,6 @@ const fakeClient = (provider?: string) => ({
   $transaction: async <R>(fn: (tx: never) => Promise<R>) => fn(fakeClient(provider) as never),
   $disconnect: async () => {},
 });
-
-function thrown(call: () => unknown): unknown {
-  try {
-    call();
-  } catch (err) {
-    return err;
-  }
-  throw new Error("it did not throw");
-}
 
 describe("fromPrisma refuses what is not a Prisma client, with a typed error", () => {
   it.each([

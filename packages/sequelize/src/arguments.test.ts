@@ -1,6 +1,6 @@
 // fromSequelize checks its arguments at once; transaction misuse is a typed error.
 import { AdapterArgumentError, TransactionMisuseError } from "@persistent-queue/core";
-import { createSqliteFile } from "@persistent-queue/testkit";
+import { createSqliteFile, thrown } from "@persistent-queue/testkit";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import { Sequelize } from "sequelize";
@@ -18,15 +18,6 @@ afterAll(async () => {
   await pgPool.end();
   await other.close();
 });
-
-function thrown(call: () => unknown): unknown {
-  try {
-    call();
-  } catch (err) {
-    return err;
-  }
-  throw new Error("it did not throw");
-}
 
 function expectRefusal(err: unknown, expected: RegExp, says: RegExp) {
   expect(err).toBeInstanceOf(AdapterArgumentError);

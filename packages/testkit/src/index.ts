@@ -10,3 +10,4 @@ export { type CreatedDatabase, createDatabase, createSqliteFile } from "./databa
 export { mariadbFromEnvOrStart, postgresFromEnvOrStart } from "./env.js";
 export { ensureDebianBinary } from "./internal/binaries.js";
 export { type DatabaseServer, type ServerKind, startMariaDB, startPostgres } from "./servers.js";
+export { thrown } from "./thrown.js";

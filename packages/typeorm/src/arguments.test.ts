@@ -1,6 +1,7 @@
 // fromTypeORM checks its argument at once; state and transaction misuse are typed errors.
 import "reflect-metadata";
 import { AdapterArgumentError, TransactionMisuseError } from "@persistent-queue/core";
+import { thrown } from "@persistent-queue/testkit";
 import mysql from "mysql2/promise";
 import pg from "pg";
 import { DataSource } from "typeorm";
@@ -18,15 +19,6 @@ afterAll(async () => {
 });
 
 const memory = () => new DataSource({ type: "better-sqlite3", database: ":memory:" });
-
-function thrown(call: () => unknown): unknown {
-  try {
-    call();
-  } catch (err) {
-    return err;
-  }
-  throw new Error("it did not throw");
-}
 
 describe("fromTypeORM refuses what is not a DataSource, EntityManager or QueryRunner, with a typed error", () => {
   it.each([
