@@ -68,24 +68,29 @@ describe("throwaway servers", () => {
     expect(server.url).toBe(`mysql://root@127.0.0.1:${server.port}/`);
   });
 
-  it("PostgreSQL starts, keeps data across restart(), and stop() leaves nothing", {
-    timeout: 60_000,
-  }, async () => {
-    const server = await lifecycle(
-      startPostgres,
-      (url) =>
-        withPg(url, async (client) => {
-          await client.query("CREATE TABLE kv (k INT PRIMARY KEY, v TEXT)");
-          await client.query("INSERT INTO kv VALUES (1, 'kept across restart')");
-        }),
-      (url) =>
-        withPg(url, async (client) => {
-          const result = await client.query<{ v: string }>("SELECT v FROM kv WHERE k = 1");
-          return result.rows[0]?.v;
-        }),
-    );
-    expect(server.kind).toBe("postgres");
-    expect(server.version).toMatch(/^PostgreSQL \d+/);
-    expect(server.url).toBe(`postgres://postgres@127.0.0.1:${server.port}/postgres`);
-  });
+  it.each([
+    ["PostgreSQL (the system's)", "system", /^PostgreSQL \d+/],
+    ["PostgreSQL 18 (from the npm registry)", "npm-18", /^PostgreSQL 18\./],
+  ] as const)(
+    "%s starts, keeps data across restart(), and stop() leaves nothing",
+    async (_name, flavour, version) => {
+      const server = await lifecycle(
+        () => startPostgres({ flavour }),
+        (url) =>
+          withPg(url, async (client) => {
+            await client.query("CREATE TABLE kv (k INT PRIMARY KEY, v TEXT)");
+            await client.query("INSERT INTO kv VALUES (1, 'kept across restart')");
+          }),
+        (url) =>
+          withPg(url, async (client) => {
+            const result = await client.query<{ v: string }>("SELECT v FROM kv WHERE k = 1");
+            return result.rows[0]?.v;
+          }),
+      );
+      expect(server.kind).toBe("postgres");
+      expect(server.version).toMatch(version);
+      expect(server.url).toBe(`postgres://postgres@127.0.0.1:${server.port}/postgres`);
+    },
+    300_000,
+  ); // the first run fetches PostgreSQL 18 (about 24 MB)
 });
