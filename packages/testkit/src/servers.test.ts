@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
 import type { RowDataPacket } from "mysql2/promise";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { postgres18FromEnvOrStart } from "./env.js";
 import { withMysql, withPg } from "./internal/probes.js";
 import { type DatabaseServer, startMariaDB, startPostgres } from "./servers.js";
 
@@ -93,4 +94,19 @@ describe("throwaway servers", () => {
     },
     300_000,
   ); // the first run fetches PostgreSQL 18 (about 24 MB)
+});
+
+describe("PQ_PG18_URL", () => {
+  it("must name a PostgreSQL 18: the run's own PostgreSQL (15) is refused, not run on as if it were 18", async () => {
+    const before = process.env.PQ_PG18_URL;
+    process.env.PQ_PG18_URL = inject("pqPgUrl");
+    try {
+      await expect(postgres18FromEnvOrStart()).rejects.toThrow(
+        /PQ_PG18_URL: expected PostgreSQL 18, got PostgreSQL (?!18\.)/,
+      );
+    } finally {
+      if (before === undefined) delete process.env.PQ_PG18_URL;
+      else process.env.PQ_PG18_URL = before;
+    }
+  });
 });
