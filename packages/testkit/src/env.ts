@@ -17,6 +17,26 @@ export function postgresFromEnvOrStart(): Promise<DatabaseServer> {
   return url ? externalServer("postgres", "PQ_PG_URL", url) : startPostgres();
 }
 
+/**
+ * PostgreSQL 18: the server at PQ_PG18_URL (owned=false) if set, else a new
+ * throwaway one from the npm registry's binaries (startPostgres flavour
+ * "npm-18"). Either way it must report major version 18, so a URL pointing
+ * at another server cannot pass for it.
+ */
+export async function postgres18FromEnvOrStart(): Promise<DatabaseServer> {
+  const url = process.env.PQ_PG18_URL?.trim();
+  const server = url
+    ? await externalServer("postgres", "PQ_PG18_URL", url)
+    : await startPostgres({ flavour: "npm-18" });
+  if (!/^PostgreSQL 18\./.test(server.version)) {
+    await server.stop();
+    throw new Error(
+      `${url ? "PQ_PG18_URL" : "testkit"}: expected PostgreSQL 18, got ${server.version}`,
+    );
+  }
+  return server;
+}
+
 const PROTOCOLS: Record<ServerKind, readonly string[]> = {
   mariadb: ["mysql:", "mariadb:"],
   postgres: ["postgres:", "postgresql:"],

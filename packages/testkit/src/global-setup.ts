@@ -2,6 +2,8 @@
 // ones PQ_MYSQL_URL / PQ_PG_URL name, else throwaway ones), handed to tests
 // through inject("pqMysqlUrl") etc. Each test file makes its own database on
 // them with createDatabase(). A server that cannot be had fails the run.
+// PostgreSQL 18 is not started here: the files that run on it start it
+// (usePostgres18(), PQ_PG18_URL), so runs without them do not pay for it.
 import type { TestProject } from "vitest/node";
 import { mariadbFromEnvOrStart, postgresFromEnvOrStart } from "./env.js";
 import type { DatabaseServer } from "./servers.js";

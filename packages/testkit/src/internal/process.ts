@@ -14,6 +14,13 @@ export interface ProcessSpec {
   readonly logFile: string;
   /** Run as this OS user (PostgreSQL refuses to run as root). */
   readonly user?: { uid: number; gid: number } | undefined;
+  /** Extra environment variables (e.g. LD_LIBRARY_PATH for binaries from the npm registry). */
+  readonly env?: Readonly<Record<string, string>> | undefined;
+}
+
+/** process.env with `extra` on top, or undefined (inherit) when there is nothing extra. */
+function withEnv(extra: ProcessSpec["env"]): NodeJS.ProcessEnv | undefined {
+  return extra ? { ...process.env, ...extra } : undefined;
 }
 
 const liveChildren = new Set<ChildProcess>();
@@ -86,7 +93,13 @@ export function runTool(spec: ProcessSpec, timeoutMs = 120_000): Promise<void> {
     execFile(
       spec.command,
       [...spec.args],
-      { cwd: spec.cwd, timeout: timeoutMs, maxBuffer: 16 << 20, ...spec.user },
+      {
+        cwd: spec.cwd,
+        env: withEnv(spec.env),
+        timeout: timeoutMs,
+        maxBuffer: 16 << 20,
+        ...spec.user,
+      },
       (error, stdout, stderr) => {
         appendFileSync(
           spec.logFile,
@@ -119,14 +132,19 @@ export class ManagedProcess {
   start(): void {
     if (this.running) throw new Error(`${this.spec.command} is already running`);
     hookProcessExit();
-    const { command, args, cwd, logFile, user } = this.spec;
+    const { command, args, cwd, logFile, user, env } = this.spec;
     appendFileSync(logFile, `\n$ ${command} ${args.join(" ")}\n`);
     // The child writes straight into the log file: no pipe for Node to drain,
     // and nothing breaks if this process dies first.
     const fd = openSync(logFile, "a");
     let child: ChildProcess;
     try {
-      child = spawn(command, [...args], { cwd, stdio: ["ignore", fd, fd], ...user });
+      child = spawn(command, [...args], {
+        cwd,
+        env: withEnv(env),
+        stdio: ["ignore", fd, fd],
+        ...user,
+      });
     } finally {
       closeSync(fd);
     }

@@ -1,5 +1,5 @@
 import { describe } from "vitest";
-import type { AdapterUnderTest } from "../context.js";
+import { type AdapterUnderTest, cellName } from "../context.js";
 import { bindingTests } from "./binding.js";
 import { goReaderTests } from "./go-readers.js";
 import { lifecycleTests } from "./lifecycle.js";
@@ -12,7 +12,7 @@ import { transactionTests } from "./transactions.js";
  */
 export function describeDbConformance(adapter: AdapterUnderTest): void {
   for (const kind of adapter.kinds) {
-    describe(`${adapter.adapter} on ${kind}: database conformance`, () => {
+    describe(`${cellName(adapter, kind)}: database conformance`, () => {
       describe("binding and results", () => bindingTests(adapter, kind));
       describe("transactions", () => transactionTests(adapter, kind));
       describe("schema and migrations", () => schemaTests(adapter, kind));

@@ -46,7 +46,12 @@ export function lifecycleTests(adapter: AdapterUnderTest, kind: TargetKind): voi
   it("ping() succeeds again after the server restarts, on the same DB object", {
     timeout: 120_000,
   }, async () => {
-    server = kind === "mariadb" ? await startMariaDB() : await startPostgres();
+    const choice = adapter.servers?.[kind];
+    server = choice
+      ? await choice.start()
+      : kind === "mariadb"
+        ? await startMariaDB()
+        : await startPostgres();
     const database = await createDatabase({ kind, url: server.url });
     const target = { kind, url: database.url } as const;
     const opened = await adapter.open(target);

@@ -23,7 +23,9 @@ export async function openFresh(
       },
     };
   }
-  const url = kind === "mariadb" ? inject("pqMysqlUrl") : inject("pqPgUrl");
+  const url =
+    adapter.servers?.[kind]?.url() ??
+    (kind === "mariadb" ? inject("pqMysqlUrl") : inject("pqPgUrl"));
   const database = await createDatabase({ kind, url });
   const target: Target = { kind, url: database.url };
   const opened = await adapter.open(target);

@@ -1,5 +1,5 @@
 import { describe } from "vitest";
-import type { AdapterUnderTest } from "../context.js";
+import { type AdapterUnderTest, cellName } from "../context.js";
 import { concurrencyTests } from "./concurrency.js";
 import { durabilityTests } from "./durability.js";
 import { featureTests } from "./features.js";
@@ -15,7 +15,7 @@ import { shedLockTests } from "./shed-lock.js";
  */
 export function describeEngineConformance(adapter: AdapterUnderTest): void {
   for (const kind of adapter.kinds) {
-    describe(`${adapter.adapter} on ${kind}: engine conformance`, () => {
+    describe(`${cellName(adapter, kind)}: engine conformance`, () => {
       describe("status semantics", () => semanticsTests(adapter, kind));
       describe("durability and enqueue", () => durabilityTests(adapter, kind));
       describe("competing consumers and leases", () => concurrencyTests(adapter, kind));
