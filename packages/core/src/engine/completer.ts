@@ -15,7 +15,7 @@ import {
   confirmCompleted,
   confirmSucceeded,
 } from "../statements/jobs.js";
-import { MIN_RETRY_MS, retryWrite } from "./retry-write.js";
+import { MIN_ATTEMPTS, MIN_RETRY_MS, retryWrite } from "./retry-write.js";
 import { errorMessage, type RunOutcome } from "./run-handler.js";
 
 /** What a {@link Completer} needs from its worker. */
@@ -110,14 +110,22 @@ export class Completer {
       let completed: Set<string>;
       let retried: boolean;
       if (returning) {
-        const r = await retryWrite(this.#d, "complete", deadline, () =>
-          querySql<{ id: unknown; lease_token: unknown }>(db, dialect, statement),
+        const r = await retryWrite(
+          this.#d,
+          "complete",
+          deadline,
+          () => querySql<{ id: unknown; lease_token: unknown }>(db, dialect, statement),
+          MIN_ATTEMPTS,
         );
         completed = new Set(r.value.map((row) => key(row.id, row.lease_token)));
         retried = r.retried;
       } else {
-        const r = await retryWrite(this.#d, "complete", deadline, () =>
-          execSql(db, dialect, statement),
+        const r = await retryWrite(
+          this.#d,
+          "complete",
+          deadline,
+          () => execSql(db, dialect, statement),
+          MIN_ATTEMPTS,
         );
         // Every pair matched: each is a distinct job, so each run completed.
         completed =
@@ -129,12 +137,17 @@ export class Completer {
       // Fewer than the batch: some leases were lost — or (MySQL, or a retry after a
       // lost reply) the statement cannot say which. Ask by (id, token).
       if (completed.size < batch.length && (!returning || retried)) {
-        const rows = await retryWrite(this.#d, "complete", deadline, () =>
-          querySql<{ id: unknown; lease_token: unknown }>(
-            db,
-            dialect,
-            confirmSucceeded(dialect, table, jobs),
-          ),
+        const rows = await retryWrite(
+          this.#d,
+          "complete",
+          deadline,
+          () =>
+            querySql<{ id: unknown; lease_token: unknown }>(
+              db,
+              dialect,
+              confirmSucceeded(dialect, table, jobs),
+            ),
+          MIN_ATTEMPTS,
         );
         for (const row of rows.value) completed.add(key(row.id, row.lease_token));
       }
@@ -192,14 +205,22 @@ export class Completer {
         announce = () => emitSafely(events, logger, "failed", { job, error, durationMs });
       }
     }
-    const result = await retryWrite(this.#d, "complete", deadline, () =>
-      execSql(db, dialect, completeJob(dialect, table, completion)),
+    const result = await retryWrite(
+      this.#d,
+      "complete",
+      deadline,
+      () => execSql(db, dialect, completeJob(dialect, table, completion)),
+      MIN_ATTEMPTS,
     );
     let written = result.value.affectedRows === 1;
     if (!written && result.retried) {
       // An earlier attempt may have committed with its reply lost.
-      const rows = await retryWrite(this.#d, "complete", deadline, () =>
-        querySql(db, dialect, confirmCompleted(dialect, table, completion)),
+      const rows = await retryWrite(
+        this.#d,
+        "complete",
+        deadline,
+        () => querySql(db, dialect, confirmCompleted(dialect, table, completion)),
+        MIN_ATTEMPTS,
       );
       written = rows.value.length > 0;
     }
