@@ -93,6 +93,11 @@ export class Completer {
     return this.#completeOne(job, token, outcome, durationMs, until);
   }
 
+  /** A completion write (or its confirmation), retried as {@link retryWrite} says, with {@link MIN_ATTEMPTS}. */
+  #write<T>(deadline: number, fn: () => Promise<T>) {
+    return retryWrite(this.#d, "complete", deadline, fn, MIN_ATTEMPTS);
+  }
+
   async #flush(): Promise<void> {
     this.#scheduled = false;
     const batch = this.#batch.splice(0, MAX_BATCH);
@@ -110,23 +115,13 @@ export class Completer {
       let completed: Set<string>;
       let retried: boolean;
       if (returning) {
-        const r = await retryWrite(
-          this.#d,
-          "complete",
-          deadline,
-          () => querySql<{ id: unknown; lease_token: unknown }>(db, dialect, statement),
-          MIN_ATTEMPTS,
+        const r = await this.#write(deadline, () =>
+          querySql<{ id: unknown; lease_token: unknown }>(db, dialect, statement),
         );
         completed = new Set(r.value.map((row) => key(row.id, row.lease_token)));
         retried = r.retried;
       } else {
-        const r = await retryWrite(
-          this.#d,
-          "complete",
-          deadline,
-          () => execSql(db, dialect, statement),
-          MIN_ATTEMPTS,
-        );
+        const r = await this.#write(deadline, () => execSql(db, dialect, statement));
         // Every pair matched: each is a distinct job, so each run completed.
         completed =
           r.value.affectedRows >= batch.length
@@ -137,17 +132,12 @@ export class Completer {
       // Fewer than the batch: some leases were lost — or (MySQL, or a retry after a
       // lost reply) the statement cannot say which. Ask by (id, token).
       if (completed.size < batch.length && (!returning || retried)) {
-        const rows = await retryWrite(
-          this.#d,
-          "complete",
-          deadline,
-          () =>
-            querySql<{ id: unknown; lease_token: unknown }>(
-              db,
-              dialect,
-              confirmSucceeded(dialect, table, jobs),
-            ),
-          MIN_ATTEMPTS,
+        const rows = await this.#write(deadline, () =>
+          querySql<{ id: unknown; lease_token: unknown }>(
+            db,
+            dialect,
+            confirmSucceeded(dialect, table, jobs),
+          ),
         );
         for (const row of rows.value) completed.add(key(row.id, row.lease_token));
       }
@@ -205,22 +195,14 @@ export class Completer {
         announce = () => emitSafely(events, logger, "failed", { job, error, durationMs });
       }
     }
-    const result = await retryWrite(
-      this.#d,
-      "complete",
-      deadline,
-      () => execSql(db, dialect, completeJob(dialect, table, completion)),
-      MIN_ATTEMPTS,
+    const result = await this.#write(deadline, () =>
+      execSql(db, dialect, completeJob(dialect, table, completion)),
     );
     let written = result.value.affectedRows === 1;
     if (!written && result.retried) {
       // An earlier attempt may have committed with its reply lost.
-      const rows = await retryWrite(
-        this.#d,
-        "complete",
-        deadline,
-        () => querySql(db, dialect, confirmCompleted(dialect, table, completion)),
-        MIN_ATTEMPTS,
+      const rows = await this.#write(deadline, () =>
+        querySql(db, dialect, confirmCompleted(dialect, table, completion)),
       );
       written = rows.value.length > 0;
     }
