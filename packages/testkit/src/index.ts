@@ -24,4 +24,4 @@ export {
   startMariaDB,
   startPostgres,
 } from "./servers.js";
-export { thrown } from "./thrown.js";
+export { expectRefused, thrown } from "./thrown.js";
