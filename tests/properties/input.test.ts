@@ -131,7 +131,7 @@ describe("add()", () => {
             const row = sqlite
               .prepare("SELECT params, job_type FROM async_job_tab WHERE id = ?")
               .get(id) as { params: string; job_type: number };
-            expect(row.job_type).toBe(jobType);
+            expect(row.job_type).toBe((jobType as number) + 0); // -0 is stored as 0
             expect(row.params).toBe(JSON.stringify(params));
             expect(count()).toBe(before + 1);
           } catch (err) {
