@@ -211,6 +211,9 @@ export async function startMariaDB(opts: ServerOptions = {}): Promise<DatabaseSe
         `--datadir=${dataDir}`,
         "--auth-root-authentication-method=normal",
         "--skip-test-db",
+        // Its bootstrap's temp tables in our own dir, as for the server below: in the shared
+        // /tmp one was removed under it once ("Unknown table 'mysql.tmp_user_sys'", CI).
+        `--tmpdir=${dir}`,
       ],
       cwd: dir,
       logFile,
