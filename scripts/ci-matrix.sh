@@ -40,26 +40,52 @@ system_path=$PATH
 timings=()
 
 status=0
+steplogs=$(mktemp -d)
+failed_logs=()
 # timed LABEL CMD...: runs CMD, records its wall time (and failure) for the summary; a
 # failure fails the run at the end but the matrix goes on, so one log shows every line.
+# Each step's output is also kept, so the summary can repeat what failed: a CI report
+# often shows only the end of the log.
 timed() {
-  local label=$1 t0 rc=0
+  local label=$1 t0 rc=0 log
   shift
+  log=$steplogs/${#timings[@]}.log
   echo
   echo "=== ci-matrix: ${label}"
   t0=$(date +%s)
-  "$@" || rc=$?
+  "$@" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
   local took=$(($(date +%s) - t0))
   timings+=("$(printf '%5d s  %s%s' "$took" "$label" "$([[ $rc == 0 ]] || echo "  FAILED (exit $rc)")")")
   echo "=== ci-matrix: ${label}: $([[ $rc == 0 ]] && echo ok || echo "FAILED (exit $rc)") in ${took} s"
-  [[ $rc == 0 ]] || status=1
+  if [[ $rc != 0 ]]; then
+    status=1
+    failed_logs+=("$label"$'\t'"$log")
+  fi
   return "$rc"
 }
 
+# failure_details LOG: vitest's "Failed Tests" section (names, assertions, stacks) when
+# there is one, else the end of the step's output; colours stripped, at most 150 lines.
+failure_details() {
+  sed 's/\x1b\[[0-9;]*m//g' "$1" >"$1.plain"
+  if grep -q 'Failed Tests' "$1.plain"; then
+    sed -n '/Failed Tests/,/Test Files/p' "$1.plain" | head -150
+  else
+    tail -40 "$1.plain"
+  fi
+}
+
 summary() {
+  local entry
+  for entry in "${failed_logs[@]}"; do
+    echo
+    echo "=== ci-matrix: what failed in: ${entry%%$'\t'*}"
+    failure_details "${entry#*$'\t'}"
+  done
   echo
   echo "=== ci-matrix timings"
   printf '%s\n' "${timings[@]}"
+  rm -rf "$steplogs"
 }
 trap summary EXIT
 
