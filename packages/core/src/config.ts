@@ -2,17 +2,21 @@ import type { DB } from "./db.js";
 import type { TableNames } from "./dialects/dialect.js";
 import { type Duration, parseDuration } from "./duration.js";
 import { ConfigError } from "./errors.js";
-import type { AnyJobConfig, JobConfig } from "./job.js";
+import type { AnyJob, AnyJobConfig, AnyJobSpec, JobConfig } from "./job.js";
 import type { Logger } from "./logger.js";
 import { type BackoffFn, makeBackoff } from "./retry.js";
 
 /** Options of a {@link PersistentQueue}. */
-export interface QueueOptions<J extends readonly AnyJobConfig[]> {
+export interface QueueOptions<J extends readonly AnyJob[]> {
   /** The database, from one of the @persistent-queue adapters. */
   readonly db: DB;
   /** Names this service in logs and in `worker_id` / `locked_by`. */
   readonly serviceName: string;
-  /** The job types this queue runs (and whose params `add()` checks). */
+  /**
+   * The job types this queue knows: configs with a handler (from `defineJob({ …, handleJob })`
+   * or `definition.handle(fn)`) run here; bare definitions (`defineJob<P>()({ jobType, name })`)
+   * are only enqueued, typed and validated by `add()`. Empty for a producer that wants no checks.
+   */
   readonly jobs: J;
   /** info/warn/error(/debug): console and pino fit. Default: silent. */
   readonly logger?: Logger;
@@ -24,6 +28,13 @@ export interface QueueOptions<J extends readonly AnyJobConfig[]> {
   readonly notify?: boolean;
   /** Randomness for backoff jitter. Default Math.random. */
   readonly random?: () => number;
+}
+
+/** What the queue knows of a job type it may only enqueue: its integer, name and schema. */
+export interface ResolvedJobSpec {
+  readonly jobType: number;
+  readonly name: string;
+  readonly schema: JobConfig["schema"];
 }
 
 /** A job type's config with every default filled in and every value checked. */
@@ -67,12 +78,8 @@ function integer(
   return value;
 }
 
-/** Checks one job type's config and fills in the seed's defaults. */
-export function resolveJobConfig(
-  config: AnyJobConfig,
-  at: string,
-  random: () => number,
-): ResolvedJobConfig {
+/** Checks the parts every job type has (integer, name, schema). */
+function resolveJobSpec(config: AnyJobSpec, at: string): ResolvedJobSpec {
   if (config === null || typeof config !== "object")
     throw new ConfigError(at, "must be a job config object.");
   const jobType = config.jobType;
@@ -84,8 +91,42 @@ export function resolveJobConfig(
   ) {
     throw new ConfigError(`${at}.jobType`, "must be an integer that fits the job_type INT column.");
   }
+  const name = config.name;
+  if (name !== undefined && (typeof name !== "string" || !NAME.test(name))) {
+    throw new ConfigError(
+      `${at}.name`,
+      "must be 1-64 characters of letters, digits, '_', '-', '.', ':' or '/'.",
+    );
+  }
+  if (config.schema !== undefined && typeof config.schema?.["~standard"]?.validate !== "function") {
+    throw new ConfigError(
+      `${at}.schema`,
+      "must be a Standard Schema validator (zod, valibot, arktype, …).",
+    );
+  }
+  return { jobType, name: name ?? `job-${jobType}`, schema: config.schema };
+}
+
+const NAME = /^[\w.:/-]{1,64}$/;
+
+/** A definition from `defineJob()` without a handler: enqueued by this queue, run elsewhere. */
+function isBareDefinition(config: AnyJobSpec): boolean {
+  const c = config as { handleJob?: unknown; handle?: unknown };
+  return c.handleJob === undefined && typeof c.handle === "function";
+}
+
+/** Checks one job type's config and fills in the seed's defaults. */
+export function resolveJobConfig(
+  config: AnyJobConfig,
+  at: string,
+  random: () => number,
+): ResolvedJobConfig {
+  const { jobType, name, schema } = resolveJobSpec(config, at);
   if (typeof config.handleJob !== "function") {
-    throw new ConfigError(`${at}.handleJob`, "must be a function (job, ctx) => JobStatus | void.");
+    throw new ConfigError(
+      `${at}.handleJob`,
+      "must be a function (job, ctx) => JobStatus | void. For a job type this queue only enqueues, list its defineJob() definition (no handler) instead.",
+    );
   }
   if (config.needRetry !== undefined && typeof config.needRetry !== "boolean") {
     throw new ConfigError(`${at}.needRetry`, "must be true or false.");
@@ -121,12 +162,6 @@ export function resolveJobConfig(
     if (backoff.type === "exponential" && backoff.max !== undefined)
       maxBackoffMs = parseDuration(`${at}.backoff.max`, backoff.max);
   }
-  if (config.schema !== undefined && typeof config.schema?.["~standard"]?.validate !== "function") {
-    throw new ConfigError(
-      `${at}.schema`,
-      "must be a Standard Schema validator (zod, valibot, arktype, …).",
-    );
-  }
   integer(`${at}.workerExpirySecond`, config.workerExpirySecond, 60, 0);
   const firstPullDay = config.firstPullDay ?? 7;
   if (
@@ -142,7 +177,7 @@ export function resolveJobConfig(
   const capacity = integer(`${at}.workerPoolCapacity`, config.workerPoolCapacity, 100, 1, 100_000);
   return {
     jobType,
-    name: config.name ?? `job-${jobType}`,
+    name,
     handleJob: config.handleJob,
     needRetry,
     maxRetries,
@@ -155,13 +190,13 @@ export function resolveJobConfig(
     loadLimit: integer(`${at}.loadLimit`, config.loadLimit, 10_000, 1, 100_000),
     timeoutMs,
     leaseMs,
-    schema: config.schema,
+    schema,
     attemptLimit: Math.max(needRetry ? maxRetries + 1 : 1, 3),
   };
 }
 
 /** Checks the queue's options; throws {@link ConfigError} naming the first bad field. */
-export function resolveQueueOptions<J extends readonly AnyJobConfig[]>(options: QueueOptions<J>) {
+export function resolveQueueOptions<J extends readonly AnyJob[]>(options: QueueOptions<J>) {
   if (options === null || typeof options !== "object")
     throw new ConfigError("options", "must be an object.");
   const db = options.db;
@@ -184,13 +219,27 @@ export function resolveQueueOptions<J extends readonly AnyJobConfig[]>(options: 
       "must be an array of job configs (it may be empty for a producer-only queue).",
     );
   const random = options.random ?? Math.random;
+  /** Job types with a handler: this queue runs them. */
   const jobs = new Map<number, ResolvedJobConfig>();
+  /** Every job type listed, by integer and by name: what add() accepts and validates. */
+  const specs = new Map<number, ResolvedJobSpec>();
+  const names = new Map<string, ResolvedJobSpec>();
   options.jobs.forEach((config, i) => {
-    const resolved = resolveJobConfig(config, `jobs[${i}]`, random);
-    if (jobs.has(resolved.jobType))
-      throw new ConfigError(`jobs[${i}].jobType`, `${resolved.jobType} is configured twice.`);
-    jobs.set(resolved.jobType, resolved);
+    const at = `jobs[${i}]`;
+    const resolved = isBareDefinition(config)
+      ? resolveJobSpec(config, at)
+      : resolveJobConfig(config as AnyJobConfig, at, random);
+    if (specs.has(resolved.jobType))
+      throw new ConfigError(`${at}.jobType`, `${resolved.jobType} is configured twice.`);
+    if (names.has(resolved.name))
+      throw new ConfigError(
+        `${at}.name`,
+        `"${resolved.name}" names two job types; names are unique in a queue.`,
+      );
+    specs.set(resolved.jobType, resolved);
+    names.set(resolved.name, resolved);
+    if ("handleJob" in resolved) jobs.set(resolved.jobType, resolved as ResolvedJobConfig);
   });
   const pollMs = parseDuration("pollInterval", options.pollInterval ?? 500, { allowZero: false });
-  return { db, serviceName, jobs, pollMs, notify: options.notify ?? true, random };
+  return { db, serviceName, jobs, specs, names, pollMs, notify: options.notify ?? true, random };
 }

@@ -1,11 +1,11 @@
-import type { ResolvedJobConfig } from "./config.js";
+import type { ResolvedJobSpec } from "./config.js";
 import type { DB } from "./db.js";
 import type { Dialect } from "./dialects/dialect.js";
 import { execSql, querySql } from "./dialects/index.js";
 import { compile } from "./dialects/sql.js";
 import { type Duration, parseDuration } from "./duration.js";
 import { type ConfigError, PersistentQueueError } from "./errors.js";
-import type { AnyJobConfig, JobTypeOf, ParamsOf } from "./job.js";
+import type { AnyJob, JobRef, ParamsOf } from "./job.js";
 import { insertJobs, type NewJobRow } from "./statements/jobs.js";
 
 /** The most characters of JSON the seed's `params varchar(4096)` column holds. */
@@ -23,15 +23,18 @@ export interface AddOptions {
   readonly db?: DB | undefined;
 }
 
-/** One job for `addMany()`. */
-export type NewJob<J extends readonly AnyJobConfig[]> = {
-  [T in JobTypeOf<J>]: {
-    readonly jobType: T;
-    readonly params: ParamsOf<J, T>;
-    readonly delay?: Duration | undefined;
-    readonly startTime?: Date | number | undefined;
-  };
-}[JobTypeOf<J>];
+/** One job for `addMany()`: `jobType` is the job type's integer, name or definition. */
+export type NewJob<J extends readonly AnyJob[]> =
+  JobRef<J> extends infer K
+    ? K extends JobRef<J>
+      ? {
+          readonly jobType: K;
+          readonly params: ParamsOf<J, K>;
+          readonly delay?: Duration | undefined;
+          readonly startTime?: Date | number | undefined;
+        }
+      : never
+    : never;
 
 /** A job given to `add()` is not valid: nothing was inserted. `field` says what to change. */
 export class JobInputError extends PersistentQueueError {
@@ -64,7 +67,7 @@ export function enqueueSync(
   db: DB,
   dialect: Dialect,
   table: string,
-  configs: ReadonlyMap<number, ResolvedJobConfig>,
+  configs: ReadonlyMap<number, ResolvedJobSpec>,
   job: LooseJob,
 ): number {
   const row = toRowSync(job, "", configs);
@@ -81,7 +84,7 @@ export async function enqueue(
   db: DB,
   dialect: Dialect,
   table: string,
-  configs: ReadonlyMap<number, ResolvedJobConfig>,
+  configs: ReadonlyMap<number, ResolvedJobSpec>,
   jobs: readonly LooseJob[],
 ): Promise<number[]> {
   if (!Array.isArray(jobs)) throw new JobInputError("jobs", "must be an array.");
@@ -112,7 +115,7 @@ export async function enqueue(
 async function toRow(
   job: LooseJob,
   at: string,
-  configs: ReadonlyMap<number, ResolvedJobConfig>,
+  configs: ReadonlyMap<number, ResolvedJobSpec>,
 ): Promise<NewJobRow> {
   const jobType = checkJobType(job, at);
   const schema = configs.get(jobType)?.schema;
@@ -124,7 +127,7 @@ async function toRow(
 function toRowSync(
   job: LooseJob,
   at: string,
-  configs: ReadonlyMap<number, ResolvedJobConfig>,
+  configs: ReadonlyMap<number, ResolvedJobSpec>,
 ): NewJobRow {
   const jobType = checkJobType(job, at);
   const schema = configs.get(jobType)?.schema;

@@ -1,17 +1,25 @@
 import type { EventEmitter } from "node:events";
-import type { Job } from "./job.js";
+import type { AnyJob, Job, JobTypeOf, ParamsOf } from "./job.js";
 import type { Logger } from "./logger.js";
 
+/**
+ * A job of one of the types among `J`, as events carry it: narrowing on
+ * `job.jobType` (or `job.name`) types its params.
+ */
+export type JobOf<J extends readonly AnyJob[]> = [J[number]] extends [never]
+  ? Job
+  : { [T in JobTypeOf<J>]: Job<ParamsOf<J, T>, T> }[JobTypeOf<J>];
+
 /** Typed events of a {@link PersistentQueue}: `queue.on("completed", ({ job }) => …)`. */
-export interface QueueEventMap {
+export interface QueueEventMap<J extends readonly AnyJob[] = readonly AnyJob[]> {
   /** A run finished with Success. */
-  completed: [event: { job: Job; durationMs: number }];
+  completed: [event: { job: JobOf<J>; durationMs: number }];
   /** A run finished with Failed, or used its last retry: final. */
-  failed: [event: { job: Job; error: unknown; durationMs: number }];
+  failed: [event: { job: JobOf<J>; error: unknown; durationMs: number }];
   /** A run failed and will run again after `delayMs`. */
-  retrying: [event: { job: Job; error: unknown; delayMs: number }];
+  retrying: [event: { job: JobOf<J>; error: unknown; delayMs: number }];
   /** A run returned Continue and will run again after `delayMs`. */
-  continued: [event: { job: Job; delayMs: number }];
+  continued: [event: { job: JobOf<J>; delayMs: number }];
   /** A result was discarded because this worker no longer held the job's lease. */
   lost: [event: { jobId: number; jobType: number; reason: string }];
   /**

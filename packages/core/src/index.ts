@@ -29,18 +29,28 @@ export {
   TransactionMisuseError,
   UnsupportedError,
 } from "./errors.js";
-export type { QueueEventMap } from "./events.js";
+export type { JobOf, QueueEventMap } from "./events.js";
 export { assertIdentifier } from "./identifier.js";
 export { type InitJobConfig, init } from "./init.js";
 export {
+  type AnyJob,
   type AnyJobConfig,
+  type AnyJobDefinition,
+  type AnyJobSpec,
   type Backoff,
   defineJob,
+  type HandlerResult,
   type Job,
   type JobConfig,
   type JobContext,
+  type JobDefinition,
+  type JobHandler,
+  type JobNameOf,
+  type JobRef,
+  type JobSpec,
   type JobTypeOf,
   type ParamsOf,
+  type WorkerOptions,
 } from "./job.js";
 export { JobStatus } from "./job-status.js";
 export { type ListenOnConnection, listenOnConnection, type NotifyingConnection } from "./listen.js";

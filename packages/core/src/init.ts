@@ -1,5 +1,5 @@
 import type { DB } from "./db.js";
-import type { AnyJobConfig } from "./job.js";
+import type { AnyJob, AnyJobConfig } from "./job.js";
 import type { Logger } from "./logger.js";
 import { PersistentQueue } from "./queue.js";
 
@@ -27,7 +27,7 @@ export async function init(
   try {
     for (const [db, byService] of groups) {
       for (const [serviceName, jobs] of byService) {
-        const queue: PersistentQueue = new PersistentQueue<readonly AnyJobConfig[]>({
+        const queue: PersistentQueue = new PersistentQueue<readonly AnyJob[]>({
           db,
           serviceName,
           jobs,

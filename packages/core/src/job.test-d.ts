@@ -36,3 +36,81 @@ describe("a producer-only queue", () => {
       .toBeUnknown();
   });
 });
+
+describe("definitions apart from handlers", () => {
+  const shipOrder = defineJob<{ orderId: number }>()({ jobType: 10, name: "ship-order" });
+  const sendMail = defineJob<{ to: string }>()({ jobType: 11, name: "send-mail" });
+  const unnamed = defineJob<{ n: number }>()({ jobType: 12 });
+
+  it("a producer lists definitions and gets add() typed by integer, name and definition", () => {
+    const producer = new PersistentQueue({
+      db,
+      serviceName: "web",
+      jobs: [shipOrder, sendMail, unnamed],
+    });
+    expectTypeOf(producer.add<10>)
+      .parameter(1)
+      .toEqualTypeOf<{ orderId: number }>();
+    expectTypeOf(producer.add<"ship-order">)
+      .parameter(1)
+      .toEqualTypeOf<{ orderId: number }>();
+    expectTypeOf(producer.add<typeof sendMail>)
+      .parameter(1)
+      .toEqualTypeOf<{ to: string }>();
+    expectTypeOf(producer.add<12>)
+      .parameter(1)
+      .toEqualTypeOf<{ n: number }>();
+    void (() => producer.add("send-mail", { to: "a@b" }));
+    void (() => producer.add(shipOrder, { orderId: 1 }));
+    void (() =>
+      producer.addMany([
+        { jobType: "ship-order", params: { orderId: 1 } },
+        { jobType: 11, params: { to: "x" } },
+      ]));
+    // @ts-expect-error: no job type of that name
+    void (() => producer.add("ship-orders", { orderId: 1 }));
+    // @ts-expect-error: params of another job type
+    void (() => producer.add("ship-order", { to: "x" }));
+    // @ts-expect-error: params of another job type, in addMany
+    void (() => producer.addMany([{ jobType: "send-mail", params: { orderId: 1 } }]));
+  });
+
+  it("a worker attaches handlers to the same definitions", () => {
+    const worker = new PersistentQueue({
+      db,
+      serviceName: "worker",
+      jobs: [
+        shipOrder.handle(
+          async (job) => {
+            expectTypeOf(job.params).toEqualTypeOf<{ orderId: number }>();
+            expectTypeOf(job.jobType).toEqualTypeOf<10>();
+          },
+          { needRetry: true, maxRetries: 5 },
+        ),
+      ],
+    });
+    worker.on("completed", ({ job }) => {
+      expectTypeOf(job.params).toEqualTypeOf<{ orderId: number }>();
+    });
+  });
+
+  it("getJob() is typed when it names the job type", async () => {
+    const producer = new PersistentQueue({ db, serviceName: "web", jobs: [shipOrder, sendMail] });
+    const any = await producer.getJob(1);
+    expectTypeOf(any!.params).toEqualTypeOf<unknown>();
+    const ship = await producer.getJob(1, "ship-order");
+    expectTypeOf(ship!.params).toEqualTypeOf<{ orderId: number } | undefined>();
+    expectTypeOf(ship!.jobType).toEqualTypeOf<10>();
+  });
+
+  it("events narrow by job type", () => {
+    const worker = new PersistentQueue({
+      db,
+      serviceName: "worker",
+      jobs: [shipOrder.handle(async () => {}), sendMail.handle(async () => {})],
+    });
+    worker.on("failed", ({ job }) => {
+      if (job.jobType === 11) expectTypeOf(job.params).toEqualTypeOf<{ to: string }>();
+    });
+  });
+});

@@ -7,11 +7,13 @@ import type { Logger } from "./logger.js";
 // biome-ignore lint/suspicious/noConfusingVoidType: `void` lets `async () => {}` handlers type-check
 export type HandlerResult = JobStatus | undefined | void;
 
-/** A job as its handler sees it. */
-export interface Job<P = unknown> {
+/** A job as its handler (and the queue's events) see it. */
+export interface Job<P = unknown, T extends number = number> {
   /** The row's id in `async_job_tab`. */
   readonly id: number;
-  readonly jobType: number;
+  readonly jobType: T;
+  /** The job type's name ({@link JobDefinition.name}; `job-<jobType>` when it has none). */
+  readonly name: string;
   /** The params, parsed from JSON (and validated, when the job type has a schema). */
   readonly params: P;
   /** The params column as stored: JSON text. */
@@ -44,17 +46,29 @@ export type Backoff =
   /** Your own: ms to wait before the given attempt (2 = first retry). */
   | ((attempt: number, error: unknown) => number);
 
-/** One job type: the seed's per-job config, camelCased, and more. */
-export interface JobConfig<P = unknown, T extends number = number> {
+/**
+ * What producers and workers share about a job type: its integer (the Go
+ * contract's `job_type`), an optional name to address it by, and an optional
+ * params schema. A producer that lists definitions gets typed `add()` without
+ * importing handler code; a worker attaches a handler with {@link JobDefinition.handle}.
+ */
+export interface JobSpec<P = unknown, T extends number = number, N extends string = never> {
   /** The `async_job_tab.job_type` integer. */
   readonly jobType: T;
-  /** A readable name for logs and events. Default `job-<jobType>`. */
-  readonly name?: string;
+  /** A name to address the job type by (`add("send-email", …)`), unique in a queue; shown in logs and events. Default `job-<jobType>`. */
+  readonly name?: N;
+  /** Validates params at `add()` and before the handler runs: any Standard Schema validator (zod, valibot, arktype…). */
+  readonly schema?: StandardSchemaV1<unknown, P>;
   /**
-   * Runs one job. Return a {@link JobStatus} (Success, Failed, Continue,
-   * Retry) or nothing (= Success); a throw is a Retry when `needRetry`, else Failed.
+   * The params type, at the type level only (never set at run time): a
+   * definition without a schema or a handler has nowhere else to keep it.
+   * (The `~` prefix, as Standard Schema's `~standard`, keeps it last in completions.)
    */
-  handleJob(job: Job<P>, ctx: JobContext): Promise<HandlerResult> | HandlerResult;
+  readonly "~params"?: P;
+}
+
+/** How a worker runs one job type: the seed's per-job config, camelCased, and more. */
+export interface WorkerOptions {
   /** Retry failed runs (the seed's NeedRetry). Default false. */
   readonly needRetry?: boolean;
   /** Retries after the first run before the job is marked failed. Default 3. */
@@ -88,37 +102,166 @@ export interface JobConfig<P = unknown, T extends number = number> {
   readonly timeout?: Duration;
   /** Lease length: a worker that stops heartbeating loses the job after this. Default "30s". */
   readonly leaseTime?: Duration;
-  /** Validates params at `add()` and before the handler runs: any Standard Schema validator (zod, valibot, arktype…). */
-  readonly schema?: StandardSchemaV1<unknown, P>;
 }
 
+/** Runs one job: returns a {@link JobStatus} or nothing (= Success); a throw is a Retry when `needRetry`, else Failed. */
+export type JobHandler<P = unknown, T extends number = number> = (
+  job: Job<P, T>,
+  ctx: JobContext,
+) => Promise<HandlerResult> | HandlerResult;
+
+/** One job type a worker runs: its spec, its handler and how to run it. */
+export interface JobConfig<P = unknown, T extends number = number, N extends string = never>
+  extends JobSpec<P, T, N>,
+    WorkerOptions {
+  /**
+   * Runs one job. Return a {@link JobStatus} (Success, Failed, Continue,
+   * Retry) or nothing (= Success); a throw is a Retry when `needRetry`, else Failed.
+   */
+  handleJob(job: Job<P, NoInfer<T>>, ctx: JobContext): Promise<HandlerResult> | HandlerResult;
+}
+
+/** A job type without its handler, from {@link defineJob}: list it in a producer's `jobs`, or `.handle()` it in a worker's. */
+export interface JobDefinition<P = unknown, T extends number = number, N extends string = never>
+  extends JobSpec<P, T, N> {
+  /** This job type with its handler and worker options, for a worker queue's `jobs`. */
+  handle(handler: JobHandler<P, T>, options?: WorkerOptions): JobConfig<P, T, N>;
+}
+
+type DefinitionInput<P, T extends number, N extends string> = JobSpec<P, T, N> & {
+  readonly handleJob?: undefined;
+};
+
 /**
- * Declares a job type with its params type, so `queue.add(jobType, params)`
- * and the handler agree: `defineJob<{ orderId: number }>()({ jobType: 1, … })`
- * or, with a schema, `defineJob({ jobType: 1, schema, … })`.
+ * Declares a job type, typed from end to end.
+ *
+ * - `defineJob<{ orderId: number }>()({ jobType: 1, name: "ship-order" })`: a
+ *   definition with a params type and no runtime validation;
+ * - `defineJob({ jobType: 1, name: "ship-order", schema })`: params typed and
+ *   validated by a Standard Schema validator;
+ * - `defineJob({ jobType: 1, handleJob: async (job: Job<P>) => … })`: a job
+ *   type with its handler in one object (the seed's shape).
+ *
+ * A definition goes in a producer's `jobs` (typed `add()` with no handler code)
+ * and, with `.handle(fn, options)`, in a worker's.
  */
-export function defineJob<const T extends number, P>(config: JobConfig<P, T>): JobConfig<P, T> {
-  return config;
+export function defineJob<P>(): <const T extends number, const N extends string = never>(
+  spec: DefinitionInput<P, T, N>,
+) => JobDefinition<P, T, N>;
+export function defineJob<const T extends number, P, const N extends string = never>(
+  config: JobConfig<P, T, N>,
+): JobConfig<P, T, N>;
+export function defineJob<const T extends number, P, const N extends string = never>(
+  spec: DefinitionInput<P, T, N>,
+): JobDefinition<P, T, N>;
+export function defineJob(spec?: AnyJobSpec): unknown {
+  if (spec === undefined) return (s: AnyJobSpec) => toDefinition(s);
+  if (typeof (spec as { handleJob?: unknown }).handleJob === "function") return spec;
+  return toDefinition(spec);
+}
+
+function toDefinition(spec: AnyJobSpec): AnyJobDefinition {
+  // Frozen: a definition is shared by producers and workers; .handle() copies it.
+  const { handleJob: _none, ...fields } = spec as AnyJobSpec & { handleJob?: unknown };
+  return Object.freeze({
+    ...fields,
+    handle(handler: JobHandler, options: WorkerOptions = {}) {
+      return { ...options, ...fields, handleJob: handler };
+    },
+  }) as AnyJobDefinition;
 }
 
 /**
- * Any job type's config, whatever its params: the constraint of a queue's job
- * list. (`any` here is the one way to accept both the handler's parameter and
- * the schema's output for every params type.)
+ * Any job type's spec, definition or config, whatever its params: the
+ * constraint of a queue's job list. (`any` here is the one way to accept both
+ * the handler's parameter and the schema's output for every params type.)
  */
 // biome-ignore lint/suspicious/noExplicitAny: see above
-export type AnyJobConfig = JobConfig<any, number>;
+export type AnyJobSpec = JobSpec<any, number, string>;
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type AnyJobConfig = JobConfig<any, number, string>;
+// biome-ignore lint/suspicious/noExplicitAny: see above
+export type AnyJobDefinition = JobDefinition<any, number, string>;
+/** What a queue's `jobs` holds: configs with handlers, and bare definitions. */
+export type AnyJob = AnyJobConfig | AnyJobDefinition;
 
-/** The params type of job type `T` among `J` (anything, for a producer-only queue with no job types). */
-export type ParamsOf<J extends readonly AnyJobConfig[], T extends number> = [J[number]] extends [
-  never,
-]
-  ? unknown
-  : Extract<J[number], { readonly jobType: T }> extends JobConfig<infer P, number>
-    ? P
-    : never;
+/** A job type as `add()`, `getJob()` and `addMany()` take it: its integer, its name, or its definition. */
+export type JobRef<J extends readonly AnyJob[]> =
+  | JobTypeOf<J>
+  | JobNameOf<J>
+  | ([J[number]] extends [never] ? AnyJobSpec : J[number]);
+
+/** The spec among `J` that `K` (an integer, a literal name or a spec) addresses; never if none. */
+type SpecOf<J extends readonly AnyJob[], K> = K extends number
+  ? SpecNumbered<J[number], K>
+  : K extends string
+    ? SpecNamed<J[number], K>
+    : K extends AnyJobSpec
+      ? K
+      : never;
+
+/** The members of the union `S` whose job type may be `K` (a config's jobType may itself be a union). */
+type SpecNumbered<S, K extends number> = S extends { readonly jobType: infer T }
+  ? K extends T
+    ? S
+    : never
+  : never;
+
+/** The members of the union `S` whose literal name is `K` (unnamed specs have name `never`). */
+type SpecNamed<S, K extends string> = S extends { readonly name?: infer N }
+  ? [N] extends [never]
+    ? never
+    : [N] extends [K]
+      ? S
+      : never
+  : never;
+
+/** The params type of a spec: its `~params`, else its handler's job params (an inline config), else unknown. */
+export type SpecParams<S> = S extends { readonly "~params"?: infer P }
+  ? unknown extends P
+    ? HandlerParams<S>
+    : P
+  : HandlerParams<S>;
+
+type HandlerParams<S> = S extends {
+  // biome-ignore lint/suspicious/noExplicitAny: matches a handler of any job type
+  handleJob(job: Job<infer P, any>, ctx: JobContext): unknown;
+}
+  ? P
+  : unknown;
+
+/** The params type of the job type `K` (integer, name or definition) among `J` (anything, for a producer-only queue with no job types). */
+export type ParamsOf<J extends readonly AnyJob[], K> = [J[number]] extends [never]
+  ? RefParams<K>
+  : number extends J[number]["jobType"]
+    ? RefParams<K> // a queue typed only as "some job types" (e.g. from init()): untyped
+    : [SpecOf<J, K>] extends [never]
+      ? unknown
+      : SpecParams<SpecOf<J, K>>;
+
+type RefParams<K> = K extends AnyJobSpec ? SpecParams<K> : unknown;
 
 /** The job type numbers among `J` (any number, for a producer-only queue with no job types). */
-export type JobTypeOf<J extends readonly AnyJobConfig[]> = [J[number]] extends [never]
+export type JobTypeOf<J extends readonly AnyJob[]> = [J[number]] extends [never]
   ? number
   : J[number]["jobType"];
+
+/** The job type names among `J` (only literal names; any string for a producer-only queue). */
+export type JobNameOf<J extends readonly AnyJob[]> = [J[number]] extends [never]
+  ? string
+  : NameOf<J[number]>;
+
+type NameOf<S> = S extends { readonly name?: infer N }
+  ? N extends string
+    ? string extends N
+      ? never
+      : N
+    : never
+  : never;
+
+/** The integer of the job type `K` (integer, name or definition) among `J`. */
+export type JobTypeOfRef<J extends readonly AnyJob[], K> = K extends number
+  ? K
+  : SpecOf<J, K> extends { readonly jobType: infer T extends number }
+    ? T
+    : number;

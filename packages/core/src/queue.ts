@@ -1,5 +1,10 @@
 import { EventEmitter } from "node:events";
-import { type QueueOptions, type ResolvedJobConfig, resolveQueueOptions } from "./config.js";
+import {
+  type QueueOptions,
+  type ResolvedJobConfig,
+  type ResolvedJobSpec,
+  resolveQueueOptions,
+} from "./config.js";
 import type { DB } from "./db.js";
 import type { Dialect, StaleCutoff, TableNames } from "./dialects/dialect.js";
 import { execSql, querySql, resolveDialect, resolveDialectSync } from "./dialects/index.js";
@@ -7,10 +12,11 @@ import { parseDuration } from "./duration.js";
 import { dbErrorMessage } from "./engine/redact.js";
 import { StatementGuard } from "./engine/statement-guard.js";
 import { TypeWorker } from "./engine/type-worker.js";
-import { type AddOptions, enqueue, enqueueSync, type NewJob } from "./enqueue.js";
+import { type AddOptions, enqueue, enqueueSync, JobInputError, type NewJob } from "./enqueue.js";
 import { DatabaseUnavailableError, PersistentQueueError, UnsupportedError } from "./errors.js";
 import { emitSafely, type QueueEventMap } from "./events.js";
-import type { AnyJobConfig, JobTypeOf, ParamsOf } from "./job.js";
+import type { AnyJob, AnyJobSpec, JobRef, JobTypeOfRef, ParamsOf } from "./job.js";
+import type { JobStatus } from "./job-status.js";
 import { ShedLock } from "./lock/shed-lock.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { type MigrateResult, migrate } from "./schema/migrate.js";
@@ -27,16 +33,29 @@ export class QueueStateError extends PersistentQueueError {
 }
 
 /** A row of the job table, as {@link PersistentQueue.getJob} reports it. */
-export interface JobRecord {
+export interface JobRecord<P = unknown, T extends number = number> {
   readonly id: number;
-  readonly jobType: number;
-  readonly status: number;
+  readonly jobType: T;
+  /** The job type's name in this queue's `jobs`, or undefined for a type it does not list. */
+  readonly name: string | undefined;
+  /** The seed's status code (Running while a worker holds a lease). */
+  readonly status: JobStatus;
+  /**
+   * The params parsed from JSON (null for the seed's empty default, undefined
+   * when the column does not hold valid JSON: see `rawParams`). Typed as the
+   * job type's params when `getJob(id, jobType)` names it; not validated again.
+   */
+  readonly params: P | undefined;
+  /** The params column as stored: JSON text. */
   readonly rawParams: string;
   readonly attempts: number;
+  /** The seed's start_time: unix seconds it was scheduled for (0 = as soon as possible). */
   readonly startTime: number;
+  /** Unix ms the database will next consider it due. */
   readonly runAt: number;
   readonly createTime: number;
   readonly updateTime: number;
+  /** Unix ms the current lease ends (Running), else 0. */
   readonly leaseUntil: number;
   readonly workerId: string | null;
   readonly lastError: string | null;
@@ -49,15 +68,19 @@ export interface JobRecord {
  * may share one table: each job runs on one worker at a time.
  */
 export class PersistentQueue<
-  const J extends readonly AnyJobConfig[] = readonly AnyJobConfig[],
-> extends EventEmitter<QueueEventMap> {
+  const J extends readonly AnyJob[] = readonly AnyJob[],
+> extends EventEmitter<QueueEventMap<J>> {
   /** This queue's name in `worker_id` and in ShedLock's `locked_by`. */
   readonly workerId: string;
   /** The cluster lock on `shedlock_tab`, as this queue uses it; usable for your own once-in-the-cluster work. */
   readonly locks: ShedLock;
   readonly #db: DB;
   readonly #tables: TableNames;
+  /** Job types with a handler: run by this queue. */
   readonly #jobs: Map<number, ResolvedJobConfig>;
+  /** Every job type listed, by integer and by name. */
+  readonly #specs: Map<number, ResolvedJobSpec>;
+  readonly #names: Map<string, ResolvedJobSpec>;
   readonly #logger: Logger;
   readonly #pollMs: number;
   readonly #notify: boolean;
@@ -84,6 +107,8 @@ export class PersistentQueue<
     const resolved = resolveQueueOptions(options);
     this.#db = resolved.db;
     this.#jobs = resolved.jobs;
+    this.#specs = resolved.specs;
+    this.#names = resolved.names;
     this.#pollMs = resolved.pollMs;
     this.#notify = resolved.notify;
     this.#tables = resolveTableNames(options.tables);
@@ -145,7 +170,7 @@ export class PersistentQueue<
             { jobType: config.jobType, skipped: count, firstPullDay: config.firstPullDay },
             `${count} never-run jobs of type ${config.jobType} have been due for longer than firstPullDay and are left as they are`,
           );
-          emitSafely(this, this.#logger, "skipped", {
+          emitSafely(this as unknown as EventEmitter<QueueEventMap>, this.#logger, "skipped", {
             jobType: config.jobType,
             count,
             firstPullDay: config.firstPullDay,
@@ -165,7 +190,7 @@ export class PersistentQueue<
         workerId: this.workerId,
         config,
         logger: this.#logger,
-        events: this,
+        events: this as unknown as EventEmitter<QueueEventMap>,
         pollMs: this.#pollMs,
         locks: this.#engineLocks,
       });
@@ -189,22 +214,23 @@ export class PersistentQueue<
   }
 
   /**
-   * Enqueues one job and resolves its id. `opts.delay` (ms or "10m") or
-   * `opts.startTime` (Date or unix seconds) schedule it; `opts.db` (a DB bound
-   * to your transaction) makes it part of that transaction.
+   * Enqueues one job and resolves its id. `job` is the job type's integer, its
+   * name, or its definition. `opts.delay` (ms or "10m") or `opts.startTime`
+   * (Date or unix seconds) schedule it; `opts.db` (a DB bound to your
+   * transaction) makes it part of that transaction.
    */
-  async add<T extends JobTypeOf<J>>(
-    jobType: T,
-    params: ParamsOf<J, T>,
+  async add<const K extends JobRef<J>>(
+    job: K,
+    params: ParamsOf<J, K>,
     opts: AddOptions = {},
   ): Promise<number> {
-    const job = {
-      jobType,
+    const one = {
+      jobType: job,
       params,
       delay: opts.delay,
       startTime: opts.startTime,
     } as unknown as NewJob<J>;
-    const [id] = await this.addMany([job], opts);
+    const [id] = await this.addMany([one], opts);
     return id!;
   }
 
@@ -214,9 +240,9 @@ export class PersistentQueue<
    * the transaction ended. `opts.db` must offer `execSync`/`querySync` (the
    * better-sqlite3 adapters do); a schema must validate synchronously.
    */
-  addSync<T extends JobTypeOf<J>>(
-    jobType: T,
-    params: ParamsOf<J, T>,
+  addSync<const K extends JobRef<J>>(
+    job: K,
+    params: ParamsOf<J, K>,
     opts: AddOptions = {},
   ): number {
     this.#assertAccepting();
@@ -227,11 +253,13 @@ export class PersistentQueue<
         "addSync() needs a synchronous DB (execSync/querySync), as the better-sqlite3 adapters provide; use add() with this database.",
       );
     }
+    const [resolved, specs] = this.#resolveRefs([{ jobType: job, params }]);
     if (this.#schemaChecked === undefined) {
       assertSchemaCurrentSync(target, dialect, this.#tables);
       this.#schemaChecked = Promise.resolve();
     }
-    const id = enqueueSync(target, dialect, this.#tables.jobs, this.#jobs, {
+    const jobType = resolved[0]!.jobType;
+    const id = enqueueSync(target, dialect, this.#tables.jobs, specs, {
       jobType,
       params,
       delay: opts.delay,
@@ -241,18 +269,22 @@ export class PersistentQueue<
     return id;
   }
 
-  /** Enqueues many jobs with one INSERT per 1000 and resolves their ids in order. */
+  /**
+   * Enqueues many jobs with one INSERT per 1000 and resolves their ids in
+   * order; each job's `jobType` is an integer, a name or a definition.
+   */
   async addMany(jobs: readonly NewJob<J>[], opts: Pick<AddOptions, "db"> = {}): Promise<number[]> {
     if (this.#state === "stopping" || this.#state === "stopped") {
       throw new QueueStateError(
         "add() after stop(): the queue no longer accepts jobs. Create a new queue, or add before stopping.",
       );
     }
+    const [resolved, specs] = this.#resolveRefs(jobs);
     const target = opts.db ?? this.#db;
     const dialect = await (target === this.#db ? this.#resolveDialect() : resolveDialect(target));
     await this.#checkSchema(target);
-    const ids = await enqueue(target, dialect, this.#tables.jobs, this.#jobs, jobs);
-    const types = new Set(jobs.map((j) => Number(j.jobType)));
+    const ids = await enqueue(target, dialect, this.#tables.jobs, specs, resolved);
+    const types = new Set(resolved.map((j) => j.jobType));
     for (const type of types) this.#workers.get(type)?.wake();
     if (this.#notify && dialect.notify) {
       if (opts.db) {
@@ -265,18 +297,43 @@ export class PersistentQueue<
     return ids;
   }
 
-  /** The row of job `id`, or undefined. */
-  async getJob(id: number): Promise<JobRecord | undefined> {
+  /**
+   * The row of job `id`, or undefined. Name its job type (integer, name or
+   * definition) to get its params typed: a row of another type is then undefined.
+   */
+  async getJob<const K extends JobRef<J> = never>(
+    id: number,
+    jobType?: K,
+  ): Promise<
+    ([K] extends [never] ? JobRecord : JobRecord<ParamsOf<J, K>, JobTypeOfRef<J, K>>) | undefined
+  > {
+    const expected =
+      jobType === undefined ? undefined : this.#resolveRef(jobType, "jobType").jobType;
+    if (typeof id !== "number" || !Number.isSafeInteger(id))
+      throw new JobInputError("id", `must be an integer job id (got ${String(id)}).`);
     const dialect = await this.#resolveDialect();
     await this.#checkSchema(this.#db);
     const [row] = await querySql(this.#db, dialect, selectJob(dialect, this.#tables.jobs, id));
     if (!row) return undefined;
     const num = (v: unknown) => Number(v ?? 0);
-    return {
+    const type = num(row.job_type);
+    if (expected !== undefined && type !== expected) return undefined;
+    const rawParams = String(row.params ?? "");
+    let params: unknown = null;
+    if (rawParams.trim() !== "") {
+      try {
+        params = JSON.parse(rawParams);
+      } catch {
+        params = undefined; // not JSON (a row written by plain SQL elsewhere): rawParams has it
+      }
+    }
+    const record: JobRecord = {
       id: num(row.id),
-      jobType: num(row.job_type),
-      status: num(row.job_status),
-      rawParams: String(row.params ?? ""),
+      jobType: type,
+      name: this.#specs.get(type)?.name,
+      status: num(row.job_status) as JobStatus,
+      params,
+      rawParams,
       attempts: num(row.attempts),
       startTime: num(row.start_time),
       runAt: num(row.run_at),
@@ -288,6 +345,7 @@ export class PersistentQueue<
       lastError:
         row.last_error === null || row.last_error === undefined ? null : String(row.last_error),
     };
+    return record as never;
   }
 
   /**
@@ -375,6 +433,80 @@ export class PersistentQueue<
     } catch (error) {
       retry(error);
     }
+  }
+
+  /**
+   * The jobs with each `jobType` (integer, name or definition) turned into its
+   * integer, and the specs to validate them by: this queue's, plus those of
+   * definitions passed that it does not list.
+   */
+  #resolveRefs(
+    jobs: readonly { readonly jobType: unknown; readonly params?: unknown }[],
+  ): [
+    { jobType: number; params: unknown; delay?: never; startTime?: never }[],
+    ReadonlyMap<number, ResolvedJobSpec>,
+  ] {
+    if (!Array.isArray(jobs)) throw new JobInputError("jobs", "must be an array.");
+    let specs: Map<number, ResolvedJobSpec> | undefined;
+    const out = jobs.map((job, i) => {
+      if (job === null || typeof job !== "object")
+        throw new JobInputError(
+          jobs.length === 1 ? "job" : `jobs[${i}]`,
+          "must be an object { jobType, params }.",
+        );
+      const spec = this.#resolveRef(
+        job.jobType,
+        jobs.length === 1 ? "jobType" : `jobs[${i}].jobType`,
+      );
+      if (spec.name !== undefined && !this.#specs.has(spec.jobType) && spec.schema) {
+        specs ??= new Map(this.#specs);
+        specs.set(spec.jobType, spec as ResolvedJobSpec);
+      }
+      return { ...(job as object), jobType: spec.jobType } as never;
+    });
+    return [out, specs ?? this.#specs];
+  }
+
+  /** A job type reference (integer, name or definition) as this queue knows it. */
+  #resolveRef(
+    ref: unknown,
+    field: string,
+  ): { jobType: number; name?: string; schema?: ResolvedJobSpec["schema"] } {
+    if (typeof ref === "number") return this.#specs.get(ref) ?? { jobType: ref }; // range checked at insert
+    if (typeof ref === "string") {
+      const spec = this.#names.get(ref);
+      if (spec) return spec;
+      const known = [...this.#names.keys()];
+      throw new JobInputError(
+        field,
+        `no job type is named "${ref}" in this queue's jobs${known.length ? ` (names: ${known.slice(0, 20).join(", ")})` : ""}. List its definition in the queue's jobs, or pass the integer job type.`,
+      );
+    }
+    if (
+      ref !== null &&
+      typeof ref === "object" &&
+      typeof (ref as AnyJobSpec).jobType === "number"
+    ) {
+      const def = ref as AnyJobSpec;
+      const listed = this.#specs.get(def.jobType);
+      if (listed && def.name !== undefined && listed.name !== def.name) {
+        throw new JobInputError(
+          field,
+          `the definition named "${def.name}" has job type ${def.jobType}, which this queue lists as "${listed.name}".`,
+        );
+      }
+      return (
+        listed ?? {
+          jobType: def.jobType,
+          name: def.name ?? `job-${def.jobType}`,
+          schema: def.schema,
+        }
+      );
+    }
+    throw new JobInputError(
+      field,
+      `must be a job type's integer, its name, or its definition (got ${ref === null ? "null" : typeof ref}).`,
+    );
   }
 
   #assertAccepting(): void {

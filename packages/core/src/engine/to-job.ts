@@ -8,7 +8,7 @@ import { JobStatus } from "../job-status.js";
  * recorded as failed without calling the handler. Empty params (the seed's
  * column default '') parse as null.
  */
-export function toJob(row: Row): { job: Job; error?: Error } {
+export function toJob(row: Row, name: string): { job: Job; error?: Error } {
   const rawParams = row.params === null || row.params === undefined ? "" : String(row.params);
   let params: unknown = null;
   let error: Error | undefined;
@@ -24,6 +24,7 @@ export function toJob(row: Row): { job: Job; error?: Error } {
   const job: Job = {
     id: Number(row.id),
     jobType: Number(row.job_type),
+    name,
     params,
     rawParams,
     attempts: Number(row.attempts ?? 0),

@@ -357,7 +357,7 @@ export class TypeWorker {
   }
 
   #enqueue(row: Row, token: string, since: number): void {
-    const parsed = toJob(row);
+    const parsed = toJob(row, this.#d.config.name);
     const stale = this.#held.get(parsed.job.id);
     if (stale && stale.token !== token) {
       // This worker claimed the job again after the lease of its earlier run expired:

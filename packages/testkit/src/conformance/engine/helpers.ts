@@ -1,5 +1,5 @@
 import {
-  type AnyJobConfig,
+  type AnyJob,
   type DB,
   type JobRecord,
   JobStatus,
@@ -47,7 +47,7 @@ export function finalRecord(
 }
 
 /** A queue with test-friendly timings; stopped by {@link stopAll}. */
-export function makeQueue<const J extends readonly AnyJobConfig[]>(
+export function makeQueue<const J extends readonly AnyJob[]>(
   db: DB,
   jobs: J,
   extra: Partial<QueueOptions<J>> = {},

@@ -1,6 +1,7 @@
 import { describe } from "vitest";
 import { type AdapterUnderTest, cellName } from "../context.js";
 import { concurrencyTests } from "./concurrency.js";
+import { definitionTests } from "./definitions.js";
 import { durabilityTests } from "./durability.js";
 import { featureTests } from "./features.js";
 import { goLibraryTests } from "./go-library.js";
@@ -21,6 +22,7 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("competing consumers and leases", () => concurrencyTests(adapter, kind));
       describe("ShedLock", () => shedLockTests(adapter, kind));
       describe("firstPullDay, schemas, events, wake-ups", () => featureTests(adapter, kind));
+      describe("job definitions and names", () => definitionTests(adapter, kind));
       describe("worker killed", () => killTests(adapter, kind));
       describe("lifecycle, outages and bookkeeping", () => hardeningTests(adapter, kind));
       describe("a Go service on the same table", () => goLibraryTests(adapter, kind));
