@@ -159,7 +159,11 @@ light_line() {
 full_line() {
   use_node 24 || return 1
   # TURBO_FORCE: the build and typecheck in npm test really run on 24 (not replayed from the cache).
-  timed "node 24: whole suite (npm test, with pg on PostgreSQL 18)" env TURBO_FORCE=true npm test
+  local rc=0
+  timed "node 24: whole suite (npm test, with pg on PostgreSQL 18)" env TURBO_FORCE=true npm test || rc=1
+  # The API reference is generated, not committed (docs/api/ is ignored): check it still builds.
+  timed "node 24: API reference (npm run docs:api, TypeDoc)" npm run docs:api || rc=1
+  return $rc
 }
 
 for line in $LINES; do
