@@ -114,3 +114,37 @@ describe("definitions apart from handlers", () => {
     });
   });
 });
+
+describe("a worker queue takes the definition its handler came from", () => {
+  it("add() and getJob() accept the definition", async () => {
+    const def = defineJob<{ id: string }>()({ jobType: 20, name: "twenty" });
+    const other = defineJob<{ x: number }>()({ jobType: 21, name: "twenty-one" });
+    const worker = new PersistentQueue({
+      db,
+      serviceName: "w",
+      jobs: [def.handle(async () => {})],
+    });
+    expectTypeOf(worker.add<typeof def>)
+      .parameter(1)
+      .toEqualTypeOf<{ id: string }>();
+    const rec = await worker.getJob(1, def);
+    expectTypeOf(rec!.params).toEqualTypeOf<{ id: string } | undefined>();
+    // @ts-expect-error: a definition of a job type this queue does not list
+    void (() => worker.add(other, { x: 1 }));
+  });
+});
+
+describe("defineJob<P>() with a handler", () => {
+  it("types the handler's params and returns a config", () => {
+    const cfg = defineJob<{ orderId: number }>()({
+      jobType: 30,
+      handleJob: async (job) => {
+        expectTypeOf(job.params).toEqualTypeOf<{ orderId: number }>();
+      },
+    });
+    const q = new PersistentQueue({ db, serviceName: "w", jobs: [cfg] });
+    expectTypeOf(q.add<30>)
+      .parameter(1)
+      .toEqualTypeOf<{ orderId: number }>();
+  });
+});

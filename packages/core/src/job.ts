@@ -128,9 +128,19 @@ export interface JobDefinition<P = unknown, T extends number = number, N extends
   handle(handler: JobHandler<P, T>, options?: WorkerOptions): JobConfig<P, T, N>;
 }
 
-type DefinitionInput<P, T extends number, N extends string> = JobSpec<P, T, N> & {
+export type DefinitionInput<P, T extends number, N extends string> = JobSpec<P, T, N> & {
   readonly handleJob?: undefined;
 };
+
+/** What `defineJob<P>()` returns: declares a job type whose params are `P`, with or without its handler. */
+export interface DefineWithParams<P> {
+  <const T extends number, const N extends string = never>(
+    config: JobConfig<P, T, N>,
+  ): JobConfig<P, T, N>;
+  <const T extends number, const N extends string = never>(
+    spec: DefinitionInput<P, T, N>,
+  ): JobDefinition<P, T, N>;
+}
 
 /**
  * Declares a job type, typed from end to end.
@@ -145,9 +155,7 @@ type DefinitionInput<P, T extends number, N extends string> = JobSpec<P, T, N> &
  * A definition goes in a producer's `jobs` (typed `add()` with no handler code)
  * and, with `.handle(fn, options)`, in a worker's.
  */
-export function defineJob<P>(): <const T extends number, const N extends string = never>(
-  spec: DefinitionInput<P, T, N>,
-) => JobDefinition<P, T, N>;
+export function defineJob<P>(): DefineWithParams<P>;
 export function defineJob<const T extends number, P, const N extends string = never>(
   config: JobConfig<P, T, N>,
 ): JobConfig<P, T, N>;
@@ -155,7 +163,7 @@ export function defineJob<const T extends number, P, const N extends string = ne
   spec: DefinitionInput<P, T, N>,
 ): JobDefinition<P, T, N>;
 export function defineJob(spec?: AnyJobSpec): unknown {
-  if (spec === undefined) return (s: AnyJobSpec) => toDefinition(s);
+  if (spec === undefined) return (s: AnyJobSpec) => defineJob(s);
   if (typeof (spec as { handleJob?: unknown }).handleJob === "function") return spec;
   return toDefinition(spec);
 }
@@ -189,7 +197,8 @@ export type AnyJob = AnyJobConfig | AnyJobDefinition;
 export type JobRef<J extends readonly AnyJob[]> =
   | JobTypeOf<J>
   | JobNameOf<J>
-  | ([J[number]] extends [never] ? AnyJobSpec : J[number]);
+  // a definition, or a config made from one, of a job type the queue lists
+  | (AnyJobSpec & { readonly jobType: JobTypeOf<J> });
 
 /** The spec among `J` that `K` (an integer, a literal name or a spec) addresses; never if none. */
 type SpecOf<J extends readonly AnyJob[], K> = K extends number
