@@ -1,14 +1,17 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import {
   AdapterArgumentError,
   ConfigError,
   type DB,
   type DialectFamily,
-  type ExecResult,
-  type Row,
-  type SqlValue,
   UnsupportedError,
 } from "@persistent-queue/core";
+import {
+  defineDb,
+  hasMethods,
+  isInsert,
+  type Outcome,
+  sqliteGate,
+} from "@persistent-queue/core/adapter";
 
 /**
  * The part of a Prisma 7 interactive-transaction client (`tx` in
@@ -126,14 +129,7 @@ const EXPECTED =
  * driver pool, the PrismaPg adapter). By shape: @prisma/client is never imported.
  */
 function assertClient(client: unknown): asserts client is PrismaTransactionClient {
-  const c = (typeof client === "object" && client !== null ? client : {}) as Record<
-    string,
-    unknown
-  >;
-  const ok =
-    typeof c.$executeRawUnsafe === "function" &&
-    typeof c.$queryRawUnsafe === "function" &&
-    typeof c.then !== "function";
+  const ok = hasMethods(client, "$executeRawUnsafe", "$queryRawUnsafe");
   if (!ok) throw new AdapterArgumentError("fromPrisma", EXPECTED, client);
 }
 
@@ -151,7 +147,8 @@ function assertClient(client: unknown): asserts client is PrismaTransactionClien
  *   the same connection — inside a short `$transaction` on a root client. Core
  *   uses `INSERT … RETURNING` on MariaDB and SQLite, so the queue rarely needs it.
  * - Results: BigInt (Prisma's type for BIGINT and COUNT) becomes a number when
- *   exact, else a decimal string; Prisma `Decimal`s become strings; Dates stay Dates.
+ *   exact, else stays a BigInt (core's one rule); Prisma `Decimal`s become
+ *   strings; Dates stay Dates.
  * - Parameters: on SQLite a `Date` is bound as UTC text `YYYY-MM-DD HH:MM:SS.SSS`
  *   (what core's SQLite schema stores; Prisma would bind ISO text that compares wrongly),
  *   and a bigint past 2^53 as decimal text (Prisma would round it to a double).
@@ -171,8 +168,8 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
   const dialect = detectDialect(client, options.dialect);
   const root = isRoot(client) ? client : undefined;
   let closed = false;
-  /** The transaction client of the `transaction(fn)` the current call comes from (SQLite only). */
-  const inTransaction = new AsyncLocalStorage<PrismaTransactionClient>();
+  /** SQLite: the transaction client of the `transaction(fn)` the current call comes from. */
+  const gate = sqliteGate<PrismaTransactionClient>(client);
   const guard = () => {
     if (closed) {
       throw new AdapterArgumentError(
@@ -183,15 +180,13 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
       );
     }
   };
-  const bind = (params: readonly SqlValue[]): unknown[] =>
-    dialect === "sqlite" ? params.map(sqliteParam) : [...params];
 
-  const execOn = async (on: PrismaTransactionClient, sql: string, params: readonly SqlValue[]) => {
-    const affectedRows = Number(await on.$executeRawUnsafe(sql, ...bind(params)));
+  const execOn = async (on: PrismaTransactionClient, sql: string, params: unknown[]) => {
+    const affectedRows = Number(await on.$executeRawUnsafe(sql, ...params));
     const lastId = LAST_INSERT_ID[dialect];
     if (lastId === undefined || affectedRows === 0 || !isInsert(sql)) return { affectedRows };
     const [row] = await on.$queryRawUnsafe<{ id: unknown }[]>(lastId);
-    return { affectedRows, insertId: normaliseValue(row?.id) as number | string | undefined };
+    return { affectedRows, insertId: row?.id };
   };
 
   /**
@@ -205,7 +200,7 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
   const onRoot = async <T>(fn: (on: PrismaTransactionClient) => PromiseLike<T>): Promise<T> => {
     if (!root || dialect !== "sqlite") return fn(client);
     // Called from inside this DB's own transaction(fn): that transaction holds the connection.
-    const current = inTransaction.getStore();
+    const current = gate.scope();
     if (current) return fn(current);
     // A wait for the connection is expected here (another transaction holds it), so allow more than Prisma's 2 s.
     const settings = { maxWait: 10_000, ...options.transactionOptions };
@@ -219,51 +214,48 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
     });
   };
 
-  const db: DB = {
-    dialect,
-    async exec(sql: string, params: readonly SqlValue[] = []): Promise<ExecResult> {
-      guard();
-      return withCause(async () => {
-        if (root && dialect === "mysql" && isInsert(sql)) {
-          // The id query must run on the INSERT's connection; a root client may use another one.
-          return root.$transaction((tx) => execOn(tx, sql, params), options.transactionOptions);
-        }
-        return onRoot((on) => execOn(on, sql, params));
-      });
-    },
-    async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-      guard();
-      const rows = await withCause(() =>
-        onRoot((on) => on.$queryRawUnsafe<unknown>(sql, ...bind(params))),
-      );
-      return Array.isArray(rows) ? (rows.map(normaliseRow) as T[]) : [];
-    },
-    async ping() {
-      guard();
-      await withCause(() => onRoot((on) => on.$queryRawUnsafe("SELECT 1")));
-    },
-    async close() {
-      if (!root || closed) return;
-      closed = true;
-      await root.$disconnect();
-    },
+  const run = async (sql: string, params: unknown[], wantRows: boolean): Promise<Outcome> => {
+    if (wantRows) {
+      const rows = await onRoot((on) => on.$queryRawUnsafe<unknown>(sql, ...params));
+      return { rows: Array.isArray(rows) ? rows.map(decimalsAsText) : [] };
+    }
+    if (root && dialect === "mysql" && isInsert(sql)) {
+      // The id query must run on the INSERT's connection; a root client may use another one.
+      return root.$transaction((tx) => execOn(tx, sql, params), options.transactionOptions);
+    }
+    return onRoot((on) => execOn(on, sql, params));
   };
-  if (root) {
-    db.transaction = async <T>(fn: (tx: DB) => Promise<T>): Promise<T> => {
+  const sqlite = dialect === "sqlite";
+  return defineDb({
+    dialect,
+    // PrismaBetterSqlite3 binds a bigint as a double, losing digits past 2^53.
+    bigintUnsupported: sqlite,
+    run: (sql, params, wantRows) => {
       guard();
-      return withCause(() =>
-        root.$transaction(
-          async (tx) =>
-            inTransaction.run(tx, () =>
-              fn(fromPrisma(tx, { dialect, transactionOptions: options.transactionOptions })),
-            ),
-          options.transactionOptions,
-        ),
-      );
-    };
-    if (options.listen) db.listen = options.listen;
-  }
-  return db;
+      return withCause(() => run(sql, params, wantRows));
+    },
+    close: root
+      ? async () => {
+          if (closed) return;
+          closed = true;
+          await root.$disconnect();
+        }
+      : undefined,
+    listen: root ? options.listen : undefined,
+    transaction: root
+      ? (fn) => {
+          guard();
+          if (sqlite) gate.assertNotNested("fromPrisma");
+          const txOptions = { dialect, transactionOptions: options.transactionOptions };
+          return withCause(() =>
+            root.$transaction(async (tx) => {
+              const db = fromPrisma(tx, txOptions);
+              return sqlite ? gate.hold("fromPrisma", tx, () => fn(db)) : fn(db);
+            }, options.transactionOptions),
+          );
+        }
+      : undefined,
+  });
 }
 
 /**
@@ -286,8 +278,6 @@ async function retryBusy<T>(fn: () => Promise<T>, deadlineMs = 10_000): Promise<
     }
   }
 }
-
-const isInsert = (sql: string) => /^\s*(insert|replace)\b/i.test(sql);
 
 /**
  * Prisma wraps the driver's error (SQLSTATE, errno, SQLite code) in
@@ -319,16 +309,16 @@ async function withCause<T>(fn: () => PromiseLike<T>): Promise<T> {
   }
 }
 
-/** Prisma returns BIGINT and COUNT(*) as BigInt; the engine reads numbers (or exact strings past 2^53). */
-function normaliseValue(value: unknown): unknown {
-  if (typeof value === "bigint") {
-    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
-      ? Number(value)
-      : value.toString();
+/** Prisma's Decimal (DECIMAL columns, SUM on MySQL) as a string, as mysql2 and pg give it. BigInts are core's rule. */
+function decimalsAsText(row: unknown): unknown {
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(row as Record<string, unknown>)) {
+    if (typeof value === "object" && value !== null && isDecimal(value)) {
+      copy ??= { ...(row as Record<string, unknown>) };
+      copy[key] = value.toString();
+    }
   }
-  // Prisma's Decimal (DECIMAL columns, SUM on MySQL): a string, as mysql2 and pg give it.
-  if (typeof value === "object" && value !== null && isDecimal(value)) return value.toString();
-  return value;
+  return copy ?? row;
 }
 
 function isDecimal(value: object): boolean {
@@ -338,22 +328,4 @@ function isDecimal(value: object): boolean {
     typeof (value as { toFixed?: unknown }).toFixed === "function" &&
     typeof (value as { isFinite?: unknown }).isFinite === "function"
   );
-}
-
-function normaliseRow(row: unknown): Row {
-  const out: Row = {};
-  for (const [key, value] of Object.entries(row as Row)) out[key] = normaliseValue(value);
-  return out;
-}
-
-/**
- * SQLite has no date type: core stores and compares UTC text, as SQLite's own
- * functions write it. A bigint past 2^53 goes as decimal text: PrismaBetterSqlite3
- * binds bigints as doubles (losing the last digits), while an INTEGER column
- * converts the text back to the exact integer.
- */
-function sqliteParam(value: SqlValue): unknown {
-  if (value instanceof Date) return value.toISOString().replace("T", " ").replace("Z", "");
-  if (typeof value === "bigint" && !Number.isSafeInteger(Number(value))) return value.toString();
-  return value;
 }
