@@ -10,6 +10,7 @@ import {
   hasMethods,
   isInsert,
   type Outcome,
+  retryWhileBusy,
   sqliteGate,
 } from "@persistent-queue/core/adapter";
 
@@ -204,14 +205,18 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
     if (current) return fn(current);
     // A wait for the connection is expected here (another transaction holds it), so allow more than Prisma's 2 s.
     const settings = { maxWait: 10_000, ...options.transactionOptions };
-    return retryBusy(async () => {
-      if (!walDone) {
-        // WAL lets readers and the writer of other processes go on; it persists in the file.
-        await root.$queryRawUnsafe("PRAGMA journal_mode = WAL");
-        walDone = true;
-      }
-      return root.$transaction(async (tx) => fn(tx), settings);
-    });
+    return retryWhileBusy(
+      async () => {
+        if (!walDone) {
+          // WAL lets readers and the writer of other processes go on; it persists in the file.
+          await root.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+          walDone = true;
+        }
+        return root.$transaction(async (tx) => fn(tx), settings);
+      },
+      10_000,
+      adapterErrorCode,
+    );
   };
 
   const run = async (sql: string, params: unknown[], wantRows: boolean): Promise<Outcome> => {
@@ -258,26 +263,10 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
   });
 }
 
-/**
- * Retries `fn` while SQLite says SQLITE_BUSY (nothing ran: the statement's
- * transaction was rolled back), waiting asynchronously so a lock holder in
- * this same process can commit meanwhile. better-sqlite3's own busy timeout
- * waits synchronously and so cannot let it.
- */
-async function retryBusy<T>(fn: () => Promise<T>, deadlineMs = 10_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
-    try {
-      return await fn();
-    } catch (err) {
-      const code = (
-        err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }
-      ).meta?.driverAdapterError?.cause?.originalCode;
-      if (!String(code).startsWith("SQLITE_BUSY") || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, wait));
-    }
-  }
-}
+/** The SQLite (or other driver) code inside a Prisma error: `meta.driverAdapterError.cause.originalCode`. */
+const adapterErrorCode = (err: unknown): unknown =>
+  (err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null)?.meta
+    ?.driverAdapterError?.cause?.originalCode;
 
 /**
  * Prisma wraps the driver's error (SQLSTATE, errno, SQLite code) in

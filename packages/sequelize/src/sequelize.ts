@@ -12,6 +12,7 @@ import {
   hasMethods,
   listenOnConnection,
   membersOf,
+  retryWhileBusy,
   sqliteGate,
 } from "@persistent-queue/core/adapter";
 import { type Driver, type PgClient, RUNNERS, type Sqlite3Database } from "./drivers.js";
@@ -165,25 +166,10 @@ export function fromSequelize(
     if (!walChecked) {
       walChecked = true;
       const storage = (sequelize as { options?: { storage?: string } }).options?.storage;
-      if (storage && storage !== ":memory:") await switchToWal(conn);
-    }
-  };
-
-  /**
-   * The switch needs the file's exclusive lock, and SQLite answers SQLITE_BUSY
-   * at once (no busy handler) when several connections on a fresh file try it
-   * together, as several processes starting at once do: retry until the busy timeout.
-   */
-  const switchToWal = async (conn: object): Promise<void> => {
-    for (const started = Date.now(); ; ) {
-      try {
-        await run(conn, "PRAGMA journal_mode = WAL", [], true);
-        return;
-      } catch (err) {
-        const busy = (err as { code?: unknown }).code === "SQLITE_BUSY";
-        if (!busy || Date.now() - started > busyTimeoutMs) throw err;
-        await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
-      }
+      // The switch needs the file's exclusive lock, and SQLite answers SQLITE_BUSY at once (no
+      // busy handler) when several connections on a fresh file try it together, as processes starting at once do.
+      const wal = () => run(conn, "PRAGMA journal_mode = WAL", [], true);
+      if (storage && storage !== ":memory:") await retryWhileBusy(wal, busyTimeoutMs);
     }
   };
 

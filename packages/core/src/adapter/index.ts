@@ -29,6 +29,7 @@ export {
 export { type ListenOnConnection, listenOnConnection, type NotifyingConnection } from "./listen.js";
 export { mysqlOutcome } from "./mysql-result.js";
 export { hasMethods, membersOf } from "./shape.js";
+export { retryWhileBusy } from "./sqlite-busy.js";
 export { SqliteGate, sqliteGate } from "./sqlite-gate.js";
 export {
   type BindOptions,
