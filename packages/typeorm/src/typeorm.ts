@@ -7,7 +7,9 @@ import {
 } from "@persistent-queue/core";
 import {
   defineDb,
+  hasMethods,
   listenOnConnection,
+  membersOf,
   mysqlOutcome,
   type NotifyingConnection,
   type Outcome,
@@ -75,21 +77,12 @@ interface SqliteConnection {
   };
 }
 
-const isDataSource = (x: object): x is TypeORMDataSource =>
-  typeof (x as Partial<TypeORMDataSource>).createQueryRunner === "function" &&
-  typeof (x as Partial<TypeORMDataSource>).options === "object";
-const isQueryRunner = (x: object): x is TypeORMQueryRunner =>
-  typeof (x as Partial<TypeORMQueryRunner>).release === "function" &&
-  typeof (x as Partial<TypeORMQueryRunner>).startTransaction === "function";
-const isEntityManager = (x: object): x is TypeORMEntityManager => {
-  const connection = (x as Partial<TypeORMEntityManager>).connection;
-  return (
-    typeof (x as Partial<TypeORMEntityManager>).transaction === "function" &&
-    typeof connection === "object" &&
-    connection !== null &&
-    isDataSource(connection)
-  );
-};
+const isDataSource = (x: unknown): x is TypeORMDataSource =>
+  hasMethods(x, "createQueryRunner") && typeof membersOf(x).options === "object";
+const isQueryRunner = (x: unknown): x is TypeORMQueryRunner =>
+  hasMethods(x, "release", "startTransaction");
+const isEntityManager = (x: unknown): x is TypeORMEntityManager =>
+  hasMethods(x, "transaction") && isDataSource(membersOf(x).connection);
 
 const EXPECTED = "a TypeORM DataSource, EntityManager or QueryRunner";
 
@@ -101,11 +94,7 @@ const EXPECTED = "a TypeORM DataSource, EntityManager or QueryRunner";
 function assertSource(
   source: unknown,
 ): asserts source is TypeORMDataSource | TypeORMEntityManager | TypeORMQueryRunner {
-  const ok =
-    typeof source === "object" &&
-    source !== null &&
-    typeof (source as { then?: unknown }).then !== "function" &&
-    (isDataSource(source) || isQueryRunner(source) || isEntityManager(source));
+  const ok = isDataSource(source) || isQueryRunner(source) || isEntityManager(source);
   if (!ok) throw new AdapterArgumentError("fromTypeORM", EXPECTED, source);
   if (isQueryRunner(source) && source.isReleased) {
     throw new AdapterArgumentError(
@@ -174,70 +163,23 @@ export function fromTypeORM(
   return fromRunner(runner, false);
 }
 
+/**
+ * A DB on the DataSource. Each statement takes a query runner from the pool,
+ * except on SQLite, where TypeORM has one shared runner and connection, and a
+ * transaction opened on it (by anyone) captures every statement issued
+ * meanwhile; a second becomes a SAVEPOINT inside the first. There a statement
+ * waits until no transaction holds the runner, unless it comes from inside a
+ * transaction this adapter opened: core's SQLite gate knows those, and wakes
+ * waiters at their end; one opened on TypeORM directly is waited for through
+ * TypeORM's transaction events, up to `sqliteBusyTimeoutMs`.
+ */
 function fromDataSource(dataSource: TypeORMDataSource, options: FromTypeORMOptions): DB {
   const dialect = familyOf(dataSource);
   const ensureOpen = () => {
     if (!dataSource.isInitialized) throw notInitialized(dataSource);
   };
-  const inTx =
-    <T>(fn: (tx: DB) => Promise<T>) =>
-    (m: TypeORMEntityManager) =>
-      fn(fromRunner(m.queryRunner!, true));
-  if (dialect === "sqlite") return fromSqliteDataSource(dataSource, options, ensureOpen, inTx);
-  return defineDb({
-    dialect,
-    async run(sql, params) {
-      ensureOpen();
-      const runner = dataSource.createQueryRunner("master");
-      try {
-        return toOutcome(dialect, await runner.query(sql, params, true));
-      } finally {
-        await runner.release();
-      }
-    },
-    close: async () => dataSource.isInitialized && dataSource.destroy(),
-    async transaction(fn) {
-      ensureOpen();
-      return dataSource.transaction(inTx(fn));
-    },
-    listen:
-      dialect !== "postgres"
-        ? undefined
-        : async (channel, onMessage, onBroken) => {
-            ensureOpen();
-            const runner = dataSource.createQueryRunner("master");
-            const client = (await runner.connect()) as NotifyingConnection;
-            return listenOnConnection({
-              connection: client,
-              channel,
-              onMessage,
-              onBroken,
-              run: (sql) => runner.query(sql, [], true),
-              // Released at once, broken or not: a broken client is then dropped by the pool on its next use.
-              release: () => (runner.isReleased ? undefined : runner.release()),
-            });
-          },
-  });
-}
-
-/**
- * TypeORM runs every SQLite statement on one shared runner and connection,
- * and a transaction opened on it (by anyone) captures every statement issued
- * meanwhile; a second transaction becomes a SAVEPOINT inside the first. So a
- * statement on the DataSource waits until no transaction holds the runner,
- * unless it is issued from inside a transaction this adapter opened (core's
- * SQLite gate knows those, and wakes the waiters at their end). A transaction
- * opened on TypeORM directly is waited for through TypeORM's own
- * afterTransactionCommit/Rollback events, up to `sqliteBusyTimeoutMs`.
- */
-function fromSqliteDataSource(
-  dataSource: TypeORMDataSource,
-  options: FromTypeORMOptions,
-  ensureOpen: () => void,
-  inTx: <T>(fn: (tx: DB) => Promise<T>) => (m: TypeORMEntityManager) => Promise<T>,
-): DB {
   const gate = sqliteGate<true>(dataSource);
-  const turn = async (shared: TypeORMQueryRunner) => {
+  const sqliteTurn = async (shared: TypeORMQueryRunner) => {
     await gate.turn();
     const timeoutMs = options.sqliteBusyTimeoutMs ?? 5000;
     const deadline = Date.now() + timeoutMs;
@@ -250,40 +192,67 @@ function fromSqliteDataSource(
       }
     }
   };
-  return defineDb({
-    dialect: "sqlite",
-    async run(sql, params) {
-      ensureOpen();
+  const run: RunStatement = async (sql, params) => {
+    ensureOpen();
+    if (dialect === "sqlite") {
       const shared = dataSource.createQueryRunner(); // TypeORM's one SQLite runner
       const conn = (await shared.connect()) as SqliteConnection;
-      await turn(shared);
+      await sqliteTurn(shared);
       // Synchronous from the last check on: TypeORM cannot BEGIN in between.
       const stmt = conn.prepare(sql);
       if (stmt.reader) return { rows: stmt.all(...params) };
       const { changes, lastInsertRowid } = stmt.run(...params);
       return { affectedRows: changes, insertId: lastInsertRowid };
-    },
+    }
+    const runner = dataSource.createQueryRunner("master");
+    try {
+      return toOutcome(dialect, await runner.query(sql, params, true));
+    } finally {
+      await runner.release();
+    }
+  };
+  return defineDb({
+    dialect,
+    run,
     close: async () => dataSource.isInitialized && dataSource.destroy(),
-    transaction(fn) {
+    async transaction(fn) {
       ensureOpen();
+      const inTx = (m: TypeORMEntityManager) => fn(fromRunner(m.queryRunner!, true));
+      if (dialect !== "sqlite") return dataSource.transaction(inTx);
       const shared = dataSource.createQueryRunner();
       return gate.hold("fromTypeORM", true, async () => {
-        await turn(shared);
+        await sqliteTurn(shared);
         // No await between the check and this call: TypeORM marks the runner busy synchronously.
-        return dataSource.transaction(inTx(fn));
+        return dataSource.transaction(inTx);
       });
     },
+    listen:
+      dialect !== "postgres"
+        ? undefined
+        : async (channel, onMessage, onBroken) => {
+            ensureOpen();
+            const runner = dataSource.createQueryRunner("master");
+            return listenOnConnection({
+              connection: (await runner.connect()) as NotifyingConnection,
+              channel,
+              onMessage,
+              onBroken,
+              run: (sql) => runner.query(sql, [], true),
+              // Released at once, broken or not: a broken client is then dropped by the pool on its next use.
+              release: () => (runner.isReleased ? undefined : runner.release()),
+            });
+          },
   });
 }
 
-/** Per DataSource: who waits for the end of its current transaction, and the subscriber that tells them. */
+/** Per DataSource: the wake-ups of those waiting for its current transaction to end. */
 const transactionEnds = new WeakMap<object, { waiters: Set<() => void>; subscriber: object }>();
 
 /**
  * Resolves true at the end (commit or rollback) of a transaction on the
- * DataSource, false after `ms`. Uses a TypeORM subscriber, TypeORM's public
- * hook for transaction events, added to `dataSource.subscribers` on first use
- * (and again after a re-initialize, which replaces that list).
+ * DataSource, false after `ms`. Told by a TypeORM subscriber (TypeORM's public
+ * hook for transaction events), added to `dataSource.subscribers` on first use
+ * and again after a re-initialize, which replaces that list.
  */
 function transactionEnd(dataSource: TypeORMDataSource, ms: number): Promise<boolean> {
   let ends = transactionEnds.get(dataSource);
