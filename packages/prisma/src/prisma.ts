@@ -248,8 +248,8 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
       : undefined,
     listen: root ? options.listen : undefined,
     transaction: root
-      ? (fn) => {
-          guard();
+      ? async (fn) => {
+          guard(); // an async function: a closed DB rejects, as every other call does
           if (sqlite) gate.assertNotNested("fromPrisma");
           const txOptions = { dialect, transactionOptions: options.transactionOptions };
           return withCause(() =>
