@@ -8,6 +8,10 @@ export default defineConfig({
   resolve: {
     // Tests run against the sources, so a test never sees a stale build.
     alias: {
+      // Before the package itself: an alias also matches its subpaths.
+      "@persistent-queue/core/adapter": fileURLToPath(
+        new URL("./packages/core/src/adapter/index.ts", import.meta.url),
+      ),
       "@persistent-queue/core": src("core"),
       "@persistent-queue/testkit": src("testkit"),
       "@persistent-queue/mysql2": src("mysql2"),

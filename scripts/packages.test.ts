@@ -18,7 +18,14 @@ const bin = (name: string) => join(root, "node_modules", ".bin", name);
 interface Manifest {
   name: string;
   private?: boolean;
+  exports?: Record<string, unknown>;
 }
+
+/** Every entry point a package exports (".", "./adapter", …), as import specifiers; not its package.json. */
+const entryPoints = (m: Manifest): string[] =>
+  Object.keys(m.exports ?? { ".": null })
+    .filter((key) => !key.endsWith(".json"))
+    .map((key) => (key === "." ? m.name : `${m.name}/${key.slice(2)}`));
 const packages = readdirSync(join(root, "packages"))
   .map((dir) => ({
     dir: join(root, "packages", dir),
@@ -78,28 +85,53 @@ describe.each(packages.map((p) => [p.manifest.name, p] as const))("%s", (name, p
     });
   }, 60_000);
 
-  it("loads from the packed tarball with require() and import(), with the same exports", () => {
-    const app = join(work, "app");
-    const cjs = execFileSync(
-      "node",
-      ["-e", `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(name)})).sort()))`],
-      {
-        cwd: app,
-        encoding: "utf8",
-      },
-    );
-    const esm = execFileSync(
-      "node",
-      [
-        "--input-type=module",
-        "-e",
-        `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m).sort()))`,
-      ],
-      { cwd: app, encoding: "utf8" },
-    );
-    const keys = JSON.parse(cjs) as string[];
-    expect(keys.length).toBeGreaterThan(0);
-    expect(JSON.parse(esm)).toEqual(keys);
+  it.each(entryPoints(p.manifest))(
+    "%s loads from the packed tarball with require() and import(), with the same exports",
+    (specifier) => {
+      const app = join(work, "app");
+      const cjs = execFileSync(
+        "node",
+        [
+          "-e",
+          `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(specifier)})).sort()))`,
+        ],
+        { cwd: app, encoding: "utf8" },
+      );
+      const esm = execFileSync(
+        "node",
+        [
+          "--input-type=module",
+          "-e",
+          `const m = await import(${JSON.stringify(specifier)}); console.log(JSON.stringify(Object.keys(m).sort()))`,
+        ],
+        { cwd: app, encoding: "utf8" },
+      );
+      const keys = JSON.parse(cjs) as string[];
+      expect(keys.length).toBeGreaterThan(0);
+      expect(JSON.parse(esm)).toEqual(keys);
+    },
+  );
+});
+
+// The kit is a second entry point: its errors must be the main entry's classes, or an
+// adapter's TransactionMisuseError would fail `instanceof` (tsup must share chunks for CJS too).
+describe("@persistent-queue/core/adapter", () => {
+  const probe = `const gate = kit.sqliteGate({});
+    const err = await gate.hold("probe", 0, () => gate.hold("probe", 0, async () => 0)).catch((e) => e);
+    console.log(err instanceof core.TransactionMisuseError);`;
+  it.each([
+    [
+      "require",
+      `const core = require("@persistent-queue/core"), kit = require("@persistent-queue/core/adapter"); (async () => { ${probe} })();`,
+    ],
+    [
+      "import",
+      `const core = await import("@persistent-queue/core"), kit = await import("@persistent-queue/core/adapter"); ${probe}`,
+    ],
+  ])("throws the main entry's error classes under %s()", (how, code) => {
+    const args = how === "import" ? ["--input-type=module", "-e", code] : ["-e", code];
+    const out = execFileSync("node", args, { cwd: join(work, "app"), encoding: "utf8" });
+    expect(out.trim()).toBe("true");
   });
 });
 

@@ -1,12 +1,11 @@
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AdapterArgumentError, type DB, TransactionMisuseError } from "@persistent-queue/core";
 import {
-  AdapterArgumentError,
-  type DB,
-  type ExecResult,
-  type Row,
-  type SqlValue,
-  TransactionMisuseError,
-} from "@persistent-queue/core";
+  defineDb,
+  membersOf,
+  type Outcome,
+  runTransaction,
+  sqliteGate,
+} from "@persistent-queue/core/adapter";
 
 /** The subset of a better-sqlite3 `Statement` this adapter uses. */
 interface Statement {
@@ -42,10 +41,7 @@ const EXPECTED = "an open better-sqlite3 Database (an object with prepare() and 
  * this package never imports better-sqlite3 at run time.
  */
 function assertDatabase(database: unknown): asserts database is BetterSqlite3Database {
-  const d = (typeof database === "object" && database !== null ? database : {}) as Record<
-    string,
-    unknown
-  >;
+  const d = membersOf(database);
   if (typeof d.prepare !== "function" || typeof d.pragma !== "function") {
     const hint =
       typeof database === "string"
@@ -61,12 +57,6 @@ function assertDatabase(database: unknown): asserts database is BetterSqlite3Dat
       "It is closed: pass a new Database(file).",
     );
   }
-}
-
-/** The transaction that currently owns the connection, if any. */
-interface ActiveTransaction {
-  readonly token: symbol;
-  readonly done: Promise<void>;
 }
 
 /**
@@ -96,12 +86,42 @@ export function fromBetterSqlite3(
   options: FromBetterSqlite3Options = {},
 ): DB {
   assertDatabase(database);
-  if (options.wal !== false && !database.memory && !database.readonly) {
-    database.pragma("journal_mode = WAL");
-  }
-  database.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+  return betterSqlite3Db(database, { ...options, adapter: "fromBetterSqlite3" });
+}
 
-  const cacheSize = options.statementCacheSize ?? 256;
+/** Settings of {@link betterSqlite3Db}: the options, and what an adapter built on this one needs. */
+export interface BetterSqlite3Settings extends FromBetterSqlite3Options {
+  /** The public function that errors name, e.g. `fromDrizzle`. */
+  readonly adapter: string;
+  /**
+   * Bound to a synchronous better-sqlite3 transaction the caller runs (a
+   * Drizzle `tx`): usable only while it is open, never waits, sets no
+   * pragma, offers no `transaction`, and `close()` does nothing.
+   */
+  readonly inSyncTransaction?: boolean;
+}
+
+/**
+ * {@link fromBetterSqlite3} without the argument check, for adapters that
+ * reach a better-sqlite3 Database through their own object (Drizzle). Every
+ * DB on one Database shares its transaction gate (core's `sqliteGate`), so an
+ * asynchronous transaction opened through any of them holds them all.
+ */
+export function betterSqlite3Db(
+  database: BetterSqlite3Database & { readonly inTransaction?: boolean },
+  settings: BetterSqlite3Settings,
+): DB {
+  const { adapter } = settings;
+  const bound = settings.inSyncTransaction === true;
+  // journal_mode cannot change inside a transaction; a bound DB leaves the connection as it is.
+  if (!bound) {
+    if (settings.wal !== false && !database.memory && !database.readonly) {
+      database.pragma("journal_mode = WAL");
+    }
+    database.pragma(`busy_timeout = ${Math.max(0, Math.floor(settings.busyTimeoutMs ?? 5000))}`);
+  }
+
+  const cacheSize = settings.statementCacheSize ?? 256;
   const statements = new Map<string, Statement>();
   const prepare = (sql: string): Statement => {
     let stmt = statements.get(sql);
@@ -113,112 +133,42 @@ export function fromBetterSqlite3(
     return stmt;
   };
 
-  const context = new AsyncLocalStorage<symbol>();
-  let active: ActiveTransaction | undefined;
-  /** Waits until no transaction other than the caller's own holds the connection. */
-  const turn = async (): Promise<void> => {
-    while (active !== undefined && context.getStore() !== active.token) await active.done;
-  };
-
-  /** Refuses a synchronous call from outside an open asynchronous transaction: it would run inside it. */
-  const syncTurn = (): void => {
-    if (active !== undefined && context.getStore() !== active.token) {
+  const gate = sqliteGate(database);
+  const runSync = (sql: string, params: unknown[]): Outcome => {
+    gate.assertSyncTurn(adapter);
+    if (bound && database.inTransaction === false) {
       throw new TransactionMisuseError(
-        "fromBetterSqlite3: a synchronous call cannot run while an asynchronous transaction holds the connection.",
+        `${adapter}: this DB is bound to a better-sqlite3 transaction that has ended; inside db.transaction((tx) => …) enqueue with queue.addSync().`,
       );
     }
-  };
-  const execSync = (sql: string, params: readonly SqlValue[] = []): ExecResult => {
-    syncTurn();
     const stmt = prepare(sql);
-    if (stmt.reader) return { affectedRows: stmt.all(...bind(params)).length };
-    const { changes, lastInsertRowid } = stmt.run(...bind(params));
-    const inserted = changes > 0 && /^\s*(insert|replace)\b/i.test(sql);
-    return { affectedRows: changes, insertId: inserted ? lastInsertRowid : undefined };
+    if (stmt.reader) return { rows: stmt.all(...params) };
+    const { changes, lastInsertRowid } = stmt.run(...params);
+    return { affectedRows: changes, insertId: lastInsertRowid };
   };
-  const querySync = <T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): T[] => {
-    syncTurn();
-    const stmt = prepare(sql);
-    if (!stmt.reader) {
-      stmt.run(...bind(params));
-      return [];
-    }
-    return stmt.all(...bind(params)) as T[];
+  // Inside a synchronous transaction nothing else can run, so a bound DB never waits.
+  const run = async (sql: string, params: unknown[]) => {
+    if (!bound) await gate.turn();
+    return runSync(sql, params);
   };
-  const exec = async (sql: string, params: readonly SqlValue[] = []): Promise<ExecResult> => {
-    await turn();
-    return execSync(sql, params);
-  };
-  const query = async <T extends Row = Row>(
-    sql: string,
-    params: readonly SqlValue[] = [],
-  ): Promise<T[]> => {
-    await turn();
-    return querySync<T>(sql, params);
-  };
-  const ping = async () => {
-    await query("SELECT 1");
-  };
+  if (bound) return defineDb({ dialect: "sqlite", run, runSync });
 
-  const db: DB = {
+  const tx = defineDb({ dialect: "sqlite", run, runSync });
+  const step = (sql: string) => () => database.prepare(sql).run();
+  return defineDb({
     dialect: "sqlite",
-    exec,
-    query,
-    execSync,
-    querySync,
-    ping,
+    run,
+    runSync,
     async close() {
-      await turn();
+      await gate.turn();
       if (database.open) database.close();
     },
-    async transaction<T>(fn: (tx: DB) => Promise<T>): Promise<T> {
-      if (active !== undefined && context.getStore() === active.token) {
-        throw new TransactionMisuseError(
-          "fromBetterSqlite3: transactions do not nest; use the `tx` you were given.",
-        );
-      }
-      await turn();
-      let finish!: () => void;
-      const token = Symbol("transaction");
-      active = { token, done: new Promise<void>((resolve) => (finish = resolve)) };
-      try {
-        return await context.run(token, async () => {
-          database.prepare("BEGIN IMMEDIATE").run();
-          try {
-            const tx: DB = {
-              dialect: "sqlite",
-              exec,
-              query,
-              execSync,
-              querySync,
-              ping,
-              close: async () => {},
-            };
-            const result = await fn(tx);
-            database.prepare("COMMIT").run();
-            return result;
-          } catch (err) {
-            try {
-              database.prepare("ROLLBACK").run();
-            } catch {
-              // SQLite may already have rolled back (e.g. SQLITE_FULL); the original error matters more.
-            }
-            throw err;
-          }
-        });
-      } finally {
-        active = undefined;
-        finish();
-      }
-    },
-  };
-  return db;
-}
-
-/** better-sqlite3 binds numbers, bigints, strings, Buffers and null; it rejects Dates. */
-function bind(params: readonly SqlValue[]): unknown[] {
-  return params.map((p) => {
-    if (p instanceof Date) return p.toISOString().replace("T", " ").replace("Z", "");
-    return p;
+    transaction: <T>(fn: (tx: DB) => Promise<T>): Promise<T> =>
+      gate.hold(adapter, undefined, () =>
+        runTransaction(
+          { begin: step("BEGIN IMMEDIATE"), commit: step("COMMIT"), rollback: step("ROLLBACK") },
+          () => fn(tx),
+        ),
+      ),
   });
 }

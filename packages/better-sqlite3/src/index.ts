@@ -1,5 +1,7 @@
 export {
   type BetterSqlite3Database,
+  type BetterSqlite3Settings,
+  betterSqlite3Db,
   type FromBetterSqlite3Options,
   fromBetterSqlite3,
 } from "./better-sqlite3.js";

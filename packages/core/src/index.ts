@@ -2,13 +2,15 @@
  * @persistent-queue/core: a durable job queue that keeps its jobs in the SQL
  * database an application already has.
  *
+ * Adapter authors: the adapter kit and the internals adapters use are on
+ * the `@persistent-queue/core/adapter` subpath.
+ *
  * @packageDocumentation
  */
 
 export type { QueueOptions } from "./config.js";
 export type { DB, DialectFamily, ExecResult, Row, SqlValue, Unlisten } from "./db.js";
 export type { Dialect, DialectCapabilities, DialectName, TableNames } from "./dialects/index.js";
-export { resolveDialect } from "./dialects/index.js";
 export { type Duration, parseDuration } from "./duration.js";
 export { JobTimeoutError } from "./engine/run-handler.js";
 export {
@@ -30,7 +32,6 @@ export {
   UnsupportedError,
 } from "./errors.js";
 export type { JobOf, QueueEventMap } from "./events.js";
-export { assertIdentifier } from "./identifier.js";
 export { type InitJobConfig, init } from "./init.js";
 export {
   type AnyJob,
@@ -53,7 +54,6 @@ export {
   type WorkerOptions,
 } from "./job.js";
 export { JobStatus } from "./job-status.js";
-export { type ListenOnConnection, listenOnConnection, type NotifyingConnection } from "./listen.js";
 export {
   LockNotAcquiredError,
   type LockTimes,
@@ -62,7 +62,5 @@ export {
 } from "./lock/shed-lock.js";
 export type { Logger } from "./logger.js";
 export { type JobRecord, PersistentQueue, QueueStateError } from "./queue.js";
-export { describeSchema } from "./schema/describe.js";
 export { type MigrateOptions, type MigrateResult, migrate } from "./schema/migrate.js";
 export { LATEST_SCHEMA_VERSION } from "./schema/migrations.js";
-export { DEFAULT_TABLES, resolveTableNames } from "./schema/tables.js";

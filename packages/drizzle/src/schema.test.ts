@@ -1,6 +1,7 @@
 // The Drizzle table definitions, turned into DDL by drizzle-kit and run
 // through Drizzle on a fresh database, give the schema core's migrate() gives.
-import { describeSchema, migrate } from "@persistent-queue/core";
+import { migrate } from "@persistent-queue/core";
+import { describeSchema } from "@persistent-queue/core/adapter";
 import type { TargetKind } from "@persistent-queue/testkit";
 import * as kit from "drizzle-kit/api";
 import { sql } from "drizzle-orm";

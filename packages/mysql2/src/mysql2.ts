@@ -1,10 +1,5 @@
-import {
-  AdapterArgumentError,
-  type DB,
-  type ExecResult,
-  type Row,
-  type SqlValue,
-} from "@persistent-queue/core";
+import { AdapterArgumentError, type DB } from "@persistent-queue/core";
+import { defineDb, hasMethods, mysqlOutcome, runTransaction } from "@persistent-queue/core/adapter";
 
 /**
  * The subset of mysql2/promise's `Pool`, `PoolConnection` and `Connection`
@@ -25,12 +20,6 @@ export interface Mysql2Connection extends Mysql2Queryable {
   commit(): Promise<unknown>;
   rollback(): Promise<unknown>;
   end?(): Promise<void>;
-}
-
-/** What mysql2 returns for a statement without rows. */
-interface ResultSetHeader {
-  affectedRows: number;
-  insertId: number;
 }
 
 /** Options of {@link fromMysql2}. */
@@ -57,17 +46,11 @@ const EXPECTED =
  * shape: this package never imports mysql2 at run time.
  */
 function assertMysql2Client(client: unknown): asserts client is Mysql2Pool | Mysql2Connection {
-  const c = (typeof client === "object" && client !== null ? client : {}) as Record<
-    string,
-    unknown
-  >;
-  const fn = (name: string) => typeof c[name] === "function";
   const ok =
-    fn("query") &&
-    (fn("getConnection") || fn("beginTransaction")) &&
-    !fn("then") &&
-    !fn("promise") && // mysql2's callback API: pool.promise() is the one to pass
-    !fn("batch"); // the mariadb connector
+    hasMethods(client, "query") &&
+    (hasMethods(client, "getConnection") || hasMethods(client, "beginTransaction")) &&
+    !hasMethods(client, "promise") && // mysql2's callback API: pool.promise() is the one to pass
+    !hasMethods(client, "batch"); // the mariadb connector
   if (!ok) throw new AdapterArgumentError("fromMysql2", EXPECTED, client);
 }
 
@@ -90,47 +73,28 @@ export function fromMysql2(
   options: FromMysql2Options = {},
 ): DB {
   assertMysql2Client(client);
-  const db: DB = {
+  const bound = options.inTransaction === true;
+  return defineDb({
     dialect: "mysql",
-    async exec(sql: string, params: readonly SqlValue[] = []): Promise<ExecResult> {
-      const [result] = await client.query(sql, params);
-      const header = result as Partial<ResultSetHeader>;
-      return {
-        affectedRows: Number(header.affectedRows ?? 0),
-        insertId: header.insertId ? header.insertId : undefined,
-      };
+    async run(sql, params) {
+      // Rows, or a ResultSetHeader: matched rows (FOUND_ROWS is on by default) and the AUTO_INCREMENT id.
+      return mysqlOutcome((await client.query(sql, params))[0]);
     },
-    async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-      const [rows] = await client.query(sql, params);
-      return Array.isArray(rows) ? (rows as T[]) : [];
-    },
-    async ping() {
-      await client.query("SELECT 1");
-    },
-    async close() {
-      if (options.inTransaction) return;
-      if (isPool(client)) await client.end();
-      else await client.end?.();
-    },
-  };
-  if (!options.inTransaction) {
-    db.transaction = async <T>(fn: (tx: DB) => Promise<T>): Promise<T> => {
-      const pooled = isPool(client) ? await client.getConnection() : undefined;
-      const conn: Mysql2Connection = pooled ?? (client as Mysql2Connection);
-      try {
-        await conn.beginTransaction();
-        try {
-          const result = await fn(fromMysql2(conn, { inTransaction: true }));
-          await conn.commit();
-          return result;
-        } catch (err) {
-          await conn.rollback().catch(() => undefined); // the original error matters more
-          throw err;
-        }
-      } finally {
-        pooled?.release();
-      }
-    };
-  }
-  return db;
+    close: bound ? undefined : async () => (isPool(client) ? client.end() : client.end?.()),
+    transaction: bound
+      ? undefined
+      : async <T>(fn: (tx: DB) => Promise<T>): Promise<T> => {
+          const pooled = isPool(client) ? await client.getConnection() : undefined;
+          const conn: Mysql2Connection = pooled ?? (client as Mysql2Connection);
+          return runTransaction(
+            {
+              begin: () => conn.beginTransaction(),
+              commit: () => conn.commit(),
+              rollback: () => conn.rollback(),
+              release: () => pooled?.release(),
+            },
+            () => fn(fromMysql2(conn, { inTransaction: true })),
+          );
+        },
+  });
 }

@@ -9,9 +9,9 @@ import {
   JobStatus,
   migrate,
   PersistentQueue,
-  resolveDialect,
   ShedLock,
 } from "@persistent-queue/core";
+import { resolveDialect } from "@persistent-queue/core/adapter";
 import { createDatabase } from "@persistent-queue/testkit";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";

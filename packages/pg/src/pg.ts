@@ -1,13 +1,11 @@
+import { AdapterArgumentError, type DB } from "@persistent-queue/core";
 import {
-  AdapterArgumentError,
-  type DB,
-  type ExecResult,
+  defineDb,
+  hasMethods,
   listenOnConnection,
   type NotifyingConnection,
-  type Row,
-  type SqlValue,
-  type Unlisten,
-} from "@persistent-queue/core";
+  runTransaction,
+} from "@persistent-queue/core/adapter";
 
 /** What pg returns from `query()`. */
 interface PgResult {
@@ -48,16 +46,8 @@ const EXPECTED = "a node-postgres Pool or Client (an object with query() and con
  * SQL error). By shape: this package never imports pg at run time.
  */
 function assertPgClient(client: unknown): asserts client is PgPool | PgClient {
-  const c = (typeof client === "object" && client !== null ? client : {}) as Record<
-    string,
-    unknown
-  >;
-  const ok =
-    typeof c.query === "function" &&
-    typeof c.connect === "function" &&
-    typeof c.then !== "function" &&
-    // mysql2 and mariadb connections have query() and connect() as well; pg has no execute().
-    typeof c.execute !== "function";
+  // mysql2 and mariadb connections have query() and connect() as well; pg has no execute().
+  const ok = hasMethods(client, "query", "connect") && !hasMethods(client, "execute");
   if (!ok) throw new AdapterArgumentError("fromPg", EXPECTED, client);
 }
 
@@ -83,55 +73,45 @@ export function fromPg(client: PgPool | PgClient, options: FromPgOptions = {}): 
       // drops it and opens a new one on the next query; nothing to do here.
     });
   }
-  const db: DB = {
+  const bound = options.inTransaction === true;
+  return defineDb({
     dialect: "postgres",
-    async exec(sql: string, params: readonly SqlValue[] = []): Promise<ExecResult> {
-      const result = await client.query(sql, params as unknown[]);
-      return { affectedRows: result.rowCount ?? 0 };
+    async run(sql, params) {
+      const result = await client.query(sql, params);
+      return { rows: result.rows, affectedRows: result.rowCount ?? 0 };
     },
-    async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-      return (await client.query(sql, params as unknown[])).rows as T[];
-    },
-    async ping() {
-      await client.query("SELECT 1");
-    },
-    async close() {
-      if (options.inTransaction) return;
-      if (isPool(client)) await client.end();
-      else if (client.release) client.release();
-      else await client.end?.();
-    },
-    async listen(channel, onMessage, onBroken): Promise<Unlisten> {
+    close: bound
+      ? undefined
+      : async () => {
+          if (isPool(client)) await client.end();
+          else if (client.release) client.release();
+          else await client.end?.();
+        },
+    async listen(channel, onMessage, onBroken) {
       const conn = isPool(client) ? await client.connect() : client;
       return listenOnConnection({
         connection: conn,
         channel,
         onMessage,
         onBroken,
-        run: (sql) => conn.query(sql),
         release: (broken) => {
           if (conn !== client) conn.release?.(broken); // a broken client is destroyed, not pooled again
         },
       });
     },
-  };
-  if (!options.inTransaction) {
-    db.transaction = async <T>(fn: (tx: DB) => Promise<T>): Promise<T> => {
-      const conn = isPool(client) ? await client.connect() : client;
-      try {
-        await conn.query("BEGIN");
-        try {
-          const result = await fn(fromPg(conn, { inTransaction: true }));
-          await conn.query("COMMIT");
-          return result;
-        } catch (err) {
-          await conn.query("ROLLBACK").catch(() => undefined); // the original error matters more
-          throw err;
-        }
-      } finally {
-        if (conn !== client) conn.release?.();
-      }
-    };
-  }
-  return db;
+    transaction: bound
+      ? undefined
+      : async <T>(fn: (tx: DB) => Promise<T>): Promise<T> => {
+          const conn = isPool(client) ? await client.connect() : client;
+          return runTransaction(
+            {
+              begin: () => conn.query("BEGIN"),
+              commit: () => conn.query("COMMIT"),
+              rollback: () => conn.query("ROLLBACK"),
+              release: () => conn !== client && conn.release?.(),
+            },
+            () => fn(fromPg(conn, { inTransaction: true })),
+          );
+        },
+  });
 }

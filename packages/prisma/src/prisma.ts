@@ -1,14 +1,18 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import {
   AdapterArgumentError,
   ConfigError,
   type DB,
   type DialectFamily,
-  type ExecResult,
-  type Row,
-  type SqlValue,
   UnsupportedError,
 } from "@persistent-queue/core";
+import {
+  defineDb,
+  hasMethods,
+  isInsert,
+  type Outcome,
+  retryWhileBusy,
+  sqliteGate,
+} from "@persistent-queue/core/adapter";
 
 /**
  * The part of a Prisma 7 interactive-transaction client (`tx` in
@@ -126,14 +130,7 @@ const EXPECTED =
  * driver pool, the PrismaPg adapter). By shape: @prisma/client is never imported.
  */
 function assertClient(client: unknown): asserts client is PrismaTransactionClient {
-  const c = (typeof client === "object" && client !== null ? client : {}) as Record<
-    string,
-    unknown
-  >;
-  const ok =
-    typeof c.$executeRawUnsafe === "function" &&
-    typeof c.$queryRawUnsafe === "function" &&
-    typeof c.then !== "function";
+  const ok = hasMethods(client, "$executeRawUnsafe", "$queryRawUnsafe");
   if (!ok) throw new AdapterArgumentError("fromPrisma", EXPECTED, client);
 }
 
@@ -151,7 +148,8 @@ function assertClient(client: unknown): asserts client is PrismaTransactionClien
  *   the same connection — inside a short `$transaction` on a root client. Core
  *   uses `INSERT … RETURNING` on MariaDB and SQLite, so the queue rarely needs it.
  * - Results: BigInt (Prisma's type for BIGINT and COUNT) becomes a number when
- *   exact, else a decimal string; Prisma `Decimal`s become strings; Dates stay Dates.
+ *   exact, else stays a BigInt (core's one rule); Prisma `Decimal`s become
+ *   strings; Dates stay Dates.
  * - Parameters: on SQLite a `Date` is bound as UTC text `YYYY-MM-DD HH:MM:SS.SSS`
  *   (what core's SQLite schema stores; Prisma would bind ISO text that compares wrongly),
  *   and a bigint past 2^53 as decimal text (Prisma would round it to a double).
@@ -171,8 +169,8 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
   const dialect = detectDialect(client, options.dialect);
   const root = isRoot(client) ? client : undefined;
   let closed = false;
-  /** The transaction client of the `transaction(fn)` the current call comes from (SQLite only). */
-  const inTransaction = new AsyncLocalStorage<PrismaTransactionClient>();
+  /** SQLite: the transaction client of the `transaction(fn)` the current call comes from. */
+  const gate = sqliteGate<PrismaTransactionClient>(client);
   const guard = () => {
     if (closed) {
       throw new AdapterArgumentError(
@@ -183,15 +181,13 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
       );
     }
   };
-  const bind = (params: readonly SqlValue[]): unknown[] =>
-    dialect === "sqlite" ? params.map(sqliteParam) : [...params];
 
-  const execOn = async (on: PrismaTransactionClient, sql: string, params: readonly SqlValue[]) => {
-    const affectedRows = Number(await on.$executeRawUnsafe(sql, ...bind(params)));
+  const execOn = async (on: PrismaTransactionClient, sql: string, params: unknown[]) => {
+    const affectedRows = Number(await on.$executeRawUnsafe(sql, ...params));
     const lastId = LAST_INSERT_ID[dialect];
     if (lastId === undefined || affectedRows === 0 || !isInsert(sql)) return { affectedRows };
     const [row] = await on.$queryRawUnsafe<{ id: unknown }[]>(lastId);
-    return { affectedRows, insertId: normaliseValue(row?.id) as number | string | undefined };
+    return { affectedRows, insertId: row?.id };
   };
 
   /**
@@ -205,89 +201,72 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
   const onRoot = async <T>(fn: (on: PrismaTransactionClient) => PromiseLike<T>): Promise<T> => {
     if (!root || dialect !== "sqlite") return fn(client);
     // Called from inside this DB's own transaction(fn): that transaction holds the connection.
-    const current = inTransaction.getStore();
+    const current = gate.scope();
     if (current) return fn(current);
     // A wait for the connection is expected here (another transaction holds it), so allow more than Prisma's 2 s.
     const settings = { maxWait: 10_000, ...options.transactionOptions };
-    return retryBusy(async () => {
-      if (!walDone) {
-        // WAL lets readers and the writer of other processes go on; it persists in the file.
-        await root.$queryRawUnsafe("PRAGMA journal_mode = WAL");
-        walDone = true;
-      }
-      return root.$transaction(async (tx) => fn(tx), settings);
-    });
-  };
-
-  const db: DB = {
-    dialect,
-    async exec(sql: string, params: readonly SqlValue[] = []): Promise<ExecResult> {
-      guard();
-      return withCause(async () => {
-        if (root && dialect === "mysql" && isInsert(sql)) {
-          // The id query must run on the INSERT's connection; a root client may use another one.
-          return root.$transaction((tx) => execOn(tx, sql, params), options.transactionOptions);
+    return retryWhileBusy(
+      async () => {
+        if (!walDone) {
+          // WAL lets readers and the writer of other processes go on; it persists in the file.
+          await root.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+          walDone = true;
         }
-        return onRoot((on) => execOn(on, sql, params));
-      });
-    },
-    async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-      guard();
-      const rows = await withCause(() =>
-        onRoot((on) => on.$queryRawUnsafe<unknown>(sql, ...bind(params))),
-      );
-      return Array.isArray(rows) ? (rows.map(normaliseRow) as T[]) : [];
-    },
-    async ping() {
-      guard();
-      await withCause(() => onRoot((on) => on.$queryRawUnsafe("SELECT 1")));
-    },
-    async close() {
-      if (!root || closed) return;
-      closed = true;
-      await root.$disconnect();
-    },
+        return root.$transaction(async (tx) => fn(tx), settings);
+      },
+      10_000,
+      adapterErrorCode,
+    );
   };
-  if (root) {
-    db.transaction = async <T>(fn: (tx: DB) => Promise<T>): Promise<T> => {
-      guard();
-      return withCause(() =>
-        root.$transaction(
-          async (tx) =>
-            inTransaction.run(tx, () =>
-              fn(fromPrisma(tx, { dialect, transactionOptions: options.transactionOptions })),
-            ),
-          options.transactionOptions,
-        ),
-      );
-    };
-    if (options.listen) db.listen = options.listen;
-  }
-  return db;
-}
 
-/**
- * Retries `fn` while SQLite says SQLITE_BUSY (nothing ran: the statement's
- * transaction was rolled back), waiting asynchronously so a lock holder in
- * this same process can commit meanwhile. better-sqlite3's own busy timeout
- * waits synchronously and so cannot let it.
- */
-async function retryBusy<T>(fn: () => Promise<T>, deadlineMs = 10_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
-    try {
-      return await fn();
-    } catch (err) {
-      const code = (
-        err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }
-      ).meta?.driverAdapterError?.cause?.originalCode;
-      if (!String(code).startsWith("SQLITE_BUSY") || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, wait));
+  const run = async (sql: string, params: unknown[], wantRows: boolean): Promise<Outcome> => {
+    if (wantRows) {
+      const rows = await onRoot((on) => on.$queryRawUnsafe<unknown>(sql, ...params));
+      return { rows: Array.isArray(rows) ? rows.map(decimalsAsText) : [] };
     }
-  }
+    if (root && dialect === "mysql" && isInsert(sql)) {
+      // The id query must run on the INSERT's connection; a root client may use another one.
+      return root.$transaction((tx) => execOn(tx, sql, params), options.transactionOptions);
+    }
+    return onRoot((on) => execOn(on, sql, params));
+  };
+  const sqlite = dialect === "sqlite";
+  return defineDb({
+    dialect,
+    // PrismaBetterSqlite3 binds a bigint as a double, losing digits past 2^53.
+    bigintUnsupported: sqlite,
+    run: (sql, params, wantRows) => {
+      guard();
+      return withCause(() => run(sql, params, wantRows));
+    },
+    close: root
+      ? async () => {
+          if (closed) return;
+          closed = true;
+          await root.$disconnect();
+        }
+      : undefined,
+    listen: root ? options.listen : undefined,
+    transaction: root
+      ? async (fn) => {
+          guard(); // an async function: a closed DB rejects, as every other call does
+          if (sqlite) gate.assertNotNested("fromPrisma");
+          const txOptions = { dialect, transactionOptions: options.transactionOptions };
+          return withCause(() =>
+            root.$transaction(async (tx) => {
+              const db = fromPrisma(tx, txOptions);
+              return sqlite ? gate.hold("fromPrisma", tx, () => fn(db)) : fn(db);
+            }, options.transactionOptions),
+          );
+        }
+      : undefined,
+  });
 }
 
-const isInsert = (sql: string) => /^\s*(insert|replace)\b/i.test(sql);
+/** The SQLite (or other driver) code inside a Prisma error: `meta.driverAdapterError.cause.originalCode`. */
+const adapterErrorCode = (err: unknown): unknown =>
+  (err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null)?.meta
+    ?.driverAdapterError?.cause?.originalCode;
 
 /**
  * Prisma wraps the driver's error (SQLSTATE, errno, SQLite code) in
@@ -319,16 +298,16 @@ async function withCause<T>(fn: () => PromiseLike<T>): Promise<T> {
   }
 }
 
-/** Prisma returns BIGINT and COUNT(*) as BigInt; the engine reads numbers (or exact strings past 2^53). */
-function normaliseValue(value: unknown): unknown {
-  if (typeof value === "bigint") {
-    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
-      ? Number(value)
-      : value.toString();
+/** Prisma's Decimal (DECIMAL columns, SUM on MySQL) as a string, as mysql2 and pg give it. BigInts are core's rule. */
+function decimalsAsText(row: unknown): unknown {
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(row as Record<string, unknown>)) {
+    if (typeof value === "object" && value !== null && isDecimal(value)) {
+      copy ??= { ...(row as Record<string, unknown>) };
+      copy[key] = value.toString();
+    }
   }
-  // Prisma's Decimal (DECIMAL columns, SUM on MySQL): a string, as mysql2 and pg give it.
-  if (typeof value === "object" && value !== null && isDecimal(value)) return value.toString();
-  return value;
+  return copy ?? row;
 }
 
 function isDecimal(value: object): boolean {
@@ -338,22 +317,4 @@ function isDecimal(value: object): boolean {
     typeof (value as { toFixed?: unknown }).toFixed === "function" &&
     typeof (value as { isFinite?: unknown }).isFinite === "function"
   );
-}
-
-function normaliseRow(row: unknown): Row {
-  const out: Row = {};
-  for (const [key, value] of Object.entries(row as Row)) out[key] = normaliseValue(value);
-  return out;
-}
-
-/**
- * SQLite has no date type: core stores and compares UTC text, as SQLite's own
- * functions write it. A bigint past 2^53 goes as decimal text: PrismaBetterSqlite3
- * binds bigints as doubles (losing the last digits), while an INTEGER column
- * converts the text back to the exact integer.
- */
-function sqliteParam(value: SqlValue): unknown {
-  if (value instanceof Date) return value.toISOString().replace("T", " ").replace("Z", "");
-  if (typeof value === "bigint" && !Number.isSafeInteger(Number(value))) return value.toString();
-  return value;
 }

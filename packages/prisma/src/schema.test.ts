@@ -5,7 +5,8 @@
 // nullability and default, and the claim index, against core's
 // describeSchema(); (2) the generated client writes and reads every mapped
 // field through the models, and core reads what it wrote.
-import { describeSchema, migrate } from "@persistent-queue/core";
+import { migrate } from "@persistent-queue/core";
+import { describeSchema } from "@persistent-queue/core/adapter";
 import {
   PRISMA_QUEUE_FIELDS,
   type PrismaQueueField,

@@ -8,7 +8,7 @@
  * by {@link prismaQueueModels}; tests compare the data with the tables.
  */
 
-import { assertIdentifier } from "@persistent-queue/core";
+import { assertIdentifier } from "@persistent-queue/core/adapter";
 
 /** A Prisma datasource provider this package has models for. */
 export type PrismaQueueProvider = "postgresql" | "mysql" | "sqlite";

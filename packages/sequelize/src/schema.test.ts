@@ -1,4 +1,5 @@
-import { describeSchema, migrate } from "@persistent-queue/core";
+import { migrate } from "@persistent-queue/core";
+import { describeSchema } from "@persistent-queue/core/adapter";
 import {
   createDatabase,
   createSqliteFile,

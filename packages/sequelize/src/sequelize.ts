@@ -1,24 +1,21 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import {
   AdapterArgumentError,
   ConfigError,
   type DB,
   type DialectFamily,
-  type ExecResult,
-  listenOnConnection,
-  type Row,
-  type SqlValue,
   TransactionMisuseError,
   type Unlisten,
   UnsupportedError,
 } from "@persistent-queue/core";
 import {
-  type Driver,
-  type Outcome,
-  type PgClient,
-  RUNNERS,
-  type Sqlite3Database,
-} from "./drivers.js";
+  defineDb,
+  hasMethods,
+  listenOnConnection,
+  membersOf,
+  retryWhileBusy,
+  sqliteGate,
+} from "@persistent-queue/core/adapter";
+import { type Driver, type PgClient, RUNNERS, type Sqlite3Database } from "./drivers.js";
 
 /**
  * The subset of a Sequelize 6 instance this adapter uses, typed structurally
@@ -70,14 +67,6 @@ const DRIVERS: Record<string, { family: DialectFamily; driver: Driver }> = {
   sqlite: { family: "sqlite", driver: "sqlite3" },
 };
 
-/**
- * SQLite: the transaction connection that calls made from inside a
- * `transaction(fn)` of this adapter use, also through the root DB. Sequelize
- * opens a second connection per SQLite transaction, and that transaction holds
- * the file's one write lock: a root call from inside `fn` on the default
- * connection would wait for the lock its own caller holds.
- */
-const sqliteScope = new AsyncLocalStorage<{ sequelize: object; connection: object }>();
 /** Connections whose SQLite busy timeout this module has set. */
 const configured = new WeakSet<object>();
 
@@ -90,16 +79,9 @@ function assertArguments(
   sequelize: unknown,
   transaction: unknown,
 ): asserts sequelize is SequelizeInstance {
-  const s = (typeof sequelize === "object" && sequelize !== null ? sequelize : {}) as Record<
-    string,
-    unknown
-  >;
   const ok =
-    typeof s.getDialect === "function" &&
-    typeof s.transaction === "function" &&
-    typeof s.connectionManager === "object" &&
-    s.connectionManager !== null &&
-    typeof s.then !== "function";
+    hasMethods(sequelize, "getDialect", "transaction") &&
+    typeof membersOf(sequelize).connectionManager === "object";
   if (!ok) {
     throw new AdapterArgumentError(
       "fromSequelize",
@@ -108,10 +90,7 @@ function assertArguments(
     );
   }
   if (transaction === undefined) return;
-  const t = (typeof transaction === "object" && transaction !== null ? transaction : {}) as Record<
-    string,
-    unknown
-  >;
+  const t = membersOf(transaction);
   const expected = "a Sequelize Transaction as options.transaction";
   if (typeof t.commit !== "function" || typeof t.rollback !== "function") {
     throw new AdapterArgumentError(
@@ -142,8 +121,9 @@ function assertArguments(
  * - `affectedRows` counts matched rows. Sequelize turns FOUND_ROWS off; for mysql2
  *   the count comes from the server's "Rows matched" info, and the mariadb dialect
  *   needs `dialectOptions: { foundRows: true }` (checked here, a ConfigError otherwise).
- * - BigInt values in rows become numbers (strings beyond 2^53); sqlite3 gets Dates
- *   as UTC text and bigints as numbers, which it would otherwise bind as float ms / NULL.
+ * - BigInt values in rows become numbers when exact (past 2^53 they stay BigInt,
+ *   core's one rule); sqlite3 gets Dates as UTC text and bigints as numbers (or
+ *   decimal text past 2^53), which it would otherwise bind as float ms / NULL.
  * - `transaction(fn)` is `sequelize.transaction()` (IMMEDIATE on SQLite).
  * - `listen` on postgres only: one pooled connection is held while listening;
  *   if it dies, `onError` is called and the engine subscribes again.
@@ -186,77 +166,51 @@ export function fromSequelize(
     if (!walChecked) {
       walChecked = true;
       const storage = (sequelize as { options?: { storage?: string } }).options?.storage;
-      if (storage && storage !== ":memory:") await switchToWal(conn);
+      // The switch needs the file's exclusive lock, and SQLite answers SQLITE_BUSY at once (no
+      // busy handler) when several connections on a fresh file try it together, as processes starting at once do.
+      const wal = () => run(conn, "PRAGMA journal_mode = WAL", [], true);
+      if (storage && storage !== ":memory:") await retryWhileBusy(wal, busyTimeoutMs);
     }
   };
 
   /**
-   * The switch needs the file's exclusive lock, and SQLite answers SQLITE_BUSY
-   * at once (no busy handler) when several connections on a fresh file try it
-   * together, as several processes starting at once do: retry until the busy timeout.
+   * SQLite: calls made from inside a `transaction(fn)` of this adapter, also
+   * through the root DB, run on that transaction's connection (core's gate
+   * holds it as the scope). Sequelize opens a second connection per SQLite
+   * transaction, which holds the file's one write lock: a root call from
+   * inside `fn` on the default connection would wait for its own caller.
    */
-  const switchToWal = async (conn: object): Promise<void> => {
-    for (const started = Date.now(); ; ) {
-      try {
-        await run(conn, "PRAGMA journal_mode = WAL", [], true);
-        return;
-      } catch (err) {
-        const busy = (err as { code?: unknown }).code === "SQLITE_BUSY";
-        if (!busy || Date.now() - started > busyTimeoutMs) throw err;
-        await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
-      }
-    }
-  };
-
+  const gate = sqliteGate<object>(sequelize);
   /** Runs `sql` on the transaction's connection, or on one checked out of Sequelize's pool. */
-  const statement = async (
-    sql: string,
-    params: readonly SqlValue[],
-    wantRows: boolean,
-  ): Promise<Outcome> => {
-    if (bound) {
-      const conn = transactionConnection(bound);
+  const statement = async (sql: string, params: unknown[], wantRows: boolean) => {
+    const conn = bound ? transactionConnection(bound) : gate.scope();
+    if (conn) {
       await prepare(conn);
       return run(conn, sql, params, wantRows);
     }
-    const scoped = sqliteScope.getStore();
-    if (scoped && scoped.sequelize === sequelize) {
-      return run(scoped.connection, sql, params, wantRows);
-    }
     // "write" also on reads: with replication, the engine must read what it just wrote.
-    const conn = await sequelize.connectionManager.getConnection({ type: "write" });
+    const pooled = await sequelize.connectionManager.getConnection({ type: "write" });
     try {
-      await prepare(conn);
-      return await run(conn, sql, params, wantRows);
+      await prepare(pooled);
+      return await run(pooled, sql, params, wantRows);
     } finally {
-      sequelize.connectionManager.releaseConnection(conn);
+      sequelize.connectionManager.releaseConnection(pooled);
     }
   };
 
-  const db: DB = {
+  const db = defineDb({
     dialect: family,
-    async exec(sql: string, params: readonly SqlValue[] = []): Promise<ExecResult> {
-      const { affectedRows, insertId } = await statement(sql, params, false);
-      return { affectedRows, insertId };
-    },
-    async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-      return (await statement(sql, params, true)).rows as T[];
-    },
-    async ping() {
-      await statement("SELECT 1", [], true);
-    },
-    async close() {
-      if (!bound) await sequelize.close();
-    },
-  };
+    run: statement,
+    bigintUnsupported: driver === "sqlite3",
+    close: bound ? undefined : () => sequelize.close(),
+    listen:
+      driver === "pg" && !bound
+        ? (channel, onMessage, onBroken) => listenPg(sequelize, channel, onMessage, onBroken)
+        : undefined,
+  });
   if (!bound) {
     db.transaction = async <T>(fn: (tx: DB) => Promise<T>): Promise<T> => {
-      const scoped = sqliteScope.getStore();
-      if (scoped && scoped.sequelize === sequelize) {
-        throw new TransactionMisuseError(
-          "fromSequelize: transactions do not nest; use the `tx` you were given.",
-        );
-      }
+      gate.assertNotNested("fromSequelize");
       // IMMEDIATE takes SQLite's write lock at BEGIN: a DEFERRED transaction that
       // reads first can fail its first write with SQLITE_BUSY, without waiting.
       const txOptions = family === "sqlite" ? { type: "IMMEDIATE" } : {};
@@ -266,12 +220,9 @@ export function fromSequelize(
         if (family !== "sqlite") return fn(tx);
         const connection = transactionConnection(t);
         await prepare(connection); // its busy timeout, also for root calls routed to it
-        return sqliteScope.run({ sequelize, connection }, () => fn(tx));
+        return gate.hold("fromSequelize", connection, () => fn(tx));
       });
     };
-  }
-  if (driver === "pg" && !bound) {
-    db.listen = (channel, onMessage, onBroken) => listenPg(sequelize, channel, onMessage, onBroken);
   }
   return db;
 }
@@ -310,7 +261,6 @@ async function listenPg(
     channel,
     onMessage,
     onBroken,
-    run: (sql) => conn.query(sql),
     // A broken connection is not handed back: Sequelize's pool validates and drops dead ones.
     release: (broken) => {
       if (!broken) sequelize.connectionManager.releaseConnection(conn);

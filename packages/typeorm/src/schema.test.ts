@@ -1,5 +1,6 @@
 // The queue's tables made TypeORM's ways (its migration runner, its schema sync) against core's migrate().
-import { describeSchema, migrate } from "@persistent-queue/core";
+import { migrate } from "@persistent-queue/core";
+import { describeSchema } from "@persistent-queue/core/adapter";
 import type { TargetKind } from "@persistent-queue/testkit";
 import { DataSource, type DataSourceOptions, EntitySchema } from "typeorm";
 import { describe, expect, it } from "vitest";

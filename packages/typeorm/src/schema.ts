@@ -1,12 +1,8 @@
 // TypeORM's own description of the queue's tables, and a migration class for
 // TypeORM's migration runner. TypeORM is imported for types only: the caller
 // passes its `EntitySchema` class, so this package never loads TypeORM itself.
-import {
-  type DialectFamily,
-  migrate,
-  resolveTableNames,
-  type TableNames,
-} from "@persistent-queue/core";
+import { type DialectFamily, migrate, type TableNames } from "@persistent-queue/core";
+import { resolveTableNames } from "@persistent-queue/core/adapter";
 import type {
   EntitySchema,
   EntitySchemaColumnOptions,

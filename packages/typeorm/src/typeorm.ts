@@ -1,17 +1,21 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import {
   AdapterArgumentError,
   type DB,
   type DialectFamily,
-  type ExecResult,
-  listenOnConnection,
-  type NotifyingConnection,
-  type Row,
-  type SqlValue,
   TransactionMisuseError,
-  type Unlisten,
   UnsupportedError,
 } from "@persistent-queue/core";
+import {
+  defineDb,
+  hasMethods,
+  listenOnConnection,
+  membersOf,
+  mysqlOutcome,
+  type NotifyingConnection,
+  type Outcome,
+  type RunStatement,
+  sqliteGate,
+} from "@persistent-queue/core/adapter";
 
 /** What `queryRunner.query(sql, params, true)` returns on every TypeORM driver. */
 export interface TypeORMQueryResult {
@@ -73,24 +77,12 @@ interface SqliteConnection {
   };
 }
 
-/** The DataSource's shared SQLite runner while a transaction opened through this adapter runs `fn`. */
-const ownTransaction = new AsyncLocalStorage<TypeORMQueryRunner>();
-
-const isDataSource = (x: object): x is TypeORMDataSource =>
-  typeof (x as Partial<TypeORMDataSource>).createQueryRunner === "function" &&
-  typeof (x as Partial<TypeORMDataSource>).options === "object";
-const isQueryRunner = (x: object): x is TypeORMQueryRunner =>
-  typeof (x as Partial<TypeORMQueryRunner>).release === "function" &&
-  typeof (x as Partial<TypeORMQueryRunner>).startTransaction === "function";
-const isEntityManager = (x: object): x is TypeORMEntityManager => {
-  const connection = (x as Partial<TypeORMEntityManager>).connection;
-  return (
-    typeof (x as Partial<TypeORMEntityManager>).transaction === "function" &&
-    typeof connection === "object" &&
-    connection !== null &&
-    isDataSource(connection)
-  );
-};
+const isDataSource = (x: unknown): x is TypeORMDataSource =>
+  hasMethods(x, "createQueryRunner") && typeof membersOf(x).options === "object";
+const isQueryRunner = (x: unknown): x is TypeORMQueryRunner =>
+  hasMethods(x, "release", "startTransaction");
+const isEntityManager = (x: unknown): x is TypeORMEntityManager =>
+  hasMethods(x, "transaction") && isDataSource(membersOf(x).connection);
 
 const EXPECTED = "a TypeORM DataSource, EntityManager or QueryRunner";
 
@@ -102,11 +94,7 @@ const EXPECTED = "a TypeORM DataSource, EntityManager or QueryRunner";
 function assertSource(
   source: unknown,
 ): asserts source is TypeORMDataSource | TypeORMEntityManager | TypeORMQueryRunner {
-  const ok =
-    typeof source === "object" &&
-    source !== null &&
-    typeof (source as { then?: unknown }).then !== "function" &&
-    (isDataSource(source) || isQueryRunner(source) || isEntityManager(source));
+  const ok = isDataSource(source) || isQueryRunner(source) || isEntityManager(source);
   if (!ok) throw new AdapterArgumentError("fromTypeORM", EXPECTED, source);
   if (isQueryRunner(source) && source.isReleased) {
     throw new AdapterArgumentError(
@@ -172,198 +160,152 @@ export function fromTypeORM(
   if (isDataSource(source)) return fromDataSource(source, options);
   const runner = isQueryRunner(source) ? source : source.queryRunner;
   if (runner === undefined) return fromDataSource(source.connection, options);
-  return fromRunner(runner, false, options);
+  return fromRunner(runner, false);
 }
 
+/**
+ * A DB on the DataSource. Each statement takes a query runner from the pool,
+ * except on SQLite, where TypeORM has one shared runner and connection, and a
+ * transaction opened on it (by anyone) captures every statement issued
+ * meanwhile; a second becomes a SAVEPOINT inside the first. There a statement
+ * waits until no transaction holds the runner, unless it comes from inside a
+ * transaction this adapter opened: core's SQLite gate knows those, and wakes
+ * waiters at their end; one opened on TypeORM directly is waited for through
+ * TypeORM's transaction events, up to `sqliteBusyTimeoutMs`.
+ */
 function fromDataSource(dataSource: TypeORMDataSource, options: FromTypeORMOptions): DB {
   const dialect = familyOf(dataSource);
   const ensureOpen = () => {
     if (!dataSource.isInitialized) throw notInitialized(dataSource);
   };
-
-  let run: (sql: string, params: readonly SqlValue[]) => Promise<Outcome>;
-  if (dialect === "sqlite") {
-    run = async (sql, params) => {
-      ensureOpen();
-      const shared = dataSource.createQueryRunner(); // TypeORM's one SQLite runner
-      const conn = (await shared.connect()) as SqliteConnection;
-      await waitForSqliteTurn(shared, options);
-      // Synchronous from the last check on: TypeORM cannot BEGIN in between.
-      const stmt = conn.prepare(sql);
-      const bound = bindParams("sqlite", params);
-      if (stmt.reader) return { rows: stmt.all(...bound) };
-      const { changes, lastInsertRowid } = stmt.run(...bound);
-      return { affected: changes, lastInsertRowid };
-    };
-  } else {
-    run = async (sql, params) => {
-      ensureOpen();
-      const runner = dataSource.createQueryRunner("master");
-      try {
-        return toOutcome(dialect, await runner.query(sql, bindParams(dialect, params), true));
-      } finally {
-        await runner.release();
-      }
-    };
-  }
-
-  const db: DB = {
-    dialect,
-    exec: async (sql, params = []) => execResult(sql, await run(sql, params)),
-    query: async <T extends Row = Row>(sql: string, params: readonly SqlValue[] = []) =>
-      normaliseRows<T>((await run(sql, params)).rows),
-    async ping() {
-      await run("SELECT 1", []);
-    },
-    async close() {
-      if (dataSource.isInitialized) await dataSource.destroy();
-    },
-    async transaction<T>(fn: (tx: DB) => Promise<T>): Promise<T> {
-      ensureOpen();
-      const inTx = (m: TypeORMEntityManager) => fn(fromRunner(m.queryRunner!, true, options));
-      if (dialect !== "sqlite") return dataSource.transaction(inTx);
-      const shared = dataSource.createQueryRunner();
-      if (ownTransaction.getStore() === shared) {
+  const gate = sqliteGate<true>(dataSource);
+  const sqliteTurn = async (shared: TypeORMQueryRunner) => {
+    await gate.turn();
+    const timeoutMs = options.sqliteBusyTimeoutMs ?? 5000;
+    const deadline = Date.now() + timeoutMs;
+    while (shared.isTransactionActive && !gate.scope()) {
+      if (!(await transactionEnd(dataSource, deadline - Date.now()))) {
         throw new TransactionMisuseError(
-          "fromTypeORM: transactions do not nest; use the `tx` you were given.",
+          `fromTypeORM: a TypeORM transaction has held the SQLite connection for over ${timeoutMs} ms. ` +
+            "Inside dataSource.transaction(fn), pass { db: fromTypeORM(manager) } instead of the DataSource's DB.",
         );
       }
-      await waitForSqliteTurn(shared, options);
-      // No await between the check and this call: TypeORM marks the runner busy synchronously.
-      return ownTransaction.run(shared, () => dataSource.transaction(inTx));
-    },
-  };
-  if (dialect === "postgres") {
-    db.listen = async (channel, onMessage, onBroken): Promise<Unlisten> => {
-      ensureOpen();
-      const runner = dataSource.createQueryRunner("master");
-      const client = (await runner.connect()) as NotifyingConnection;
-      return listenOnConnection({
-        connection: client,
-        channel,
-        onMessage,
-        onBroken,
-        run: (sql) => runner.query(sql, [], true),
-        // Released at once, broken or not: a broken client is then dropped by the pool on its next use.
-        release: () => (runner.isReleased ? undefined : runner.release()),
-      });
-    };
-  }
-  return db;
-}
-
-/** A DB bound to one query runner: every statement runs on it, in its transaction if one is open. */
-function fromRunner(runner: TypeORMQueryRunner, forceTx: boolean, options: FromTypeORMOptions): DB {
-  const dialect = familyOf(runner.connection);
-  // Decided once: a runner inside a transaction belongs to whoever opened it.
-  const inTransaction = forceTx || runner.isTransactionActive;
-  const run = async (sql: string, params: readonly SqlValue[]): Promise<Outcome> =>
-    toOutcome(dialect, await runner.query(sql, bindParams(dialect, params), true));
-  const db: DB = {
-    dialect,
-    exec: async (sql, params = []) => execResult(sql, await run(sql, params)),
-    query: async <T extends Row = Row>(sql: string, params: readonly SqlValue[] = []) =>
-      normaliseRows<T>((await run(sql, params)).rows),
-    async ping() {
-      await run("SELECT 1", []);
-    },
-    async close() {
-      if (!inTransaction && !runner.isReleased) await runner.release();
-    },
-  };
-  if (!inTransaction) {
-    db.transaction = <T>(fn: (tx: DB) => Promise<T>): Promise<T> =>
-      runner.manager.transaction((m) => fn(fromRunner(m.queryRunner ?? runner, true, options)));
-  }
-  return db;
-}
-
-/**
- * TypeORM runs every SQLite statement on one shared runner and connection,
- * and a transaction opened on it (by anyone) captures every statement issued
- * meanwhile; a second transaction becomes a SAVEPOINT inside the first. So a
- * statement on the DataSource waits until no transaction holds the runner,
- * unless it is issued from inside a transaction this adapter opened.
- */
-async function waitForSqliteTurn(shared: TypeORMQueryRunner, options: FromTypeORMOptions) {
-  const timeoutMs = options.sqliteBusyTimeoutMs ?? 5000;
-  const deadline = Date.now() + timeoutMs;
-  let step = 1;
-  while (shared.isTransactionActive && ownTransaction.getStore() !== shared) {
-    if (Date.now() > deadline) {
-      throw new TransactionMisuseError(
-        `fromTypeORM: a TypeORM transaction has held the SQLite connection for over ${timeoutMs} ms. ` +
-          "Inside dataSource.transaction(fn), pass { db: fromTypeORM(manager) } instead of the DataSource's DB.",
-      );
     }
-    await new Promise((r) => setTimeout(r, step));
-    step = Math.min(step * 2, 20);
-  }
-}
-
-/** One statement's result, before it is shaped as rows or an ExecResult. */
-interface Outcome {
-  rows?: unknown[];
-  affected?: number;
-  lastInsertRowid?: number | bigint | string;
-}
-
-/** TypeORM's structured result per driver: mysql2's header in `raw`, SQLite's rowid in `raw`, pg's rowCount in `affected`. */
-function toOutcome(dialect: DialectFamily, result: TypeORMQueryResult): Outcome {
-  const raw = result.raw;
-  if (dialect === "mysql") {
-    if (Array.isArray(raw)) return { rows: raw };
-    const header = (raw ?? {}) as {
-      affectedRows?: number;
-      insertId?: number | string;
-      info?: string;
-    };
-    // "Rows matched: N  Changed: M": the matched count, whatever the FOUND_ROWS flag says.
-    const matched = /Rows matched:\s*(\d+)/.exec(header.info ?? "");
-    return {
-      affected: matched ? Number(matched[1]) : Number(header.affectedRows ?? 0),
-      lastInsertRowid: header.insertId ? header.insertId : undefined,
-    };
-  }
-  if (dialect === "sqlite" && !Array.isArray(result.records)) {
-    return { affected: Number(result.affected ?? 0), lastInsertRowid: raw as number | bigint };
-  }
-  const affected = typeof result.affected === "number" ? result.affected : undefined;
-  return { rows: Array.isArray(result.records) ? result.records : [], affected };
-}
-
-function execResult(sql: string, outcome: Outcome): ExecResult {
-  const affectedRows =
-    outcome.rows && outcome.affected === undefined ? outcome.rows.length : (outcome.affected ?? 0);
-  // SQLite reports the last rowid of the connection even after an UPDATE: only an INSERT's counts.
-  const inserted = affectedRows > 0 && /^\s*(insert|replace)\b/i.test(sql);
-  return { affectedRows, insertId: inserted ? (outcome.lastInsertRowid ?? undefined) : undefined };
-}
-
-/** Booleans as 1/0 everywhere (core never binds one, a caller's tx might); Dates as UTC text on SQLite, which cannot bind them. */
-function bindParams(dialect: DialectFamily, params: readonly SqlValue[]): unknown[] {
-  return params.map((p: unknown) => {
-    if (typeof p === "boolean") return p ? 1 : 0;
-    if (dialect === "sqlite" && p instanceof Date)
-      return p.toISOString().replace("T", " ").replace("Z", "");
-    return p;
+  };
+  const run: RunStatement = async (sql, params) => {
+    ensureOpen();
+    if (dialect === "sqlite") {
+      const shared = dataSource.createQueryRunner(); // TypeORM's one SQLite runner
+      const conn = (await shared.connect()) as SqliteConnection;
+      await sqliteTurn(shared);
+      // Synchronous from the last check on: TypeORM cannot BEGIN in between.
+      const stmt = conn.prepare(sql);
+      if (stmt.reader) return { rows: stmt.all(...params) };
+      const { changes, lastInsertRowid } = stmt.run(...params);
+      return { affectedRows: changes, insertId: lastInsertRowid };
+    }
+    const runner = dataSource.createQueryRunner("master");
+    try {
+      return toOutcome(dialect, await runner.query(sql, params, true));
+    } finally {
+      await runner.release();
+    }
+  };
+  return defineDb({
+    dialect,
+    run,
+    close: async () => dataSource.isInitialized && dataSource.destroy(),
+    async transaction(fn) {
+      ensureOpen();
+      const inTx = (m: TypeORMEntityManager) => fn(fromRunner(m.queryRunner!, true));
+      if (dialect !== "sqlite") return dataSource.transaction(inTx);
+      const shared = dataSource.createQueryRunner();
+      return gate.hold("fromTypeORM", true, async () => {
+        await sqliteTurn(shared);
+        // No await between the check and this call: TypeORM marks the runner busy synchronously.
+        return dataSource.transaction(inTx);
+      });
+    },
+    listen:
+      dialect !== "postgres"
+        ? undefined
+        : async (channel, onMessage, onBroken) => {
+            ensureOpen();
+            const runner = dataSource.createQueryRunner("master");
+            return listenOnConnection({
+              connection: (await runner.connect()) as NotifyingConnection,
+              channel,
+              onMessage,
+              onBroken,
+              run: (sql) => runner.query(sql, [], true),
+              // Released at once, broken or not: a broken client is then dropped by the pool on its next use.
+              release: () => (runner.isReleased ? undefined : runner.release()),
+            });
+          },
   });
 }
 
-/** `bigint` cells (better-sqlite3 safeIntegers, some mysql2 settings) become numbers when exact. */
-function normaliseRows<T extends Row>(rows: unknown[] | undefined): T[] {
-  if (!rows) return [];
-  for (const row of rows as Record<string, unknown>[]) {
-    for (const key in row) {
-      const v = row[key];
-      if (
-        typeof v === "bigint" &&
-        v <= BigInt(Number.MAX_SAFE_INTEGER) &&
-        v >= BigInt(Number.MIN_SAFE_INTEGER)
-      ) {
-        row[key] = Number(v);
-      }
-    }
+/** Per DataSource: the wake-ups of those waiting for its current transaction to end. */
+const transactionEnds = new WeakMap<object, { waiters: Set<() => void>; subscriber: object }>();
+
+/**
+ * Resolves true at the end (commit or rollback) of a transaction on the
+ * DataSource, false after `ms`. Told by a TypeORM subscriber (TypeORM's public
+ * hook for transaction events), added to `dataSource.subscribers` on first use
+ * and again after a re-initialize, which replaces that list.
+ */
+function transactionEnd(dataSource: TypeORMDataSource, ms: number): Promise<boolean> {
+  let ends = transactionEnds.get(dataSource);
+  if (!ends) {
+    const waiters = new Set<() => void>();
+    const wake = () => {
+      for (const waiter of [...waiters]) waiter();
+    };
+    ends = {
+      waiters,
+      subscriber: { afterTransactionCommit: wake, afterTransactionRollback: wake },
+    };
+    transactionEnds.set(dataSource, ends);
   }
-  return rows as T[];
+  const subscribers = (dataSource as { subscribers?: object[] }).subscribers;
+  if (subscribers && !subscribers.includes(ends.subscriber)) subscribers.push(ends.subscriber);
+  const { waiters } = ends;
+  return new Promise((resolve) => {
+    const done = (ended: boolean) => {
+      clearTimeout(timer);
+      waiters.delete(wake);
+      resolve(ended);
+    };
+    const wake = () => done(true);
+    const timer = setTimeout(() => done(false), Math.max(0, ms));
+    waiters.add(wake);
+  });
+}
+
+/** A DB bound to one query runner: every statement runs on it, in its transaction if one is open. */
+function fromRunner(runner: TypeORMQueryRunner, forceTx: boolean): DB {
+  const dialect = familyOf(runner.connection);
+  // Decided once: a runner inside a transaction belongs to whoever opened it.
+  const inTransaction = forceTx || runner.isTransactionActive;
+  const run: RunStatement = async (sql, params) =>
+    toOutcome(dialect, await runner.query(sql, params, true));
+  return defineDb({
+    dialect,
+    run,
+    close: inTransaction ? undefined : async () => runner.isReleased || runner.release(),
+    transaction: inTransaction
+      ? undefined
+      : (fn) => runner.manager.transaction((m) => fn(fromRunner(m.queryRunner ?? runner, true))),
+  });
+}
+
+/** TypeORM's structured result per driver: mysql2's rows or header in `raw`, SQLite's rowid in `raw`, pg's rowCount in `affected`. */
+function toOutcome(dialect: DialectFamily, result: TypeORMQueryResult): Outcome {
+  const raw = result.raw;
+  if (dialect === "mysql") return mysqlOutcome(raw);
+  if (dialect === "sqlite" && !Array.isArray(result.records)) {
+    return { affectedRows: Number(result.affected ?? 0), insertId: raw };
+  }
+  const affectedRows = typeof result.affected === "number" ? result.affected : undefined;
+  return { rows: Array.isArray(result.records) ? result.records : [], affectedRows };
 }

@@ -1,5 +1,5 @@
 import type { DB, Dialect } from "@persistent-queue/core";
-import { resolveDialect } from "@persistent-queue/core";
+import { resolveDialect } from "@persistent-queue/core/adapter";
 import type { DatabaseServer } from "../servers.js";
 
 /** Where a conformance test runs. */

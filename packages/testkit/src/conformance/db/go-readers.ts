@@ -1,7 +1,8 @@
 // The Go library's own statements on a table migrate() upgraded (seed/SEMANTICS.md):
 // its loads scan SELECT * into exactly 7 fields, so every column the queue adds must
 // be INVISIBLE. MySQL family only: the Go library runs on nothing else.
-import { type DB, type Dialect, migrate, resolveDialect } from "@persistent-queue/core";
+import { type DB, type Dialect, migrate } from "@persistent-queue/core";
+import { resolveDialect } from "@persistent-queue/core/adapter";
 import { expect, it } from "vitest";
 import { type AdapterUnderTest, q, SEED_INSERT, type TargetKind, x } from "../context.js";
 import { openFresh } from "./open-target.js";

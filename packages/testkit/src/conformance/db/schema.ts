@@ -1,11 +1,6 @@
 import { fileURLToPath } from "node:url";
-import {
-  type DB,
-  describeSchema,
-  LATEST_SCHEMA_VERSION,
-  migrate,
-  resolveDialect,
-} from "@persistent-queue/core";
+import { type DB, LATEST_SCHEMA_VERSION, migrate } from "@persistent-queue/core";
+import { describeSchema, resolveDialect } from "@persistent-queue/core/adapter";
 import { expect, it } from "vitest";
 import { type AdapterUnderTest, q, SEED_INSERT, type TargetKind, x } from "../context.js";
 import { openFresh } from "./open-target.js";

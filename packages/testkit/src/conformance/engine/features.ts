@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
-import { init, JobStatus, migrate, PersistentQueue, resolveDialect } from "@persistent-queue/core";
+import { init, JobStatus, migrate, PersistentQueue } from "@persistent-queue/core";
+import { resolveDialect } from "@persistent-queue/core/adapter";
 import { expect, it, vi } from "vitest";
 import { z } from "zod";
 import { type AdapterUnderTest, q, SEED_INSERT, type TargetKind, x } from "../context.js";

@@ -1,5 +1,5 @@
-import type { Unlisten } from "./db.js";
-import { assertIdentifier } from "./identifier.js";
+import type { Unlisten } from "../db.js";
+import { assertIdentifier } from "../identifier.js";
 
 /**
  * A node-postgres connection (`Client` / `PoolClient`) as LISTEN needs it,
@@ -12,6 +12,8 @@ export interface NotifyingConnection {
   ): unknown;
   on(event: "error", listener: (err: Error) => void): unknown;
   removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** node-postgres's own; used when {@link ListenOnConnection.run} is left out. */
+  query?(sql: string): Promise<unknown>;
 }
 
 /** Inputs of {@link listenOnConnection}. */
@@ -23,8 +25,8 @@ export interface ListenOnConnection {
   readonly onMessage: (payload: string) => void;
   /** Called once if the connection dies while subscribed. */
   readonly onBroken?: ((error: unknown) => void) | undefined;
-  /** Sends a statement on this same connection. */
-  readonly run: (sql: string) => Promise<unknown>;
+  /** Sends a statement on this same connection; left out, the connection's own `query`. */
+  readonly run?: ((sql: string) => Promise<unknown>) | undefined;
   /** Hands the connection back; `broken` = it died and must be destroyed, not pooled. Called once. */
   readonly release: (broken: boolean) => unknown;
 }
@@ -38,6 +40,7 @@ export interface ListenOnConnection {
 export async function listenOnConnection(o: ListenOnConnection): Promise<Unlisten> {
   const name = assertIdentifier("listen channel", o.channel);
   const conn = o.connection;
+  const run = o.run ?? ((sql: string) => conn.query!(sql));
   const onNotification = (msg: { channel: string; payload?: string }) => {
     if (msg.channel === name) o.onMessage(msg.payload ?? "");
   };
@@ -59,14 +62,14 @@ export async function listenOnConnection(o: ListenOnConnection): Promise<Unliste
   conn.on("notification", onNotification);
   conn.on("error", onError);
   try {
-    await o.run(`LISTEN "${name}"`);
+    await run(`LISTEN "${name}"`);
   } catch (error) {
     broken = true;
     release();
     throw error;
   }
   return async () => {
-    if (!broken) await o.run(`UNLISTEN "${name}"`).catch(() => undefined);
+    if (!broken) await run(`UNLISTEN "${name}"`).catch(() => undefined);
     release();
   };
 }

@@ -1,0 +1,43 @@
+/**
+ * @persistent-queue/core/adapter: the kit adapter packages are built on, and
+ * the internals that adapters, ORM schema helpers and the conformance suite
+ * use. Applications need only the main entry.
+ *
+ * - {@link defineDb}: a `DB` from one statement runner, with the shared value
+ *   rules ({@link normaliseValue}: bigints that fit a safe integer become
+ *   numbers, larger ones stay bigint), insert ids and binding.
+ * - {@link sqliteGate}: one asynchronous transaction at a time on a shared SQLite connection.
+ * - {@link runTransaction}, {@link listenOnConnection}: BEGIN/COMMIT/ROLLBACK and LISTEN on one connection.
+ * - By-shape checks and the hints of `AdapterArgumentError`.
+ *
+ * @packageDocumentation
+ */
+
+export { resolveDialect } from "../dialects/index.js";
+export { describeValue, recogniseConnection } from "../errors.js";
+export { assertIdentifier } from "../identifier.js";
+export { describeSchema } from "../schema/describe.js";
+export { DEFAULT_TABLES, resolveTableNames } from "../schema/tables.js";
+export {
+  type DbParts,
+  defineDb,
+  type Outcome,
+  type RunStatement,
+  runTransaction,
+  type TransactionSteps,
+} from "./define-db.js";
+export { type ListenOnConnection, listenOnConnection, type NotifyingConnection } from "./listen.js";
+export { mysqlOutcome } from "./mysql-result.js";
+export { hasMethods, membersOf } from "./shape.js";
+export { retryWhileBusy } from "./sqlite-busy.js";
+export { SqliteGate, sqliteGate } from "./sqlite-gate.js";
+export {
+  type BindOptions,
+  bigintAsNumberOrText,
+  bindParams,
+  insertIdOf,
+  isInsert,
+  normaliseRows,
+  normaliseValue,
+  sqliteTime,
+} from "./values.js";
