@@ -7,8 +7,23 @@
 
 export type { QueueOptions } from "./config.js";
 export type { DB, DialectFamily, ExecResult, Row, SqlValue, Unlisten } from "./db.js";
-export type { Dialect, DialectCapabilities, DialectName, TableNames } from "./dialects/index.js";
-export { resolveDialect } from "./dialects/index.js";
+export type {
+  Dialect,
+  DialectCapabilities,
+  DialectDdl,
+  DialectIntrospection,
+  DialectName,
+  DialectStatements,
+  SqlHooks,
+  TableNames,
+} from "./dialects/index.js";
+export {
+  mariadbDialect,
+  mysqlDialect,
+  postgresDialect,
+  resolveDialect,
+  sqliteDialect,
+} from "./dialects/index.js";
 export { type Duration, parseDuration } from "./duration.js";
 export { JobTimeoutError } from "./engine/run-handler.js";
 export {

@@ -174,7 +174,7 @@ export class PersistentQueue<
     }
     if (
       this.#notify &&
-      dialect.capabilities.listenNotify &&
+      dialect.statements.notify !== undefined && // the others NOTIFY only where there is a NOTIFY
       this.#db.listen &&
       this.#workers.size > 0
     ) {
@@ -254,10 +254,14 @@ export class PersistentQueue<
     const ids = await enqueue(target, dialect, this.#tables.jobs, this.#jobs, jobs);
     const types = new Set(jobs.map((j) => Number(j.jobType)));
     for (const type of types) this.#workers.get(type)?.wake();
-    if (this.#notify && dialect.notify) {
+    if (this.#notify && dialect.statements.notify) {
       if (opts.db) {
         // Inside the caller's transaction: delivered when (and only if) it commits.
-        await execSql(target, dialect, dialect.notify(this.#channel(), [...types].join(",")));
+        await execSql(
+          target,
+          dialect,
+          dialect.statements.notify(this.#channel(), [...types].join(",")),
+        );
       } else {
         this.#notifyOthers(dialect, types);
       }
@@ -407,14 +411,16 @@ export class PersistentQueue<
         n.again = false;
         const payload = [...n.types].join(",");
         n.types.clear();
-        await execSql(this.#guard.db, dialect, dialect.notify!(this.#channel(), payload)).catch(
-          (error) => {
-            this.#logger.debug?.(
-              { err: dbErrorMessage(error) },
-              "NOTIFY failed; other workers will poll",
-            );
-          },
-        );
+        await execSql(
+          this.#guard.db,
+          dialect,
+          dialect.statements.notify!(this.#channel(), payload),
+        ).catch((error) => {
+          this.#logger.debug?.(
+            { err: dbErrorMessage(error) },
+            "NOTIFY failed; other workers will poll",
+          );
+        });
       } while (n.again);
       n.busy = false;
     };

@@ -11,7 +11,6 @@ import type { Logger } from "../logger.js";
 import {
   type Completion,
   completeJob,
-  completeSucceeded,
   confirmCompleted,
   confirmSucceeded,
 } from "../statements/jobs.js";
@@ -110,28 +109,14 @@ export class Completer {
     const deadline = Math.max(...batch.map((p) => p.deadline));
     try {
       const jobs = batch.map((p) => ({ id: p.job.id, token: p.token }));
-      const returning = dialect.capabilities.updateReturning;
-      const statement = completeSucceeded(dialect, table, jobs, returning);
-      let completed: Set<string>;
-      let retried: boolean;
-      if (returning) {
-        const r = await this.#write(deadline, () =>
-          querySql<{ id: unknown; lease_token: unknown }>(db, dialect, statement),
-        );
-        completed = new Set(r.value.map((row) => key(row.id, row.lease_token)));
-        retried = r.retried;
-      } else {
-        const r = await this.#write(deadline, () => execSql(db, dialect, statement));
-        // Every pair matched: each is a distinct job, so each run completed.
-        completed =
-          r.value.affectedRows >= batch.length
-            ? new Set(jobs.map((j) => key(j.id, j.token)))
-            : new Set();
-        retried = r.retried;
-      }
-      // Fewer than the batch: some leases were lost — or (MySQL, or a retry after a
-      // lost reply) the statement cannot say which. Ask by (id, token).
-      if (completed.size < batch.length && (!returning || retried)) {
+      const r = await this.#write(deadline, () =>
+        dialect.statements.completeSucceeded(db, table, jobs),
+      );
+      const completed = new Set(r.value.completed.map((j) => key(j.id, j.token)));
+      // Fewer than the batch: some leases were lost — or (a result that only counts
+      // rows, or a retry after a lost reply) the statement cannot say which. Ask by
+      // (id, token).
+      if (completed.size < batch.length && (!r.value.exact || r.retried)) {
         const rows = await this.#write(deadline, () =>
           querySql<{ id: unknown; lease_token: unknown }>(
             db,

@@ -8,13 +8,7 @@ import type { Job, JobContext } from "../job.js";
 import { JobStatus } from "../job-status.js";
 import type { ShedLock } from "../lock/shed-lock.js";
 import type { Logger } from "../logger.js";
-import {
-  chunks,
-  nextDue,
-  releaseJobs,
-  selectClaimed,
-  selectOwnRunning,
-} from "../statements/jobs.js";
+import { chunks, nextDue, releaseJobs, selectOwnRunning } from "../statements/jobs.js";
 import { makeToken } from "../worker-id.js";
 import { Completer } from "./completer.js";
 import { extendHeldLeases, rescueExpiredLeases, rescueInterval } from "./leases.js";
@@ -303,18 +297,9 @@ export class TypeWorker {
       leaseMs: config.leaseMs,
       workerId,
     };
-    const statement = dialect.claimJobs(params);
     let rows: Row[];
     try {
-      if (dialect.capabilities.updateReturning) {
-        rows = await querySql(db, dialect, statement);
-      } else {
-        const result = await execSql(db, dialect, statement);
-        rows =
-          result.affectedRows === 0
-            ? []
-            : await querySql(db, dialect, selectClaimed(dialect, table, config.jobType, token));
-      }
+      rows = await dialect.statements.claim(db, params);
     } catch (error) {
       // Sent, then failed: the claim may have committed and only its reply been lost.
       if (!(error instanceof QueueClosedError)) this.#claimUncertain = true;

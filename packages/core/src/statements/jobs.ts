@@ -1,8 +1,8 @@
 /**
  * Every statement the engine runs on the job table, one function each. They
  * are written once against the dialect's hooks (placeholders, the database's
- * clock, capability flags); where the text itself differs, the dialect
- * provides it (the claim). All times are the database's.
+ * clock); where the text or the round trips differ, the dialect provides the
+ * operation (the claim, the batched completion). All times are the database's.
  */
 
 import { dueSince, JOB_COLUMNS, jobColumns, notStale } from "../dialects/claim.js";
@@ -50,7 +50,8 @@ export function insertJobs(
   returning: boolean,
 ): SqlFragment {
   const resolved = rows.map(toInsertRow);
-  if (resolved.length > 1 && d.insertJobRows) return d.insertJobRows(table, resolved, returning);
+  if (resolved.length > 1 && d.statements.insertJobRows)
+    return d.statements.insertJobRows(table, resolved, returning);
   const values = resolved.map((r) => {
     let startTime: SqlFragment;
     let runAt: SqlFragment;
@@ -69,22 +70,6 @@ export function insertJobs(
   });
   return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, create_time, update_time)
   VALUES ${join(values)}${raw(returning ? " RETURNING id" : "")}`;
-}
-
-/**
- * After a MySQL-form claim: the rows claimed under `token`. Served by the
- * claim index (running rows of one type are few), forced: on a freshly filled
- * table MariaDB's statistics say one status covers every row, and it scanned
- * the whole table instead (5 ms per claim with 20k jobs queued).
- */
-export function selectClaimed(
-  d: Dialect,
-  table: string,
-  jobType: number,
-  token: string,
-): SqlFragment {
-  return sql`SELECT ${jobColumns()} FROM ${ident(table)} ${raw(d.forceIndex(claimIndexName(table)))}
-  WHERE job_status = ${JobStatus.Running} AND job_type = ${jobType} AND lease_token = ${token} ORDER BY id`;
 }
 
 function toInsertRow(r: NewJobRow): InsertRow {
@@ -268,28 +253,9 @@ export function selectJob(_d: Dialect, table: string, id: number): SqlFragment {
 }
 
 /**
- * Batched completion of successful runs: one statement for many jobs, each
- * fenced by its own (id, lease token) pair. `id IN (…)` lets every database
- * use the primary key; the pair list is the fence. With `returning`, rows
- * `{ id, lease_token }` are the runs completed (a stale and a fresh run of one
- * job in one batch are told apart by token); a pair missing from them lost its lease.
- * The row keeps the token of the claim that completed it, so that without
- * RETURNING {@link confirmSucceeded} can tell this run's write from another's.
- */
-export function completeSucceeded(
-  d: Dialect,
-  table: string,
-  jobs: readonly { readonly id: number; readonly token: string }[],
-  returning: boolean,
-): SqlFragment {
-  const pairs = join(jobs.map((j) => sql`(${j.id}, ${j.token})`));
-  return sql`UPDATE ${ident(table)} SET job_status = ${JobStatus.Success}, lease_until = 0, update_time = ${raw(d.nowSec)}
-  WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Running} AND (id, lease_token) IN (${pairs})${raw(returning ? " RETURNING id, lease_token" : "")}`;
-}
-
-/**
- * Where UPDATE … RETURNING is missing (MySQL) and a batch matched fewer rows
- * than it had, or a retried batch's first reply was lost: rows
+ * After the batched completion of successes (the dialect's `completeSucceeded`),
+ * where its result cannot say which runs it completed (MySQL counts rows) and a
+ * batch matched fewer rows than it had, or a retried batch's first reply was lost: rows
  * `{ id, lease_token }` now Success under the very (id, token) pairs of the
  * batch, i.e. the ones this batch completed. A stale run of a job that a
  * later claim (even this worker's) completed has another token: not listed.
