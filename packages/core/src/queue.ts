@@ -4,19 +4,21 @@ import type { DB } from "./db.js";
 import type { Dialect, StaleCutoff, TableNames } from "./dialects/dialect.js";
 import { execSql, querySql, resolveDialect, resolveDialectSync } from "./dialects/index.js";
 import { parseDuration } from "./duration.js";
-import { dbErrorMessage } from "./engine/redact.js";
+import { Notifier } from "./engine/notifier.js";
+import { NotifyCoalescer } from "./engine/notify-coalescer.js";
+import { firstPullCutoff, step } from "./engine/start-up.js";
 import { StatementGuard } from "./engine/statement-guard.js";
 import { TypeWorker } from "./engine/type-worker.js";
 import { type AddOptions, enqueue, enqueueSync, type NewJob } from "./enqueue.js";
 import { DatabaseUnavailableError, PersistentQueueError, UnsupportedError } from "./errors.js";
-import { emitSafely, type QueueEventMap } from "./events.js";
+import type { QueueEventMap } from "./events.js";
 import type { AnyJobConfig, JobTypeOf, ParamsOf } from "./job.js";
 import { ShedLock } from "./lock/shed-lock.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { type MigrateResult, migrate } from "./schema/migrate.js";
 import { resolveTableNames } from "./schema/tables.js";
 import { assertSchemaCurrent, assertSchemaCurrentSync } from "./schema/version.js";
-import { firstPull, selectJob } from "./statements/jobs.js";
+import { selectJob } from "./statements/jobs.js";
 import { makeWorkerId } from "./worker-id.js";
 
 /** The queue is not in a state that allows the call. */
@@ -70,14 +72,11 @@ export class PersistentQueue<
   #dialect: Promise<Dialect> | undefined;
   /** Resolves once the tables were found at the current schema version (a failure is not cached). */
   #schemaChecked: Promise<void> | undefined;
-  #unlisten: (() => Promise<void>) | undefined;
-  #relisten: NodeJS.Timeout | undefined;
+  /** The LISTEN for other processes' wake-ups, where the DB and the dialect have one. */
+  #notifier: Notifier | undefined;
+  /** Wakes other processes after add(), one NOTIFY at a time. */
+  readonly #coalescer: NotifyCoalescer;
   #stopped: Promise<void> | undefined;
-  #notifier: { busy: boolean; again: boolean; types: Set<number> } = {
-    busy: false,
-    again: false,
-    types: new Set(),
-  };
 
   constructor(options: QueueOptions<J>) {
     super();
@@ -100,6 +99,7 @@ export class PersistentQueue<
       serviceName: resolved.serviceName,
       tables: this.#tables,
     });
+    this.#coalescer = new NotifyCoalescer(this.#guard.db, this.#channel(), this.#logger);
   }
 
   /** Creates or upgrades the tables (idempotent, safe from many processes at once). */
@@ -127,31 +127,15 @@ export class PersistentQueue<
     try {
       dialect = await step("start(): asking the server its version", () => this.#resolveDialect());
       await step("start(): reading the schema version", () => this.#checkSchema(this.#db));
-      for (const config of this.#jobs.values()) {
-        const [row] = await step("start(): the firstPullDay look-up", () =>
-          querySql<{ stale_before: unknown; below_id: unknown; skipped: unknown }>(
-            this.#db,
-            dialect,
-            firstPull(dialect, this.#tables.jobs, config.jobType, config.firstPullDay),
-          ),
-        );
-        stale.set(config.jobType, {
-          beforeMs: Number(row?.stale_before ?? 0),
-          belowId: Number(row?.below_id ?? 0),
-        });
-        const count = Number(row?.skipped ?? 0);
-        if (count > 0) {
-          this.#logger.warn(
-            { jobType: config.jobType, skipped: count, firstPullDay: config.firstPullDay },
-            `${count} never-run jobs of type ${config.jobType} have been due for longer than firstPullDay and are left as they are`,
-          );
-          emitSafely(this, this.#logger, "skipped", {
-            jobType: config.jobType,
-            count,
-            firstPullDay: config.firstPullDay,
-          });
-        }
-      }
+      const startUp = {
+        db: this.#db,
+        dialect,
+        table: this.#tables.jobs,
+        logger: this.#logger,
+        events: this,
+      };
+      for (const config of this.#jobs.values())
+        stale.set(config.jobType, await firstPullCutoff(startUp, config));
     } catch (error) {
       if (this.#state === "starting") this.#state = "new"; // the database was away: start() may be called again
       throw error;
@@ -172,13 +156,21 @@ export class PersistentQueue<
       this.#workers.set(config.jobType, worker);
       worker.start(stale.get(config.jobType));
     }
-    if (
-      this.#notify &&
-      dialect.statements.notify !== undefined && // the others NOTIFY only where there is a NOTIFY
-      this.#db.listen &&
-      this.#workers.size > 0
-    ) {
-      await this.#listen(0);
+    const db = this.#db;
+    // Other processes NOTIFY only where the dialect has a NOTIFY.
+    if (this.#notify && dialect.statements.notify && hasListen(db) && this.#workers.size > 0) {
+      this.#notifier = new Notifier({
+        db,
+        channel: this.#channel(),
+        logger: this.#logger,
+        active: () => this.#state === "running" || this.#state === "starting",
+        stopping: () => this.#state === "stopping" || this.#state === "stopped",
+        wake: (jobType) => this.#workers.get(jobType)?.wake(),
+        wakeAll: () => {
+          for (const w of this.#workers.values()) w.wake();
+        },
+      });
+      await this.#notifier.start();
     }
     if (this.#state !== "starting") return; // stop() was called during LISTEN: it stays stopped
     this.#state = "running";
@@ -263,7 +255,7 @@ export class PersistentQueue<
           dialect.statements.notify(this.#channel(), [...types].join(",")),
         );
       } else {
-        this.#notifyOthers(dialect, types);
+        this.#coalescer.notify(dialect, types);
       }
     }
     return ids;
@@ -311,14 +303,12 @@ export class PersistentQueue<
     const deadline = Date.now() + timeoutMs;
     const handlersUntil = deadline - Math.min(2000, Math.floor(timeoutMs / 4));
     this.#state = "stopping";
-    clearTimeout(this.#relisten);
+    this.#notifier?.cancelRetry();
     this.#stopped = (async () => {
       await Promise.all([...this.#workers.values()].map((w) => w.stop(handlersUntil, deadline)));
       this.#guard.close();
-      const unlisten = this.#unlisten;
-      this.#unlisten = undefined;
       await Promise.all([
-        unlisten?.().catch(() => undefined),
+        this.#notifier?.close(),
         this.#guard.idle(deadline - Date.now()).then((idle) => {
           if (!idle)
             this.#logger.warn(
@@ -340,47 +330,6 @@ export class PersistentQueue<
     return n;
   }
 
-  /**
-   * Subscribes to this table's channel; when the subscription breaks (the
-   * connection died), subscribes again with a growing delay. Polling covers
-   * the gap, so a lost LISTEN only costs latency.
-   */
-  async #listen(failures: number): Promise<void> {
-    const retry = (error: unknown) => {
-      this.#unlisten = undefined;
-      if (this.#state !== "running" && this.#state !== "starting") return;
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
-      this.#logger.warn(
-        { err: dbErrorMessage(error), retryInMs: delay },
-        "LISTEN connection lost; polling until it is back",
-      );
-      clearTimeout(this.#relisten);
-      this.#relisten = setTimeout(() => {
-        this.#relisten = undefined;
-        if (this.#state === "running" || this.#state === "starting")
-          void this.#listen(failures + 1);
-      }, delay);
-      this.#relisten.unref?.();
-    };
-    try {
-      const unlisten = await this.#db.listen!(
-        this.#channel(),
-        (payload) => {
-          for (const type of payload.split(",")) this.#workers.get(Number(type))?.wake();
-        },
-        retry,
-      );
-      if (this.#state === "stopping" || this.#state === "stopped") {
-        await unlisten().catch(() => undefined);
-        return;
-      }
-      this.#unlisten = unlisten;
-      if (failures > 0) for (const w of this.#workers.values()) w.wake(); // catch up on what was missed
-    } catch (error) {
-      retry(error);
-    }
-  }
-
   #assertAccepting(): void {
     if (this.#state === "stopping" || this.#state === "stopped") {
       throw new QueueStateError(
@@ -391,40 +340,6 @@ export class PersistentQueue<
 
   #channel(): string {
     return `pq_${this.#tables.jobs}`.slice(0, 63);
-  }
-
-  /**
-   * Wakes other processes after an add() outside a transaction, coalesced: at
-   * most one NOTIFY in flight, and one more after it for whatever was added
-   * meanwhile. A NOTIFY per job would serialise commits and halve enqueue speed.
-   */
-  #notifyOthers(dialect: Dialect, types: Set<number>): void {
-    const n = this.#notifier;
-    for (const t of types) n.types.add(t);
-    if (n.busy) {
-      n.again = true;
-      return;
-    }
-    n.busy = true;
-    const send = async (): Promise<void> => {
-      do {
-        n.again = false;
-        const payload = [...n.types].join(",");
-        n.types.clear();
-        await execSql(
-          this.#guard.db,
-          dialect,
-          dialect.statements.notify!(this.#channel(), payload),
-        ).catch((error) => {
-          this.#logger.debug?.(
-            { err: dbErrorMessage(error) },
-            "NOTIFY failed; other workers will poll",
-          );
-        });
-      } while (n.again);
-      n.busy = false;
-    };
-    void send();
   }
 
   #resolveDialect(): Promise<Dialect> {
@@ -454,15 +369,7 @@ export class PersistentQueue<
   }
 }
 
-/**
- * Runs one setup step; a database error (not one of ours) becomes a
- * {@link DatabaseUnavailableError} naming the step, the driver's error as its `cause`.
- */
-async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof PersistentQueueError) throw error;
-    throw new DatabaseUnavailableError(what, { cause: error });
-  }
+/** The DB offers LISTEN. */
+function hasListen(db: DB): db is DB & Required<Pick<DB, "listen">> {
+  return db.listen !== undefined;
 }
