@@ -138,28 +138,90 @@ export interface SqlHooks extends PlaceholderStyle {
   isAlreadyExists(err: unknown): boolean;
 }
 
+/** What a finished run writes (see `completeJob` in statements/jobs.ts). */
+export interface Completion {
+  readonly id: number;
+  readonly token: string;
+  readonly status: JobStatus.Success | JobStatus.Failed | JobStatus.Continue | JobStatus.Retry;
+  /** For Continue/Retry: run again this many ms after the database's now. */
+  readonly runAfterMs?: number | undefined;
+  /** The failure message, already truncated; undefined leaves last_error as it is. */
+  readonly lastError?: string | undefined;
+}
+
 /**
- * Runtime SQL whose text or round trips differ between databases, and the
- * operations the engine calls where they do (River's driver operations): the
- * engine never asks which database it is on.
+ * The operations the engine runs on the job table (River's driver operations):
+ * the engine never sees SQL, and never asks which database it is on. Each
+ * runs on `db` (the queue's guarded DB) and resolves plain values; the
+ * statements behind them, with their locking and fencing, are described in
+ * statements/jobs.ts and the dialects' statements.ts. Every dialect implements
+ * them; the ones that are the same everywhere come from `commonJobOperations`.
  */
-export interface DialectStatements {
+export interface JobOperations {
+  /**
+   * Claims (see {@link DialectStatements.claimJobs}) and resolves the claimed rows
+   * (the columns of `JOB_COLUMNS`), whichever round trips that takes on this
+   * database. A rejection after the claim was sent leaves its outcome unknown.
+   */
+  claim(db: DB, p: ClaimParams): Promise<Row[]>;
+  /**
+   * The batched completion of successful runs, each fenced by its (id, token)
+   * pair (one statement), and what its result says was completed.
+   */
+  completeSucceeded(db: DB, table: string, jobs: readonly JobLease[]): Promise<SucceededWrite>;
+  /** The runs among `jobs` now Success under their very token: the ones a batch completed. */
+  confirmSucceeded(db: DB, table: string, jobs: readonly JobLease[]): Promise<JobLease[]>;
+  /** Writes one run's outcome, fenced by its token; resolves the rows written (1, or 0: lease lost). */
+  complete(db: DB, table: string, completion: Completion): Promise<number>;
+  /** True when the run left Running with this token for this status: a write whose reply was lost did commit. */
+  confirmCompleted(
+    db: DB,
+    table: string,
+    completion: Pick<Completion, "id" | "token" | "status">,
+  ): Promise<boolean>;
+  /** Heartbeat: extends the leases of running `ids` held under `tokens`; resolves the rows extended. */
+  extendLeases(
+    db: DB,
+    table: string,
+    ids: readonly number[],
+    tokens: readonly string[],
+    leaseMs: number,
+  ): Promise<number>;
+  /** The ids among `ids` still running under one of `tokens`. */
+  stillLeased(
+    db: DB,
+    table: string,
+    ids: readonly number[],
+    tokens: readonly string[],
+  ): Promise<number[]>;
+  /** Hands held jobs back, claimable at once, each fenced by its token; resolves how many were. */
+  release(db: DB, table: string, jobs: readonly JobLease[], reason: string): Promise<number>;
+  /** Expired leases of one job type become Retry, or Failed past `attemptLimit`; resolves how many. */
+  rescueExpired(db: DB, table: string, jobType: number, attemptLimit: number): Promise<number>;
+  /** Ms from the database's now until the next job of this type is due (≤ 0: now; Infinity: none). */
+  nextDue(db: DB, table: string, jobType: number, cutoff: StaleCutoff | undefined): Promise<number>;
+  /** The running jobs of this type `workerId` holds by the database's account, with `lease_token` and `lease_left`. */
+  ownRunning(db: DB, table: string, jobType: number, workerId: string): Promise<Row[]>;
+  /** firstPullDay at start-up: the cut-off for never-run jobs, and how many it leaves alone. */
+  firstPull(
+    db: DB,
+    table: string,
+    jobType: number,
+    days: number,
+  ): Promise<{ cutoff: StaleCutoff; skipped: number }>;
+}
+
+/**
+ * The runtime part of a dialect: the engine's {@link JobOperations}, the
+ * statements whose text differs between databases (the claim, the bulk
+ * insert, NOTIFY, lock times), and the ShedLock's time expressions.
+ */
+export interface DialectStatements extends JobOperations {
   /**
    * The claim statement: marks up to `limit` due rows of one job type as running
    * under a lease, atomically. See {@link ClaimParams} for inputs.
    */
   claimJobs(p: ClaimParams): SqlFragment;
-  /**
-   * Operation: claims (see {@link claimJobs}) and resolves the claimed rows (the
-   * columns of `JOB_COLUMNS`), whichever round trips that takes on this database.
-   * A rejection after the claim was sent leaves its outcome unknown.
-   */
-  claim(db: DB, p: ClaimParams): Promise<Row[]>;
-  /**
-   * Operation: the batched completion of successful runs, each fenced by its
-   * (id, token) pair (one statement), and what its result says was completed.
-   */
-  completeSucceeded(db: DB, table: string, jobs: readonly JobLease[]): Promise<SucceededWrite>;
 
   /** INSERT … RETURNING works (PostgreSQL, SQLite, MariaDB); otherwise the driver's insertId is used. */
   readonly insertReturning: boolean;

@@ -1,10 +1,8 @@
 import type { ResolvedJobConfig } from "../config.js";
 import type { DB, Row } from "../db.js";
 import type { ClaimParams, Dialect, StaleCutoff } from "../dialects/dialect.js";
-import { querySql } from "../dialects/sql.js";
 import { JobStatus } from "../job-status.js";
 import type { Logger } from "../logger.js";
-import { nextDue, selectOwnRunning } from "../statements/jobs.js";
 import { makeToken } from "../worker-id.js";
 import { dbErrorMessage } from "./redact.js";
 import type { Slots } from "./slots.js";
@@ -79,15 +77,12 @@ export class Claimer {
         const claimed = await this.#claim(limit);
         failures = 0;
         if (claimed === limit) continue; // there may be more
-        const [due] = await querySql<{ wait: unknown }>(
+        const wait = await this.#d.dialect.statements.nextDue(
           this.#d.db,
-          this.#d.dialect,
-          nextDue(this.#d.dialect, this.#d.table, config.jobType, this.#stale),
+          this.#d.table,
+          config.jobType,
+          this.#stale,
         );
-        const wait =
-          due?.wait === null || due?.wait === undefined
-            ? Number.POSITIVE_INFINITY
-            : Number(due.wait);
         const sleep = Math.max(MIN_IDLE_MS, Math.min(this.#idleMs, this.#d.pollMs, wait));
         this.#idleMs = Math.min(this.#idleMs * 2, this.#d.pollMs);
         await this.#sleep(sleep);
@@ -169,11 +164,7 @@ export class Claimer {
    */
   async #adoptLostClaims(): Promise<void> {
     const { db, dialect, table, config, workerId, logger, slots } = this.#d;
-    const rows = await querySql(
-      db,
-      dialect,
-      selectOwnRunning(dialect, table, config.jobType, workerId),
-    );
+    const rows = await dialect.statements.ownRunning(db, table, config.jobType, workerId);
     this.#claimUncertain = false;
     const now = performance.now();
     let adopted = 0;

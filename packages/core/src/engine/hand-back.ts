@@ -1,9 +1,8 @@
 import type { ResolvedJobConfig } from "../config.js";
 import type { DB } from "../db.js";
 import type { Dialect } from "../dialects/dialect.js";
-import { execSql } from "../dialects/sql.js";
 import type { Logger } from "../logger.js";
-import { chunks, releaseJobs } from "../statements/jobs.js";
+import { chunks } from "../statements/jobs.js";
 import { retryWrite } from "./retry-write.js";
 
 /** What a hand-back needs from its worker. */
@@ -34,9 +33,9 @@ export async function handBack(
   for (const part of chunks(jobs)) {
     try {
       const r = await retryWrite(d, "release", until, () =>
-        execSql(db, dialect, releaseJobs(dialect, table, part, reason)),
+        dialect.statements.release(db, table, part, reason),
       );
-      handedBack += r.value.affectedRows;
+      handedBack += r.value;
     } catch {
       // The database stayed away: the leases expire on their own and the jobs are rescued.
     }

@@ -2,11 +2,9 @@ import type { EventEmitter } from "node:events";
 import type { ResolvedJobConfig } from "../config.js";
 import type { DB } from "../db.js";
 import type { Dialect, StaleCutoff } from "../dialects/dialect.js";
-import { querySql } from "../dialects/sql.js";
 import { DatabaseUnavailableError, PersistentQueueError } from "../errors.js";
 import { emitSafely, type QueueEventMap } from "../events.js";
 import type { Logger } from "../logger.js";
-import { firstPull } from "../statements/jobs.js";
 
 /**
  * Runs one setup step; a database error (not one of ours) becomes a
@@ -39,14 +37,9 @@ export async function firstPullCutoff(
   d: FirstPullDeps,
   config: ResolvedJobConfig,
 ): Promise<StaleCutoff> {
-  const [row] = await step("start(): the firstPullDay look-up", () =>
-    querySql<{ stale_before: unknown; below_id: unknown; skipped: unknown }>(
-      d.db,
-      d.dialect,
-      firstPull(d.dialect, d.table, config.jobType, config.firstPullDay),
-    ),
+  const { cutoff, skipped: count } = await step("start(): the firstPullDay look-up", () =>
+    d.dialect.statements.firstPull(d.db, d.table, config.jobType, config.firstPullDay),
   );
-  const count = Number(row?.skipped ?? 0);
   if (count > 0) {
     d.logger.warn(
       { jobType: config.jobType, skipped: count, firstPullDay: config.firstPullDay },
@@ -58,5 +51,5 @@ export async function firstPullCutoff(
       firstPullDay: config.firstPullDay,
     });
   }
-  return { beforeMs: Number(row?.stale_before ?? 0), belowId: Number(row?.below_id ?? 0) };
+  return cutoff;
 }

@@ -6,7 +6,7 @@
  */
 
 import { dueSince, JOB_COLUMNS, jobColumns, notStale } from "../dialects/claim.js";
-import type { Dialect, InsertRow, StaleCutoff } from "../dialects/dialect.js";
+import type { Completion, Dialect, InsertRow, SqlHooks, StaleCutoff } from "../dialects/dialect.js";
 import { ident, join, raw, type SqlFragment, sql } from "../dialects/sql.js";
 import { JobStatus } from "../job-status.js";
 import { claimIndexName } from "../schema/tables.js";
@@ -85,17 +85,6 @@ function toInsertRow(r: NewJobRow): InsertRow {
   return { jobType: r.jobType, params: r.params };
 }
 
-/** What a finished run writes. */
-export interface Completion {
-  readonly id: number;
-  readonly token: string;
-  readonly status: JobStatus.Success | JobStatus.Failed | JobStatus.Continue | JobStatus.Retry;
-  /** For Continue/Retry: run again this many ms after the database's now. */
-  readonly runAfterMs?: number | undefined;
-  /** The failure message, already truncated; undefined leaves last_error as it is. */
-  readonly lastError?: string | undefined;
-}
-
 /**
  * Completion, fenced: written only while the row is still running under the
  * caller's lease token. 0 rows affected = the lease was lost (expired and
@@ -103,7 +92,7 @@ export interface Completion {
  * lost — this very write already committed: {@link confirmCompleted} tells
  * which. The row keeps the token (the next claim replaces it) for that check.
  */
-export function completeJob(d: Dialect, table: string, c: Completion): SqlFragment {
+export function completeJob(d: SqlHooks, table: string, c: Completion): SqlFragment {
   const runAt =
     c.runAfterMs !== undefined
       ? sql`, run_at = ${raw(d.nowMs)} + ${Math.max(0, Math.ceil(c.runAfterMs))}`
@@ -119,7 +108,7 @@ export function completeJob(d: Dialect, table: string, c: Completion): SqlFragme
  * the token, so another run's write is never mistaken for this one's.
  */
 export function confirmCompleted(
-  _d: Dialect,
+  _d: SqlHooks,
   table: string,
   c: Pick<Completion, "id" | "token" | "status">,
 ): SqlFragment {
@@ -132,7 +121,7 @@ export function confirmCompleted(
  * is not extended (affected < ids → find the lost ones with {@link stillLeased}).
  */
 export function extendLeases(
-  d: Dialect,
+  d: SqlHooks,
   table: string,
   ids: readonly number[],
   tokens: readonly string[],
@@ -144,7 +133,7 @@ export function extendLeases(
 
 /** Rows `{ id }` among `ids` still running under one of `tokens`. */
 export function stillLeased(
-  _d: Dialect,
+  _d: SqlHooks,
   table: string,
   ids: readonly number[],
   tokens: readonly string[],
@@ -159,7 +148,7 @@ export function stillLeased(
  * interrupted run stays counted in attempts. Affected rows = jobs handed back.
  */
 export function releaseJobs(
-  d: Dialect,
+  d: SqlHooks,
   table: string,
   jobs: readonly { readonly id: number; readonly token: string }[],
   reason: string,
@@ -178,7 +167,7 @@ export function releaseJobs(
  * out their lease.
  */
 export function selectOwnRunning(
-  d: Dialect,
+  d: SqlHooks,
   table: string,
   jobType: number,
   workerId: string,
@@ -194,7 +183,7 @@ export function selectOwnRunning(
  * time must end). Idempotent; any worker may run it.
  */
 export function rescueExpired(
-  d: Dialect,
+  d: SqlHooks,
   table: string,
   jobType: number,
   attemptLimit: number,
@@ -215,7 +204,7 @@ export function rescueExpired(
  * firstPullDay cut-off do not count.
  */
 export function nextDue(
-  d: Dialect,
+  d: SqlHooks,
   table: string,
   jobType: number,
   cutoff: StaleCutoff | undefined,
@@ -237,7 +226,7 @@ export function nextDue(
  * many Init jobs of this type that leaves alone. A job not yet due, or due
  * since then, always runs.
  */
-export function firstPull(d: Dialect, table: string, jobType: number, days: number): SqlFragment {
+export function firstPull(d: SqlHooks, table: string, jobType: number, days: number): SqlFragment {
   // Whole seconds: create_time, the due time of a job to run at once, has no finer unit,
   // and a job created in the second of start-up but after it must not count as stale.
   const cutoff = sql`(${raw(d.nowSec)} * 1000 - ${days < 0 ? 0 : Math.floor(days * 86_400_000)})`;
@@ -247,7 +236,7 @@ export function firstPull(d: Dialect, table: string, jobType: number, days: numb
 }
 
 /** Rows of a job by id, for `queue.getJob()` and tests. */
-export function selectJob(_d: Dialect, table: string, id: number): SqlFragment {
+export function selectJob(_d: SqlHooks, table: string, id: number): SqlFragment {
   return sql`SELECT ${raw([...JOB_COLUMNS, "job_status", "run_at", "lease_until", "worker_id", "update_time"].join(", "))}
   FROM ${ident(table)} WHERE id = ${id}`;
 }
@@ -261,10 +250,12 @@ export function selectJob(_d: Dialect, table: string, id: number): SqlFragment {
  * later claim (even this worker's) completed has another token: not listed.
  */
 export function confirmSucceeded(
-  _d: Dialect,
+  _d: SqlHooks,
   table: string,
   jobs: readonly { readonly id: number; readonly token: string }[],
 ): SqlFragment {
   const pairs = join(jobs.map((j) => sql`(${j.id}, ${j.token})`));
   return sql`SELECT id, lease_token FROM ${ident(table)} WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Success} AND (id, lease_token) IN (${pairs})`;
 }
+
+export type { Completion };

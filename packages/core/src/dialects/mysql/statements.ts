@@ -3,6 +3,7 @@ import { claimIndexName } from "../../schema/tables.js";
 import { claimAssignments, jobColumns, pickDue } from "../claim.js";
 import { completeSucceededStatement } from "../complete.js";
 import type { ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
+import { commonJobOperations } from "../job-operations.js";
 import { execSql, ident, querySql, raw, type SqlFragment, sql } from "../sql.js";
 import type { MysqlVariant } from "./version.js";
 
@@ -47,6 +48,7 @@ export function mysqlStatements(hooks: SqlHooks, variant: MysqlVariant): Dialect
 
   return {
     claimJobs,
+    ...commonJobOperations(hooks),
     /** Two round trips: the claim, then (when it took any row) the read-back by token. */
     async claim(db, p) {
       const result = await execSql(db, hooks, claimJobs(p));

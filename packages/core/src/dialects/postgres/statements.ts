@@ -1,6 +1,7 @@
 import { JobStatus } from "../../job-status.js";
 import { claimAssignments, jobColumns, pickDue } from "../claim.js";
 import type { ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
+import { commonJobOperations } from "../job-operations.js";
 import { returningOperations } from "../returning.js";
 import { ident, raw, sql } from "../sql.js";
 
@@ -19,6 +20,7 @@ UPDATE ${ident(p.table)} AS ${ident("j")} SET ${claimAssignments(hooks, p, sql`$
 
   return {
     claimJobs,
+    ...commonJobOperations(hooks),
     ...returningOperations(hooks, claimJobs),
     insertReturning: true,
 

@@ -1,5 +1,6 @@
 import { claimAssignments, jobColumns, pickDue } from "../claim.js";
 import type { ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
+import { commonJobOperations } from "../job-operations.js";
 import { returningOperations } from "../returning.js";
 import { ident, sql } from "../sql.js";
 
@@ -19,6 +20,7 @@ export function sqliteStatements(hooks: SqlHooks): DialectStatements {
 
   return {
     claimJobs,
+    ...commonJobOperations(hooks),
     ...returningOperations(hooks, claimJobs),
     insertReturning: true,
     utcStatement: (verb) => verb, // lock times are absolute instants here
