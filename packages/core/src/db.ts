@@ -7,7 +7,9 @@
  * Modelled on the Go library's `DB` (Exec, Query, Ping, Close), made async.
  */
 
-/** The SQL family an adapter speaks. It decides placeholder style and statement text. */
+import type { Dialect } from "./dialects/dialect.js";
+
+/** The built-in SQL families an adapter may name. Each stands for a built-in {@link Dialect}. */
 export type DialectFamily = "mysql" | "postgres" | "sqlite";
 
 /** A value an adapter must be able to bind. */
@@ -50,8 +52,13 @@ export type Unlisten = () => Promise<void>;
  * {@link UnsupportedError} naming what is missing.
  */
 export interface DB {
-  /** Which SQL the adapter speaks; MariaDB and MySQL are both `"mysql"`. */
-  readonly dialect: DialectFamily;
+  /**
+   * Which SQL the adapter speaks: a built-in family's name (MariaDB and MySQL are
+   * both `"mysql"`; the server is asked which), or a dialect object — one of the
+   * built-in ones (`postgresDialect()`, …) or one written for another database.
+   * Every statement core sends is written by this dialect.
+   */
+  readonly dialect: DialectFamily | Dialect;
   /** Runs a statement that returns no rows. */
   exec(sql: string, params?: readonly SqlValue[]): Promise<ExecResult>;
   /** Runs a statement that returns rows. Integer columns may come back as number, bigint or string; callers normalise. */

@@ -71,8 +71,11 @@ export function enqueueSync(
   job: LooseJob,
 ): number {
   const row = toRowSync(job, "", configs);
-  const statement = compile(insertJobs(dialect, table, [row], dialect.insertReturning), dialect);
-  if (dialect.insertReturning) {
+  const statement = compile(
+    insertJobs(dialect, table, [row], dialect.statements.insertReturning),
+    dialect,
+  );
+  if (dialect.statements.insertReturning) {
     const [inserted] = db.querySync!<{ id: unknown }>(statement.text, statement.params);
     return Number(inserted?.id);
   }
@@ -95,8 +98,8 @@ export async function enqueue(
     const ids: number[] = [];
     for (let i = 0; i < rows.length; i += BATCH) {
       const chunk = rows.slice(i, i + BATCH);
-      const statement = insertJobs(dialect, table, chunk, dialect.insertReturning);
-      if (dialect.insertReturning) {
+      const statement = insertJobs(dialect, table, chunk, dialect.statements.insertReturning);
+      if (dialect.statements.insertReturning) {
         ids.push(
           ...(await querySql<{ id: unknown }>(target, dialect, statement)).map((r) => Number(r.id)),
         );

@@ -39,6 +39,8 @@ export {
   type AnyJobDefinition,
   type AnyJobSpec,
   type Backoff,
+  type DefineWithParams,
+  type DefinitionInput,
   defineJob,
   type HandlerResult,
   type Job,
@@ -53,6 +55,7 @@ export {
   type ParamsOf,
   type WorkerOptions,
 } from "./job.js";
+export type { JobRecord } from "./job-record.js";
 export { JobStatus } from "./job-status.js";
 export {
   LockNotAcquiredError,
@@ -61,6 +64,6 @@ export {
   type ShedLockOptions,
 } from "./lock/shed-lock.js";
 export type { Logger } from "./logger.js";
-export { type JobRecord, PersistentQueue, QueueStateError } from "./queue.js";
+export { PersistentQueue, QueueStateError } from "./queue.js";
 export { type MigrateOptions, type MigrateResult, migrate } from "./schema/migrate.js";
 export { LATEST_SCHEMA_VERSION } from "./schema/migrations.js";

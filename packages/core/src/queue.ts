@@ -9,20 +9,23 @@ import type { DB } from "./db.js";
 import type { Dialect, StaleCutoff, TableNames } from "./dialects/dialect.js";
 import { execSql, querySql, resolveDialect, resolveDialectSync } from "./dialects/index.js";
 import { parseDuration } from "./duration.js";
-import { dbErrorMessage } from "./engine/redact.js";
+import { Notifier } from "./engine/notifier.js";
+import { NotifyCoalescer } from "./engine/notify-coalescer.js";
+import { firstPullCutoff, step } from "./engine/start-up.js";
 import { StatementGuard } from "./engine/statement-guard.js";
 import { TypeWorker } from "./engine/type-worker.js";
 import { type AddOptions, enqueue, enqueueSync, JobInputError, type NewJob } from "./enqueue.js";
 import { DatabaseUnavailableError, PersistentQueueError, UnsupportedError } from "./errors.js";
-import { emitSafely, type QueueEventMap } from "./events.js";
+import type { QueueEventMap } from "./events.js";
 import type { AnyJob, AnyJobSpec, JobRef, JobTypeOfRef, ParamsOf } from "./job.js";
-import type { JobStatus } from "./job-status.js";
+import { type JobRecord, toJobRecord } from "./job-record.js";
+import { JobTypes } from "./job-types.js";
 import { ShedLock } from "./lock/shed-lock.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { type MigrateResult, migrate } from "./schema/migrate.js";
 import { resolveTableNames } from "./schema/tables.js";
 import { assertSchemaCurrent, assertSchemaCurrentSync } from "./schema/version.js";
-import { firstPull, selectJob } from "./statements/jobs.js";
+import { selectJob } from "./statements/jobs.js";
 import { makeWorkerId } from "./worker-id.js";
 
 /** The queue is not in a state that allows the call. */
@@ -30,35 +33,6 @@ export class QueueStateError extends PersistentQueueError {
   constructor(message: string) {
     super("ERR_PQ_STATE", message);
   }
-}
-
-/** A row of the job table, as {@link PersistentQueue.getJob} reports it. */
-export interface JobRecord<P = unknown, T extends number = number> {
-  readonly id: number;
-  readonly jobType: T;
-  /** The job type's name in this queue's `jobs`, or undefined for a type it does not list. */
-  readonly name: string | undefined;
-  /** The seed's status code (Running while a worker holds a lease). */
-  readonly status: JobStatus;
-  /**
-   * The params parsed from JSON (null for the seed's empty default, undefined
-   * when the column does not hold valid JSON: see `rawParams`). Typed as the
-   * job type's params when `getJob(id, jobType)` names it; not validated again.
-   */
-  readonly params: P | undefined;
-  /** The params column as stored: JSON text. */
-  readonly rawParams: string;
-  readonly attempts: number;
-  /** The seed's start_time: unix seconds it was scheduled for (0 = as soon as possible). */
-  readonly startTime: number;
-  /** Unix ms the database will next consider it due. */
-  readonly runAt: number;
-  readonly createTime: number;
-  readonly updateTime: number;
-  /** Unix ms the current lease ends (Running), else 0. */
-  readonly leaseUntil: number;
-  readonly workerId: string | null;
-  readonly lastError: string | null;
 }
 
 /**
@@ -79,8 +53,7 @@ export class PersistentQueue<
   /** Job types with a handler: run by this queue. */
   readonly #jobs: Map<number, ResolvedJobConfig>;
   /** Every job type listed, by integer and by name. */
-  readonly #specs: Map<number, ResolvedJobSpec>;
-  readonly #names: Map<string, ResolvedJobSpec>;
+  readonly #types: JobTypes;
   readonly #logger: Logger;
   readonly #pollMs: number;
   readonly #notify: boolean;
@@ -93,22 +66,18 @@ export class PersistentQueue<
   #dialect: Promise<Dialect> | undefined;
   /** Resolves once the tables were found at the current schema version (a failure is not cached). */
   #schemaChecked: Promise<void> | undefined;
-  #unlisten: (() => Promise<void>) | undefined;
-  #relisten: NodeJS.Timeout | undefined;
+  /** The LISTEN for other processes' wake-ups, where the DB and the dialect have one. */
+  #notifier: Notifier | undefined;
+  /** Wakes other processes after add(), one NOTIFY at a time. */
+  readonly #coalescer: NotifyCoalescer;
   #stopped: Promise<void> | undefined;
-  #notifier: { busy: boolean; again: boolean; types: Set<number> } = {
-    busy: false,
-    again: false,
-    types: new Set(),
-  };
 
   constructor(options: QueueOptions<J>) {
     super();
     const resolved = resolveQueueOptions(options);
     this.#db = resolved.db;
     this.#jobs = resolved.jobs;
-    this.#specs = resolved.specs;
-    this.#names = resolved.names;
+    this.#types = new JobTypes(resolved.specs, resolved.names);
     this.#pollMs = resolved.pollMs;
     this.#notify = resolved.notify;
     this.#tables = resolveTableNames(options.tables);
@@ -125,6 +94,7 @@ export class PersistentQueue<
       serviceName: resolved.serviceName,
       tables: this.#tables,
     });
+    this.#coalescer = new NotifyCoalescer(this.#guard.db, this.#channel(), this.#logger);
   }
 
   /** Creates or upgrades the tables (idempotent, safe from many processes at once). */
@@ -152,31 +122,15 @@ export class PersistentQueue<
     try {
       dialect = await step("start(): asking the server its version", () => this.#resolveDialect());
       await step("start(): reading the schema version", () => this.#checkSchema(this.#db));
-      for (const config of this.#jobs.values()) {
-        const [row] = await step("start(): the firstPullDay look-up", () =>
-          querySql<{ stale_before: unknown; below_id: unknown; skipped: unknown }>(
-            this.#db,
-            dialect,
-            firstPull(dialect, this.#tables.jobs, config.jobType, config.firstPullDay),
-          ),
-        );
-        stale.set(config.jobType, {
-          beforeMs: Number(row?.stale_before ?? 0),
-          belowId: Number(row?.below_id ?? 0),
-        });
-        const count = Number(row?.skipped ?? 0);
-        if (count > 0) {
-          this.#logger.warn(
-            { jobType: config.jobType, skipped: count, firstPullDay: config.firstPullDay },
-            `${count} never-run jobs of type ${config.jobType} have been due for longer than firstPullDay and are left as they are`,
-          );
-          emitSafely(this as unknown as EventEmitter<QueueEventMap>, this.#logger, "skipped", {
-            jobType: config.jobType,
-            count,
-            firstPullDay: config.firstPullDay,
-          });
-        }
-      }
+      const startUp = {
+        db: this.#db,
+        dialect,
+        table: this.#tables.jobs,
+        logger: this.#logger,
+        events: this as unknown as EventEmitter<QueueEventMap>,
+      };
+      for (const config of this.#jobs.values())
+        stale.set(config.jobType, await firstPullCutoff(startUp, config));
     } catch (error) {
       if (this.#state === "starting") this.#state = "new"; // the database was away: start() may be called again
       throw error;
@@ -197,13 +151,21 @@ export class PersistentQueue<
       this.#workers.set(config.jobType, worker);
       worker.start(stale.get(config.jobType));
     }
-    if (
-      this.#notify &&
-      dialect.capabilities.listenNotify &&
-      this.#db.listen &&
-      this.#workers.size > 0
-    ) {
-      await this.#listen(0);
+    const db = this.#db;
+    // Other processes NOTIFY only where the dialect has a NOTIFY.
+    if (this.#notify && dialect.statements.notify && hasListen(db) && this.#workers.size > 0) {
+      this.#notifier = new Notifier({
+        db,
+        channel: this.#channel(),
+        logger: this.#logger,
+        active: () => this.#state === "running" || this.#state === "starting",
+        stopping: () => this.#state === "stopping" || this.#state === "stopped",
+        wake: (jobType) => this.#workers.get(jobType)?.wake(),
+        wakeAll: () => {
+          for (const w of this.#workers.values()) w.wake();
+        },
+      });
+      await this.#notifier.start();
     }
     if (this.#state !== "starting") return; // stop() was called during LISTEN: it stays stopped
     this.#state = "running";
@@ -253,7 +215,7 @@ export class PersistentQueue<
         "addSync() needs a synchronous DB (execSync/querySync), as the better-sqlite3 adapters provide; use add() with this database.",
       );
     }
-    const [resolved, specs] = this.#resolveRefs([{ jobType: job, params }]);
+    const [resolved, specs] = this.#types.resolveRefs([{ jobType: job, params }]);
     if (this.#schemaChecked === undefined) {
       assertSchemaCurrentSync(target, dialect, this.#tables);
       this.#schemaChecked = Promise.resolve();
@@ -279,19 +241,23 @@ export class PersistentQueue<
         "add() after stop(): the queue no longer accepts jobs. Create a new queue, or add before stopping.",
       );
     }
-    const [resolved, specs] = this.#resolveRefs(jobs);
+    const [resolved, specs] = this.#types.resolveRefs(jobs);
     const target = opts.db ?? this.#db;
     const dialect = await (target === this.#db ? this.#resolveDialect() : resolveDialect(target));
     await this.#checkSchema(target);
     const ids = await enqueue(target, dialect, this.#tables.jobs, specs, resolved);
     const types = new Set(resolved.map((j) => j.jobType));
     for (const type of types) this.#workers.get(type)?.wake();
-    if (this.#notify && dialect.notify) {
+    if (this.#notify && dialect.statements.notify) {
       if (opts.db) {
         // Inside the caller's transaction: delivered when (and only if) it commits.
-        await execSql(target, dialect, dialect.notify(this.#channel(), [...types].join(",")));
+        await execSql(
+          target,
+          dialect,
+          dialect.statements.notify(this.#channel(), [...types].join(",")),
+        );
       } else {
-        this.#notifyOthers(dialect, types);
+        this.#coalescer.notify(dialect, types);
       }
     }
     return ids;
@@ -308,44 +274,16 @@ export class PersistentQueue<
     ([K] extends [never] ? JobRecord : JobRecord<ParamsOf<J, K>, JobTypeOfRef<J, K>>) | undefined
   > {
     const expected =
-      jobType === undefined ? undefined : this.#resolveRef(jobType, "jobType").jobType;
+      jobType === undefined ? undefined : this.#types.resolveRef(jobType, "jobType").jobType;
     if (typeof id !== "number" || !Number.isSafeInteger(id))
       throw new JobInputError("id", `must be an integer job id (got ${String(id)}).`);
     const dialect = await this.#resolveDialect();
     await this.#checkSchema(this.#db);
     const [row] = await querySql(this.#db, dialect, selectJob(dialect, this.#tables.jobs, id));
     if (!row) return undefined;
-    const num = (v: unknown) => Number(v ?? 0);
-    const type = num(row.job_type);
+    const type = Number(row.job_type ?? 0);
     if (expected !== undefined && type !== expected) return undefined;
-    const rawParams = String(row.params ?? "");
-    let params: unknown = null;
-    if (rawParams.trim() !== "") {
-      try {
-        params = JSON.parse(rawParams);
-      } catch {
-        params = undefined; // not JSON (a row written by plain SQL elsewhere): rawParams has it
-      }
-    }
-    const record: JobRecord = {
-      id: num(row.id),
-      jobType: type,
-      name: this.#specs.get(type)?.name,
-      status: num(row.job_status) as JobStatus,
-      params,
-      rawParams,
-      attempts: num(row.attempts),
-      startTime: num(row.start_time),
-      runAt: num(row.run_at),
-      createTime: num(row.create_time),
-      updateTime: num(row.update_time),
-      leaseUntil: num(row.lease_until),
-      workerId:
-        row.worker_id === null || row.worker_id === undefined ? null : String(row.worker_id),
-      lastError:
-        row.last_error === null || row.last_error === undefined ? null : String(row.last_error),
-    };
-    return record as never;
+    return toJobRecord(row, this.#types.specs.get(type)?.name) as never;
   }
 
   /**
@@ -365,14 +303,12 @@ export class PersistentQueue<
     const deadline = Date.now() + timeoutMs;
     const handlersUntil = deadline - Math.min(2000, Math.floor(timeoutMs / 4));
     this.#state = "stopping";
-    clearTimeout(this.#relisten);
+    this.#notifier?.cancelRetry();
     this.#stopped = (async () => {
       await Promise.all([...this.#workers.values()].map((w) => w.stop(handlersUntil, deadline)));
       this.#guard.close();
-      const unlisten = this.#unlisten;
-      this.#unlisten = undefined;
       await Promise.all([
-        unlisten?.().catch(() => undefined),
+        this.#notifier?.close(),
         this.#guard.idle(deadline - Date.now()).then((idle) => {
           if (!idle)
             this.#logger.warn(
@@ -394,121 +330,6 @@ export class PersistentQueue<
     return n;
   }
 
-  /**
-   * Subscribes to this table's channel; when the subscription breaks (the
-   * connection died), subscribes again with a growing delay. Polling covers
-   * the gap, so a lost LISTEN only costs latency.
-   */
-  async #listen(failures: number): Promise<void> {
-    const retry = (error: unknown) => {
-      this.#unlisten = undefined;
-      if (this.#state !== "running" && this.#state !== "starting") return;
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
-      this.#logger.warn(
-        { err: dbErrorMessage(error), retryInMs: delay },
-        "LISTEN connection lost; polling until it is back",
-      );
-      clearTimeout(this.#relisten);
-      this.#relisten = setTimeout(() => {
-        this.#relisten = undefined;
-        if (this.#state === "running" || this.#state === "starting")
-          void this.#listen(failures + 1);
-      }, delay);
-      this.#relisten.unref?.();
-    };
-    try {
-      const unlisten = await this.#db.listen!(
-        this.#channel(),
-        (payload) => {
-          for (const type of payload.split(",")) this.#workers.get(Number(type))?.wake();
-        },
-        retry,
-      );
-      if (this.#state === "stopping" || this.#state === "stopped") {
-        await unlisten().catch(() => undefined);
-        return;
-      }
-      this.#unlisten = unlisten;
-      if (failures > 0) for (const w of this.#workers.values()) w.wake(); // catch up on what was missed
-    } catch (error) {
-      retry(error);
-    }
-  }
-
-  /**
-   * The jobs with each `jobType` (integer, name or definition) turned into its
-   * integer, and the specs to validate them by: this queue's, plus those of
-   * definitions passed that it does not list.
-   */
-  #resolveRefs(
-    jobs: readonly { readonly jobType: unknown; readonly params?: unknown }[],
-  ): [
-    { jobType: number; params: unknown; delay?: never; startTime?: never }[],
-    ReadonlyMap<number, ResolvedJobSpec>,
-  ] {
-    if (!Array.isArray(jobs)) throw new JobInputError("jobs", "must be an array.");
-    let specs: Map<number, ResolvedJobSpec> | undefined;
-    const out = jobs.map((job, i) => {
-      if (job === null || typeof job !== "object")
-        throw new JobInputError(
-          jobs.length === 1 ? "job" : `jobs[${i}]`,
-          "must be an object { jobType, params }.",
-        );
-      const spec = this.#resolveRef(
-        job.jobType,
-        jobs.length === 1 ? "jobType" : `jobs[${i}].jobType`,
-      );
-      if (spec.name !== undefined && !this.#specs.has(spec.jobType) && spec.schema) {
-        specs ??= new Map(this.#specs);
-        specs.set(spec.jobType, spec as ResolvedJobSpec);
-      }
-      return { ...(job as object), jobType: spec.jobType } as never;
-    });
-    return [out, specs ?? this.#specs];
-  }
-
-  /** A job type reference (integer, name or definition) as this queue knows it. */
-  #resolveRef(
-    ref: unknown,
-    field: string,
-  ): { jobType: number; name?: string; schema?: ResolvedJobSpec["schema"] } {
-    if (typeof ref === "number") return this.#specs.get(ref) ?? { jobType: ref }; // range checked at insert
-    if (typeof ref === "string") {
-      const spec = this.#names.get(ref);
-      if (spec) return spec;
-      const known = [...this.#names.keys()];
-      throw new JobInputError(
-        field,
-        `no job type is named "${ref}" in this queue's jobs${known.length ? ` (names: ${known.slice(0, 20).join(", ")})` : ""}. List its definition in the queue's jobs, or pass the integer job type.`,
-      );
-    }
-    if (
-      ref !== null &&
-      typeof ref === "object" &&
-      typeof (ref as AnyJobSpec).jobType === "number"
-    ) {
-      const def = ref as AnyJobSpec;
-      const listed = this.#specs.get(def.jobType);
-      if (listed && def.name !== undefined && listed.name !== def.name) {
-        throw new JobInputError(
-          field,
-          `the definition named "${def.name}" has job type ${def.jobType}, which this queue lists as "${listed.name}".`,
-        );
-      }
-      return (
-        listed ?? {
-          jobType: def.jobType,
-          name: def.name ?? `job-${def.jobType}`,
-          schema: def.schema,
-        }
-      );
-    }
-    throw new JobInputError(
-      field,
-      `must be a job type's integer, its name, or its definition (got ${ref === null ? "null" : typeof ref}).`,
-    );
-  }
-
   #assertAccepting(): void {
     if (this.#state === "stopping" || this.#state === "stopped") {
       throw new QueueStateError(
@@ -519,38 +340,6 @@ export class PersistentQueue<
 
   #channel(): string {
     return `pq_${this.#tables.jobs}`.slice(0, 63);
-  }
-
-  /**
-   * Wakes other processes after an add() outside a transaction, coalesced: at
-   * most one NOTIFY in flight, and one more after it for whatever was added
-   * meanwhile. A NOTIFY per job would serialise commits and halve enqueue speed.
-   */
-  #notifyOthers(dialect: Dialect, types: Set<number>): void {
-    const n = this.#notifier;
-    for (const t of types) n.types.add(t);
-    if (n.busy) {
-      n.again = true;
-      return;
-    }
-    n.busy = true;
-    const send = async (): Promise<void> => {
-      do {
-        n.again = false;
-        const payload = [...n.types].join(",");
-        n.types.clear();
-        await execSql(this.#guard.db, dialect, dialect.notify!(this.#channel(), payload)).catch(
-          (error) => {
-            this.#logger.debug?.(
-              { err: dbErrorMessage(error) },
-              "NOTIFY failed; other workers will poll",
-            );
-          },
-        );
-      } while (n.again);
-      n.busy = false;
-    };
-    void send();
   }
 
   #resolveDialect(): Promise<Dialect> {
@@ -580,15 +369,7 @@ export class PersistentQueue<
   }
 }
 
-/**
- * Runs one setup step; a database error (not one of ours) becomes a
- * {@link DatabaseUnavailableError} naming the step, the driver's error as its `cause`.
- */
-async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof PersistentQueueError) throw error;
-    throw new DatabaseUnavailableError(what, { cause: error });
-  }
+/** The DB offers LISTEN. */
+function hasListen(db: DB): db is DB & Required<Pick<DB, "listen">> {
+  return db.listen !== undefined;
 }

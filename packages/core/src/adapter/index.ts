@@ -13,7 +13,17 @@
  * @packageDocumentation
  */
 
-export { resolveDialect } from "../dialects/index.js";
+export {
+  type DialectDdl,
+  type DialectIntrospection,
+  type DialectStatements,
+  mariadbDialect,
+  mysqlDialect,
+  postgresDialect,
+  resolveDialect,
+  type SqlHooks,
+  sqliteDialect,
+} from "../dialects/index.js";
 export { describeValue, recogniseConnection } from "../errors.js";
 export { assertIdentifier } from "../identifier.js";
 export { describeSchema } from "../schema/describe.js";

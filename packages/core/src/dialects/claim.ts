@@ -1,5 +1,5 @@
 import { JobStatus } from "../job-status.js";
-import type { ClaimParams, Dialect, StaleCutoff } from "./dialect.js";
+import type { ClaimParams, SqlHooks, StaleCutoff } from "./dialect.js";
 import { ident, type RawSql, raw, type SqlFragment, type SqlPart, sql } from "./sql.js";
 
 /**
@@ -15,7 +15,7 @@ import { ident, type RawSql, raw, type SqlFragment, type SqlPart, sql } from "./
  * here sorted all pending rows per claim instead (and MariaDB's locking read
  * then locked them all): 5-10x slower drains with a 200k backlog.
  */
-export function pickDue(d: Dialect, p: ClaimParams): SqlFragment {
+export function pickDue(d: SqlHooks, p: ClaimParams): SqlFragment {
   const t = ident(p.table);
   const cutoff =
     p.status === JobStatus.Init && p.stale !== undefined ? sql`AND ${notStale(d, p.stale)}` : sql``;
@@ -37,7 +37,7 @@ export function pickDue(d: Dialect, p: ClaimParams): SqlFragment {
  * only jobs that have been due for longer than the window at start-up are
  * left alone. (An id cut-off alone, as before, stranded delayed jobs.)
  */
-export function dueSince(d: Dialect): SqlFragment {
+export function dueSince(d: SqlHooks): SqlFragment {
   return sql`${raw(d.greatest)}(${ident("create_time")} * 1000, COALESCE(${ident("start_time")}, 0) * 1000, ${ident("run_at")})`;
 }
 
@@ -46,7 +46,7 @@ export function dueSince(d: Dialect): SqlFragment {
  * it came after start-up (whatever its timestamps say: plain INSERTs may
  * write 0), or it had not been due for longer than the window then.
  */
-export function notStale(d: Dialect, stale: StaleCutoff): SqlFragment {
+export function notStale(d: SqlHooks, stale: StaleCutoff): SqlFragment {
   return sql`(${ident("id")} >= ${stale.belowId} OR ${dueSince(d)} >= ${stale.beforeMs})`;
 }
 
@@ -55,7 +55,7 @@ export function notStale(d: Dialect, stale: StaleCutoff): SqlFragment {
  * does not count an attempt) and `attempts` the current attempts column, both
  * as the dialect must spell them in an UPDATE with a join.
  */
-export function claimAssignments(d: Dialect, p: ClaimParams, prev: SqlPart, attempts: SqlPart) {
+export function claimAssignments(d: SqlHooks, p: ClaimParams, prev: SqlPart, attempts: SqlPart) {
   return sql`${ident("attempts")} = CASE WHEN ${prev} = ${JobStatus.Continue} THEN ${attempts} ELSE ${attempts} + 1 END,
     ${ident("job_status")} = ${JobStatus.Running},
     ${ident("lease_token")} = ${p.token},

@@ -1,6 +1,15 @@
-import type { DialectFamily, Row } from "../db.js";
-import type { JobStatus } from "../job-status.js";
+import type { DB, Row } from "../db.js";
+import type { ClaimParams, JobOperations } from "./operations.js";
 import type { PlaceholderStyle, SqlFragment, SqlPart } from "./sql.js";
+
+export type {
+  ClaimParams,
+  Completion,
+  JobLease,
+  JobOperations,
+  StaleCutoff,
+  SucceededWrite,
+} from "./operations.js";
 
 /** One new job as the enqueue statement needs it: due time already resolved to one of three forms. */
 export interface InsertRow {
@@ -13,37 +22,16 @@ export interface InsertRow {
   readonly delayMs?: number | undefined;
 }
 
-/** The firstPullDay cut-off a worker takes at start-up; see {@link ClaimParams.stale}. */
-export interface StaleCutoff {
-  readonly beforeMs: number;
-  readonly belowId: number;
-}
-
-/** Inputs of {@link Dialect.claimJobs}. */
-export interface ClaimParams {
-  readonly table: string;
-  readonly jobType: number;
-  /** The one claimable status this claim takes (Init, Continue or Retry). */
-  readonly status: JobStatus;
-  /**
-   * The seed's firstPullDay: rows with status 0 (init) that were in the table
-   * at start-up (id below `belowId`) and had become due before `beforeMs`
-   * (epoch ms, database clock) are not claimed. Undefined: no cut-off.
-   */
-  readonly stale: StaleCutoff | undefined;
-  readonly limit: number;
-  /** The lease token written to every claimed row; completions must present it. */
-  readonly token: string;
-  readonly leaseMs: number;
-  readonly workerId: string;
-}
-
-/** The databases persistent-queue knows. MariaDB is a variant of MySQL. */
-export type DialectName = "mysql" | "mariadb" | "postgres" | "sqlite";
+/**
+ * A dialect's name: the built-in ones (MariaDB is a variant of MySQL), or any
+ * other a dialect object brings.
+ */
+export type DialectName = "mysql" | "mariadb" | "postgres" | "sqlite" | (string & {});
 
 /**
- * What a database can do, so the engine asks a flag instead of testing the
- * dialect's name.
+ * What a database can do. Informational for schema code and tests; the engine
+ * does not branch on it: where the databases differ it calls an operation of
+ * {@link DialectStatements} that each dialect implements.
  */
 export interface DialectCapabilities {
   /** `SELECT … FOR UPDATE SKIP LOCKED` (MySQL 8, MariaDB 10.6, PostgreSQL). */
@@ -88,20 +76,15 @@ export interface SchemaLine {
 }
 
 /**
- * A database dialect: data plus small hooks. Everything that differs between
- * databases is here and in the three files that implement it; the engine and
- * the migrations only read these members.
+ * The small SQL hooks every part of a dialect and the statements written once
+ * for all databases (statements/) use: placeholders, quoting, the database's
+ * clock and a few spellings.
  */
-export interface Dialect extends PlaceholderStyle {
-  readonly name: DialectName;
-  readonly family: DialectFamily;
-  readonly capabilities: DialectCapabilities;
+export interface SqlHooks extends PlaceholderStyle {
   /** SQL expression: the database's current time as integer milliseconds since the epoch. */
   readonly nowMs: string;
   /** SQL expression: the database's current time as integer seconds since the epoch (the seed's unit). */
   readonly nowSec: string;
-  readonly columnTypes: ColumnTypes;
-
   /** `FOR UPDATE SKIP LOCKED`, `FOR UPDATE`, or nothing (SQLite's single writer needs no row locks). */
   readonly lockRowsClause: string;
   /**
@@ -114,18 +97,27 @@ export interface Dialect extends PlaceholderStyle {
   readonly greatest: string;
   /** SQL for integer division of two integer expressions (MySQL's DIV; `/` on integers elsewhere). */
   intDiv(a: SqlPart, b: SqlPart): SqlFragment;
-  /** A statement that wakes LISTENers of `channel` (PostgreSQL NOTIFY); undefined where there is none. */
-  notify?(channel: string, payload: string): SqlFragment;
-  /** INSERT … RETURNING works (PostgreSQL, SQLite, MariaDB); otherwise the driver's insertId is used. */
-  readonly insertReturning: boolean;
-
   /**
-   * The claim: marks up to `limit` due rows of one job type as running under
-   * a lease, atomically. See {@link ClaimParams} for inputs; the statement's
-   * rows (where the dialect has UPDATE … RETURNING) are the claimed jobs.
+   * True when `err` says the object a DDL statement creates already exists
+   * (a concurrent migrate() won the race), or a unique key was hit.
+   */
+  isAlreadyExists(err: unknown): boolean;
+}
+
+/**
+ * The runtime part of a dialect: the engine's {@link JobOperations}, the
+ * statements whose text differs between databases (the claim, the bulk
+ * insert, NOTIFY, lock times), and the ShedLock's time expressions.
+ */
+export interface DialectStatements extends JobOperations {
+  /**
+   * The claim statement: marks up to `limit` due rows of one job type as running
+   * under a lease, atomically. See {@link ClaimParams} for inputs.
    */
   claimJobs(p: ClaimParams): SqlFragment;
 
+  /** INSERT … RETURNING works (PostgreSQL, SQLite, MariaDB); otherwise the driver's insertId is used. */
+  readonly insertReturning: boolean;
   /**
    * A multi-row enqueue where the dialect has a faster form than one
    * `VALUES (…), (…)` list (PostgreSQL: the rows as one JSON parameter). Same
@@ -133,12 +125,17 @@ export interface Dialect extends PlaceholderStyle {
    * input order. Absent: the VALUES list is used.
    */
   insertJobRows?(table: string, rows: readonly InsertRow[], returning: boolean): SqlFragment;
+  /**
+   * A statement that wakes LISTENers of `channel` (PostgreSQL NOTIFY); absent where
+   * there is none, and then other processes poll.
+   */
+  notify?(channel: string, payload: string): SqlFragment;
 
   /**
    * How a statement on the lock table begins: `verb`, plus whatever makes it run
    * with the session's time zone at UTC for that one statement. MySQL-family
    * TIMESTAMP columns and NOW() go through the session's zone, and in a DST zone's
-   * repeated autumn hour that misjudges locks by an hour (see mysql.ts);
+   * repeated autumn hour that misjudges locks by an hour (see mysql/statements.ts);
    * elsewhere lock times are absolute and this is just `verb`.
    */
   utcStatement(verb: "INSERT" | "UPDATE" | "SELECT"): string;
@@ -148,23 +145,32 @@ export interface Dialect extends PlaceholderStyle {
   lockNowPlusMs(ms: number): SqlFragment;
   /** SQL expression: `column` (a lock time) plus `ms`, in the lock table's time type. */
   lockTimePlusMs(column: string, ms: number): SqlFragment;
+}
 
-  /** DDL: the seed's `async_job_tab`, as the seed's README creates it (MySQL) or its faithful translation. */
+/** DDL: the seed's tables as this database spells them, and what migrations add. */
+export interface DialectDdl {
+  readonly columnTypes: ColumnTypes;
+  /** The seed's `async_job_tab`, as the seed's README creates it (MySQL) or its faithful translation. */
   createJobTable(table: string): SqlFragment;
-  /** DDL: the seed's `shedlock_tab` (the shape of Java ShedLock's table). */
+  /** The seed's `shedlock_tab` (the shape of Java ShedLock's table). */
   createLockTable(table: string): SqlFragment;
-  /** DDL: the table that records applied migrations. */
+  /** The table that records applied migrations. */
   createMigrationsTable(table: string): SqlFragment;
-  /** DDL: sets a column's default, or `undefined` where the database cannot (SQLite). */
+  /** Sets a column's default, or `undefined` where the database cannot (SQLite). */
   setColumnDefault(table: string, column: string, defaultSql: string): SqlFragment | undefined;
-
-  /** Query → rows `{ name }`: the columns of `table` in the current database/schema. */
-  listColumns(table: string): SqlFragment;
   /**
-   * DDL: makes `column` (of type `type`, restated as the column has it) invisible to
-   * `SELECT *`. Only where {@link DialectCapabilities.invisibleColumns}.
+   * Makes `column` (of type `type`, restated as the column has it) invisible to
+   * `SELECT *`, for the Go library's readers (MySQL family only: its tables are
+   * MySQL's). Present: the Go readers' check runs; called only where
+   * {@link DialectCapabilities.invisibleColumns}.
    */
   hideColumn?(table: string, column: string, type: string): SqlFragment;
+}
+
+/** Catalogue queries: what the migrations check before each step, and the schema description. */
+export interface DialectIntrospection {
+  /** Query → rows `{ name }`: the columns of `table` in the current database/schema. */
+  listColumns(table: string): SqlFragment;
   /** Query → rows `{ name }`: the columns of `table` that `SELECT *` leaves out. Only where hideColumn is. */
   listInvisibleColumns?(table: string): SqlFragment;
   /** Query → rows `{ name }`: the index names of `table`. */
@@ -175,10 +181,28 @@ export interface Dialect extends PlaceholderStyle {
   describeTable(table: string): { columns: SqlFragment; indexes: SqlFragment };
   formatColumn(row: Row): string;
   formatIndex(rows: Row[]): string[];
+}
 
+/**
+ * A database dialect, carried by the DB (`DB.dialect`): small hooks, capability
+ * flags, and three parts — runtime statements and operations, DDL, catalogue
+ * queries. Everything that differs between databases is here, implemented once
+ * per database in its folder (dialects/<name>/); the engine, the migrations and
+ * the lock only call these members. A new database is a new object of this
+ * shape, no edit of core.
+ */
+export interface Dialect extends SqlHooks {
+  readonly name: DialectName;
+  /** The SQL family: the built-in dialect this one varies (MariaDB: "mysql"), or its own name. */
+  readonly family: string;
+  readonly capabilities: DialectCapabilities;
+  readonly statements: DialectStatements;
+  readonly ddl: DialectDdl;
+  readonly introspection: DialectIntrospection;
   /**
-   * True when `err` says the object a DDL statement creates already exists
-   * (a concurrent migrate() won the race), or a unique key was hit.
+   * Where the server must be asked which variant or version it runs (MySQL or
+   * MariaDB, and which features that version has): resolves the dialect to use
+   * on `db`. Asked once per DB; absent, this dialect is used as is.
    */
-  isAlreadyExists(err: unknown): boolean;
+  detect?(db: DB): Promise<Dialect>;
 }

@@ -1,24 +1,47 @@
-import type { DB, Row } from "../db.js";
+import type { DB, DialectFamily } from "../db.js";
 import { UnsupportedError } from "../errors.js";
 import type { Dialect } from "./dialect.js";
-import { mysqlDialect } from "./mysql.js";
-import { postgresDialect } from "./postgres.js";
-import { compile, type SqlFragment } from "./sql.js";
-import { sqliteDialect } from "./sqlite.js";
+import { detectingMysqlDialect } from "./mysql/index.js";
+import { postgresDialect } from "./postgres/index.js";
+import { sqliteDialect } from "./sqlite/index.js";
 
-export type { Dialect, DialectCapabilities, DialectName, TableNames } from "./dialect.js";
+export type {
+  Dialect,
+  DialectCapabilities,
+  DialectDdl,
+  DialectIntrospection,
+  DialectName,
+  DialectStatements,
+  SqlHooks,
+  TableNames,
+} from "./dialect.js";
+export { mariadbDialect, mysqlDialect } from "./mysql/index.js";
+export { postgresDialect } from "./postgres/index.js";
+export { execSql, querySql } from "./sql.js";
+export { sqliteDialect } from "./sqlite/index.js";
+
+/** The dialect each family name in `DB.dialect` stands for. */
+const BUILT_IN: Readonly<Record<DialectFamily, () => Dialect>> = {
+  mysql: detectingMysqlDialect,
+  postgres: postgresDialect,
+  sqlite: sqliteDialect,
+};
 
 const resolved = new WeakMap<DB, Promise<Dialect>>();
 
 /**
- * The dialect of a connection. The adapter names the family; for MySQL the
- * server is asked once (`SELECT VERSION()`) whether it is MariaDB and which
- * version, since capabilities such as SKIP LOCKED depend on it.
+ * The dialect of a connection: the object `DB.dialect` carries, or the
+ * built-in one its family name stands for. A dialect that must ask the server
+ * (MySQL: MariaDB or not, which version) is resolved once per DB with its
+ * `detect`.
  */
 export function resolveDialect(db: DB): Promise<Dialect> {
   let dialect = resolved.get(db);
   if (dialect === undefined) {
-    dialect = detect(db);
+    dialect = (async () => {
+      const given = dialectOf(db);
+      return given.detect ? given.detect(db) : given;
+    })();
     resolved.set(db, dialect);
     dialect.catch(() => resolved.delete(db)); // a failed probe (server down) is retried next time
   }
@@ -26,47 +49,25 @@ export function resolveDialect(db: DB): Promise<Dialect> {
 }
 
 /**
- * The dialect without a round trip, where none is needed (SQLite,
- * PostgreSQL) or it was resolved before; undefined for a MySQL connection
- * never probed.
+ * The dialect without a round trip, where none is needed (no `detect`:
+ * SQLite, PostgreSQL, a dialect object); undefined for a MySQL connection.
  */
 export function resolveDialectSync(db: DB): Dialect | undefined {
-  if (db.dialect === "sqlite") return sqliteDialect();
-  if (db.dialect === "postgres") return postgresDialect();
-  return undefined;
-}
-
-async function detect(db: DB): Promise<Dialect> {
-  switch (db.dialect) {
-    case "postgres":
-      return postgresDialect();
-    case "sqlite":
-      return sqliteDialect();
-    case "mysql": {
-      const rows = await db.query<{ v: string }>("SELECT VERSION() AS v");
-      const version = String(rows[0]?.v ?? "");
-      return mysqlDialect(/mariadb/i.test(version) ? "mariadb" : "mysql", version);
-    }
-    default:
-      throw new UnsupportedError(
-        `DB.dialect must be "mysql", "postgres" or "sqlite" (got ${JSON.stringify((db as { dialect?: unknown }).dialect)}); ` +
-          "use one of the @persistent-queue adapters or set it on your own DB object.",
-      );
+  let given: Dialect;
+  try {
+    given = dialectOf(db);
+  } catch {
+    return undefined; // the caller says what it needed
   }
+  return given.detect ? undefined : given;
 }
 
-/** Compiles a fragment for the dialect and runs it with `db.exec`. */
-export function execSql(db: DB, dialect: Dialect, fragment: SqlFragment) {
-  const { text, params } = compile(fragment, dialect);
-  return db.exec(text, params);
-}
-
-/** Compiles a fragment for the dialect and runs it with `db.query`. */
-export function querySql<T extends Row = Row>(
-  db: DB,
-  dialect: Dialect,
-  fragment: SqlFragment,
-): Promise<T[]> {
-  const { text, params } = compile(fragment, dialect);
-  return db.query<T>(text, params);
+function dialectOf(db: DB): Dialect {
+  const d: unknown = (db as { dialect?: unknown }).dialect;
+  if (typeof d === "string" && Object.hasOwn(BUILT_IN, d)) return BUILT_IN[d as DialectFamily]();
+  if (d !== null && typeof d === "object" && "statements" in d) return d as Dialect;
+  throw new UnsupportedError(
+    `DB.dialect must be "mysql", "postgres", "sqlite" or a dialect object (got ${JSON.stringify(d)}); ` +
+      "use one of the @persistent-queue adapters or set it on your own DB object.",
+  );
 }

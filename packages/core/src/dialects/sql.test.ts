@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { mysqlDialect } from "./mysql.js";
-import { postgresDialect } from "./postgres.js";
+import { mysqlDialect } from "./mysql/index.js";
+import { postgresDialect } from "./postgres/index.js";
 import { compile, ident, join, raw, sql } from "./sql.js";
-import { sqliteDialect } from "./sqlite.js";
+import { sqliteDialect } from "./sqlite/index.js";
 
 const DIALECTS = [mysqlDialect("mariadb", "10.11.6-MariaDB"), postgresDialect(), sqliteDialect()];
 

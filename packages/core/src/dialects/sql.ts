@@ -1,4 +1,4 @@
-import type { SqlValue } from "../db.js";
+import type { DB, Row, SqlValue } from "../db.js";
 import { assertIdentifier } from "../identifier.js";
 
 /** A table or column name, validated as a plain identifier and quoted by the dialect. */
@@ -98,4 +98,20 @@ function renderPart(value: SqlPart, style: PlaceholderStyle, params: SqlValue[])
   }
   params.push(value as SqlValue);
   return style.placeholder(params.length);
+}
+
+/** Compiles a fragment for the dialect and runs it with `db.exec`. */
+export function execSql(db: DB, style: PlaceholderStyle, fragment: SqlFragment) {
+  const { text, params } = compile(fragment, style);
+  return db.exec(text, params);
+}
+
+/** Compiles a fragment for the dialect and runs it with `db.query`. */
+export function querySql<T extends Row = Row>(
+  db: DB,
+  style: PlaceholderStyle,
+  fragment: SqlFragment,
+): Promise<T[]> {
+  const { text, params } = compile(fragment, style);
+  return db.query<T>(text, params);
 }

@@ -1,20 +1,12 @@
 import type { EventEmitter } from "node:events";
 import type { ResolvedJobConfig } from "../config.js";
 import type { DB } from "../db.js";
-import type { Dialect } from "../dialects/dialect.js";
-import { execSql, querySql } from "../dialects/index.js";
+import type { Completion, Dialect } from "../dialects/dialect.js";
 import type { QueueEventMap } from "../events.js";
 import { emitSafely } from "../events.js";
 import type { Job } from "../job.js";
 import { JobStatus } from "../job-status.js";
 import type { Logger } from "../logger.js";
-import {
-  type Completion,
-  completeJob,
-  completeSucceeded,
-  confirmCompleted,
-  confirmSucceeded,
-} from "../statements/jobs.js";
 import { MIN_ATTEMPTS, MIN_RETRY_MS, retryWrite } from "./retry-write.js";
 import { errorMessage, type RunOutcome } from "./run-handler.js";
 
@@ -110,36 +102,18 @@ export class Completer {
     const deadline = Math.max(...batch.map((p) => p.deadline));
     try {
       const jobs = batch.map((p) => ({ id: p.job.id, token: p.token }));
-      const returning = dialect.capabilities.updateReturning;
-      const statement = completeSucceeded(dialect, table, jobs, returning);
-      let completed: Set<string>;
-      let retried: boolean;
-      if (returning) {
-        const r = await this.#write(deadline, () =>
-          querySql<{ id: unknown; lease_token: unknown }>(db, dialect, statement),
+      const r = await this.#write(deadline, () =>
+        dialect.statements.completeSucceeded(db, table, jobs),
+      );
+      const completed = new Set(r.value.completed.map((j) => key(j.id, j.token)));
+      // Fewer than the batch: some leases were lost — or (a result that only counts
+      // rows, or a retry after a lost reply) the statement cannot say which. Ask by
+      // (id, token).
+      if (completed.size < batch.length && (!r.value.exact || r.retried)) {
+        const confirmed = await this.#write(deadline, () =>
+          dialect.statements.confirmSucceeded(db, table, jobs),
         );
-        completed = new Set(r.value.map((row) => key(row.id, row.lease_token)));
-        retried = r.retried;
-      } else {
-        const r = await this.#write(deadline, () => execSql(db, dialect, statement));
-        // Every pair matched: each is a distinct job, so each run completed.
-        completed =
-          r.value.affectedRows >= batch.length
-            ? new Set(jobs.map((j) => key(j.id, j.token)))
-            : new Set();
-        retried = r.retried;
-      }
-      // Fewer than the batch: some leases were lost — or (MySQL, or a retry after a
-      // lost reply) the statement cannot say which. Ask by (id, token).
-      if (completed.size < batch.length && (!returning || retried)) {
-        const rows = await this.#write(deadline, () =>
-          querySql<{ id: unknown; lease_token: unknown }>(
-            db,
-            dialect,
-            confirmSucceeded(dialect, table, jobs),
-          ),
-        );
-        for (const row of rows.value) completed.add(key(row.id, row.lease_token));
+        for (const j of confirmed.value) completed.add(key(j.id, j.token));
       }
       for (const p of batch) {
         if (completed.delete(key(p.job.id, p.token)))
@@ -196,15 +170,15 @@ export class Completer {
       }
     }
     const result = await this.#write(deadline, () =>
-      execSql(db, dialect, completeJob(dialect, table, completion)),
+      dialect.statements.complete(db, table, completion),
     );
-    let written = result.value.affectedRows === 1;
+    let written = result.value === 1;
     if (!written && result.retried) {
       // An earlier attempt may have committed with its reply lost.
-      const rows = await this.#write(deadline, () =>
-        querySql(db, dialect, confirmCompleted(dialect, table, completion)),
+      const confirmed = await this.#write(deadline, () =>
+        dialect.statements.confirmCompleted(db, table, completion),
       );
-      written = rows.value.length > 0;
+      written = confirmed.value;
     }
     if (written) {
       announce();

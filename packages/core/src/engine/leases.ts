@@ -2,11 +2,10 @@ import { createHash } from "node:crypto";
 import type { ResolvedJobConfig } from "../config.js";
 import type { DB } from "../db.js";
 import type { Dialect } from "../dialects/dialect.js";
-import { execSql, querySql } from "../dialects/index.js";
 import type { Job } from "../job.js";
 import type { ShedLock } from "../lock/shed-lock.js";
 import type { Logger } from "../logger.js";
-import { chunks, extendLeases, rescueExpired, stillLeased } from "../statements/jobs.js";
+import { chunks } from "../statements/jobs.js";
 
 /** What lease upkeep needs from its worker. */
 export interface LeaseDeps {
@@ -41,17 +40,12 @@ export async function extendHeldLeases(d: LeaseDeps, held: readonly HeldLease[])
     const ids = part.map((h) => h.job.id);
     const tokens = [...new Set(part.map((h) => h.token))];
     const sent = performance.now();
-    const r = await execSql(db, dialect, extendLeases(dialect, table, ids, tokens, config.leaseMs));
-    if (r.affectedRows >= ids.length) {
+    const extended = await dialect.statements.extendLeases(db, table, ids, tokens, config.leaseMs);
+    if (extended >= ids.length) {
       for (const h of part) h.leaseSince = Math.max(h.leaseSince, sent);
       continue;
     }
-    const rows = await querySql<{ id: unknown }>(
-      db,
-      dialect,
-      stillLeased(dialect, table, ids, tokens),
-    );
-    const alive = new Set(rows.map((row) => Number(row.id)));
+    const alive = new Set(await dialect.statements.stillLeased(db, table, ids, tokens));
     for (const h of part) {
       if (alive.has(h.job.id)) h.leaseSince = Math.max(h.leaseSince, sent);
       else if (h.state === "running") {
@@ -85,17 +79,15 @@ export async function rescueExpiredLeases(d: LeaseDeps): Promise<number> {
   });
   if (!got) return 0;
   try {
-    const r = await execSql(
+    const rescued = await dialect.statements.rescueExpired(
       db,
-      dialect,
-      rescueExpired(dialect, table, config.jobType, config.attemptLimit),
+      table,
+      config.jobType,
+      config.attemptLimit,
     );
-    if (r.affectedRows > 0)
-      logger.warn(
-        { jobType: config.jobType, count: r.affectedRows },
-        "rescued jobs whose lease expired",
-      );
-    return r.affectedRows;
+    if (rescued > 0)
+      logger.warn({ jobType: config.jobType, count: rescued }, "rescued jobs whose lease expired");
+    return rescued;
   } finally {
     await locks.unlock(name);
   }

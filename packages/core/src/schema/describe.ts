@@ -14,11 +14,11 @@ export async function describeSchema(db: DB, tables?: Partial<TableNames>): Prom
   const dialect = await resolveDialect(db);
   const out: string[] = [];
   for (const table of [names.jobs, names.locks]) {
-    const { columns, indexes } = dialect.describeTable(table);
+    const { columns, indexes } = dialect.introspection.describeTable(table);
     out.push(`table ${table}`);
     for (const row of await querySql(db, dialect, columns))
-      out.push(`  ${dialect.formatColumn(row)}`);
-    for (const line of dialect.formatIndex(await querySql(db, dialect, indexes)))
+      out.push(`  ${dialect.introspection.formatColumn(row)}`);
+    for (const line of dialect.introspection.formatIndex(await querySql(db, dialect, indexes)))
       out.push(`  ${line}`);
   }
   return `${out.join("\n")}\n`;

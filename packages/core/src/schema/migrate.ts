@@ -1,7 +1,7 @@
 import type { DB } from "../db.js";
 import type { Dialect, TableNames } from "../dialects/dialect.js";
-import { execSql, querySql, resolveDialect } from "../dialects/index.js";
-import { ident, raw, type SqlFragment, sql } from "../dialects/sql.js";
+import { resolveDialect } from "../dialects/index.js";
+import { execSql, ident, querySql, raw, type SqlFragment, sql } from "../dialects/sql.js";
 import { MigrationError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { hideAddedColumns, MIGRATIONS, type MigrationStep } from "./migrations.js";
@@ -45,7 +45,7 @@ export async function migrate(db: DB, options: MigrateOptions = {}): Promise<Mig
   await applyStep(db, dialect, {
     kind: "createTable",
     table: tables.migrations,
-    ddl: dialect.createMigrationsTable(tables.migrations),
+    ddl: dialect.ddl.createMigrationsTable(tables.migrations),
   });
   const done = new Set(
     (
@@ -98,7 +98,7 @@ async function goReaderCheck(
   tables: TableNames,
   version: number,
 ): Promise<string[]> {
-  if (dialect.family !== "mysql" || version < 3) return [];
+  if (!dialect.ddl.hideColumn || version < 3) return []; // only the MySQL family can hide them
   if (dialect.capabilities.invisibleColumns) {
     for (const step of hideAddedColumns(dialect, tables)) {
       await applyStep(db, dialect, step).catch((err: unknown) => {
@@ -138,15 +138,15 @@ async function stepDone(
     );
   switch (step.kind) {
     case "createTable":
-      return has(dialect.findTable(step.table), step.table);
+      return has(dialect.introspection.findTable(step.table), step.table);
     case "addColumn":
-      return has(dialect.listColumns(step.table), step.column);
+      return has(dialect.introspection.listColumns(step.table), step.column);
     case "hideColumn":
-      return dialect.listInvisibleColumns
-        ? has(dialect.listInvisibleColumns(step.table), step.column)
+      return dialect.introspection.listInvisibleColumns
+        ? has(dialect.introspection.listInvisibleColumns(step.table), step.column)
         : false;
     case "createIndex":
-      return has(dialect.listIndexes(step.table), step.index);
+      return has(dialect.introspection.listIndexes(step.table), step.index);
   }
 }
 

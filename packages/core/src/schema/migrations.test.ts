@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { mysqlDialect, supportsInvisibleColumns } from "../dialects/mysql.js";
-import { postgresDialect } from "../dialects/postgres.js";
+import { mysqlDialect, supportsInvisibleColumns } from "../dialects/mysql/index.js";
+import { postgresDialect } from "../dialects/postgres/index.js";
 import { compile } from "../dialects/sql.js";
-import { sqliteDialect } from "../dialects/sqlite.js";
+import { sqliteDialect } from "../dialects/sqlite/index.js";
 import { MIGRATIONS } from "./migrations.js";
 import { DEFAULT_TABLES } from "./tables.js";
 

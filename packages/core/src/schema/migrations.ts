@@ -55,8 +55,8 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "seed tables",
     // Exactly the Go library's tables, so a database it created is already at version 1.
     steps: (d, t) => [
-      { kind: "createTable", table: t.jobs, ddl: d.createJobTable(t.jobs) },
-      { kind: "createTable", table: t.locks, ddl: d.createLockTable(t.locks) },
+      { kind: "createTable", table: t.jobs, ddl: d.ddl.createJobTable(t.jobs) },
+      { kind: "createTable", table: t.locks, ddl: d.ddl.createLockTable(t.locks) },
     ],
   },
   {
@@ -65,7 +65,7 @@ export const MIGRATIONS: readonly Migration[] = [
     // Every added column has a default, so the seed's plain
     // INSERT (params, job_type, job_status, start_time, create_time, update_time) keeps working.
     steps: (d, t) => {
-      const ty = d.columnTypes;
+      const ty = d.ddl.columnTypes;
       const steps: MigrationStep[] = [
         // Attempts started so far (retries and crash re-runs; `continue` re-runs do not count).
         addColumn(t.jobs, "attempts", ty.intZero),
@@ -91,7 +91,7 @@ export const MIGRATIONS: readonly Migration[] = [
         },
       ];
       // The seed's job_status defaults to NULL; a row inserted without a status should still run.
-      const setDefault = d.setColumnDefault(t.jobs, "job_status", "0");
+      const setDefault = d.ddl.setColumnDefault(t.jobs, "job_status", "0");
       if (setDefault) steps.push({ kind: "statement", ddl: setDefault });
       return steps;
     },
@@ -113,7 +113,7 @@ export const MIGRATIONS: readonly Migration[] = [
  * the type, and must not change it.
  */
 export function addedJobColumns(d: Dialect): ReadonlyArray<readonly [string, string]> {
-  const ty = d.columnTypes;
+  const ty = d.ddl.columnTypes;
   return [
     ["attempts", ty.intZero],
     ["run_at", ty.bigintZero],
@@ -126,8 +126,8 @@ export function addedJobColumns(d: Dialect): ReadonlyArray<readonly [string, str
 
 /** Version 3's steps: each added column made invisible (each checked in the catalog first). */
 export function hideAddedColumns(d: Dialect, t: TableNames): MigrationStep[] {
-  if (!d.hideColumn) return [];
-  const hide = d.hideColumn;
+  if (!d.ddl.hideColumn) return [];
+  const hide = d.ddl.hideColumn;
   return addedJobColumns(d).map(([column, type]) => ({
     kind: "hideColumn",
     table: t.jobs,

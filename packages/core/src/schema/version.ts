@@ -7,7 +7,7 @@ import { LATEST_SCHEMA_VERSION } from "./migrations.js";
 /** The statements that read the schema version: does the migrations table exist, and its newest version for this job table. */
 function versionStatements(dialect: Dialect, tables: TableNames): [SqlFragment, SqlFragment] {
   return [
-    dialect.findTable(tables.migrations),
+    dialect.introspection.findTable(tables.migrations),
     sql`SELECT MAX(${ident("version")}) AS version FROM ${ident(tables.migrations)} WHERE ${ident("scope")} = ${tables.jobs}`,
   ];
 }

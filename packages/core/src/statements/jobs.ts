@@ -1,12 +1,12 @@
 /**
  * Every statement the engine runs on the job table, one function each. They
  * are written once against the dialect's hooks (placeholders, the database's
- * clock, capability flags); where the text itself differs, the dialect
- * provides it (the claim). All times are the database's.
+ * clock); where the text or the round trips differ, the dialect provides the
+ * operation (the claim, the batched completion). All times are the database's.
  */
 
 import { dueSince, JOB_COLUMNS, jobColumns, notStale } from "../dialects/claim.js";
-import type { Dialect, InsertRow, StaleCutoff } from "../dialects/dialect.js";
+import type { Completion, Dialect, InsertRow, SqlHooks, StaleCutoff } from "../dialects/dialect.js";
 import { ident, join, raw, type SqlFragment, sql } from "../dialects/sql.js";
 import { JobStatus } from "../job-status.js";
 import { claimIndexName } from "../schema/tables.js";
@@ -50,7 +50,8 @@ export function insertJobs(
   returning: boolean,
 ): SqlFragment {
   const resolved = rows.map(toInsertRow);
-  if (resolved.length > 1 && d.insertJobRows) return d.insertJobRows(table, resolved, returning);
+  if (resolved.length > 1 && d.statements.insertJobRows)
+    return d.statements.insertJobRows(table, resolved, returning);
   const values = resolved.map((r) => {
     let startTime: SqlFragment;
     let runAt: SqlFragment;
@@ -71,22 +72,6 @@ export function insertJobs(
   VALUES ${join(values)}${raw(returning ? " RETURNING id" : "")}`;
 }
 
-/**
- * After a MySQL-form claim: the rows claimed under `token`. Served by the
- * claim index (running rows of one type are few), forced: on a freshly filled
- * table MariaDB's statistics say one status covers every row, and it scanned
- * the whole table instead (5 ms per claim with 20k jobs queued).
- */
-export function selectClaimed(
-  d: Dialect,
-  table: string,
-  jobType: number,
-  token: string,
-): SqlFragment {
-  return sql`SELECT ${jobColumns()} FROM ${ident(table)} ${raw(d.forceIndex(claimIndexName(table)))}
-  WHERE job_status = ${JobStatus.Running} AND job_type = ${jobType} AND lease_token = ${token} ORDER BY id`;
-}
-
 function toInsertRow(r: NewJobRow): InsertRow {
   if (r.dueAtMs !== undefined) {
     return {
@@ -100,17 +85,6 @@ function toInsertRow(r: NewJobRow): InsertRow {
   return { jobType: r.jobType, params: r.params };
 }
 
-/** What a finished run writes. */
-export interface Completion {
-  readonly id: number;
-  readonly token: string;
-  readonly status: JobStatus.Success | JobStatus.Failed | JobStatus.Continue | JobStatus.Retry;
-  /** For Continue/Retry: run again this many ms after the database's now. */
-  readonly runAfterMs?: number | undefined;
-  /** The failure message, already truncated; undefined leaves last_error as it is. */
-  readonly lastError?: string | undefined;
-}
-
 /**
  * Completion, fenced: written only while the row is still running under the
  * caller's lease token. 0 rows affected = the lease was lost (expired and
@@ -118,7 +92,7 @@ export interface Completion {
  * lost — this very write already committed: {@link confirmCompleted} tells
  * which. The row keeps the token (the next claim replaces it) for that check.
  */
-export function completeJob(d: Dialect, table: string, c: Completion): SqlFragment {
+export function completeJob(d: SqlHooks, table: string, c: Completion): SqlFragment {
   const runAt =
     c.runAfterMs !== undefined
       ? sql`, run_at = ${raw(d.nowMs)} + ${Math.max(0, Math.ceil(c.runAfterMs))}`
@@ -134,7 +108,7 @@ export function completeJob(d: Dialect, table: string, c: Completion): SqlFragme
  * the token, so another run's write is never mistaken for this one's.
  */
 export function confirmCompleted(
-  _d: Dialect,
+  _d: SqlHooks,
   table: string,
   c: Pick<Completion, "id" | "token" | "status">,
 ): SqlFragment {
@@ -147,7 +121,7 @@ export function confirmCompleted(
  * is not extended (affected < ids → find the lost ones with {@link stillLeased}).
  */
 export function extendLeases(
-  d: Dialect,
+  d: SqlHooks,
   table: string,
   ids: readonly number[],
   tokens: readonly string[],
@@ -159,7 +133,7 @@ export function extendLeases(
 
 /** Rows `{ id }` among `ids` still running under one of `tokens`. */
 export function stillLeased(
-  _d: Dialect,
+  _d: SqlHooks,
   table: string,
   ids: readonly number[],
   tokens: readonly string[],
@@ -174,7 +148,7 @@ export function stillLeased(
  * interrupted run stays counted in attempts. Affected rows = jobs handed back.
  */
 export function releaseJobs(
-  d: Dialect,
+  d: SqlHooks,
   table: string,
   jobs: readonly { readonly id: number; readonly token: string }[],
   reason: string,
@@ -193,7 +167,7 @@ export function releaseJobs(
  * out their lease.
  */
 export function selectOwnRunning(
-  d: Dialect,
+  d: SqlHooks,
   table: string,
   jobType: number,
   workerId: string,
@@ -209,7 +183,7 @@ export function selectOwnRunning(
  * time must end). Idempotent; any worker may run it.
  */
 export function rescueExpired(
-  d: Dialect,
+  d: SqlHooks,
   table: string,
   jobType: number,
   attemptLimit: number,
@@ -230,7 +204,7 @@ export function rescueExpired(
  * firstPullDay cut-off do not count.
  */
 export function nextDue(
-  d: Dialect,
+  d: SqlHooks,
   table: string,
   jobType: number,
   cutoff: StaleCutoff | undefined,
@@ -252,7 +226,7 @@ export function nextDue(
  * many Init jobs of this type that leaves alone. A job not yet due, or due
  * since then, always runs.
  */
-export function firstPull(d: Dialect, table: string, jobType: number, days: number): SqlFragment {
+export function firstPull(d: SqlHooks, table: string, jobType: number, days: number): SqlFragment {
   // Whole seconds: create_time, the due time of a job to run at once, has no finer unit,
   // and a job created in the second of start-up but after it must not count as stale.
   const cutoff = sql`(${raw(d.nowSec)} * 1000 - ${days < 0 ? 0 : Math.floor(days * 86_400_000)})`;
@@ -262,43 +236,26 @@ export function firstPull(d: Dialect, table: string, jobType: number, days: numb
 }
 
 /** Rows of a job by id, for `queue.getJob()` and tests. */
-export function selectJob(_d: Dialect, table: string, id: number): SqlFragment {
+export function selectJob(_d: SqlHooks, table: string, id: number): SqlFragment {
   return sql`SELECT ${raw([...JOB_COLUMNS, "job_status", "run_at", "lease_until", "worker_id", "update_time"].join(", "))}
   FROM ${ident(table)} WHERE id = ${id}`;
 }
 
 /**
- * Batched completion of successful runs: one statement for many jobs, each
- * fenced by its own (id, lease token) pair. `id IN (…)` lets every database
- * use the primary key; the pair list is the fence. With `returning`, rows
- * `{ id, lease_token }` are the runs completed (a stale and a fresh run of one
- * job in one batch are told apart by token); a pair missing from them lost its lease.
- * The row keeps the token of the claim that completed it, so that without
- * RETURNING {@link confirmSucceeded} can tell this run's write from another's.
- */
-export function completeSucceeded(
-  d: Dialect,
-  table: string,
-  jobs: readonly { readonly id: number; readonly token: string }[],
-  returning: boolean,
-): SqlFragment {
-  const pairs = join(jobs.map((j) => sql`(${j.id}, ${j.token})`));
-  return sql`UPDATE ${ident(table)} SET job_status = ${JobStatus.Success}, lease_until = 0, update_time = ${raw(d.nowSec)}
-  WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Running} AND (id, lease_token) IN (${pairs})${raw(returning ? " RETURNING id, lease_token" : "")}`;
-}
-
-/**
- * Where UPDATE … RETURNING is missing (MySQL) and a batch matched fewer rows
- * than it had, or a retried batch's first reply was lost: rows
+ * After the batched completion of successes (the dialect's `completeSucceeded`),
+ * where its result cannot say which runs it completed (MySQL counts rows) and a
+ * batch matched fewer rows than it had, or a retried batch's first reply was lost: rows
  * `{ id, lease_token }` now Success under the very (id, token) pairs of the
  * batch, i.e. the ones this batch completed. A stale run of a job that a
  * later claim (even this worker's) completed has another token: not listed.
  */
 export function confirmSucceeded(
-  _d: Dialect,
+  _d: SqlHooks,
   table: string,
   jobs: readonly { readonly id: number; readonly token: string }[],
 ): SqlFragment {
   const pairs = join(jobs.map((j) => sql`(${j.id}, ${j.token})`));
   return sql`SELECT id, lease_token FROM ${ident(table)} WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Success} AND (id, lease_token) IN (${pairs})`;
 }
+
+export type { Completion };

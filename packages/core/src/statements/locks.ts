@@ -3,7 +3,7 @@
  * database's (its NOW()), so hosts with skewed clocks agree. A lock is held
  * while `lock_until` is in the future; `locked_by` names the holder. Each
  * statement runs with the session's time zone at UTC where the lock columns
- * depend on it (MySQL family: {@link Dialect.utcStatement}).
+ * depend on it (MySQL family: `Dialect.statements.utcStatement`).
  */
 import type { Dialect } from "../dialects/dialect.js";
 import { ident, raw, type SqlFragment, sql } from "../dialects/sql.js";
@@ -19,8 +19,8 @@ export function acquireLock(
   lockedBy: string,
   atMostMs: number,
 ): SqlFragment {
-  return sql`${raw(d.utcStatement("UPDATE"))} ${ident(table)} SET lock_until = ${d.lockNowPlusMs(atMostMs)}, locked_at = ${raw(d.lockNow)}, locked_by = ${lockedBy}
-  WHERE lock_name = ${name} AND lock_until <= ${raw(d.lockNow)}`;
+  return sql`${raw(d.statements.utcStatement("UPDATE"))} ${ident(table)} SET lock_until = ${d.statements.lockNowPlusMs(atMostMs)}, locked_at = ${raw(d.statements.lockNow)}, locked_by = ${lockedBy}
+  WHERE lock_name = ${name} AND lock_until <= ${raw(d.statements.lockNow)}`;
 }
 
 /**
@@ -34,8 +34,8 @@ export function insertLock(
   lockedBy: string,
   atMostMs: number,
 ): SqlFragment {
-  return sql`${raw(d.utcStatement("INSERT"))} INTO ${ident(table)} (lock_name, lock_until, locked_at, locked_by)
-  VALUES (${name}, ${d.lockNowPlusMs(atMostMs)}, ${raw(d.lockNow)}, ${lockedBy})`;
+  return sql`${raw(d.statements.utcStatement("INSERT"))} INTO ${ident(table)} (lock_name, lock_until, locked_at, locked_by)
+  VALUES (${name}, ${d.statements.lockNowPlusMs(atMostMs)}, ${raw(d.statements.lockNow)}, ${lockedBy})`;
 }
 
 /** Extends a lock the caller still holds (not expired): 1 row affected = extended. */
@@ -46,8 +46,8 @@ export function extendLock(
   lockedBy: string,
   atMostMs: number,
 ): SqlFragment {
-  return sql`${raw(d.utcStatement("UPDATE"))} ${ident(table)} SET lock_until = ${d.lockNowPlusMs(atMostMs)}
-  WHERE lock_name = ${name} AND locked_by = ${lockedBy} AND lock_until > ${raw(d.lockNow)}`;
+  return sql`${raw(d.statements.utcStatement("UPDATE"))} ${ident(table)} SET lock_until = ${d.statements.lockNowPlusMs(atMostMs)}
+  WHERE lock_name = ${name} AND locked_by = ${lockedBy} AND lock_until > ${raw(d.statements.lockNow)}`;
 }
 
 /**
@@ -61,11 +61,11 @@ export function releaseLock(
   lockedBy: string,
   atLeastMs: number,
 ): SqlFragment {
-  return sql`${raw(d.utcStatement("UPDATE"))} ${ident(table)} SET lock_until = ${raw(d.greatest)}(${d.lockTimePlusMs("locked_at", atLeastMs)}, ${raw(d.lockNow)})
-  WHERE lock_name = ${name} AND locked_by = ${lockedBy} AND lock_until > ${raw(d.lockNow)}`;
+  return sql`${raw(d.statements.utcStatement("UPDATE"))} ${ident(table)} SET lock_until = ${raw(d.greatest)}(${d.statements.lockTimePlusMs("locked_at", atLeastMs)}, ${raw(d.statements.lockNow)})
+  WHERE lock_name = ${name} AND locked_by = ${lockedBy} AND lock_until > ${raw(d.statements.lockNow)}`;
 }
 
 /** Rows `{ locked_by, held }`: who holds `name` and whether the lock is live now. */
 export function inspectLock(d: Dialect, table: string, name: string): SqlFragment {
-  return sql`${raw(d.utcStatement("SELECT"))} locked_by, CASE WHEN lock_until > ${raw(d.lockNow)} THEN 1 ELSE 0 END AS held FROM ${ident(table)} WHERE lock_name = ${name}`;
+  return sql`${raw(d.statements.utcStatement("SELECT"))} locked_by, CASE WHEN lock_until > ${raw(d.statements.lockNow)} THEN 1 ELSE 0 END AS held FROM ${ident(table)} WHERE lock_name = ${name}`;
 }

@@ -1,5 +1,12 @@
 import { performance } from "node:perf_hooks";
-import { init, JobStatus, migrate, PersistentQueue } from "@persistent-queue/core";
+import {
+  type DB,
+  init,
+  JobStatus,
+  migrate,
+  PersistentQueue,
+  UnsupportedError,
+} from "@persistent-queue/core";
 import { resolveDialect } from "@persistent-queue/core/adapter";
 import { expect, it, vi } from "vitest";
 import { z } from "zod";
@@ -107,6 +114,33 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     });
     expect(String(bad.last_error)).toMatch(/do not match the job type's schema/);
     expect(seen).toEqual([{ orderId: 42, note: "none" }]);
+  });
+
+  it("DB.dialect may carry a dialect object instead of a family name: the queue runs on it the same way", async () => {
+    const dialect = await resolveDialect(fx.db);
+    const db: DB = {
+      dialect,
+      exec: (sql, params) => fx.db.exec(sql, params),
+      query: ((sql: string, params?: Parameters<DB["query"]>[1]) =>
+        fx.db.query(sql, params)) as DB["query"],
+      ping: () => fx.db.ping(),
+      close: async () => undefined,
+    };
+    expect(await resolveDialect(db)).toBe(dialect); // used as given: no second probe
+    const ran: number[] = [];
+    const queue = makeQueue(db, [
+      { jobType: 520, handleJob: async (job) => void ran.push(job.id) },
+    ]);
+    fx.track(queue);
+    await queue.start();
+    const ids = await queue.addMany([
+      { jobType: 520, params: {} },
+      { jobType: 520, params: {}, delay: 50 },
+    ]);
+    for (const id of ids) expect((await finalRecord(queue, id)).status).toBe(JobStatus.Success);
+    expect(ran.sort((a, b) => a - b)).toEqual(ids);
+    const unknown: DB = { ...db, dialect: "oracle" as unknown as DB["dialect"] };
+    await expect(resolveDialect(unknown)).rejects.toBeInstanceOf(UnsupportedError);
   });
 
   it("emits typed events: completed, retrying, failed", async () => {

@@ -1,0 +1,124 @@
+import type { DB, Row } from "../db.js";
+import type { JobStatus } from "../job-status.js";
+
+/**
+ * The engine's side of a dialect: the operations it runs on the job table and
+ * the values they take and give. No SQL here; each dialect's statements.ts
+ * implements them.
+ */
+
+/** The firstPullDay cut-off a worker takes at start-up; see {@link ClaimParams.stale}. */
+export interface StaleCutoff {
+  readonly beforeMs: number;
+  readonly belowId: number;
+}
+
+/** Inputs of {@link JobOperations.claim}. */
+export interface ClaimParams {
+  readonly table: string;
+  readonly jobType: number;
+  /** The one claimable status this claim takes (Init, Continue or Retry). */
+  readonly status: JobStatus;
+  /**
+   * The seed's firstPullDay: rows with status 0 (init) that were in the table
+   * at start-up (id below `belowId`) and had become due before `beforeMs`
+   * (epoch ms, database clock) are not claimed. Undefined: no cut-off.
+   */
+  readonly stale: StaleCutoff | undefined;
+  readonly limit: number;
+  /** The lease token written to every claimed row; completions must present it. */
+  readonly token: string;
+  readonly leaseMs: number;
+  readonly workerId: string;
+}
+
+/** A job the engine holds: its id and the lease token of its claim. */
+export interface JobLease {
+  readonly id: number;
+  readonly token: string;
+}
+
+/** What {@link JobOperations.completeSucceeded} knows after its write. */
+export interface SucceededWrite {
+  /** The runs the write completed, as far as its result says. */
+  readonly completed: readonly JobLease[];
+  /**
+   * True when `completed` is exactly the runs this write completed (the rows of
+   * UPDATE … RETURNING). False when the result only counts rows: then a shortfall
+   * must be confirmed by (id, token).
+   */
+  readonly exact: boolean;
+}
+
+/** What a finished run writes (see `completeJob` in statements/jobs.ts). */
+export interface Completion {
+  readonly id: number;
+  readonly token: string;
+  readonly status: JobStatus.Success | JobStatus.Failed | JobStatus.Continue | JobStatus.Retry;
+  /** For Continue/Retry: run again this many ms after the database's now. */
+  readonly runAfterMs?: number | undefined;
+  /** The failure message, already truncated; undefined leaves last_error as it is. */
+  readonly lastError?: string | undefined;
+}
+
+/**
+ * The operations the engine runs on the job table (River's driver operations):
+ * the engine never sees SQL, and never asks which database it is on. Each
+ * runs on `db` (the queue's guarded DB) and resolves plain values; the
+ * statements behind them, with their locking and fencing, are described in
+ * statements/jobs.ts and the dialects' statements.ts. Every dialect implements
+ * them; the ones that are the same everywhere come from `commonJobOperations`.
+ */
+export interface JobOperations {
+  /**
+   * Claims (the dialect's `statements.claimJobs`) and resolves the claimed rows
+   * (the columns of `JOB_COLUMNS`), whichever round trips that takes on this
+   * database. A rejection after the claim was sent leaves its outcome unknown.
+   */
+  claim(db: DB, p: ClaimParams): Promise<Row[]>;
+  /**
+   * The batched completion of successful runs, each fenced by its (id, token)
+   * pair (one statement), and what its result says was completed.
+   */
+  completeSucceeded(db: DB, table: string, jobs: readonly JobLease[]): Promise<SucceededWrite>;
+  /** The runs among `jobs` now Success under their very token: the ones a batch completed. */
+  confirmSucceeded(db: DB, table: string, jobs: readonly JobLease[]): Promise<JobLease[]>;
+  /** Writes one run's outcome, fenced by its token; resolves the rows written (1, or 0: lease lost). */
+  complete(db: DB, table: string, completion: Completion): Promise<number>;
+  /** True when the run left Running with this token for this status: a write whose reply was lost did commit. */
+  confirmCompleted(
+    db: DB,
+    table: string,
+    completion: Pick<Completion, "id" | "token" | "status">,
+  ): Promise<boolean>;
+  /** Heartbeat: extends the leases of running `ids` held under `tokens`; resolves the rows extended. */
+  extendLeases(
+    db: DB,
+    table: string,
+    ids: readonly number[],
+    tokens: readonly string[],
+    leaseMs: number,
+  ): Promise<number>;
+  /** The ids among `ids` still running under one of `tokens`. */
+  stillLeased(
+    db: DB,
+    table: string,
+    ids: readonly number[],
+    tokens: readonly string[],
+  ): Promise<number[]>;
+  /** Hands held jobs back, claimable at once, each fenced by its token; resolves how many were. */
+  release(db: DB, table: string, jobs: readonly JobLease[], reason: string): Promise<number>;
+  /** Expired leases of one job type become Retry, or Failed past `attemptLimit`; resolves how many. */
+  rescueExpired(db: DB, table: string, jobType: number, attemptLimit: number): Promise<number>;
+  /** Ms from the database's now until the next job of this type is due (≤ 0: now; Infinity: none). */
+  nextDue(db: DB, table: string, jobType: number, cutoff: StaleCutoff | undefined): Promise<number>;
+  /** The running jobs of this type `workerId` holds by the database's account, with `lease_token` and `lease_left`. */
+  ownRunning(db: DB, table: string, jobType: number, workerId: string): Promise<Row[]>;
+  /** firstPullDay at start-up: the cut-off for never-run jobs, and how many it leaves alone. */
+  firstPull(
+    db: DB,
+    table: string,
+    jobType: number,
+    days: number,
+  ): Promise<{ cutoff: StaleCutoff; skipped: number }>;
+}

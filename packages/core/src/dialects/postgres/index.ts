@@ -1,0 +1,40 @@
+import type { Dialect, SqlHooks } from "../dialect.js";
+import { errorMatches } from "../errors.js";
+import { sql } from "../sql.js";
+import { postgresDdl } from "./ddl.js";
+import { postgresIntrospection } from "./introspection.js";
+import { postgresStatements } from "./statements.js";
+
+/** PostgreSQL 12+. Tables live in the connection's `current_schema()`. */
+export function postgresDialect(): Dialect {
+  const hooks: SqlHooks = {
+    placeholder: (n) => `$${n}`,
+    quoteIdent: (name) => `"${name}"`,
+    // now() is the transaction's start: one instant for the whole statement.
+    nowMs: "(floor(extract(epoch from now()) * 1000))::bigint",
+    nowSec: "(floor(extract(epoch from now())))::bigint",
+    lockRowsClause: "FOR UPDATE SKIP LOCKED",
+    forceIndex: () => "",
+    greatest: "GREATEST",
+    intDiv: (a, b) => sql`(${a} / ${b})`,
+    // 42P07 duplicate table/index, 42701 duplicate column, 42710 duplicate object,
+    // 23505 unique violation (also raised by racing CREATE TABLE IF NOT EXISTS on pg_type).
+    isAlreadyExists: (err) =>
+      errorMatches(err, ["42P07", "42701", "42710", "23505"], /already exists/i),
+  };
+  return {
+    name: "postgres",
+    family: "postgres",
+    capabilities: {
+      skipLocked: true,
+      updateReturning: true,
+      listenNotify: true,
+      transactionalDdl: true,
+      invisibleColumns: false,
+    },
+    ...hooks,
+    statements: postgresStatements(hooks),
+    ddl: postgresDdl,
+    introspection: postgresIntrospection,
+  };
+}

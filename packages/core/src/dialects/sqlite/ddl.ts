@@ -1,0 +1,41 @@
+import type { DialectDdl } from "../dialect.js";
+import { ident, sql } from "../sql.js";
+
+/** SQLite's DDL: the seed's tables in SQLite's types. */
+export const sqliteDdl: DialectDdl = {
+  columnTypes: {
+    intZero: "INTEGER NOT NULL DEFAULT 0",
+    bigintZero: "INTEGER NOT NULL DEFAULT 0",
+    varcharNull: () => "TEXT NULL DEFAULT NULL",
+  },
+
+  // AUTOINCREMENT: ids are never reused, even after the newest rows are pruned.
+  // job_status defaults to 0 here from the start, since SQLite cannot change a default later.
+  createJobTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  "id" INTEGER PRIMARY KEY AUTOINCREMENT,
+  "params" TEXT NOT NULL DEFAULT '',
+  "job_type" INTEGER NOT NULL,
+  "job_status" INTEGER DEFAULT 0,
+  "start_time" INTEGER DEFAULT 0,
+  "create_time" INTEGER NOT NULL,
+  "update_time" INTEGER NOT NULL
+)`,
+
+  // Times are UTC text 'YYYY-MM-DD HH:MM:SS.SSS', which compares correctly as text.
+  createLockTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  "lock_name" TEXT NOT NULL PRIMARY KEY,
+  "lock_until" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
+  "locked_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
+  "locked_by" TEXT NOT NULL
+)`,
+
+  createMigrationsTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  "scope" TEXT NOT NULL,
+  "version" INTEGER NOT NULL,
+  "name" TEXT NOT NULL,
+  "applied_at" INTEGER NOT NULL,
+  PRIMARY KEY ("scope", "version")
+)`,
+
+  setColumnDefault: () => undefined,
+};

@@ -1,0 +1,32 @@
+import { claimAssignments, jobColumns, pickDue } from "../claim.js";
+import type { ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
+import { commonJobOperations } from "../job-operations.js";
+import { returningOperations } from "../returning.js";
+import { ident, sql } from "../sql.js";
+
+/** Lock times are UTC text with milliseconds, which compares correctly as text. */
+const LOCK_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')";
+
+/** SQLite's runtime statements: the one-statement claim and lock times as text. */
+export function sqliteStatements(hooks: SqlHooks): DialectStatements {
+  /**
+   * Claim, SQLite form: one UPDATE … RETURNING. SQLite runs one writer at a
+   * time, so the subquery's pick and the update are atomic without row locks.
+   */
+  const claimJobs = (p: ClaimParams) =>
+    sql`UPDATE ${ident(p.table)} SET ${claimAssignments(hooks, p, ident("job_status"), ident("attempts"))}
+  WHERE ${ident("id")} IN (SELECT ${ident("id")} FROM (${pickDue(hooks, p)}))
+  RETURNING ${jobColumns()}`;
+
+  return {
+    claimJobs,
+    ...commonJobOperations(hooks),
+    ...returningOperations(hooks, claimJobs),
+    insertReturning: true,
+    utcStatement: (verb) => verb, // lock times are absolute instants here
+    lockNow: LOCK_NOW,
+    lockNowPlusMs: (ms) => sql`strftime('%Y-%m-%d %H:%M:%f', 'now', ${`+${ms / 1000} seconds`})`,
+    lockTimePlusMs: (column, ms) =>
+      sql`strftime('%Y-%m-%d %H:%M:%f', ${ident(column)}, ${`+${ms / 1000} seconds`})`,
+  };
+}

@@ -1,0 +1,186 @@
+import type { ResolvedJobConfig } from "../config.js";
+import type { DB, Row } from "../db.js";
+import type { ClaimParams, Dialect, StaleCutoff } from "../dialects/dialect.js";
+import { JobStatus } from "../job-status.js";
+import type { Logger } from "../logger.js";
+import { makeToken } from "../worker-id.js";
+import { dbErrorMessage } from "./redact.js";
+import type { Slots } from "./slots.js";
+import { QueueClosedError } from "./statement-guard.js";
+import { WakeSignal } from "./wake-signal.js";
+
+/** What a {@link Claimer} needs from its worker. */
+export interface ClaimerDeps {
+  readonly db: DB;
+  readonly dialect: Dialect;
+  readonly table: string;
+  readonly workerId: string;
+  readonly config: ResolvedJobConfig;
+  readonly logger: Logger;
+  readonly pollMs: number;
+  readonly slots: Slots;
+  /** True once the worker stops: the loop ends. */
+  readonly stopping: () => boolean;
+  readonly emitError: (error: unknown, during: string) => void;
+}
+
+const MIN_IDLE_MS = 10;
+const INIT_FIRST = [JobStatus.Init, JobStatus.Retry, JobStatus.Continue] as const;
+const RETRIES_FIRST = [JobStatus.Retry, JobStatus.Continue, JobStatus.Init] as const;
+
+/**
+ * The claim loop of one job type: claims due jobs in batches up to the room
+ * the slots have (capacity plus prefetch), hands them to the slots, and
+ * sleeps adaptively when there is nothing due — 10 ms after work, doubling
+ * to the poll interval, never past the next delayed job's due time — unless
+ * woken.
+ */
+export class Claimer {
+  readonly #d: ClaimerDeps;
+  readonly #signal = new WakeSignal();
+  /** firstPullDay: which Init jobs are left alone (see ClaimParams.stale). */
+  #stale: StaleCutoff | undefined;
+  /** A claim failed after it was sent: it may have committed with its reply lost. */
+  #claimUncertain = false;
+  #idleMs = MIN_IDLE_MS;
+  #retriesFirstAt = Number.NEGATIVE_INFINITY;
+
+  constructor(deps: ClaimerDeps) {
+    this.#d = deps;
+  }
+
+  /** Claims again now (a job was added, a notification came, or a slot freed up). */
+  wake(): void {
+    this.#idleMs = MIN_IDLE_MS;
+    this.#signal.wake();
+  }
+
+  /** The loop; resolves when the worker stops (or its queue closed). `stale` is the firstPullDay cut-off. */
+  async run(stale: StaleCutoff | undefined): Promise<void> {
+    this.#stale = stale;
+    const { config, logger } = this.#d;
+    let failures = 0;
+    while (!this.#d.stopping()) {
+      try {
+        // Claims run up to `prefetch` jobs ahead of the handlers, and wait until half a
+        // capacity is free while there is still work queued: fewer, larger claims.
+        // Held jobs include those whose outcome is being written.
+        const { slots } = this.#d;
+        const room = Math.min(config.capacity + config.prefetch, config.queueMaxSize) - slots.size;
+        const threshold = slots.waitingCount > 0 ? Math.ceil(config.capacity / 2) : 1;
+        if (room < threshold) {
+          await this.#sleep(this.#d.pollMs); // a finishing job wakes us
+          continue;
+        }
+        if (this.#claimUncertain) await this.#adoptLostClaims();
+        const limit = Math.min(room, config.loadLimit);
+        const claimed = await this.#claim(limit);
+        failures = 0;
+        if (claimed === limit) continue; // there may be more
+        const wait = await this.#d.dialect.statements.nextDue(
+          this.#d.db,
+          this.#d.table,
+          config.jobType,
+          this.#stale,
+        );
+        const sleep = Math.max(MIN_IDLE_MS, Math.min(this.#idleMs, this.#d.pollMs, wait));
+        this.#idleMs = Math.min(this.#idleMs * 2, this.#d.pollMs);
+        await this.#sleep(sleep);
+      } catch (error) {
+        if (error instanceof QueueClosedError) break;
+        failures++;
+        const backoff = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
+        logger.error(
+          { jobType: config.jobType, err: dbErrorMessage(error) },
+          `claim failed; retrying in ${backoff} ms`,
+        );
+        this.#d.emitError(error, "claim");
+        await this.#sleep(backoff);
+      }
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return this.#signal.sleep(ms, this.#d.stopping());
+  }
+
+  /**
+   * Claims up to `limit` due jobs, one status at a time (see `pickDue`): new
+   * jobs first, then retries and Continue re-runs — except that at least once
+   * a second retries and re-runs go first, so a flood of new jobs cannot
+   * starve them. Each status's jobs start as soon as its claim returns (a
+   * lone new job does not wait for the other statuses' round trips). Returns
+   * how many were claimed.
+   */
+  async #claim(limit: number): Promise<number> {
+    const now = performance.now();
+    const retriesFirst = now - this.#retriesFirstAt >= 1000;
+    if (retriesFirst) this.#retriesFirstAt = now;
+    const order = retriesFirst ? RETRIES_FIRST : INIT_FIRST;
+    let claimed = 0;
+    for (const status of order) {
+      if (claimed >= limit || this.#d.stopping()) break;
+      const rows = await this.#claimStatus(status, limit - claimed);
+      for (const { row, token, since } of rows) this.#d.slots.enqueue(row, token, since);
+      claimed += rows.length;
+      this.#d.slots.pump();
+    }
+    return claimed;
+  }
+
+  async #claimStatus(
+    status: JobStatus,
+    limit: number,
+  ): Promise<{ row: Row; token: string; since: number }[]> {
+    const { db, dialect, table, config, workerId } = this.#d;
+    const token = makeToken();
+    const since = performance.now(); // the lease cannot have started before the claim was sent
+    const params: ClaimParams = {
+      table,
+      jobType: config.jobType,
+      status,
+      stale: this.#stale,
+      limit,
+      token,
+      leaseMs: config.leaseMs,
+      workerId,
+    };
+    let rows: Row[];
+    try {
+      rows = await dialect.statements.claim(db, params);
+    } catch (error) {
+      // Sent, then failed: the claim may have committed and only its reply been lost.
+      if (!(error instanceof QueueClosedError)) this.#claimUncertain = true;
+      throw error;
+    }
+    return rows.map((row) => ({ row, token, since }));
+  }
+
+  /**
+   * After a claim whose reply was lost: the jobs the database says this worker
+   * holds but the worker does not know of are adopted — queued to run under
+   * the lease the lost claim took (what is left of it), rather than waiting out
+   * the lease and running again later. One statement, served by the claim index.
+   */
+  async #adoptLostClaims(): Promise<void> {
+    const { db, dialect, table, config, workerId, logger, slots } = this.#d;
+    const rows = await dialect.statements.ownRunning(db, table, config.jobType, workerId);
+    this.#claimUncertain = false;
+    const now = performance.now();
+    let adopted = 0;
+    for (const row of rows) {
+      const token = String(row.lease_token ?? "");
+      const left = Number(row.lease_left ?? 0);
+      if (token === "" || slots.tokenOf(Number(row.id)) === token || left <= 0) continue;
+      slots.enqueue(row, token, now - Math.max(0, config.leaseMs - left));
+      adopted++;
+    }
+    if (adopted > 0) {
+      logger.warn(
+        { jobType: config.jobType, adopted },
+        `adopted ${adopted} jobs claimed by a claim whose reply was lost`,
+      );
+      slots.pump();
+    }
+  }
+}

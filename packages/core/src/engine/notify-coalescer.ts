@@ -1,0 +1,53 @@
+import type { DB } from "../db.js";
+import type { Dialect } from "../dialects/dialect.js";
+import { execSql } from "../dialects/sql.js";
+import type { Logger } from "../logger.js";
+import { dbErrorMessage } from "./redact.js";
+
+/**
+ * Wakes other processes after an add() outside a transaction, coalesced: at
+ * most one NOTIFY in flight, and one more after it for whatever was added
+ * meanwhile. A NOTIFY per job would serialise commits and halve enqueue speed.
+ */
+export class NotifyCoalescer {
+  readonly #db: DB;
+  readonly #channel: string;
+  readonly #logger: Logger;
+  #busy = false;
+  #again = false;
+  readonly #types = new Set<number>();
+
+  /** `db` is the queue's guarded DB: no NOTIFY reaches the user's pool after stop(). */
+  constructor(db: DB, channel: string, logger: Logger) {
+    this.#db = db;
+    this.#channel = channel;
+    this.#logger = logger;
+  }
+
+  /** Notifies that jobs of `types` were added, now or right after the NOTIFY in flight. */
+  notify(dialect: Dialect, types: Iterable<number>): void {
+    const notify = dialect.statements.notify;
+    if (!notify) return;
+    for (const t of types) this.#types.add(t);
+    if (this.#busy) {
+      this.#again = true;
+      return;
+    }
+    this.#busy = true;
+    const send = async (): Promise<void> => {
+      do {
+        this.#again = false;
+        const payload = [...this.#types].join(",");
+        this.#types.clear();
+        await execSql(this.#db, dialect, notify(this.#channel, payload)).catch((error) => {
+          this.#logger.debug?.(
+            { err: dbErrorMessage(error) },
+            "NOTIFY failed; other workers will poll",
+          );
+        });
+      } while (this.#again);
+      this.#busy = false;
+    };
+    void send();
+  }
+}

@@ -1,0 +1,213 @@
+import type { ResolvedJobConfig } from "../config.js";
+import type { Row } from "../db.js";
+import type { Job, JobContext } from "../job.js";
+import { JobStatus } from "../job-status.js";
+import type { Logger } from "../logger.js";
+import type { Completer } from "./completer.js";
+import { dbErrorMessage } from "./redact.js";
+import { errorMessage, type RunOutcome, runHandler } from "./run-handler.js";
+import { toJob } from "./to-job.js";
+
+/** A job this worker holds. */
+export interface Held {
+  readonly job: Job;
+  readonly token: string;
+  readonly abort: AbortController;
+  /** queued: claimed, waiting for a free slot; running: in the handler; completing: writing its outcome. */
+  state: "queued" | "running" | "completing" | "released";
+  /** Set for a job parsed badly (invalid JSON): it is failed without running. */
+  readonly parseError: Error | undefined;
+  /** performance.now() when the lease was last known good: the claim or a heartbeat was sent then. */
+  leaseSince: number;
+  done: Promise<void>;
+}
+
+/** What {@link Slots} needs from its worker. */
+export interface SlotsDeps {
+  readonly config: ResolvedJobConfig;
+  readonly logger: Logger;
+  readonly completer: Completer;
+  /** True once the worker stops: no job starts any more. */
+  readonly stopping: () => boolean;
+  /** Hands one held job back (a claim this worker will not run). */
+  readonly release: (held: Held, reason: string) => Promise<void>;
+  /** A job left its slot and the worker: claim again. */
+  readonly settled: () => void;
+  readonly emitError: (error: unknown, during: string) => void;
+}
+
+/** Part of a lease after which a job's lease, not confirmed since, is no longer trusted to start it. */
+const LEASE_TRUST = 0.8;
+
+/**
+ * The jobs one worker holds and its handler slots: claimed jobs wait here
+ * (prefetch) until one of `workerPoolCapacity` slots is free, are checked
+ * against the schema, run, and have their outcome written by the completer.
+ * A job stays held until its outcome is written.
+ */
+export class Slots {
+  readonly #d: SlotsDeps;
+  readonly #held = new Map<number, Held>();
+  /** Claimed jobs waiting for a slot, oldest first (prefetch: claims run ahead of capacity). */
+  readonly #waiting: Held[] = [];
+  #running = 0;
+
+  constructor(deps: SlotsDeps) {
+    this.#d = deps;
+  }
+
+  /** Jobs held: waiting, running, or having their outcome written. */
+  get size(): number {
+    return this.#held.size;
+  }
+
+  /** Jobs claimed ahead that wait for a slot. */
+  get waitingCount(): number {
+    return this.#waiting.length;
+  }
+
+  /** Every held job, in no particular order. */
+  all(): Held[] {
+    return [...this.#held.values()];
+  }
+
+  /** The lease token under which this worker holds job `id`, if it does. */
+  tokenOf(id: number): string | undefined {
+    return this.#held.get(id)?.token;
+  }
+
+  /** Takes every job waiting for a slot out of the queue (at stop). */
+  takeWaiting(): Held[] {
+    return this.#waiting.splice(0);
+  }
+
+  /** Marks jobs released and forgets them: they are being handed back. */
+  detach(list: readonly Held[]): void {
+    for (const held of list) {
+      held.state = "released";
+      if (this.#held.get(held.job.id) === held) this.#held.delete(held.job.id);
+    }
+  }
+
+  /** Holds a claimed row under `token`, whose lease was good at `since` (performance.now()), in the queue for a slot. */
+  enqueue(row: Row, token: string, since: number): void {
+    const parsed = toJob(row, this.#d.config.name);
+    const stale = this.#held.get(parsed.job.id);
+    if (stale && stale.token !== token) {
+      // This worker claimed the job again after the lease of its earlier run expired:
+      // that run's result will be fenced off, so its handler is told to stop now.
+      stale.abort.abort(
+        new Error("the job's lease expired and this worker claimed it again; this run is stale"),
+      );
+      if (stale.state === "queued") {
+        stale.state = "released";
+        const at = this.#waiting.indexOf(stale);
+        if (at >= 0) this.#waiting.splice(at, 1);
+      }
+    }
+    const held: Held = {
+      job: parsed.job,
+      token,
+      leaseSince: since,
+      abort: new AbortController(),
+      state: "queued",
+      parseError: parsed.error,
+      done: Promise.resolve(),
+    };
+    this.#held.set(parsed.job.id, held);
+    this.#waiting.push(held);
+  }
+
+  /**
+   * Starts queued jobs while a slot is free. A job whose lease has not been
+   * confirmed for most of a lease (heartbeats not getting through: the
+   * database unreachable) may already be rescued and running elsewhere: it is
+   * handed back instead of started.
+   */
+  pump(): void {
+    const { capacity, leaseMs } = this.#d.config;
+    while (this.#running < capacity && this.#waiting.length > 0 && !this.#d.stopping()) {
+      const held = this.#waiting.shift()!;
+      if (performance.now() - held.leaseSince > leaseMs * LEASE_TRUST) {
+        void this.#d.release(held, "not started: its lease may have expired while it waited");
+        continue;
+      }
+      this.#runJob(held);
+    }
+  }
+
+  #runJob(held: Held): void {
+    const { config, logger, completer } = this.#d;
+    const { job } = held;
+    held.state = "running";
+    this.#running++;
+    let slotFreed = false;
+    const freeSlot = () => {
+      if (slotFreed) return;
+      slotFreed = true;
+      this.#running--;
+      this.pump();
+    };
+    held.done = (async () => {
+      const started = performance.now();
+      let outcome: RunOutcome;
+      if (held.parseError !== undefined) {
+        outcome = { status: JobStatus.Failed, error: held.parseError };
+      } else {
+        const invalid = await this.#validate(job);
+        const ctx: JobContext = { signal: held.abort.signal, logger };
+        outcome = invalid
+          ? { status: JobStatus.Failed, error: invalid }
+          : await runHandler(config, job, ctx, held.abort);
+      }
+      if (held.state === "released") return;
+      held.state = "completing";
+      // The handler is done: its slot is free for the next job while the outcome is
+      // written. The job stays held (and counted against the claim-ahead bound)
+      // until then, so completions of a busy worker pile up into larger batches.
+      freeSlot();
+      await completer.complete(
+        job,
+        held.token,
+        outcome,
+        performance.now() - started,
+        held.leaseSince + config.leaseMs,
+      );
+    })()
+      .catch((error) => {
+        logger.error(
+          { jobId: job.id, err: dbErrorMessage(error) },
+          "job bookkeeping failed; the lease will expire and the job run again",
+        );
+        this.#d.emitError(error, "complete");
+      })
+      .finally(() => {
+        freeSlot();
+        // Only this claim's entry: once this run's lease was lost, this worker may have
+        // claimed the job again, and that claim must stay held (and heartbeated).
+        if (this.#held.get(job.id) === held) this.#held.delete(job.id);
+        this.#d.settled();
+      });
+  }
+
+  /** The schema's verdict on the params: an Error fails the job (a validator that throws, too). */
+  async #validate(job: Job): Promise<Error | undefined> {
+    const schema = this.#d.config.schema;
+    if (!schema) return undefined;
+    let result: Awaited<ReturnType<(typeof schema)["~standard"]["validate"]>>;
+    try {
+      result = await schema["~standard"].validate(job.params);
+    } catch (error) {
+      return new TypeError(
+        `the job type's schema threw while checking params: ${errorMessage(error)}`,
+      );
+    }
+    if (result.issues) {
+      return new TypeError(
+        `params do not match the job type's schema: ${result.issues.map((i) => i.message).join("; ")}`,
+      );
+    }
+    (job as { params: unknown }).params = result.value;
+    return undefined;
+  }
+}
