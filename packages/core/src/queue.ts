@@ -2,7 +2,6 @@ import { EventEmitter } from "node:events";
 import {
   type QueueOptions,
   type ResolvedJobConfig,
-  type ResolvedJobSpec,
   resolveQueueOptions,
 } from "./config.js";
 import type { DB } from "./db.js";
@@ -17,7 +16,7 @@ import { TypeWorker } from "./engine/type-worker.js";
 import { type AddOptions, enqueue, enqueueSync, JobInputError, type NewJob } from "./enqueue.js";
 import { DatabaseUnavailableError, PersistentQueueError, UnsupportedError } from "./errors.js";
 import type { QueueEventMap } from "./events.js";
-import type { AnyJob, AnyJobSpec, JobRef, JobTypeOfRef, ParamsOf } from "./job.js";
+import type { AnyJob, JobRef, JobTypeOfRef, ParamsOf } from "./job.js";
 import { type JobRecord, toJobRecord } from "./job-record.js";
 import { JobTypes } from "./job-types.js";
 import { ShedLock } from "./lock/shed-lock.js";
