@@ -77,14 +77,13 @@ const jobs = [
   }),
 ];
 const pollCount = new Map();
-const names = new Map(jobs.map((j) => [j.jobType, j.name]));
 
 const queue = new PersistentQueue({ db, serviceName: "quickstart", jobs, pollInterval: "200ms" });
 queue.on("retrying", ({ job, error, delayMs }) =>
-  log(`${names.get(job.jobType)} #${job.id}: failed (${error.message}); retry in ${delayMs} ms`),
+  log(`${job.name} #${job.id}: failed (${error.message}); retry in ${delayMs} ms`),
 );
 queue.on("failed", ({ job, error }) =>
-  log(`${names.get(job.jobType)} #${job.id}: FAILED for good: ${error.message}`),
+  log(`${job.name} #${job.id}: FAILED for good: ${error.message}`),
 );
 
 const { applied, version } = await queue.migrate();
@@ -93,13 +92,14 @@ log(
 );
 await queue.start();
 
+// A job type is addressed by its name (or its integer, the job_type column: add(1, …)).
 const ids = [];
 for (const to of ["ada@example.com", "grace@example.com", "linus@example.com"])
-  ids.push(await queue.add(1, { to }));
-ids.push(await queue.add(2, { enqueuedAt: Date.now() }, { delay: "1500ms" }));
-ids.push(await queue.add(3, { orderId: 42, amount: 1999 }));
-ids.push(await queue.add(4, { orderId: 42 }));
-ids.push(await queue.add(5, { to: "nobody@invalid" }));
+  ids.push(await queue.add("send-email", { to }));
+ids.push(await queue.add("reminder", { enqueuedAt: Date.now() }, { delay: "1500ms" }));
+ids.push(await queue.add("flaky-payment", { orderId: 42, amount: 1999 }));
+ids.push(await queue.add("poll-settlement", { orderId: 42 }));
+ids.push(await queue.add("bad-address", { to: "nobody@invalid" }));
 // The Go library's contract: a row inserted by plain SQL from anywhere is picked up too.
 const now = Math.floor(Date.now() / 1000);
 const inserted = sqlite
@@ -130,7 +130,7 @@ console.log("\nOutcomes, as stored in async_job_tab:");
 console.table(
   rows.map((r) => ({
     id: r.id,
-    job: names.get(r.jobType),
+    job: r.name,
     status: `${r.status} ${JobStatus[r.status]}`,
     attempts: r.attempts,
     last_error: r.lastError ?? "",
