@@ -1,12 +1,10 @@
 import type { ResolvedJobSpec } from "./config.js";
 import type { DB } from "./db.js";
 import type { Dialect } from "./dialects/dialect.js";
-import { execSql, querySql } from "./dialects/index.js";
-import { compile } from "./dialects/sql.js";
 import { type Duration, parseDuration } from "./duration.js";
 import { type ConfigError, PersistentQueueError } from "./errors.js";
 import type { AnyJob, JobRef, ParamsOf } from "./job.js";
-import { insertJobs, type NewJobRow } from "./statements/jobs.js";
+import type { NewJobRow } from "./statements/jobs.js";
 
 /** The most characters of JSON the seed's `params varchar(4096)` column holds. */
 export const MAX_PARAMS_LENGTH = 4096;
@@ -71,15 +69,7 @@ export function enqueueSync(
   job: LooseJob,
 ): number {
   const row = toRowSync(job, "", configs);
-  const statement = compile(
-    insertJobs(dialect, table, [row], dialect.statements.insertReturning),
-    dialect,
-  );
-  if (dialect.statements.insertReturning) {
-    const [inserted] = db.querySync!<{ id: unknown }>(statement.text, statement.params);
-    return Number(inserted?.id);
-  }
-  return Number(db.execSync!(statement.text, statement.params).insertId);
+  return dialect.statements.insertJobsSync(db, table, [row])[0]!;
 }
 
 /** Validates every job, then inserts them (one statement per {@link BATCH}); resolves their ids in order. */
@@ -96,19 +86,8 @@ export async function enqueue(
     rows.push(await toRow(jobs[i]!, jobs.length === 1 ? "" : `jobs[${i}].`, configs));
   const insertAll = async (target: DB): Promise<number[]> => {
     const ids: number[] = [];
-    for (let i = 0; i < rows.length; i += BATCH) {
-      const chunk = rows.slice(i, i + BATCH);
-      const statement = insertJobs(dialect, table, chunk, dialect.statements.insertReturning);
-      if (dialect.statements.insertReturning) {
-        ids.push(
-          ...(await querySql<{ id: unknown }>(target, dialect, statement)).map((r) => Number(r.id)),
-        );
-      } else {
-        // MySQL reports the first id of a multi-row INSERT; the rest follow it (auto_increment_increment = 1).
-        const first = Number((await execSql(target, dialect, statement)).insertId);
-        for (let k = 0; k < chunk.length; k++) ids.push(first + k);
-      }
-    }
+    for (let i = 0; i < rows.length; i += BATCH)
+      ids.push(...(await dialect.statements.insertJobs(target, table, rows.slice(i, i + BATCH))));
     return ids;
   };
   if (rows.length > BATCH && db.transaction) return db.transaction(insertAll); // all or nothing

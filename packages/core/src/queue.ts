@@ -1,9 +1,5 @@
 import { EventEmitter } from "node:events";
-import {
-  type QueueOptions,
-  type ResolvedJobConfig,
-  resolveQueueOptions,
-} from "./config.js";
+import { type QueueOptions, type ResolvedJobConfig, resolveQueueOptions } from "./config.js";
 import type { DB } from "./db.js";
 import type { Dialect, StaleCutoff, TableNames } from "./dialects/dialect.js";
 import { execSql, querySql, resolveDialect, resolveDialectSync } from "./dialects/index.js";

@@ -105,6 +105,18 @@ export interface SqlHooks extends PlaceholderStyle {
 }
 
 /**
+ * A multi-row enqueue where the dialect has a faster form than one
+ * `VALUES (…), (…)` list (PostgreSQL: the rows as one JSON parameter). Same
+ * columns and meaning as `insertJobs`; with `returning`, rows `{ id }` in
+ * input order.
+ */
+export type InsertJobRows = (
+  table: string,
+  rows: readonly InsertRow[],
+  returning: boolean,
+) => SqlFragment;
+
+/**
  * The runtime part of a dialect: the engine's {@link JobOperations}, the
  * statements whose text differs between databases (the claim, the bulk
  * insert, NOTIFY, lock times), and the ShedLock's time expressions.
@@ -116,15 +128,6 @@ export interface DialectStatements extends JobOperations {
    */
   claimJobs(p: ClaimParams): SqlFragment;
 
-  /** INSERT … RETURNING works (PostgreSQL, SQLite, MariaDB); otherwise the driver's insertId is used. */
-  readonly insertReturning: boolean;
-  /**
-   * A multi-row enqueue where the dialect has a faster form than one
-   * `VALUES (…), (…)` list (PostgreSQL: the rows as one JSON parameter). Same
-   * columns and meaning as `insertJobs`; with `returning`, rows `{ id }` in
-   * input order. Absent: the VALUES list is used.
-   */
-  insertJobRows?(table: string, rows: readonly InsertRow[], returning: boolean): SqlFragment;
   /**
    * A statement that wakes LISTENers of `channel` (PostgreSQL NOTIFY); absent where
    * there is none, and then other processes poll.

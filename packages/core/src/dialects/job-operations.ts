@@ -5,14 +5,16 @@ import {
   confirmSucceeded,
   extendLeases,
   firstPull,
+  insertJobs,
+  type NewJobRow,
   nextDue,
   releaseJobs,
   rescueExpired,
   selectOwnRunning,
   stillLeased,
 } from "../statements/jobs.js";
-import type { JobOperations, SqlHooks } from "./dialect.js";
-import { execSql, querySql } from "./sql.js";
+import type { InsertJobRows, JobOperations, SqlHooks } from "./dialect.js";
+import { compile, execSql, querySql } from "./sql.js";
 
 /**
  * The engine's operations whose statement is the same on every database
@@ -22,7 +24,7 @@ import { execSql, querySql } from "./sql.js";
  */
 export function commonJobOperations(
   d: SqlHooks,
-): Omit<JobOperations, "claim" | "completeSucceeded"> {
+): Omit<JobOperations, "claim" | "completeSucceeded" | "insertJobs" | "insertJobsSync"> {
   return {
     async confirmSucceeded(db, table, jobs) {
       const rows = await querySql<{ id: unknown; lease_token: unknown }>(
@@ -69,6 +71,37 @@ export function commonJobOperations(
         cutoff: { beforeMs: Number(row?.stale_before ?? 0), belowId: Number(row?.below_id ?? 0) },
         skipped: Number(row?.skipped ?? 0),
       };
+    },
+  };
+}
+
+/**
+ * Enqueue, where INSERT … RETURNING gives the ids (PostgreSQL, SQLite, MariaDB
+ * 10.5+) or where only the driver's insert id does (MySQL 8): that is the
+ * first id of a multi-row INSERT, and the rest follow it
+ * (auto_increment_increment = 1). `rowsForm`: the dialect's faster multi-row form.
+ */
+export function insertOperations(
+  d: SqlHooks,
+  returning: boolean,
+  rowsForm?: InsertJobRows,
+): Pick<JobOperations, "insertJobs" | "insertJobsSync"> {
+  const statement = (table: string, rows: readonly NewJobRow[]) =>
+    insertJobs(d, table, rows, returning, rowsForm);
+  const following = (first: unknown, n: number) =>
+    Array.from({ length: n }, (_, k) => Number(first) + k);
+  return {
+    async insertJobs(db, table, rows) {
+      if (returning) {
+        const inserted = await querySql<{ id: unknown }>(db, d, statement(table, rows));
+        return inserted.map((r) => Number(r.id));
+      }
+      return following((await execSql(db, d, statement(table, rows))).insertId, rows.length);
+    },
+    insertJobsSync(db, table, rows) {
+      const { text, params } = compile(statement(table, rows), d);
+      if (returning) return db.querySync!<{ id: unknown }>(text, params).map((r) => Number(r.id));
+      return following(db.execSync!(text, params).insertId, rows.length);
     },
   };
 }

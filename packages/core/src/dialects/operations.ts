@@ -1,5 +1,6 @@
 import type { DB, Row } from "../db.js";
 import type { JobStatus } from "../job-status.js";
+import type { NewJobRow } from "../statements/jobs.js";
 
 /**
  * The engine's side of a dialect: the operations it runs on the job table and
@@ -114,6 +115,13 @@ export interface JobOperations {
   nextDue(db: DB, table: string, jobType: number, cutoff: StaleCutoff | undefined): Promise<number>;
   /** The running jobs of this type `workerId` holds by the database's account, with `lease_token` and `lease_left`. */
   ownRunning(db: DB, table: string, jobType: number, workerId: string): Promise<Row[]>;
+  /**
+   * Enqueues `rows` with one INSERT and resolves their ids in input order
+   * (INSERT … RETURNING where the database has it, else the driver's insert id).
+   */
+  insertJobs(db: DB, table: string, rows: readonly NewJobRow[]): Promise<number[]>;
+  /** {@link JobOperations.insertJobs} through the DB's synchronous calls (`addSync()`). */
+  insertJobsSync(db: DB, table: string, rows: readonly NewJobRow[]): number[];
   /** firstPullDay at start-up: the cut-off for never-run jobs, and how many it leaves alone. */
   firstPull(
     db: DB,

@@ -6,7 +6,13 @@
  */
 
 import { dueSince, JOB_COLUMNS, jobColumns, notStale } from "../dialects/claim.js";
-import type { Completion, Dialect, InsertRow, SqlHooks, StaleCutoff } from "../dialects/dialect.js";
+import type {
+  Completion,
+  InsertJobRows,
+  InsertRow,
+  SqlHooks,
+  StaleCutoff,
+} from "../dialects/dialect.js";
 import { ident, join, raw, type SqlFragment, sql } from "../dialects/sql.js";
 import { JobStatus } from "../job-status.js";
 import { claimIndexName } from "../schema/tables.js";
@@ -44,14 +50,14 @@ export interface NewJobRow {
  * otherwise the driver's insertId (MySQL: the first id). Locks: none beyond the insert.
  */
 export function insertJobs(
-  d: Dialect,
+  d: SqlHooks,
   table: string,
   rows: readonly NewJobRow[],
   returning: boolean,
+  rowsForm?: InsertJobRows,
 ): SqlFragment {
   const resolved = rows.map(toInsertRow);
-  if (resolved.length > 1 && d.statements.insertJobRows)
-    return d.statements.insertJobRows(table, resolved, returning);
+  if (resolved.length > 1 && rowsForm) return rowsForm(table, resolved, returning);
   const values = resolved.map((r) => {
     let startTime: SqlFragment;
     let runAt: SqlFragment;

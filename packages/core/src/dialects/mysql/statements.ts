@@ -3,7 +3,7 @@ import { claimIndexName } from "../../schema/tables.js";
 import { claimAssignments, jobColumns, pickDue } from "../claim.js";
 import { completeSucceededStatement } from "../complete.js";
 import type { ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
-import { commonJobOperations } from "../job-operations.js";
+import { commonJobOperations, insertOperations } from "../job-operations.js";
 import { execSql, ident, querySql, raw, type SqlFragment, sql } from "../sql.js";
 import type { MysqlVariant } from "./version.js";
 
@@ -65,7 +65,7 @@ export function mysqlStatements(hooks: SqlHooks, variant: MysqlVariant): Dialect
       const r = await execSql(db, hooks, completeSucceededStatement(hooks, table, jobs, false));
       return { completed: r.affectedRows >= jobs.length ? jobs : [], exact: false };
     },
-    insertReturning: variant === "mariadb", // MariaDB 10.5+ has INSERT … RETURNING; MySQL 8 does not
+    ...insertOperations(hooks, variant === "mariadb"), // MariaDB 10.5+ has INSERT … RETURNING; MySQL 8 does not
 
     // The lock table's TIMESTAMP columns and NOW() convert through the session's time zone,
     // and local time repeats an hour in autumn. Measured on MariaDB 10.11 in Europe/Berlin

@@ -1,7 +1,7 @@
 import { JobStatus } from "../../job-status.js";
 import { claimAssignments, jobColumns, pickDue } from "../claim.js";
-import type { ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
-import { commonJobOperations } from "../job-operations.js";
+import type { ClaimParams, DialectStatements, InsertJobRows, SqlHooks } from "../dialect.js";
+import { commonJobOperations, insertOperations } from "../job-operations.js";
 import { returningOperations } from "../returning.js";
 import { ident, raw, sql } from "../sql.js";
 
@@ -18,29 +18,23 @@ UPDATE ${ident(p.table)} AS ${ident("j")} SET ${claimAssignments(hooks, p, sql`$
   FROM ${ident("picked")} WHERE ${ident("j")}.${ident("id")} = ${ident("picked")}.${ident("id")}
   RETURNING ${jobColumns("j")}`;
 
-  return {
-    claimJobs,
-    ...commonJobOperations(hooks),
-    ...returningOperations(hooks, claimJobs),
-    insertReturning: true,
-
-    /**
-     * Enqueue many, PostgreSQL form: the rows travel as one JSON parameter and
-     * json_to_recordset turns them into rows, in input order (ordinality). A
-     * VALUES list of 1000 rows is 3000 parameters and 2000 clock expressions
-     * for the server to parse and plan on every call.
-     */
-    insertJobRows(table, rows, returning) {
-      const json = JSON.stringify(
-        rows.map((r) => ({
-          p: r.params,
-          t: r.jobType,
-          st: r.due?.startTime ?? null,
-          ra: r.due?.runAt ?? null,
-          d: r.delayMs ?? null,
-        })),
-      );
-      return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, create_time, update_time)
+  /**
+   * Enqueue many, PostgreSQL form: the rows travel as one JSON parameter and
+   * json_to_recordset turns them into rows, in input order (ordinality). A
+   * VALUES list of 1000 rows is 3000 parameters and 2000 clock expressions
+   * for the server to parse and plan on every call.
+   */
+  const insertJobRows: InsertJobRows = (table, rows, returning) => {
+    const json = JSON.stringify(
+      rows.map((r) => ({
+        p: r.params,
+        t: r.jobType,
+        st: r.due?.startTime ?? null,
+        ra: r.due?.runAt ?? null,
+        d: r.delayMs ?? null,
+      })),
+    );
+    return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, create_time, update_time)
 SELECT v.p, v.t, ${JobStatus.Init},
   CASE WHEN v.d IS NOT NULL THEN (n.ms + v.d) / 1000 ELSE COALESCE(v.st, 0) END,
   CASE WHEN v.d IS NOT NULL THEN n.ms + v.d ELSE COALESCE(v.ra, 0) END,
@@ -48,7 +42,13 @@ SELECT v.p, v.t, ${JobStatus.Init},
 FROM ROWS FROM (json_to_recordset(${json}::json) AS (p text, t integer, st bigint, ra bigint, d bigint)) WITH ORDINALITY AS v(p, t, st, ra, d, ord)
 CROSS JOIN (SELECT ${raw(hooks.nowMs)} AS ms, ${raw(hooks.nowSec)} AS s) AS n
 ORDER BY v.ord${raw(returning ? " RETURNING id" : "")}`;
-    },
+  };
+
+  return {
+    claimJobs,
+    ...commonJobOperations(hooks),
+    ...returningOperations(hooks, claimJobs),
+    ...insertOperations(hooks, true, insertJobRows),
 
     notify: (channel, payload) => sql`SELECT pg_notify(${channel}, ${payload})`,
     utcStatement: (verb) => verb, // lock times are absolute instants here

@@ -1,6 +1,6 @@
 import { claimAssignments, jobColumns, pickDue } from "../claim.js";
 import type { ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
-import { commonJobOperations } from "../job-operations.js";
+import { commonJobOperations, insertOperations } from "../job-operations.js";
 import { returningOperations } from "../returning.js";
 import { ident, sql } from "../sql.js";
 
@@ -22,7 +22,7 @@ export function sqliteStatements(hooks: SqlHooks): DialectStatements {
     claimJobs,
     ...commonJobOperations(hooks),
     ...returningOperations(hooks, claimJobs),
-    insertReturning: true,
+    ...insertOperations(hooks, true),
     utcStatement: (verb) => verb, // lock times are absolute instants here
     lockNow: LOCK_NOW,
     lockNowPlusMs: (ms) => sql`strftime('%Y-%m-%d %H:%M:%f', 'now', ${`+${ms / 1000} seconds`})`,
