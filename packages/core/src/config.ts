@@ -8,7 +8,7 @@ import { type BackoffFn, makeBackoff } from "./retry.js";
 
 /** Options of a {@link PersistentQueue}. */
 export interface QueueOptions<J extends readonly AnyJob[]> {
-  /** The database, from one of the @persistent-queue adapters. */
+  /** The database, from one of the `@persistent-queue/*` adapters (`fromMysql2`, `fromPg`, …). */
   readonly db: DB;
   /** Names this service in logs and in `worker_id` / `locked_by`. */
   readonly serviceName: string;
