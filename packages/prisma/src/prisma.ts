@@ -265,10 +265,20 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
   });
 }
 
+/** What a Prisma error carries of the driver's own: `meta.driverAdapterError`. */
+interface PrismaError {
+  cause?: unknown;
+  meta?: {
+    driverAdapterError?: {
+      cause?: { originalCode?: unknown; originalMessage?: unknown; kind?: unknown };
+    };
+  };
+}
+
+const driverAdapterError = (err: unknown) => (err as PrismaError | null)?.meta?.driverAdapterError;
+
 /** The SQLite (or other driver) code inside a Prisma error: `meta.driverAdapterError.cause.originalCode`. */
-const adapterErrorCode = (err: unknown): unknown =>
-  (err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null)?.meta
-    ?.driverAdapterError?.cause?.originalCode;
+const adapterErrorCode = (err: unknown): unknown => driverAdapterError(err)?.cause?.originalCode;
 
 /**
  * Prisma wraps the driver's error (SQLSTATE, errno, SQLite code) in
@@ -280,21 +290,16 @@ async function withCause<T>(fn: () => PromiseLike<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    const e = err as { cause?: unknown; meta?: { driverAdapterError?: { cause?: unknown } } };
-    const adapterError = e && typeof e === "object" ? e.meta?.driverAdapterError : undefined;
-    if (adapterError && e.cause === undefined) {
-      const driver = (adapterError.cause ?? {}) as {
-        originalCode?: unknown;
-        originalMessage?: unknown;
-        kind?: unknown;
-      };
+    const adapterError = driverAdapterError(err);
+    if (adapterError && (err as PrismaError).cause === undefined) {
+      const driver = adapterError.cause ?? {};
       const cause = Object.assign(
         new Error(String(driver.originalMessage ?? driver.kind ?? "driver error"), {
           cause: adapterError,
         }),
         { code: driver.originalCode === undefined ? undefined : String(driver.originalCode) },
       );
-      Object.defineProperty(e, "cause", { value: cause, configurable: true, writable: true });
+      Object.defineProperty(err, "cause", { value: cause, configurable: true, writable: true });
     }
     throw err;
   }
