@@ -10,6 +10,7 @@ import {
   hasMethods,
   isInsert,
   type Outcome,
+  replaceCells,
   retryWhileBusy,
   sqliteGate,
 } from "@persistent-queue/core/adapter";
@@ -222,7 +223,8 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
   const run = async (sql: string, params: unknown[], wantRows: boolean): Promise<Outcome> => {
     if (wantRows) {
       const rows = await onRoot((on) => on.$queryRawUnsafe<unknown>(sql, ...params));
-      return { rows: Array.isArray(rows) ? rows.map(decimalsAsText) : [] };
+      if (!Array.isArray(rows)) return { rows: [] };
+      return { rows: rows.map((row: object) => replaceCells(row, isDecimal, decimalText)) };
     }
     if (root && dialect === "mysql" && isInsert(sql)) {
       // The id query must run on the INSERT's connection; a root client may use another one.
@@ -263,10 +265,20 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
   });
 }
 
+/** What a Prisma error carries of the driver's own: `meta.driverAdapterError`. */
+interface PrismaError {
+  cause?: unknown;
+  meta?: {
+    driverAdapterError?: {
+      cause?: { originalCode?: unknown; originalMessage?: unknown; kind?: unknown };
+    };
+  };
+}
+
+const driverAdapterError = (err: unknown) => (err as PrismaError | null)?.meta?.driverAdapterError;
+
 /** The SQLite (or other driver) code inside a Prisma error: `meta.driverAdapterError.cause.originalCode`. */
-const adapterErrorCode = (err: unknown): unknown =>
-  (err as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } } | null)?.meta
-    ?.driverAdapterError?.cause?.originalCode;
+const adapterErrorCode = (err: unknown): unknown => driverAdapterError(err)?.cause?.originalCode;
 
 /**
  * Prisma wraps the driver's error (SQLSTATE, errno, SQLite code) in
@@ -278,40 +290,28 @@ async function withCause<T>(fn: () => PromiseLike<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    const e = err as { cause?: unknown; meta?: { driverAdapterError?: { cause?: unknown } } };
-    const adapterError = e && typeof e === "object" ? e.meta?.driverAdapterError : undefined;
-    if (adapterError && e.cause === undefined) {
-      const driver = (adapterError.cause ?? {}) as {
-        originalCode?: unknown;
-        originalMessage?: unknown;
-        kind?: unknown;
-      };
+    const adapterError = driverAdapterError(err);
+    if (adapterError && (err as PrismaError).cause === undefined) {
+      const driver = adapterError.cause ?? {};
       const cause = Object.assign(
         new Error(String(driver.originalMessage ?? driver.kind ?? "driver error"), {
           cause: adapterError,
         }),
         { code: driver.originalCode === undefined ? undefined : String(driver.originalCode) },
       );
-      Object.defineProperty(e, "cause", { value: cause, configurable: true, writable: true });
+      Object.defineProperty(err, "cause", { value: cause, configurable: true, writable: true });
     }
     throw err;
   }
 }
 
-/** Prisma's Decimal (DECIMAL columns, SUM on MySQL) as a string, as mysql2 and pg give it. BigInts are core's rule. */
-function decimalsAsText(row: unknown): unknown {
-  let copy: Record<string, unknown> | undefined;
-  for (const [key, value] of Object.entries(row as Record<string, unknown>)) {
-    if (typeof value === "object" && value !== null && isDecimal(value)) {
-      copy ??= { ...(row as Record<string, unknown>) };
-      copy[key] = value.toString();
-    }
-  }
-  return copy ?? row;
-}
+/** Prisma's Decimal (DECIMAL columns, SUM on MySQL), which becomes a string, as mysql2 and pg give it. BigInts are core's rule. */
+const decimalText = (decimal: unknown): string => (decimal as object).toString();
 
-function isDecimal(value: object): boolean {
+function isDecimal(value: unknown): boolean {
   return (
+    typeof value === "object" &&
+    value !== null &&
     !(value instanceof Date) &&
     !(value instanceof Uint8Array) &&
     typeof (value as { toFixed?: unknown }).toFixed === "function" &&

@@ -4,7 +4,6 @@ import {
   type DB,
   type DialectFamily,
   TransactionMisuseError,
-  type Unlisten,
   UnsupportedError,
 } from "@persistent-queue/core";
 import {
@@ -14,6 +13,7 @@ import {
   membersOf,
   retryWhileBusy,
   sqliteGate,
+  withConnection,
 } from "@persistent-queue/core/adapter";
 import { type Driver, type PgClient, RUNNERS, type Sqlite3Database } from "./drivers.js";
 
@@ -91,22 +91,15 @@ function assertArguments(
   }
   if (transaction === undefined) return;
   const t = membersOf(transaction);
-  const expected = "a Sequelize Transaction as options.transaction";
+  let hint: string | undefined;
   if (typeof t.commit !== "function" || typeof t.rollback !== "function") {
-    throw new AdapterArgumentError(
-      "fromSequelize",
-      expected,
-      transaction,
-      "Pass the Transaction that sequelize.transaction() gives.",
-    );
+    hint = "Pass the Transaction that sequelize.transaction() gives.";
+  } else if (t.sequelize !== undefined && t.sequelize !== sequelize) {
+    hint = "It belongs to another Sequelize instance: pass the instance that opened it.";
   }
-  if (t.sequelize !== undefined && t.sequelize !== sequelize) {
-    throw new AdapterArgumentError(
-      "fromSequelize",
-      expected,
-      transaction,
-      "It belongs to another Sequelize instance: pass the instance that opened it.",
-    );
+  if (hint) {
+    const expected = "a Sequelize Transaction as options.transaction";
+    throw new AdapterArgumentError("fromSequelize", expected, transaction, hint);
   }
 }
 
@@ -183,19 +176,18 @@ export function fromSequelize(
   const gate = sqliteGate<object>(sequelize);
   /** Runs `sql` on the transaction's connection, or on one checked out of Sequelize's pool. */
   const statement = async (sql: string, params: unknown[], wantRows: boolean) => {
-    const conn = bound ? transactionConnection(bound) : gate.scope();
-    if (conn) {
+    const runOn = async (conn: object) => {
       await prepare(conn);
       return run(conn, sql, params, wantRows);
-    }
-    // "write" also on reads: with replication, the engine must read what it just wrote.
-    const pooled = await sequelize.connectionManager.getConnection({ type: "write" });
-    try {
-      await prepare(pooled);
-      return await run(pooled, sql, params, wantRows);
-    } finally {
-      sequelize.connectionManager.releaseConnection(pooled);
-    }
+    };
+    const conn = bound ? transactionConnection(bound) : gate.scope();
+    if (conn) return runOn(conn);
+    return withConnection(
+      // "write" also on reads: with replication, the engine must read what it just wrote.
+      () => sequelize.connectionManager.getConnection({ type: "write" }),
+      (pooled) => void sequelize.connectionManager.releaseConnection(pooled),
+      runOn,
+    );
   };
 
   const db = defineDb({
@@ -203,9 +195,19 @@ export function fromSequelize(
     run: statement,
     bigintUnsupported: driver === "sqlite3",
     close: bound ? undefined : () => sequelize.close(),
+    // LISTEN holds one connection out of the pool until unlistened. If it dies
+    // (server restart, pg_terminate_backend), Sequelize's own 'error' handler destroys it.
     listen:
       driver === "pg" && !bound
-        ? (channel, onMessage, onBroken) => listenPg(sequelize, channel, onMessage, onBroken)
+        ? async (channel, onMessage, onBroken) => {
+            const pool = sequelize.connectionManager;
+            const connection = (await pool.getConnection({ type: "write" })) as PgClient;
+            // A broken connection is not handed back: Sequelize's pool validates and drops dead ones.
+            const release = (broken: boolean) => {
+              if (!broken) pool.releaseConnection(connection);
+            };
+            return listenOnConnection({ connection, channel, onMessage, onBroken, release });
+          }
         : undefined,
   });
   if (!bound) {
@@ -241,29 +243,4 @@ function transactionConnection(t: SequelizeTransaction): object {
     );
   }
   return connection;
-}
-
-/**
- * LISTEN on one connection held out of Sequelize's pool until unlistened. If
- * that connection dies (server restart, pg_terminate_backend), Sequelize's own
- * 'error' handler destroys it; `onBroken` is called once so the engine can
- * subscribe again, and the dead connection is never released to the pool.
- */
-async function listenPg(
-  sequelize: SequelizeInstance,
-  channel: string,
-  onMessage: (payload: string) => void,
-  onBroken?: (error: unknown) => void,
-): Promise<Unlisten> {
-  const conn = (await sequelize.connectionManager.getConnection({ type: "write" })) as PgClient;
-  return listenOnConnection({
-    connection: conn,
-    channel,
-    onMessage,
-    onBroken,
-    // A broken connection is not handed back: Sequelize's pool validates and drops dead ones.
-    release: (broken) => {
-      if (!broken) sequelize.connectionManager.releaseConnection(conn);
-    },
-  });
 }

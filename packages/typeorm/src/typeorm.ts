@@ -15,6 +15,7 @@ import {
   type Outcome,
   type RunStatement,
   sqliteGate,
+  withConnection,
 } from "@persistent-queue/core/adapter";
 
 /** What `queryRunner.query(sql, params, true)` returns on every TypeORM driver. */
@@ -106,19 +107,6 @@ function assertSource(
   }
 }
 
-/**
- * A DataSource must be initialized when a statement runs; it may still be
- * uninitialized when fromTypeORM() is called, so this is checked at use.
- */
-function notInitialized(dataSource: TypeORMDataSource): AdapterArgumentError {
-  return new AdapterArgumentError(
-    "fromTypeORM",
-    "an initialized TypeORM DataSource",
-    dataSource,
-    "It is not initialized, or was destroyed: await dataSource.initialize() before the queue uses it.",
-  );
-}
-
 /** The dialect family from the DataSource's own `type` option. */
 function familyOf(dataSource: TypeORMDataSource): DialectFamily {
   const type = dataSource.options.type;
@@ -175,8 +163,15 @@ export function fromTypeORM(
  */
 function fromDataSource(dataSource: TypeORMDataSource, options: FromTypeORMOptions): DB {
   const dialect = familyOf(dataSource);
+  // It may still be uninitialized when fromTypeORM() is called, so this is checked at use.
   const ensureOpen = () => {
-    if (!dataSource.isInitialized) throw notInitialized(dataSource);
+    if (dataSource.isInitialized) return;
+    throw new AdapterArgumentError(
+      "fromTypeORM",
+      "an initialized TypeORM DataSource",
+      dataSource,
+      "It is not initialized, or was destroyed: await dataSource.initialize() before the queue uses it.",
+    );
   };
   const gate = sqliteGate<true>(dataSource);
   const sqliteTurn = async (shared: TypeORMQueryRunner) => {
@@ -204,12 +199,11 @@ function fromDataSource(dataSource: TypeORMDataSource, options: FromTypeORMOptio
       const { changes, lastInsertRowid } = stmt.run(...params);
       return { affectedRows: changes, insertId: lastInsertRowid };
     }
-    const runner = dataSource.createQueryRunner("master");
-    try {
-      return toOutcome(dialect, await runner.query(sql, params, true));
-    } finally {
-      await runner.release();
-    }
+    return withConnection(
+      () => dataSource.createQueryRunner("master"),
+      (runner) => runner.release(),
+      async (runner) => toOutcome(dialect, await runner.query(sql, params, true)),
+    );
   };
   return defineDb({
     dialect,

@@ -28,6 +28,7 @@ export { describeValue, recogniseConnection } from "../errors.js";
 export { assertIdentifier } from "../identifier.js";
 export { describeSchema } from "../schema/describe.js";
 export { DEFAULT_TABLES, resolveTableNames } from "../schema/tables.js";
+export { withConnection } from "./connection.js";
 export {
   type DbParts,
   defineDb,
@@ -49,5 +50,6 @@ export {
   isInsert,
   normaliseRows,
   normaliseValue,
+  replaceCells,
   sqliteTime,
 } from "./values.js";

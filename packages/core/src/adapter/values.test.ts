@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bindParams, insertIdOf, normaliseRows, normaliseValue } from "./values.js";
+import { bindParams, insertIdOf, normaliseRows, normaliseValue, replaceCells } from "./values.js";
 
 describe("the one integer rule", () => {
   it("a bigint that fits a safe integer becomes a number; a larger one stays an exact bigint", () => {
@@ -16,6 +16,17 @@ describe("the one integer rule", () => {
     expect(a).toBe(plain);
     expect(b).toEqual({ n: 2, s: "x" });
     expect(big.n).toBe(2n);
+  });
+});
+
+describe("replacing cells", () => {
+  it("returns the row itself when no cell is picked, else a copy with the picked cells changed", () => {
+    const row = Object.freeze({ a: 1, b: "x", c: 2 });
+    const isNumber = (cell: unknown) => typeof cell === "number";
+    expect(replaceCells(row, (cell) => cell === null, String)).toBe(row);
+    const copy = replaceCells(row, isNumber, (cell) => Number(cell) * 10);
+    expect(copy).toEqual({ a: 10, b: "x", c: 20 });
+    expect(row).toEqual({ a: 1, b: "x", c: 2 });
   });
 });
 

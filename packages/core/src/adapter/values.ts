@@ -21,25 +21,36 @@ export function normaliseValue(value: unknown): unknown {
 }
 
 /**
- * Applies {@link normaliseValue} to every cell. A row that holds no bigint is
- * returned as it is; one that does is copied, so a driver's cached or frozen
- * row is never written to.
+ * `row` with every cell that `pick` chooses replaced by `change(cell)`. A row
+ * with no such cell is returned as it is; one with any is copied, so a
+ * driver's cached or frozen row is never written to. For the rules that
+ * rewrite result cells: core's bigints, an ORM's own value types.
  */
-export function normaliseRows<T>(rows: readonly unknown[]): T[] {
+export function replaceCells(
+  row: object,
+  pick: (cell: unknown) => boolean,
+  change: (cell: unknown) => unknown,
+): object {
   // A plain loop with for…in: this runs on every row the engine reads (claims of
-  // hundreds of rows), and most rows hold no bigint, so nothing is allocated for them.
-  return rows.map((row) => {
-    if (row === null || typeof row !== "object") return row;
-    let copy: Record<string, unknown> | undefined;
-    for (const key in row) {
-      const cell = (row as Record<string, unknown>)[key];
-      if (typeof cell === "bigint") {
-        copy ??= { ...row };
-        copy[key] = normaliseValue(cell);
-      }
+  // hundreds of rows), and most rows need no change, so nothing is allocated for them.
+  let copy: Record<string, unknown> | undefined;
+  for (const key in row) {
+    const cell = (row as Record<string, unknown>)[key];
+    if (pick(cell)) {
+      copy ??= { ...row };
+      copy[key] = change(cell);
     }
-    return copy ?? row;
-  }) as T[];
+  }
+  return copy ?? row;
+}
+
+const isBigint = (cell: unknown): boolean => typeof cell === "bigint";
+
+/** Applies {@link normaliseValue} to every cell, by {@link replaceCells}. */
+export function normaliseRows<T>(rows: readonly unknown[]): T[] {
+  return rows.map((row) =>
+    row === null || typeof row !== "object" ? row : replaceCells(row, isBigint, normaliseValue),
+  ) as T[];
 }
 
 /**
