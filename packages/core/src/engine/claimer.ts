@@ -1,22 +1,15 @@
-import type { ResolvedJobConfig } from "../config.js";
-import type { DB, Row } from "../db.js";
-import type { ClaimParams, Dialect, StaleCutoff } from "../dialects/dialect.js";
+import type { Row } from "../db.js";
+import type { ClaimParams, StaleCutoff } from "../dialects/dialect.js";
 import { JobStatus } from "../job-status.js";
-import type { Logger } from "../logger.js";
 import { makeToken } from "../worker-id.js";
 import { dbErrorMessage } from "./redact.js";
 import type { Slots } from "./slots.js";
 import { QueueClosedError } from "./statement-guard.js";
+import type { TypeContext } from "./type-context.js";
 import { WakeSignal } from "./wake-signal.js";
 
 /** What a {@link Claimer} needs from its worker. */
-export interface ClaimerDeps {
-  readonly db: DB;
-  readonly dialect: Dialect;
-  readonly table: string;
-  readonly workerId: string;
-  readonly config: ResolvedJobConfig;
-  readonly logger: Logger;
+export interface ClaimerDeps extends TypeContext {
   readonly pollMs: number;
   readonly slots: Slots;
   /** True once the worker stops: the loop ends. */

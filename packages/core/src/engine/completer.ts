@@ -1,23 +1,15 @@
 import type { EventEmitter } from "node:events";
-import type { ResolvedJobConfig } from "../config.js";
-import type { DB } from "../db.js";
-import type { Completion, Dialect } from "../dialects/dialect.js";
+import type { Completion } from "../dialects/dialect.js";
 import type { QueueEventMap } from "../events.js";
 import { emitSafely } from "../events.js";
 import type { Job } from "../job.js";
 import { JobStatus } from "../job-status.js";
-import type { Logger } from "../logger.js";
 import { MIN_ATTEMPTS, MIN_RETRY_MS, retryWrite } from "./retry-write.js";
 import { errorMessage, type RunOutcome } from "./run-handler.js";
+import type { TypeContext } from "./type-context.js";
 
 /** What a {@link Completer} needs from its worker. */
-export interface CompleterDeps {
-  readonly db: DB;
-  readonly dialect: Dialect;
-  readonly table: string;
-  readonly workerId: string;
-  readonly config: ResolvedJobConfig;
-  readonly logger: Logger;
+export interface CompleterDeps extends TypeContext {
   readonly events: EventEmitter<QueueEventMap>;
   readonly emitError: (error: unknown, during: string) => void;
 }

@@ -1,10 +1,7 @@
 import type { EventEmitter } from "node:events";
-import type { ResolvedJobConfig } from "../config.js";
-import type { DB } from "../db.js";
-import type { Dialect, StaleCutoff } from "../dialects/dialect.js";
+import type { StaleCutoff } from "../dialects/dialect.js";
 import { emitSafely, type QueueEventMap } from "../events.js";
 import type { ShedLock } from "../lock/shed-lock.js";
-import type { Logger } from "../logger.js";
 import { Claimer } from "./claimer.js";
 import { Completer } from "./completer.js";
 import { handBack } from "./hand-back.js";
@@ -13,16 +10,10 @@ import { extendHeldLeases, rescueExpiredLeases, rescueInterval } from "./leases.
 import { redactError } from "./redact.js";
 import { MIN_RETRY_MS } from "./retry-write.js";
 import { type Held, Slots } from "./slots.js";
+import type { TypeContext } from "./type-context.js";
 
 /** What a {@link TypeWorker} needs from its queue. */
-export interface TypeWorkerDeps {
-  /** The queue's guarded view of the user's DB (see StatementGuard): refuses statements once the queue stopped. */
-  readonly db: DB;
-  readonly dialect: Dialect;
-  readonly table: string;
-  readonly workerId: string;
-  readonly config: ResolvedJobConfig;
-  readonly logger: Logger;
+export interface TypeWorkerDeps extends TypeContext {
   readonly events: EventEmitter<QueueEventMap>;
   readonly pollMs: number;
   readonly locks: ShedLock;

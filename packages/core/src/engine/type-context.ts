@@ -1,0 +1,15 @@
+import type { ResolvedJobConfig } from "../config.js";
+import type { DB } from "../db.js";
+import type { Dialect } from "../dialects/dialect.js";
+import type { Logger } from "../logger.js";
+
+/** What every part of a job type's worker (claimer, slots, completer) shares. */
+export interface TypeContext {
+  /** The queue's guarded view of the user's DB (see StatementGuard): refuses statements once the queue stopped. */
+  readonly db: DB;
+  readonly dialect: Dialect;
+  readonly table: string;
+  readonly workerId: string;
+  readonly config: ResolvedJobConfig;
+  readonly logger: Logger;
+}
