@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DB } from "./db.js";
 import { ConfigError } from "./errors.js";
-import type { AnyJobConfig } from "./job.js";
+import { type AnyJobConfig, defineJob } from "./job.js";
 import { PersistentQueue } from "./queue.js";
 
 const db: DB = {
@@ -53,6 +53,20 @@ describe("queue config", () => {
     expect(err.field).toBe(field);
     expect(err.code).toBe("ERR_PQ_CONFIG");
     expect(err.message.startsWith(`${field}: `)).toBe(true);
+  });
+
+  it("a defineJob() with a handleJob that is not a function is a config, reported as such (not a bare definition)", () => {
+    expect(errorOf([defineJob({ jobType: 1, handleJob: "run" } as never)]).field).toBe(
+      "jobs[0].handleJob",
+    );
+  });
+
+  it("a definition passed to add() that the queue does not list is checked like the queue's own", async () => {
+    const queue = new PersistentQueue({ db, serviceName: "svc", jobs: [] });
+    const bad = defineJob<unknown>()({ jobType: 7, schema: { parse() {} } as never });
+    const err = await queue.add(bad, {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).field).toBe("jobType.schema");
   });
 
   it.each([

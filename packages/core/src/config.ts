@@ -38,9 +38,7 @@ export interface ResolvedJobSpec {
 }
 
 /** A job type's config with every default filled in and every value checked. */
-export interface ResolvedJobConfig {
-  readonly jobType: number;
-  readonly name: string;
+export interface ResolvedJobConfig extends ResolvedJobSpec {
   readonly handleJob: JobConfig["handleJob"];
   readonly needRetry: boolean;
   readonly maxRetries: number;
@@ -54,7 +52,6 @@ export interface ResolvedJobConfig {
   readonly prefetch: number;
   readonly timeoutMs: number | undefined;
   readonly leaseMs: number;
-  readonly schema: JobConfig["schema"];
   /** Lease expiries after which a job is failed instead of run again (a poison job). */
   readonly attemptLimit: number;
 }
@@ -78,8 +75,8 @@ function integer(
   return value;
 }
 
-/** Checks the parts every job type has (integer, name, schema). */
-function resolveJobSpec(config: AnyJobSpec, at: string): ResolvedJobSpec {
+/** Checks the parts every job type has (integer, name, schema); `at` names the field in errors. */
+export function resolveJobSpec(config: AnyJobSpec, at: string): ResolvedJobSpec {
   if (config === null || typeof config !== "object")
     throw new ConfigError(at, "must be a job config object.");
   const jobType = config.jobType;
@@ -226,7 +223,8 @@ export function resolveQueueOptions<J extends readonly AnyJob[]>(options: QueueO
   const names = new Map<string, ResolvedJobSpec>();
   options.jobs.forEach((config, i) => {
     const at = `jobs[${i}]`;
-    const resolved = isBareDefinition(config)
+    const bare = isBareDefinition(config);
+    const resolved = bare
       ? resolveJobSpec(config, at)
       : resolveJobConfig(config as AnyJobConfig, at, random);
     if (specs.has(resolved.jobType))
@@ -238,7 +236,7 @@ export function resolveQueueOptions<J extends readonly AnyJob[]>(options: QueueO
       );
     specs.set(resolved.jobType, resolved);
     names.set(resolved.name, resolved);
-    if ("handleJob" in resolved) jobs.set(resolved.jobType, resolved as ResolvedJobConfig);
+    if (!bare) jobs.set(resolved.jobType, resolved as ResolvedJobConfig);
   });
   const pollMs = parseDuration("pollInterval", options.pollInterval ?? 500, { allowZero: false });
   return { db, serviceName, jobs, specs, names, pollMs, notify: options.notify ?? true, random };

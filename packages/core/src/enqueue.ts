@@ -53,7 +53,8 @@ export class PayloadTooLargeError extends JobInputError {
   }
 }
 
-interface LooseJob {
+/** One job as the enqueue code takes it: its job type resolved to the integer. */
+export interface LooseJob {
   readonly jobType: number;
   readonly params: unknown;
   readonly delay?: Duration | undefined;
@@ -80,7 +81,6 @@ export async function enqueue(
   configs: ReadonlyMap<number, ResolvedJobSpec>,
   jobs: readonly LooseJob[],
 ): Promise<number[]> {
-  if (!Array.isArray(jobs)) throw new JobInputError("jobs", "must be an array.");
   const rows: NewJobRow[] = [];
   for (let i = 0; i < jobs.length; i++)
     rows.push(await toRow(jobs[i]!, jobs.length === 1 ? "" : `jobs[${i}].`, configs));
@@ -123,9 +123,8 @@ function toRowSync(
   return toRowValidated(job, at, jobType, result);
 }
 
+/** The job type's integer range (the array and object shape were checked by the queue's JobTypes). */
 function checkJobType(job: LooseJob, at: string): number {
-  if (job === null || typeof job !== "object")
-    throw new JobInputError(`${at}job`, "must be an object { jobType, params }.");
   const { jobType } = job;
   if (
     typeof jobType !== "number" ||

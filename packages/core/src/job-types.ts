@@ -1,5 +1,5 @@
-import type { ResolvedJobSpec } from "./config.js";
-import { JobInputError } from "./enqueue.js";
+import { type ResolvedJobSpec, resolveJobSpec } from "./config.js";
+import { JobInputError, type LooseJob } from "./enqueue.js";
 import type { AnyJobSpec } from "./job.js";
 
 /**
@@ -19,37 +19,27 @@ export class JobTypes {
    * definitions passed that it does not list.
    */
   resolveRefs(
-    jobs: readonly { readonly jobType: unknown; readonly params?: unknown }[],
-  ): [
-    { jobType: number; params: unknown; delay?: never; startTime?: never }[],
-    ReadonlyMap<number, ResolvedJobSpec>,
-  ] {
+    jobs: readonly (Omit<LooseJob, "jobType"> & { readonly jobType: unknown })[],
+  ): [LooseJob[], ReadonlyMap<number, ResolvedJobSpec>] {
     if (!Array.isArray(jobs)) throw new JobInputError("jobs", "must be an array.");
     let specs: Map<number, ResolvedJobSpec> | undefined;
     const out = jobs.map((job, i) => {
+      const at = jobs.length === 1 ? "" : `jobs[${i}].`;
       if (job === null || typeof job !== "object")
-        throw new JobInputError(
-          jobs.length === 1 ? "job" : `jobs[${i}]`,
-          "must be an object { jobType, params }.",
-        );
-      const spec = this.resolveRef(
-        job.jobType,
-        jobs.length === 1 ? "jobType" : `jobs[${i}].jobType`,
-      );
-      if (spec.name !== undefined && !this.specs.has(spec.jobType) && spec.schema) {
+        throw new JobInputError(`${at}job`, "must be an object { jobType, params }.");
+      const spec = this.resolveRef(job.jobType, `${at}jobType`);
+      // A definition the queue does not list still validates its params by its schema.
+      if (spec.schema && !this.specs.has(spec.jobType)) {
         specs ??= new Map(this.specs);
-        specs.set(spec.jobType, spec as ResolvedJobSpec);
+        specs.set(spec.jobType, spec);
       }
-      return { ...(job as object), jobType: spec.jobType } as never;
+      return { ...job, jobType: spec.jobType };
     });
     return [out, specs ?? this.specs];
   }
 
   /** A job type reference (integer, name or definition) as this queue knows it. */
-  resolveRef(
-    ref: unknown,
-    field: string,
-  ): { jobType: number; name?: string; schema?: ResolvedJobSpec["schema"] } {
+  resolveRef(ref: unknown, field: string): ResolvedJobSpec | { jobType: number; schema?: never } {
     if (typeof ref === "number") return this.specs.get(ref) ?? { jobType: ref }; // range checked at insert
     if (typeof ref === "string") {
       const spec = this.names.get(ref);
@@ -73,13 +63,7 @@ export class JobTypes {
           `the definition named "${def.name}" has job type ${def.jobType}, which this queue lists as "${listed.name}".`,
         );
       }
-      return (
-        listed ?? {
-          jobType: def.jobType,
-          name: def.name ?? `job-${def.jobType}`,
-          schema: def.schema,
-        }
-      );
+      return listed ?? resolveJobSpec(def, field); // checked as the queue checks its own
     }
     throw new JobInputError(
       field,

@@ -164,13 +164,14 @@ export function defineJob<const T extends number, P, const N extends string = ne
 ): JobDefinition<P, T, N>;
 export function defineJob(spec?: AnyJobSpec): unknown {
   if (spec === undefined) return (s: AnyJobSpec) => defineJob(s);
-  if (typeof (spec as { handleJob?: unknown }).handleJob === "function") return spec;
+  // With a handler (even a wrong one, which the queue then reports), it is a config as given.
+  if ((spec as { handleJob?: unknown }).handleJob !== undefined) return spec;
   return toDefinition(spec);
 }
 
 function toDefinition(spec: AnyJobSpec): AnyJobDefinition {
-  // Frozen: a definition is shared by producers and workers; .handle() copies it.
-  const { handleJob: _none, ...fields } = spec as AnyJobSpec & { handleJob?: unknown };
+  // Frozen, and a copy: a definition is shared by producers and workers; .handle() copies it.
+  const fields = { ...spec };
   return Object.freeze({
     ...fields,
     handle(handler: JobHandler, options: WorkerOptions = {}) {

@@ -210,19 +210,15 @@ export class PersistentQueue<
         "addSync() needs a synchronous DB (execSync/querySync), as the better-sqlite3 adapters provide; use add() with this database.",
       );
     }
-    const [resolved, specs] = this.#types.resolveRefs([{ jobType: job, params }]);
+    const [[one], specs] = this.#types.resolveRefs([
+      { jobType: job, params, delay: opts.delay, startTime: opts.startTime },
+    ]);
     if (this.#schemaChecked === undefined) {
       assertSchemaCurrentSync(target, dialect, this.#tables);
       this.#schemaChecked = Promise.resolve();
     }
-    const jobType = resolved[0]!.jobType;
-    const id = enqueueSync(target, dialect, this.#tables.jobs, specs, {
-      jobType,
-      params,
-      delay: opts.delay,
-      startTime: opts.startTime,
-    });
-    this.#workers.get(jobType)?.wake(); // claims after the caller's transaction commits
+    const id = enqueueSync(target, dialect, this.#tables.jobs, specs, one!);
+    this.#workers.get(one!.jobType)?.wake(); // claims after the caller's transaction commits
     return id;
   }
 
