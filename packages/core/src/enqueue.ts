@@ -11,12 +11,26 @@ export const MAX_PARAMS_LENGTH = 4096;
 /** Rows per INSERT statement in `addMany()`. */
 const BATCH = 1000;
 
-/** Options of `add()`. */
-export interface AddOptions {
+/** The lowest and highest priority: the range of the INT column. */
+export const PRIORITY_RANGE = [-2_147_483_648, 2_147_483_647] as const;
+
+/** How one job runs: when, and before which others. Per job in `addMany()`. */
+export interface JobOptions {
   /** Run after this long (ms or text like "10m"), measured by the database's clock. */
   readonly delay?: Duration | undefined;
   /** Run at this time: a Date, or unix seconds as in the seed's start_time. */
   readonly startTime?: Date | number | undefined;
+  /**
+   * Lower runs first, default 0 (BullMQ's, graphile-worker's and River's direction);
+   * an integer that fits an INT. Among due jobs of one type, a worker takes every
+   * due job of the lowest priority before any of a higher one: a steady stream of
+   * low numbers starves the high ones (see the README, "Priorities").
+   */
+  readonly priority?: number | undefined;
+}
+
+/** Options of `add()`. */
+export interface AddOptions extends JobOptions {
   /** Insert through this DB instead of the queue's, e.g. one bound to your open transaction. */
   readonly db?: DB | undefined;
 }
@@ -28,9 +42,7 @@ export type NewJob<J extends readonly AnyJob[]> =
       ? {
           readonly jobType: K;
           readonly params: ParamsOf<J, K>;
-          readonly delay?: Duration | undefined;
-          readonly startTime?: Date | number | undefined;
-        }
+        } & JobOptions
       : never
     : never;
 
@@ -54,11 +66,9 @@ export class PayloadTooLargeError extends JobInputError {
 }
 
 /** One job as the enqueue code takes it: its job type resolved to the integer. */
-export interface LooseJob {
+export interface LooseJob extends JobOptions {
   readonly jobType: number;
   readonly params: unknown;
-  readonly delay?: Duration | undefined;
-  readonly startTime?: Date | number | undefined;
 }
 
 /** Validates one job and inserts it synchronously through `db.querySync`/`execSync` (SQLite). */
@@ -204,5 +214,17 @@ function toRowValidated(
       );
     }
   }
-  return { jobType, params: text, delayMs, dueAtMs };
+  const priority = job.priority ?? 0;
+  if (
+    typeof priority !== "number" ||
+    !Number.isInteger(priority) ||
+    priority < PRIORITY_RANGE[0] ||
+    priority > PRIORITY_RANGE[1]
+  ) {
+    throw new JobInputError(
+      `${at}priority`,
+      `must be an integer from ${PRIORITY_RANGE[0]} to ${PRIORITY_RANGE[1]}, lower runs first (got ${String(priority)}).`,
+    );
+  }
+  return { jobType, params: text, delayMs, dueAtMs, priority };
 }

@@ -181,12 +181,8 @@ export class PersistentQueue<
     params: ParamsOf<J, K>,
     opts: AddOptions = {},
   ): Promise<number> {
-    const one = {
-      jobType: job,
-      params,
-      delay: opts.delay,
-      startTime: opts.startTime,
-    } as unknown as NewJob<J>;
+    const { db: _db, ...jobOptions } = opts;
+    const one = { ...jobOptions, jobType: job, params } as unknown as NewJob<J>;
     const [id] = await this.addMany([one], opts);
     return id!;
   }
@@ -210,9 +206,8 @@ export class PersistentQueue<
         "addSync() needs a synchronous DB (execSync/querySync), as the better-sqlite3 adapters provide; use add() with this database.",
       );
     }
-    const [[one], specs] = this.#types.resolveRefs([
-      { jobType: job, params, delay: opts.delay, startTime: opts.startTime },
-    ]);
+    const { db: _db, ...jobOptions } = opts;
+    const [[one], specs] = this.#types.resolveRefs([{ ...jobOptions, jobType: job, params }]);
     if (this.#schemaChecked === undefined) {
       assertSchemaCurrentSync(target, dialect, this.#tables);
       this.#schemaChecked = Promise.resolve();

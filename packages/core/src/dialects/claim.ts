@@ -3,31 +3,92 @@ import type { ClaimParams, SqlHooks, StaleCutoff } from "./dialect.js";
 import { ident, type RawSql, raw, type SqlFragment, type SqlPart, sql } from "./sql.js";
 
 /**
- * The rows one claim may take: one claimable status, the job type, oldest id
- * first, due by the database's clock (the seed's start_time in seconds and our
- * run_at in ms; NULL start_time counts as 0), and for never-run rows the
+ * The rows one claim may take: one claimable status, the job type, due by the
+ * database's clock, the lowest priority that has a due row, and within it the
+ * earliest due first (then the oldest id); for never-run rows, also the
  * firstPullDay cut-off (see {@link dueSince}). Shared by the three dialects'
  * claim statements.
  *
- * One status per claim, on purpose: with `job_status = ? … ORDER BY id` the
- * (job_status, job_type, id) index yields rows already in order and the scan stops after
- * `limit` due rows. With `job_status IN (0, 3, 4) ORDER BY id` every database
- * here sorted all pending rows per claim instead (and MariaDB's locking read
- * then locked them all): 5-10x slower drains with a 200k backlog.
+ * Served by the due index (job_status, job_type, priority, due time, id) with
+ * seeks only, so rows not yet due cost nothing however many there are: the
+ * priority levels present come from a loose index scan ({@link SqlHooks.priorityLevels}),
+ * each level's first due row from one seek, and the rows taken are one range of
+ * the index. A plain `WHERE due <= now ORDER BY priority, due` walked past every
+ * not-yet-due row of the lower levels instead: with 100k delayed rows and none
+ * due, 11 ms per claim on PostgreSQL and 58 ms on MariaDB, against about 1 ms.
+ *
+ * One status per claim, on purpose: with `job_status IN (0, 3, 4)` every database
+ * here sorted all pending rows per claim instead (and MariaDB's locking read then
+ * locked them all).
  */
-export function pickDue(d: SqlHooks, p: ClaimParams): SqlFragment {
+export function pickDue(d: SqlHooks, p: ClaimParams, priority?: number): SqlFragment {
   const t = ident(p.table);
   const cutoff =
     p.status === JobStatus.Init && p.stale !== undefined ? sql`AND ${notStale(d, p.stale)}` : sql``;
+  const level = priority === undefined ? sql`(${dueLevel(d, p)})` : sql`${priority}`;
   return sql`SELECT ${ident("id")}, ${ident("job_status")} AS prev_status FROM ${t}
   WHERE ${ident("job_status")} = ${p.status}
     AND ${ident("job_type")} = ${p.jobType}
+    AND ${ident("priority")} = ${level}
+    AND ${raw(d.dueMs)} <= ${raw(d.nowMs)}
     ${cutoff}
-    AND COALESCE(${ident("start_time")}, 0) <= ${raw(d.nowSec)}
-    AND ${ident("run_at")} <= ${raw(d.nowMs)}
-  ORDER BY ${ident("id")}
+  ORDER BY ${raw(d.dueMs)}, ${ident("id")}
   LIMIT ${p.limit}
   ${raw(d.lockRowsClause)}`;
+}
+
+/**
+ * Query → one row `{ p }`: the lowest priority of the claim's status and job type
+ * that has a due row (NULL: nothing is due). Seeks only; see {@link pickDue}.
+ */
+export function dueLevel(d: SqlHooks, p: ClaimParams): SqlFragment {
+  return sql`SELECT MIN(${ident("lvl")}.${ident("p")}) AS p FROM (${d.priorityLevels(p.table, [p.status], p.jobType)}) AS ${ident("lvl")}
+    WHERE ${firstDueOfLevel(d, p.table, p.jobType, p.stale)} <= ${raw(d.nowMs)}`;
+}
+
+/**
+ * SQL expression: the due time of the first row of one (status, priority) level
+ * `lvl` (a row of {@link SqlHooks.priorityLevels}), one seek in the due index;
+ * NULL when the level is empty. With a firstPullDay cut-off, Init rows it leaves
+ * alone do not count (they are skipped row by row: they are few, and reported at start-up).
+ */
+export function firstDueOfLevel(
+  d: SqlHooks,
+  table: string,
+  jobType: number,
+  stale: StaleCutoff | undefined,
+): SqlFragment {
+  const lvl = (c: string) => sql`${ident("lvl")}.${ident(c)}`;
+  const cutoff =
+    stale === undefined
+      ? sql``
+      : sql`AND (${ident("job_status")} <> ${JobStatus.Init} OR ${notStale(d, stale)})`;
+  return sql`(SELECT ${raw(d.dueMs)} FROM ${ident(table)}
+      WHERE ${ident("job_status")} = ${lvl("s")} AND ${ident("job_type")} = ${jobType} AND ${ident("priority")} = ${lvl("p")} ${cutoff}
+      ORDER BY ${raw(d.dueMs)} LIMIT 1)`;
+}
+
+/**
+ * {@link SqlHooks.priorityLevels} for databases with recursive queries whose
+ * correlated subqueries seek (PostgreSQL, SQLite; MariaDB 10.11 scanned instead):
+ * per status, the lowest priority, then repeatedly the next higher one, each one
+ * index seek. `statuses` are the engine's constants, written inline.
+ */
+export function recursivePriorityLevels(
+  table: string,
+  statuses: readonly number[],
+  jobType: number,
+): SqlFragment {
+  const t = ident(table);
+  const seeds = raw(statuses.map((s) => `SELECT ${Number(s)} AS s`).join(" UNION ALL "));
+  const next = (s: SqlFragment, above: SqlFragment) =>
+    sql`(SELECT ${ident("priority")} FROM ${t} WHERE ${ident("job_status")} = ${s} AND ${ident("job_type")} = ${jobType}${above} ORDER BY ${ident("priority")} LIMIT 1)`;
+  const lv = (c: string) => sql`${ident("lv")}.${ident(c)}`;
+  return sql`WITH RECURSIVE ${ident("lv")}(s, p) AS (
+    SELECT ${ident("st")}.s, ${next(sql`${ident("st")}.s`, sql``)} FROM (${seeds}) AS ${ident("st")}
+    UNION ALL
+    SELECT ${lv("s")}, ${next(lv("s"), sql` AND ${ident("priority")} > ${lv("p")}`)} FROM ${ident("lv")} WHERE ${lv("p")} IS NOT NULL
+  ) SELECT s, p FROM ${ident("lv")} WHERE p IS NOT NULL`;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface InsertRow {
   readonly due?: { readonly startTime: number; readonly runAt: number } | undefined;
   /** Due this many ms after the database's now (> 0); undefined for the other forms. */
   readonly delayMs?: number | undefined;
+  /** Lower runs first. */
+  readonly priority: number;
 }
 
 /**
@@ -55,6 +57,8 @@ export interface TableNames {
   readonly jobs: string;
   /** The seed's ShedLock table, default `shedlock_tab`. */
   readonly locks: string;
+  /** Cron schedules (`schedules`, `schedule()`), default `pq_schedules`; rows are scoped by job table. */
+  readonly schedules: string;
   /** Where applied schema versions are recorded, default `pq_migrations`. */
   readonly migrations: string;
 }
@@ -67,6 +71,8 @@ export interface ColumnTypes {
   readonly bigintZero: string;
   /** Nullable short text (tokens, worker ids), `(n)` characters. */
   varcharNull(n: number): string;
+  /** Nullable long text (a job's result and progress as JSON), at least 16 MiB where the database limits it. */
+  readonly textNull: string;
 }
 
 /** One row of a schema description: stable text that tests snapshot and compare. */
@@ -95,6 +101,21 @@ export interface SqlHooks extends PlaceholderStyle {
   forceIndex(index: string): string;
   /** SQL function returning the larger of two values: GREATEST or SQLite's scalar max. */
   readonly greatest: string;
+  /**
+   * SQL expression: when a pending row is due, in epoch ms, the larger of the seed's
+   * start_time (seconds) and run_at — spelled exactly as the due index
+   * (`<jobs>_due_idx`) has it, so that the index serves it: a generated column on
+   * MySQL, the index's expression elsewhere.
+   */
+  readonly dueMs: string;
+  /**
+   * A query whose rows `(s, p)` are the distinct (job_status, priority) pairs among
+   * the rows of `jobType` with one of `statuses`, found with one index seek per pair
+   * (a loose index scan), never by reading the rows: the claim and `nextDue` then
+   * look at the first due row of each pair. MySQL: GROUP BY on the due index's
+   * prefix; PostgreSQL and SQLite: a recursive query stepping to the next priority.
+   */
+  priorityLevels(table: string, statuses: readonly number[], jobType: number): SqlFragment;
   /** SQL for integer division of two integer expressions (MySQL's DIV; `/` on integers elsewhere). */
   intDiv(a: SqlPart, b: SqlPart): SqlFragment;
   /**
@@ -159,6 +180,20 @@ export interface DialectDdl {
   createLockTable(table: string): SqlFragment;
   /** The table that records applied migrations. */
   createMigrationsTable(table: string): SqlFragment;
+  /** Cron schedules, one row per (scope = job table, name). */
+  createSchedulesTable(table: string): SqlFragment;
+  /**
+   * Columns the database computes, added by version 4: MySQL's `due_ms` and
+   * `unique_live` (it has no expression or partial indexes). Empty elsewhere.
+   */
+  readonly generatedJobColumns: ReadonlyArray<{ readonly column: string; readonly type: string }>;
+  /** The claim's index: (job_status, job_type, priority, due time, id). */
+  createDueIndex(table: string, index: string): SqlFragment;
+  /**
+   * At most one unfinished job per (job_type, unique_key): a partial unique index
+   * where the database has them, a unique index on a generated column elsewhere.
+   */
+  createUniqueKeyIndex(table: string, index: string): SqlFragment;
   /** Sets a column's default, or `undefined` where the database cannot (SQLite). */
   setColumnDefault(table: string, column: string, defaultSql: string): SqlFragment | undefined;
   /**

@@ -100,7 +100,7 @@ async function goReaderCheck(
 ): Promise<string[]> {
   if (!dialect.ddl.hideColumn || version < 3) return []; // only the MySQL family can hide them
   if (dialect.capabilities.invisibleColumns) {
-    for (const step of hideAddedColumns(dialect, tables)) {
+    for (const step of hideAddedColumns(dialect, tables, version)) {
       await applyStep(db, dialect, step).catch((err: unknown) => {
         throw new MigrationError(`${describeStep(step)} failed: ${messageOf(err)}`, { cause: err });
       });

@@ -1,6 +1,6 @@
 import type { Dialect, TableNames } from "../dialects/dialect.js";
 import { ident, raw, type SqlFragment, sql } from "../dialects/sql.js";
-import { claimIndexName } from "./tables.js";
+import { claimIndexName, dueIndexName, uniqueKeyIndexName } from "./tables.js";
 
 /**
  * One idempotent schema change. The runner checks the catalog before each
@@ -104,17 +104,70 @@ export const MIGRATIONS: readonly Migration[] = [
     // Scan, not 7") and its poller runs nothing. INVISIBLE columns are left out of
     // SELECT * and work everywhere else. The Go library is MySQL only: no steps on
     // PostgreSQL and SQLite, nor on a MySQL server too old for INVISIBLE (migrate() warns).
-    steps: (d, t) => (d.capabilities.invisibleColumns ? hideAddedColumns(d, t) : []),
+    steps: (d, t) => (d.capabilities.invisibleColumns ? hideAddedColumns(d, t, 3) : []),
+  },
+  {
+    version: 4,
+    name: "job control",
+    // Priorities, unique keys, results and progress, the due-ordered claim's index, and
+    // the schedules table. Defaults everywhere, so the seed's plain INSERT keeps working;
+    // on MySQL every new column is INVISIBLE from the start (Go readers see 7 columns).
+    steps: (d, t) => {
+      const hidden = (type: string) =>
+        d.capabilities.invisibleColumns ? `${type} INVISIBLE` : type;
+      return [
+        ...jobControlColumns(d).map(([column, type]) => addColumn(t.jobs, column, hidden(type))),
+        ...d.ddl.generatedJobColumns.map((g) => addColumn(t.jobs, g.column, hidden(g.type))),
+        {
+          kind: "createIndex",
+          table: t.jobs,
+          index: dueIndexName(t.jobs),
+          ddl: d.ddl.createDueIndex(t.jobs, dueIndexName(t.jobs)),
+        },
+        {
+          kind: "createIndex",
+          table: t.jobs,
+          index: uniqueKeyIndexName(t.jobs),
+          ddl: d.ddl.createUniqueKeyIndex(t.jobs, uniqueKeyIndexName(t.jobs)),
+        },
+        {
+          kind: "createTable",
+          table: t.schedules,
+          ddl: d.ddl.createSchedulesTable(t.schedules),
+        },
+      ];
+    },
   },
 ];
 
 /**
- * The columns version 2 added, with the types it gave them: a MODIFY must restate
- * the type, and must not change it.
+ * The plain columns version 4 added. `priority`: lower runs first. `unique_key`: at
+ * most one unfinished job per (job_type, unique_key). `result` and `progress`: JSON
+ * a handler returned or reported.
  */
-export function addedJobColumns(d: Dialect): ReadonlyArray<readonly [string, string]> {
+export function jobControlColumns(d: Dialect): ReadonlyArray<readonly [string, string]> {
   const ty = d.ddl.columnTypes;
   return [
+    ["priority", ty.intZero],
+    ["unique_key", ty.varcharNull(255)],
+    ["result", ty.textNull],
+    ["progress", ty.textNull],
+  ];
+}
+
+/**
+ * The plain columns the queue added up to schema `version`, with the types it gave
+ * them: a MODIFY must restate the type, and must not change it. (Version 4's
+ * generated columns are created INVISIBLE and not re-checked: MODIFY would have to
+ * restate their expression.)
+ */
+export function addedJobColumns(
+  d: Dialect,
+  version: number,
+): ReadonlyArray<readonly [string, string]> {
+  const ty = d.ddl.columnTypes;
+  return [
+    ...(version >= 4 ? jobControlColumns(d) : []),
     ["attempts", ty.intZero],
     ["run_at", ty.bigintZero],
     ["lease_token", ty.varcharNull(64)],
@@ -124,11 +177,14 @@ export function addedJobColumns(d: Dialect): ReadonlyArray<readonly [string, str
   ];
 }
 
-/** Version 3's steps: each added column made invisible (each checked in the catalog first). */
-export function hideAddedColumns(d: Dialect, t: TableNames): MigrationStep[] {
+/**
+ * Each column added up to schema `version` made invisible (each checked in the catalog
+ * first): version 3's steps, and migrate()'s re-check on every run.
+ */
+export function hideAddedColumns(d: Dialect, t: TableNames, version: number): MigrationStep[] {
   if (!d.ddl.hideColumn) return [];
   const hide = d.ddl.hideColumn;
-  return addedJobColumns(d).map(([column, type]) => ({
+  return addedJobColumns(d, version).map(([column, type]) => ({
     kind: "hideColumn",
     table: t.jobs,
     column,

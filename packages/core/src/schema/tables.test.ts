@@ -8,6 +8,7 @@ describe("resolveTableNames", () => {
     expect(DEFAULT_TABLES).toEqual({
       jobs: "async_job_tab",
       locks: "shedlock_tab",
+      schedules: "pq_schedules",
       migrations: "pq_migrations",
     });
   });

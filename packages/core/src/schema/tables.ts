@@ -6,11 +6,18 @@ import { assertIdentifier } from "../identifier.js";
 export const DEFAULT_TABLES: TableNames = {
   jobs: "async_job_tab",
   locks: "shedlock_tab",
+  schedules: "pq_schedules",
   migrations: "pq_migrations",
 };
 
 /** The index that serves the claim, (job_status, job_type, id), named after the job table. */
 export const claimIndexName = (jobs: string): string => `${jobs}_claim_idx`;
+
+/** The claim's index since version 4: (job_status, job_type, priority, due time, id). */
+export const dueIndexName = (jobs: string): string => `${jobs}_due_idx`;
+
+/** The unique index of unfinished jobs' (job_type, unique_key) since version 4. */
+export const uniqueKeyIndexName = (jobs: string): string => `${jobs}_unique_idx`;
 
 /** The longest job table name: index names derived from it (`<jobs>_claim_idx`) must fit PostgreSQL's 63. */
 const MAX_JOBS_TABLE_LENGTH = 50;
@@ -27,6 +34,7 @@ export function resolveTableNames(tables: Partial<TableNames> = {}): TableNames 
   return {
     jobs,
     locks: assertIdentifier("tables.locks", tables.locks ?? DEFAULT_TABLES.locks),
+    schedules: assertIdentifier("tables.schedules", tables.schedules ?? DEFAULT_TABLES.schedules),
     migrations: assertIdentifier(
       "tables.migrations",
       tables.migrations ?? DEFAULT_TABLES.migrations,

@@ -5,7 +5,7 @@
  * operation (the claim, the batched completion). All times are the database's.
  */
 
-import { dueSince, JOB_COLUMNS, jobColumns, notStale } from "../dialects/claim.js";
+import { dueSince, firstDueOfLevel, JOB_COLUMNS, jobColumns } from "../dialects/claim.js";
 import type {
   Completion,
   InsertJobRows,
@@ -41,6 +41,8 @@ export interface NewJobRow {
   readonly dueAtMs?: number | undefined;
   /** Delay from the database's now, in ms, or undefined. */
   readonly delayMs?: number | undefined;
+  /** Lower runs first; 0 when undefined. */
+  readonly priority?: number | undefined;
 }
 
 /**
@@ -72,23 +74,22 @@ export function insertJobs(
       startTime = sql`0`;
       runAt = sql`0`;
     }
-    return sql`(${r.params}, ${r.jobType}, ${JobStatus.Init}, ${startTime}, ${runAt}, ${raw(d.nowSec)}, ${raw(d.nowSec)})`;
+    return sql`(${r.params}, ${r.jobType}, ${JobStatus.Init}, ${startTime}, ${runAt}, ${r.priority}, ${raw(d.nowSec)}, ${raw(d.nowSec)})`;
   });
-  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, create_time, update_time)
+  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, create_time, update_time)
   VALUES ${join(values)}${raw(returning ? " RETURNING id" : "")}`;
 }
 
 function toInsertRow(r: NewJobRow): InsertRow {
+  const row = { jobType: r.jobType, params: r.params, priority: r.priority ?? 0 };
   if (r.dueAtMs !== undefined) {
     return {
-      jobType: r.jobType,
-      params: r.params,
+      ...row,
       due: { startTime: Math.floor(r.dueAtMs / 1000), runAt: Math.floor(r.dueAtMs) },
     };
   }
-  if (r.delayMs !== undefined && r.delayMs > 0)
-    return { jobType: r.jobType, params: r.params, delayMs: Math.ceil(r.delayMs) };
-  return { jobType: r.jobType, params: r.params };
+  if (r.delayMs !== undefined && r.delayMs > 0) return { ...row, delayMs: Math.ceil(r.delayMs) };
+  return row;
 }
 
 /**
@@ -206,8 +207,9 @@ export function rescueExpired(
 /**
  * Rows `{ wait }`: ms from the database's now until the next job of this type
  * is due (≤ 0: due now; NULL: nothing pending). Lets an idle worker sleep
- * exactly until a delayed job's time. Init rows left alone by the
- * firstPullDay cut-off do not count.
+ * exactly until a delayed job's time. Seeks only (the first due row of each
+ * status and priority level), so a large delayed backlog costs nothing. Init
+ * rows left alone by the firstPullDay cut-off do not count.
  */
 export function nextDue(
   d: SqlHooks,
@@ -215,13 +217,12 @@ export function nextDue(
   jobType: number,
   cutoff: StaleCutoff | undefined,
 ): SqlFragment {
-  const stale =
-    cutoff === undefined
-      ? sql``
-      : sql`AND (job_status <> ${JobStatus.Init} OR ${notStale(d, cutoff)})`;
-  return sql`SELECT MIN(${raw(d.greatest)}(COALESCE(start_time, 0) * 1000, run_at)) - ${raw(d.nowMs)} AS wait FROM ${ident(table)}
-  WHERE job_status IN (${[JobStatus.Init, JobStatus.Continue, JobStatus.Retry]}) AND job_type = ${jobType}
-    ${stale}`;
+  const levels = d.priorityLevels(
+    table,
+    [JobStatus.Init, JobStatus.Continue, JobStatus.Retry],
+    jobType,
+  );
+  return sql`SELECT MIN(${firstDueOfLevel(d, table, jobType, cutoff)}) - ${raw(d.nowMs)} AS wait FROM (${levels}) AS ${ident("lvl")}`;
 }
 
 /**

@@ -7,6 +7,7 @@ export const mysqlDdl: DialectDdl = {
     intZero: "INT NOT NULL DEFAULT 0",
     bigintZero: "BIGINT NOT NULL DEFAULT 0",
     varcharNull: (n) => `VARCHAR(${n}) NULL DEFAULT NULL`,
+    textNull: "MEDIUMTEXT NULL DEFAULT NULL",
   },
 
   // The seed's DDL, verbatim apart from IF NOT EXISTS and the table name.
@@ -36,6 +37,41 @@ export const mysqlDdl: DialectDdl = {
   \`applied_at\` bigint NOT NULL,
   PRIMARY KEY (\`scope\`, \`version\`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+
+  createSchedulesTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  \`scope\` varchar(64) NOT NULL,
+  \`name\` varchar(128) NOT NULL,
+  \`cron\` varchar(128) NOT NULL,
+  \`tz\` varchar(64) NULL DEFAULT NULL,
+  \`job_type\` int NOT NULL,
+  \`params\` text NOT NULL,
+  \`priority\` int NOT NULL DEFAULT 0,
+  \`backfill_ms\` bigint NOT NULL DEFAULT 0,
+  \`last_tick_ms\` bigint NOT NULL DEFAULT 0,
+  \`next_tick_ms\` bigint NOT NULL DEFAULT 0,
+  \`source\` varchar(16) NOT NULL,
+  \`updated_at\` bigint NOT NULL,
+  PRIMARY KEY (\`scope\`, \`name\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
+
+  // MariaDB has no expression or partial indexes (MySQL 8 has the first only), so what the
+  // due index and the unique-key index need is computed in VIRTUAL columns: no storage,
+  // no table rewrite when added, the Go library's INSERT and UPDATEs keep them current.
+  generatedJobColumns: [
+    {
+      column: "due_ms",
+      type: "BIGINT AS (GREATEST(COALESCE(`start_time`, 0) * 1000, `run_at`)) VIRTUAL",
+    },
+    {
+      column: "unique_live",
+      type: "VARCHAR(255) AS (CASE WHEN `job_status` IN (0, 3, 4, 5) THEN `unique_key` END) VIRTUAL",
+    },
+  ],
+  createDueIndex: (table, index) =>
+    sql`CREATE INDEX ${ident(index)} ON ${ident(table)} (\`job_status\`, \`job_type\`, \`priority\`, \`due_ms\`, \`id\`)`,
+  // NULLs never collide in a unique index: finished jobs and jobs without a key are NULL here.
+  createUniqueKeyIndex: (table, index) =>
+    sql`CREATE UNIQUE INDEX ${ident(index)} ON ${ident(table)} (\`job_type\`, \`unique_live\`)`,
 
   setColumnDefault: (table, column, defaultSql) =>
     sql`ALTER TABLE ${ident(table)} ALTER COLUMN ${ident(column)} SET DEFAULT ${raw(defaultSql)}`,

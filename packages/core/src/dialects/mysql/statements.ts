@@ -1,6 +1,6 @@
 import { JobStatus } from "../../job-status.js";
 import { claimIndexName } from "../../schema/tables.js";
-import { claimAssignments, jobColumns, pickDue } from "../claim.js";
+import { claimAssignments, dueLevel, jobColumns, pickDue } from "../claim.js";
 import { completeSucceededStatement } from "../complete.js";
 import type { ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
 import { commonJobOperations, insertOperations } from "../job-operations.js";
@@ -29,10 +29,10 @@ export function mysqlStatements(hooks: SqlHooks, variant: MysqlVariant): Dialect
    * any row another transaction held (an uncommitted `add(…, { db: tx })`, a
    * running job locked by a user), and joined deadlocks with completions.
    */
-  const claimJobs = (p: ClaimParams) => {
+  const claimJobs = (p: ClaimParams, priority?: number) => {
     const prev = sql`${ident("s")}.${ident("prev_status")}`;
     const attempts = sql`${ident(p.table)}.${ident("attempts")}`;
-    return sql`UPDATE (${pickDue(hooks, p)}) AS ${ident("s")} STRAIGHT_JOIN ${ident(p.table)} FORCE INDEX (PRIMARY) ON ${ident(p.table)}.${ident("id")} = ${ident("s")}.${ident("id")}
+    return sql`UPDATE (${pickDue(hooks, p, priority)}) AS ${ident("s")} STRAIGHT_JOIN ${ident(p.table)} FORCE INDEX (PRIMARY) ON ${ident(p.table)}.${ident("id")} = ${ident("s")}.${ident("id")}
   SET ${claimAssignments(hooks, p, prev, attempts)}`;
   };
 
@@ -49,9 +49,18 @@ export function mysqlStatements(hooks: SqlHooks, variant: MysqlVariant): Dialect
   return {
     claimJobs,
     ...commonJobOperations(hooks),
-    /** Two round trips: the claim, then (when it took any row) the read-back by token. */
+    /**
+     * Up to three round trips: which priority level is due (a plain read), the claim
+     * of that level, then (when it took any row) the read-back by token. The level
+     * is not a subquery of the claim because InnoDB reads every table of an UPDATE
+     * with locks, and only the pick's own rows skip locked ones: the level's seeks
+     * then waited on any row an open transaction held (an uncommitted
+     * `add(…, { db: tx })`). Nothing due: one round trip, no locks taken.
+     */
     async claim(db, p) {
-      const result = await execSql(db, hooks, claimJobs(p));
+      const [level] = await querySql<{ p: unknown }>(db, hooks, dueLevel(hooks, p));
+      if (level?.p === null || level?.p === undefined) return [];
+      const result = await execSql(db, hooks, claimJobs(p, Number(level.p)));
       return result.affectedRows === 0
         ? []
         : querySql(db, hooks, selectClaimed(p.table, p.jobType, p.token));

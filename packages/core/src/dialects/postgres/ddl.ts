@@ -7,6 +7,7 @@ export const postgresDdl: DialectDdl = {
     intZero: "INTEGER NOT NULL DEFAULT 0",
     bigintZero: "BIGINT NOT NULL DEFAULT 0",
     varcharNull: (n) => `VARCHAR(${n}) NULL DEFAULT NULL`,
+    textNull: "TEXT NULL DEFAULT NULL",
   },
 
   // The seed's layout in PostgreSQL types: unsigned INT seconds become BIGINT, TINYINT becomes SMALLINT.
@@ -34,6 +35,32 @@ export const postgresDdl: DialectDdl = {
   "applied_at" BIGINT NOT NULL,
   PRIMARY KEY ("scope", "version")
 )`,
+
+  createSchedulesTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  "scope" VARCHAR(64) NOT NULL,
+  "name" VARCHAR(128) NOT NULL,
+  "cron" VARCHAR(128) NOT NULL,
+  "tz" VARCHAR(64) NULL DEFAULT NULL,
+  "job_type" INTEGER NOT NULL,
+  "params" TEXT NOT NULL,
+  "priority" INTEGER NOT NULL DEFAULT 0,
+  "backfill_ms" BIGINT NOT NULL DEFAULT 0,
+  "last_tick_ms" BIGINT NOT NULL DEFAULT 0,
+  "next_tick_ms" BIGINT NOT NULL DEFAULT 0,
+  "source" VARCHAR(16) NOT NULL,
+  "updated_at" BIGINT NOT NULL,
+  PRIMARY KEY ("scope", "name")
+)`,
+
+  generatedJobColumns: [],
+  // An index on the due-time expression: no column to add (so no table rewrite), and the
+  // claim's ORDER BY spells the same expression (hooks.dueMs) so that the index serves it.
+  createDueIndex: (table, index) =>
+    sql`CREATE INDEX ${ident(index)} ON ${ident(table)} ("job_status", "job_type", "priority", (GREATEST(COALESCE("start_time", 0) * 1000, "run_at")), "id")`,
+  // Partial: finished jobs and jobs without a key are not in it. The enqueue's ON CONFLICT
+  // target repeats this predicate.
+  createUniqueKeyIndex: (table, index) =>
+    sql`CREATE UNIQUE INDEX ${ident(index)} ON ${ident(table)} ("job_type", "unique_key") WHERE "unique_key" IS NOT NULL AND "job_status" IN (0, 3, 4, 5)`,
 
   setColumnDefault: (table, column, defaultSql) =>
     sql`ALTER TABLE ${ident(table)} ALTER COLUMN ${ident(column)} SET DEFAULT ${raw(defaultSql)}`,

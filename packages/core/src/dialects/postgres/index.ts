@@ -1,3 +1,4 @@
+import { recursivePriorityLevels } from "../claim.js";
 import type { Dialect, SqlHooks } from "../dialect.js";
 import { errorMatches } from "../errors.js";
 import { sql } from "../sql.js";
@@ -16,6 +17,8 @@ export function postgresDialect(): Dialect {
     lockRowsClause: "FOR UPDATE SKIP LOCKED",
     forceIndex: () => "",
     greatest: "GREATEST",
+    dueMs: 'GREATEST(COALESCE("start_time", 0) * 1000, "run_at")',
+    priorityLevels: recursivePriorityLevels,
     intDiv: (a, b) => sql`(${a} / ${b})`,
     // 42P07 duplicate table/index, 42701 duplicate column, 42710 duplicate object,
     // 23505 unique violation (also raised by racing CREATE TABLE IF NOT EXISTS on pg_type).

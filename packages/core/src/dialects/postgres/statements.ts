@@ -32,14 +32,15 @@ UPDATE ${ident(p.table)} AS ${ident("j")} SET ${claimAssignments(hooks, p, sql`$
         st: r.due?.startTime ?? null,
         ra: r.due?.runAt ?? null,
         d: r.delayMs ?? null,
+        pr: r.priority,
       })),
     );
-    return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, create_time, update_time)
+    return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, create_time, update_time)
 SELECT v.p, v.t, ${JobStatus.Init},
   CASE WHEN v.d IS NOT NULL THEN (n.ms + v.d) / 1000 ELSE COALESCE(v.st, 0) END,
   CASE WHEN v.d IS NOT NULL THEN n.ms + v.d ELSE COALESCE(v.ra, 0) END,
-  n.s, n.s
-FROM ROWS FROM (json_to_recordset(${json}::json) AS (p text, t integer, st bigint, ra bigint, d bigint)) WITH ORDINALITY AS v(p, t, st, ra, d, ord)
+  v.pr, n.s, n.s
+FROM ROWS FROM (json_to_recordset(${json}::json) AS (p text, t integer, st bigint, ra bigint, d bigint, pr integer)) WITH ORDINALITY AS v(p, t, st, ra, d, pr, ord)
 CROSS JOIN (SELECT ${raw(hooks.nowMs)} AS ms, ${raw(hooks.nowSec)} AS s) AS n
 ORDER BY v.ord${raw(returning ? " RETURNING id" : "")}`;
   };

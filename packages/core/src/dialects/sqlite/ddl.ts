@@ -7,6 +7,7 @@ export const sqliteDdl: DialectDdl = {
     intZero: "INTEGER NOT NULL DEFAULT 0",
     bigintZero: "INTEGER NOT NULL DEFAULT 0",
     varcharNull: () => "TEXT NULL DEFAULT NULL",
+    textNull: "TEXT NULL DEFAULT NULL",
   },
 
   // AUTOINCREMENT: ids are never reused, even after the newest rows are pruned.
@@ -36,6 +37,32 @@ export const sqliteDdl: DialectDdl = {
   "applied_at" INTEGER NOT NULL,
   PRIMARY KEY ("scope", "version")
 )`,
+
+  createSchedulesTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  "scope" TEXT NOT NULL,
+  "name" TEXT NOT NULL,
+  "cron" TEXT NOT NULL,
+  "tz" TEXT NULL DEFAULT NULL,
+  "job_type" INTEGER NOT NULL,
+  "params" TEXT NOT NULL,
+  "priority" INTEGER NOT NULL DEFAULT 0,
+  "backfill_ms" INTEGER NOT NULL DEFAULT 0,
+  "last_tick_ms" INTEGER NOT NULL DEFAULT 0,
+  "next_tick_ms" INTEGER NOT NULL DEFAULT 0,
+  "source" TEXT NOT NULL,
+  "updated_at" INTEGER NOT NULL,
+  PRIMARY KEY ("scope", "name")
+)`,
+
+  generatedJobColumns: [],
+  // An index on the due-time expression: no column to add (so no table rewrite), and the
+  // claim's ORDER BY spells the same expression (hooks.dueMs) so that the index serves it.
+  createDueIndex: (table, index) =>
+    sql`CREATE INDEX ${ident(index)} ON ${ident(table)} ("job_status", "job_type", "priority", (max(COALESCE("start_time", 0) * 1000, "run_at")), "id")`,
+  // Partial: finished jobs and jobs without a key are not in it. The enqueue's ON CONFLICT
+  // target repeats this predicate.
+  createUniqueKeyIndex: (table, index) =>
+    sql`CREATE UNIQUE INDEX ${ident(index)} ON ${ident(table)} ("job_type", "unique_key") WHERE "unique_key" IS NOT NULL AND "job_status" IN (0, 3, 4, 5)`,
 
   setColumnDefault: () => undefined,
 };

@@ -1,3 +1,4 @@
+import { recursivePriorityLevels } from "../claim.js";
 import type { Dialect, SqlHooks } from "../dialect.js";
 import { errorMatches } from "../errors.js";
 import { sql } from "../sql.js";
@@ -19,6 +20,8 @@ export function sqliteDialect(): Dialect {
     lockRowsClause: "",
     forceIndex: () => "",
     greatest: "max",
+    dueMs: 'max(COALESCE("start_time", 0) * 1000, "run_at")',
+    priorityLevels: recursivePriorityLevels,
     // better-sqlite3 binds JS numbers as REAL, so `/` alone could divide as floats.
     intDiv: (a, b) => sql`CAST((${a}) / (${b}) AS INTEGER)`,
     isAlreadyExists: (err) =>

@@ -1,7 +1,7 @@
 // The Go library's own statements on a table migrate() upgraded (seed/SEMANTICS.md):
 // its loads scan SELECT * into exactly 7 fields, so every column the queue adds must
 // be INVISIBLE. MySQL family only: the Go library runs on nothing else.
-import { type DB, type Dialect, migrate } from "@persistent-queue/core";
+import { type DB, type Dialect, LATEST_SCHEMA_VERSION, migrate } from "@persistent-queue/core";
 import { resolveDialect } from "@persistent-queue/core/adapter";
 import { expect, it } from "vitest";
 import { type AdapterUnderTest, q, SEED_INSERT, type TargetKind, x } from "../context.js";
@@ -32,7 +32,18 @@ export function expectGoScannable(rows: Record<string, unknown>[]): void {
   for (const row of rows) expect(Object.keys(row)).toEqual([...GO_SCAN_FIELDS]);
 }
 
-const ADDED = ["attempts", "run_at", "lease_token", "lease_until", "worker_id", "last_error"];
+/** The columns version 2 added (and version 3 hid). */
+const ADDED_V2 = ["attempts", "run_at", "lease_token", "lease_until", "worker_id", "last_error"];
+/** Every column the queue adds, up to the newest version: all invisible. */
+const ADDED = [
+  ...ADDED_V2,
+  "priority",
+  "unique_key",
+  "result",
+  "progress",
+  "due_ms",
+  "unique_live",
+];
 
 const invisible = async (db: DB) =>
   (
@@ -116,13 +127,21 @@ export function goReaderTests(adapter: AdapterUnderTest, kind: TargetKind): void
           db,
           "UPDATE async_job_tab SET attempts = id, run_at = id * 1000, lease_token = CONCAT('t', id), lease_until = id * 2000, worker_id = 'w', last_error = CONCAT('e', id)",
         );
-        const everything = `${GO_SCAN_FIELDS.join(", ")}, ${ADDED.join(", ")}`;
+        const everything = `${GO_SCAN_FIELDS.join(", ")}, ${ADDED_V2.join(", ")}`;
         const before = await q(db, `SELECT ${everything} FROM async_job_tab ORDER BY id`);
         expect(
           Object.keys((await q(db, "SELECT * FROM async_job_tab LIMIT 1"))[0] ?? {}),
         ).toHaveLength(13);
 
-        expect(await migrate(db)).toMatchObject({ applied: [3], version: 3, warnings: [] });
+        expect(await migrate(db, { targetVersion: 3 })).toMatchObject({
+          applied: [3],
+          version: 3,
+          warnings: [],
+        });
+        expect(await invisible(db)).toEqual(ADDED_V2);
+        expect(await q(db, `SELECT ${everything} FROM async_job_tab ORDER BY id`)).toEqual(before);
+        // Version 4's columns (priorities, unique keys, results) are invisible from the start.
+        expect(await migrate(db)).toMatchObject({ applied: [4], version: 4, warnings: [] });
         expect(await invisible(db)).toEqual(ADDED);
         expect(await q(db, `SELECT ${everything} FROM async_job_tab ORDER BY id`)).toEqual(before);
         expectGoScannable(await q(db, "SELECT * FROM async_job_tab ORDER BY id"));
@@ -130,9 +149,11 @@ export function goReaderTests(adapter: AdapterUnderTest, kind: TargetKind): void
         // Someone (a schema sync, a hand edit) makes a column visible again: migrate() hides it.
         const d: Dialect = await resolveDialect(db);
         await x(db, "ALTER TABLE async_job_tab MODIFY COLUMN run_at BIGINT NOT NULL DEFAULT 0");
+        await x(db, "ALTER TABLE async_job_tab MODIFY COLUMN priority INT NOT NULL DEFAULT 0");
         expect(await invisible(db)).not.toContain("run_at");
+        expect(await invisible(db)).not.toContain("priority");
         expect(d.capabilities.invisibleColumns).toBe(true);
-        expect(await migrate(db)).toMatchObject({ applied: [], version: 3, warnings: [] });
+        expect(await migrate(db)).toMatchObject({ applied: [], version: 4, warnings: [] });
         expect(await invisible(db)).toEqual(ADDED);
         expect(await q(db, `SELECT ${everything} FROM async_job_tab ORDER BY id`)).toEqual(before);
       } finally {
@@ -150,11 +171,11 @@ export function goReaderTests(adapter: AdapterUnderTest, kind: TargetKind): void
         const old = reportingVersion(opened.db, "8.0.22");
         const logged: unknown[] = [];
         const result = await migrate(old, { logger: { warn: (m: unknown) => logged.push(m) } });
-        expect(result.version).toBe(3);
+        expect(result.version).toBe(LATEST_SCHEMA_VERSION);
         expect(result.warnings).toHaveLength(1);
         expect(result.warnings[0]).toMatch(/too old for INVISIBLE.*Go.*SELECT \*/);
         expect(logged).toEqual(result.warnings);
-        // Nothing was hidden: SELECT * has all 13 columns, as the warning says.
+        // Nothing was hidden: SELECT * has every added column too, as the warning says.
         expect(await invisible(opened.db)).toEqual([]);
       } finally {
         await opened.close();

@@ -42,7 +42,7 @@ export function schemaTests(adapter: AdapterUnderTest, kind: TargetKind): void {
     const opened = await openFresh(adapter, kind);
     try {
       expect(await migrate(opened.db)).toEqual({
-        applied: [1, 2, 3],
+        applied: [1, 2, 3, 4],
         version: LATEST_SCHEMA_VERSION,
         warnings: [],
       });
@@ -65,14 +65,16 @@ export function schemaTests(adapter: AdapterUnderTest, kind: TargetKind): void {
       const results = await Promise.all(
         [first, ...others].map((o) => migrate(o.db, { tables: { jobs: "race_jobs" } })),
       );
-      expect(results.flatMap((r) => r.applied).sort()).toEqual(expect.arrayContaining([1, 2, 3]));
+      expect(results.flatMap((r) => r.applied).sort()).toEqual(
+        expect.arrayContaining([1, 2, 3, 4]),
+      );
       for (const r of results) expect(r.version).toBe(LATEST_SCHEMA_VERSION);
       const recorded = await q(
         first.db,
         "SELECT version FROM pq_migrations WHERE scope = {} ORDER BY version",
         ["race_jobs"],
       );
-      expect(recorded.map((r) => Number(r.version))).toEqual([1, 2, 3]);
+      expect(recorded.map((r) => Number(r.version))).toEqual([1, 2, 3, 4]);
       const columns = await q(first.db, "SELECT attempts, run_at, lease_token FROM race_jobs");
       expect(columns).toEqual([]);
     } finally {
@@ -110,6 +112,11 @@ export function schemaTests(adapter: AdapterUnderTest, kind: TargetKind): void {
         "SELECT COUNT(*) AS n FROM async_job_tab WHERE attempts = 0 AND run_at = 0 AND lease_until = 0 AND lease_token IS NULL AND last_error IS NULL",
       );
       expect(Number(added[0]?.n)).toBe(50);
+      const jobControl = await q(
+        db,
+        "SELECT COUNT(*) AS n FROM async_job_tab WHERE priority = 0 AND unique_key IS NULL AND result IS NULL AND progress IS NULL",
+      );
+      expect(Number(jobControl[0]?.n)).toBe(50);
       await expect(await describeSchema(db)).toMatchFileSnapshot(snapshotPath(dialect.name));
       // The seed's plain INSERT still works, and a row inserted without a status is claimable (0).
       await x(db, SEED_INSERT, ["{}", 9, 0, 0, 1, 1]);
