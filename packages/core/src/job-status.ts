@@ -15,7 +15,20 @@ export enum JobStatus {
   Retry = 4,
   /** Claimed by a worker whose lease has not expired. Never returned by a handler. */
   Running = 5,
+  /**
+   * Cancelled by `cancel(id)` before it finished (final). Not a seed code: a Go
+   * service reading the table sees a status that is not 0 (init), so it neither runs
+   * nor re-runs the job.
+   */
+  Cancelled = 6,
 }
+
+/** Statuses a job ends in: it never runs again unless `retry(id)` says so. */
+export const FINAL_STATUSES: readonly JobStatus[] = [
+  JobStatus.Success,
+  JobStatus.Failed,
+  JobStatus.Cancelled,
+];
 
 /** Statuses a worker may claim when due. */
 export const CLAIMABLE_STATUSES: readonly JobStatus[] = [
