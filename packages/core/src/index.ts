@@ -65,5 +65,11 @@ export {
 } from "./lock/shed-lock.js";
 export type { Logger } from "./logger.js";
 export { PersistentQueue, QueueStateError } from "./queue.js";
+export {
+  type Schedule,
+  ScheduleError,
+  type ScheduleFields,
+  type ScheduleInfo,
+} from "./schedules/schedule-spec.js";
 export { type MigrateOptions, type MigrateResult, migrate } from "./schema/migrate.js";
 export { LATEST_SCHEMA_VERSION } from "./schema/migrations.js";

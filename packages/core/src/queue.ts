@@ -6,17 +6,20 @@ import { execSql, querySql, resolveDialect, resolveDialectSync } from "./dialect
 import { parseDuration } from "./duration.js";
 import { Notifier } from "./engine/notifier.js";
 import { NotifyCoalescer } from "./engine/notify-coalescer.js";
+import { redactError } from "./engine/redact.js";
 import { firstPullCutoff, step } from "./engine/start-up.js";
 import { StatementGuard } from "./engine/statement-guard.js";
 import { TypeWorker } from "./engine/type-worker.js";
 import { type AddOptions, enqueue, enqueueSync, JobInputError, type NewJob } from "./enqueue.js";
 import { DatabaseUnavailableError, PersistentQueueError, UnsupportedError } from "./errors.js";
-import type { QueueEventMap } from "./events.js";
+import { emitSafely, type QueueEventMap } from "./events.js";
 import type { AnyJob, JobRef, JobTypeOfRef, ParamsOf } from "./job.js";
 import { type JobRecord, toJobRecord } from "./job-record.js";
 import { JobTypes } from "./job-types.js";
 import { ShedLock } from "./lock/shed-lock.js";
 import { type Logger, silentLogger } from "./logger.js";
+import { QueueSchedules } from "./schedules/queue-schedules.js";
+import type { Schedule, ScheduleInfo } from "./schedules/schedule-spec.js";
 import { type MigrateResult, migrate } from "./schema/migrate.js";
 import { resolveTableNames } from "./schema/tables.js";
 import { assertSchemaCurrent, assertSchemaCurrentSync } from "./schema/version.js";
@@ -66,6 +69,8 @@ export class PersistentQueue<
   /** Wakes other processes after add(), one NOTIFY at a time. */
   readonly #coalescer: NotifyCoalescer;
   #stopped: Promise<void> | undefined;
+  /** Cron schedules: the `schedules` option, schedule()/unschedule()/listSchedules(), the loop. */
+  readonly #schedules: QueueSchedules;
 
   constructor(options: QueueOptions<J>) {
     super();
@@ -90,6 +95,16 @@ export class PersistentQueue<
       tables: this.#tables,
     });
     this.#coalescer = new NotifyCoalescer(this.#guard.db, this.#channel(), this.#logger);
+    this.#schedules = new QueueSchedules({
+      types: this.#types,
+      schedules: options.schedules,
+      logger: this.#logger,
+      table: async () => {
+        const dialect = await this.#resolveDialect();
+        await this.#checkSchema(this.#db);
+        return { db: this.#db, dialect, table: this.#tables.schedules, scope: this.#tables.jobs };
+      },
+    });
   }
 
   /** Creates or upgrades the tables (idempotent, safe from many processes at once). */
@@ -126,6 +141,7 @@ export class PersistentQueue<
       };
       for (const config of this.#jobs.values())
         stale.set(config.jobType, await firstPullCutoff(startUp, config));
+      await step("start(): writing the configured schedules", () => this.#schedules.syncConfig());
     } catch (error) {
       if (this.#state === "starting") this.#state = "new"; // the database was away: start() may be called again
       throw error;
@@ -163,6 +179,20 @@ export class PersistentQueue<
       await this.#notifier.start();
     }
     if (this.#state !== "starting") return; // stop() was called during LISTEN: it stays stopped
+    this.#schedules.startLoop({
+      db: this.#guard.db,
+      dialect,
+      table: this.#tables.schedules,
+      scope: this.#tables.jobs,
+      logger: this.#logger,
+      maxSleepMs: SCHEDULE_POLL_MS,
+      emitError: (error, during) => {
+        const events = this as unknown as EventEmitter<QueueEventMap>;
+        if (events.listenerCount("error") > 0)
+          emitSafely(events, this.#logger, "error", { error: redactError(error), during });
+      },
+      enqueued: (jobType) => this.#workers.get(jobType)?.wake(),
+    });
     this.#state = "running";
     this.#logger.info(
       { workerId: this.workerId, jobTypes: [...this.#jobs.keys()] },
@@ -273,6 +303,28 @@ export class PersistentQueue<
   }
 
   /**
+   * Creates or updates (by `name`) a cron schedule of this job table, in the
+   * database, so every process running a queue on the table sees it: each
+   * tick of `cron` in `tz` (default UTC) enqueues one job of `jobType` with
+   * `params`, once in the whole cluster. Works without start(); only started
+   * queues enqueue ticks. Throws {@link ScheduleError} for a bad pattern, zone,
+   * backfill, name or params. See docs/schedules.md.
+   */
+  async schedule(schedule: Schedule<J>): Promise<void> {
+    await this.#schedules.schedule(schedule);
+  }
+
+  /** Deletes schedule `name`; resolves true if it existed. No process enqueues its ticks after this resolves. */
+  unschedule(name: string): Promise<boolean> {
+    return this.#schedules.unschedule(name);
+  }
+
+  /** Every schedule of this job table (from any process), by name, each with its next run time. */
+  listSchedules(): Promise<ScheduleInfo[]> {
+    return this.#schedules.list();
+  }
+
+  /**
    * Stops gracefully within `timeoutMs` (default 10 s) as a whole: no more
    * claims; jobs claimed ahead and not started are handed back at once;
    * running handlers get the time left (less a reserve of a quarter, at most
@@ -291,7 +343,10 @@ export class PersistentQueue<
     this.#state = "stopping";
     this.#notifier?.cancelRetry();
     this.#stopped = (async () => {
-      await Promise.all([...this.#workers.values()].map((w) => w.stop(handlersUntil, deadline)));
+      await Promise.all([
+        this.#schedules.stopLoop(),
+        ...[...this.#workers.values()].map((w) => w.stop(handlersUntil, deadline)),
+      ]);
       this.#guard.close();
       await Promise.all([
         this.#notifier?.close(),
@@ -354,6 +409,9 @@ export class PersistentQueue<
     return this.#schemaChecked;
   }
 }
+
+/** Longest sleep of the schedule loop: how soon a schedule added by another process is seen. */
+const SCHEDULE_POLL_MS = 1000;
 
 /** The DB offers LISTEN. */
 function hasListen(db: DB): db is DB & Required<Pick<DB, "listen">> {
