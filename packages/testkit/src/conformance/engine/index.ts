@@ -7,6 +7,7 @@ import { featureTests } from "./features.js";
 import { goLibraryTests } from "./go-library.js";
 import { hardeningTests, statementLimitTests } from "./hardening.js";
 import { killTests } from "./kill.js";
+import { scheduleTests } from "./schedules.js";
 import { semanticsTests } from "./semantics.js";
 import { shedLockTests } from "./shed-lock.js";
 
@@ -26,6 +27,7 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("worker killed", () => killTests(adapter, kind));
       describe("lifecycle, outages and bookkeeping", () => hardeningTests(adapter, kind));
       describe("a Go service on the same table", () => goLibraryTests(adapter, kind));
+      describe("cron schedules", () => scheduleTests(adapter, kind));
     });
   }
 }
