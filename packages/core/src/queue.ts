@@ -191,7 +191,10 @@ export class PersistentQueue<
         if (events.listenerCount("error") > 0)
           emitSafely(events, this.#logger, "error", { error: redactError(error), during });
       },
-      enqueued: (jobType) => this.#workers.get(jobType)?.wake(),
+      enqueued: (jobType) => {
+        this.#workers.get(jobType)?.wake();
+        if (this.#notify && dialect.statements.notify) this.#coalescer.notify(dialect, [jobType]);
+      },
     });
     this.#state = "running";
     this.#logger.info(
@@ -344,7 +347,7 @@ export class PersistentQueue<
     this.#notifier?.cancelRetry();
     this.#stopped = (async () => {
       await Promise.all([
-        this.#schedules.stopLoop(),
+        this.#schedules.stopLoop(deadline),
         ...[...this.#workers.values()].map((w) => w.stop(handlersUntil, deadline)),
       ]);
       this.#guard.close();

@@ -48,10 +48,10 @@ export function canonicalTimeZone(tz: string): string | undefined {
 }
 
 /**
- * How late a tick may fire and still count as on time: the latest overdue tick
- * of a schedule is enqueued when it is at most this old; older ones were missed
- * (no process ran the schedule) and are skipped unless `backfill` covers them.
- * It absorbs a slow database, a blocked event loop or a quick restart.
+ * How late a tick may be enqueued and still count as on time: every overdue
+ * tick at most this old is enqueued (a slow database, a blocked event loop, a
+ * failed pass retried, a quick restart); older ones were missed (no process ran
+ * the schedule) and are skipped unless `backfill` covers them.
  */
 export const ON_TIME_MS = 60_000;
 
@@ -68,11 +68,10 @@ export interface TickPlan {
 
 /**
  * Which due ticks of a schedule to enqueue at `nowMs`, given its first tick not
- * yet enqueued (`dueMs` ≤ now) and its backfill window (0: none):
- * - every tick in (now − backfill, now], oldest first, at most `limit`;
- * - the latest tick ≤ now if it is at most {@link ON_TIME_MS} old;
- * - nothing else: older ticks were missed and are skipped.
- * Ticks before `dueMs` were enqueued already (or skipped) and never come back.
+ * yet enqueued (`dueMs` ≤ now) and its backfill window (0: none): every tick
+ * from `dueMs` on that lies in (now − max(backfill, {@link ON_TIME_MS})), now],
+ * oldest first, at most `limit`. Older ticks were missed and are skipped. Ticks
+ * before `dueMs` were enqueued already (or skipped) and never come back.
  */
 export function planTicks(
   schedule: CronSchedule,
@@ -84,19 +83,11 @@ export function planTicks(
   const fire: number[] = [];
   // Skip straight to the window: an every-second schedule a month behind has millions of ticks.
   const windowStart = nowMs - Math.max(backfillMs, ON_TIME_MS);
-  let tick: number | undefined =
-    dueMs >= windowStart ? dueMs : schedule.nextAfter(Math.max(dueMs, windowStart - 1));
-  let latest: number | undefined;
+  let tick: number | undefined = dueMs > windowStart ? dueMs : schedule.nextAfter(windowStart);
   while (tick !== undefined && tick <= nowMs) {
-    if (backfillMs > 0 && tick > nowMs - backfillMs) {
-      if (fire.length === limit) return { fire, next: tick }; // the rest in the next pass
-      fire.push(tick);
-    }
-    latest = tick;
+    if (fire.length === limit) return { fire, next: tick }; // the rest in the next pass
+    fire.push(tick);
     tick = schedule.nextAfter(tick);
-  }
-  if (latest !== undefined && nowMs - latest <= ON_TIME_MS && fire.at(-1) !== latest) {
-    fire.push(latest);
   }
   return { fire, next: tick };
 }

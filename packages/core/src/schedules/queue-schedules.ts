@@ -96,8 +96,20 @@ export class QueueSchedules {
     this.#scheduler.start();
   }
 
-  /** Ends the loop (the queue's stop()); resolves when its last pass has ended. */
-  async stopLoop(): Promise<void> {
-    await this.#scheduler?.stop();
+  /**
+   * Ends the loop (the queue's stop()); resolves when its last pass has ended,
+   * or at `deadline` (Date.now() ms) if a statement hangs: the queue's
+   * statement guard then refuses the loop's next one.
+   */
+  async stopLoop(deadline: number): Promise<void> {
+    if (!this.#scheduler) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#scheduler.stop(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      }),
+    ]);
+    clearTimeout(timer);
   }
 }
