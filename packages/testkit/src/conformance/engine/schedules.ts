@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import {
+  type DB,
   defineJob,
   type Job,
   type Logger,
@@ -202,6 +203,53 @@ export function scheduleTests(adapter: AdapterUnderTest, kind: TargetKind): void
       );
     },
   );
+
+  it("a tick whose job INSERT fails after the compare-and-set is rolled back with it, and enqueued once by the next pass", async () => {
+    let failedTick: number | undefined;
+    // Fails the first INSERT of a job of type 458, inside the schedule loop's transaction.
+    const fault = (text: string, params: Parameters<DB["exec"]>[1]) => {
+      if (
+        failedTick === undefined &&
+        /INSERT INTO\s+["`]?async_job_tab/i.test(text) &&
+        params?.includes(458)
+      ) {
+        failedTick = params.find((p): p is number => typeof p === "number" && p > 1e12);
+        throw new Error("injected fault: connection lost during the INSERT");
+      }
+    };
+    const faulty = (inner: DB): DB => ({
+      dialect: inner.dialect,
+      exec: async (text, params) => {
+        fault(text, params);
+        return inner.exec(text, params);
+      },
+      query: async (text, params) => {
+        fault(text, params);
+        return inner.query(text, params);
+      },
+      ping: () => inner.ping(),
+      close: () => inner.close(),
+    });
+    const db = faulty(fx.db);
+    db.transaction = (fn) => fx.db.transaction!((tx) => fn(faulty(tx)));
+    const errors: string[] = [];
+    const queue = fx.track(
+      makeQueue(db, [], {
+        schedules: [{ name: "flaky-insert", cron: "* * * * * *", jobType: 458 }],
+      }),
+    );
+    queue.on("error", (e) => errors.push(e.during));
+    await queue.start();
+    await waitFor("three ticks after the failed one", async () => {
+      const seconds = await tickSeconds(fx.db, 458);
+      return failedTick !== undefined && seconds.length >= 3;
+    });
+    await queue.stop({ timeoutMs: 2000 });
+    const seconds = await tickSeconds(fx.db, 458);
+    expect(errors).toContain("schedules");
+    expect(seconds[0]).toBe(failedTick! / 1000); // the failed tick was not lost…
+    expect(seconds).toEqual(consecutive(seconds)); // …nor enqueued twice
+  });
 
   it("missed ticks are skipped, unless backfill asks for those within its window, each once", async () => {
     const producer = new PersistentQueue({ db: fx.db, serviceName: "producer", jobs: [] });
