@@ -91,8 +91,19 @@ export class Scheduler {
         sleepMs = Math.min(sleepMs, row.nextTickMs - row.nowMs);
         continue;
       }
-      const more = await this.#fire(row, pattern);
-      if (more) sleepMs = 0; // ticks left for the next pass (a capped backfill, or a lost race)
+      try {
+        if (await this.#fire(row, pattern)) sleepMs = 0; // ticks left for the next pass (a capped backfill)
+      } catch (error) {
+        if (error instanceof QueueClosedError || this.#stopping) throw error;
+        // One schedule's failure (its transaction rolled back: the tick stays due) does not
+        // hold up the others; it is tried again on the next pass, within a second.
+        this.#d.logger.error(
+          { schedule: row.name, err: dbErrorMessage(error) },
+          "schedules: enqueueing a due tick failed; it stays due and is tried again",
+        );
+        this.#d.emitError(error, "schedules");
+        sleepMs = Math.min(sleepMs, this.#d.maxSleepMs);
+      }
     }
     return sleepMs;
   }
