@@ -148,11 +148,15 @@ export interface ListFilter {
  * primary key backwards, filtering, or reads each status's range and sorts. A
  * `search` is never served by an index (a substring of JSON text): it filters the
  * rows the scan reads, so its cost is the rows read until `limit` match — a rare
- * match in a large table reads all of it. lower() on both sides makes it
- * case-insensitive everywhere (SQLite folds ASCII letters only); `!` is the
- * escape character, as a backslash means something else in MySQL's strings.
+ * match in a large table reads all of it (200k rows: about 0.3 s on PostgreSQL
+ * and SQLite, 1 s on MariaDB). Case-insensitive through the dialect's
+ * {@link SqlHooks.likeIgnoringCase} (PostgreSQL's ILIKE), else lower() on both
+ * sides (SQLite folds ASCII letters only; MySQL keeps lower() although its
+ * `_ci` collations ignore case, as a table the Go library created may have
+ * another collation). `!` is the escape character: a backslash means something
+ * else in MySQL's strings.
  */
-export function listJobs(_d: SqlHooks, table: string, f: ListFilter): SqlFragment {
+export function listJobs(d: SqlHooks, table: string, f: ListFilter): SqlFragment {
   const where: SqlFragment[] = [];
   if (f.beforeId !== undefined) where.push(sql`id < ${f.beforeId}`);
   if (f.statuses !== undefined) {
@@ -163,7 +167,11 @@ export function listJobs(_d: SqlHooks, table: string, f: ListFilter): SqlFragmen
     );
   }
   if (f.jobType !== undefined) where.push(sql`job_type = ${f.jobType}`);
-  if (f.pattern !== undefined) where.push(sql`lower(params) LIKE ${f.pattern} ESCAPE '!'`);
+  if (f.pattern !== undefined) {
+    where.push(
+      d.likeIgnoringCase?.("params", f.pattern) ?? sql`lower(params) LIKE ${f.pattern} ESCAPE '!'`,
+    );
+  }
   const clause = where.length > 0 ? sql`WHERE ${join(where, " AND ")}` : sql``;
   return sql`SELECT ${raw(RECORD_COLUMNS.join(", "))} FROM ${ident(table)} ${clause}
   ORDER BY id DESC LIMIT ${f.limit}`;

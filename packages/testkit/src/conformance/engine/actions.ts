@@ -12,7 +12,7 @@ import {
 import { expect, it } from "vitest";
 import { type AdapterUnderTest, SEED_INSERT, type TargetKind, x } from "../context.js";
 import { useMigratedDatabase } from "../fixture.js";
-import { finalRecord, makeQueue, waitFor } from "./helpers.js";
+import { finalRecord, gate, makeQueue, waitFor } from "./helpers.js";
 
 const CANCEL_WORKER = fileURLToPath(
   new URL("../../../fixtures/cancel-worker.mjs", import.meta.url),
@@ -81,6 +81,39 @@ export function actionTests(adapter: AdapterUnderTest, kind: TargetKind): void {
     expect(row).toMatchObject({ status: JobStatus.Cancelled, leaseUntil: 0, attempts: 1 });
     expect(row?.lastError).toMatch(/cancelled by cancel\(\)/);
     expect(worker.activeCount).toBe(0);
+  });
+
+  it("cancel() of a job claimed ahead (prefetch) and waiting for a slot: it never starts", async () => {
+    const slot = gate();
+    const ran: number[] = [];
+    const worker = fx.track(
+      makeQueue(fx.db, [
+        {
+          jobType: 712,
+          workerPoolCapacity: 1,
+          prefetch: 1,
+          handleJob: async (job) => {
+            ran.push(job.id);
+            await slot.promise;
+          },
+        },
+      ]),
+    );
+    await worker.start();
+    const [first, ahead] = await worker.addMany([
+      { jobType: 712, params: { n: 1 } },
+      { jobType: 712, params: { n: 2 } },
+    ]);
+    await waitFor("both to be claimed, one running", async () => {
+      const rows = await Promise.all([worker.getJob(first!), worker.getJob(ahead!)]);
+      return ran.length === 1 && rows.every((r) => r?.status === JobStatus.Running);
+    });
+    expect(await worker.cancel(ahead!)).toBe(true);
+    slot.open();
+    expect((await finalRecord(worker, first!)).status).toBe(JobStatus.Success);
+    await waitFor("the worker to let go of both", () => worker.activeCount === 0);
+    expect(ran).toEqual([first]);
+    expect((await worker.getJob(ahead!))?.status).toBe(JobStatus.Cancelled);
   });
 
   it.skipIf(!adapter.openModule)(
