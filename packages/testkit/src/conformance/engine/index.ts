@@ -1,5 +1,6 @@
 import { describe } from "vitest";
 import { type AdapterUnderTest, cellName } from "../context.js";
+import { actionTests } from "./actions.js";
 import { concurrencyTests } from "./concurrency.js";
 import { definitionTests } from "./definitions.js";
 import { durabilityTests } from "./durability.js";
@@ -26,6 +27,7 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("job definitions and names", () => definitionTests(adapter, kind));
       describe("priorities and the due-ordered claim", () => priorityTests(adapter, kind));
       describe("worker killed", () => killTests(adapter, kind));
+      describe("job actions and listJobs", () => actionTests(adapter, kind));
       describe("lifecycle, outages and bookkeeping", () => hardeningTests(adapter, kind));
       describe("a Go service on the same table", () => goLibraryTests(adapter, kind));
     });
