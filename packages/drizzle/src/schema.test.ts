@@ -1,8 +1,11 @@
 // The Drizzle table definitions, turned into DDL by drizzle-kit and run
 // through Drizzle on a fresh database, give the schema core's migrate() gives.
-import { type DB, migrate } from "@persistent-queue/core";
-import { describeSchema } from "@persistent-queue/core/adapter";
-import type { TargetKind } from "@persistent-queue/testkit";
+import { migrate } from "@persistent-queue/core";
+import {
+  describeQueueTables,
+  generationExpressions,
+  type TargetKind,
+} from "@persistent-queue/testkit";
 import * as kit from "drizzle-kit/api";
 import { sql } from "drizzle-orm";
 import type { BetterSQLite3Database } from "drizzle-orm/better-sqlite3";
@@ -34,27 +37,6 @@ async function runThroughDrizzle(shop: Awaited<ReturnType<typeof freshDrizzle>>,
     if (shop.target.kind === "sqlite") (shop.orm as BetterSQLite3Database).run(sql.raw(statement));
     else await (shop.orm as MySql2Database).execute(sql.raw(statement));
   }
-}
-
-/**
- * describeSchema() of all three tables: the job and lock tables, then the schedules
- * table (describeSchema describes a job and a lock table; the schedules table is
- * described in the job table's place).
- */
-async function describeAll(db: DB, tables?: Names): Promise<string> {
-  const schedules = tables?.schedules ?? "pq_schedules";
-  const [scheduleLines] = (await describeSchema(db, { jobs: schedules, locks: schedules })).split(
-    /(?=^table )/m,
-  );
-  return (await describeSchema(db, tables)) + scheduleLines;
-}
-
-/** The MariaDB expressions of the generated columns, as the server normalised them. */
-async function generationExpressions(db: DB, table: string) {
-  return db.query(
-    "SELECT column_name AS name, generation_expression AS expr FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND generation_expression IS NOT NULL ORDER BY ordinal_position",
-    [table],
-  );
 }
 
 /** A line of describeSchema() for a plain column the queue adds to the seed's job table. */
@@ -122,8 +104,8 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
           ])
             expect(ddl.join("\n")).toContain(`${jobs}_${index}`);
           await runThroughDrizzle(byDrizzle, ddl);
-          const core = await describeAll(byCore.db, tables);
-          const drizzled = await describeAll(byDrizzle.db, tables);
+          const core = await describeQueueTables(byCore.db, tables);
+          const drizzled = await describeQueueTables(byDrizzle.db, tables);
           expect(core).toContain(`table ${tables?.schedules ?? "pq_schedules"}`);
           const withoutDueIndex =
             kind === "sqlite" ? core.replace(SQLITE_DUE_INDEX_LINE, "") : core;
@@ -141,7 +123,7 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
           // added columns, on SQLite it creates the due index; then only the display width differs.
           const result = await migrate(byDrizzle.db, tables ? { tables } : {});
           expect(result.warnings).toEqual([]);
-          const migrated = await describeAll(byDrizzle.db, tables);
+          const migrated = await describeQueueTables(byDrizzle.db, tables);
           if (kind === "postgres") expect(migrated).toBe(drizzled);
           else expect(migrated).not.toBe(drizzled);
           expect(knownDifferences(kind, migrated, { migrated: true })).toBe(core);
