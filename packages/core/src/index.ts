@@ -12,6 +12,7 @@ export type { QueueOptions } from "./config.js";
 export type { DB, DialectFamily, ExecResult, Row, SqlValue, Unlisten } from "./db.js";
 export type { Dialect, DialectCapabilities, DialectName, TableNames } from "./dialects/index.js";
 export { type Duration, parseDuration } from "./duration.js";
+export { JobOutputError, type JobOutputField } from "./engine/job-output.js";
 export { JobTimeoutError } from "./engine/run-handler.js";
 export {
   type AddOptions,
@@ -25,6 +26,7 @@ export {
   ConfigError,
   DatabaseUnavailableError,
   InvalidIdentifierError,
+  JobNotFoundError,
   MigrationError,
   PersistentQueueError,
   SchemaVersionError,
@@ -42,6 +44,7 @@ export {
   type DefineWithParams,
   type DefinitionInput,
   defineJob,
+  type HandlerOutput,
   type HandlerResult,
   type Job,
   type JobConfig,
@@ -53,6 +56,8 @@ export {
   type JobSpec,
   type JobTypeOf,
   type ParamsOf,
+  type ResultOf,
+  type SpecResult,
   type WorkerOptions,
 } from "./job.js";
 export type { JobRecord } from "./job-record.js";
@@ -67,3 +72,9 @@ export type { Logger } from "./logger.js";
 export { PersistentQueue, QueueStateError } from "./queue.js";
 export { type MigrateOptions, type MigrateResult, migrate } from "./schema/migrate.js";
 export { LATEST_SCHEMA_VERSION } from "./schema/migrations.js";
+export {
+  type FinalStatus,
+  type JobOutcome,
+  type WaitForOptions,
+  WaitTimeoutError,
+} from "./wait-for.js";

@@ -12,7 +12,7 @@ import { TypeWorker } from "./engine/type-worker.js";
 import { type AddOptions, enqueue, enqueueSync, JobInputError, type NewJob } from "./enqueue.js";
 import { DatabaseUnavailableError, PersistentQueueError, UnsupportedError } from "./errors.js";
 import type { QueueEventMap } from "./events.js";
-import type { AnyJob, JobRef, JobTypeOfRef, ParamsOf } from "./job.js";
+import type { AnyJob, JobRef, JobTypeOfRef, ParamsOf, ResultOf } from "./job.js";
 import { type JobRecord, toJobRecord } from "./job-record.js";
 import { JobTypes } from "./job-types.js";
 import { ShedLock } from "./lock/shed-lock.js";
@@ -21,6 +21,7 @@ import { type MigrateResult, migrate } from "./schema/migrate.js";
 import { resolveTableNames } from "./schema/tables.js";
 import { assertSchemaCurrent, assertSchemaCurrentSync } from "./schema/version.js";
 import { selectJob } from "./statements/jobs.js";
+import { type JobOutcome, Waiters, type WaitForOptions } from "./wait-for.js";
 import { makeWorkerId } from "./worker-id.js";
 
 /** The queue is not in a state that allows the call. */
@@ -65,6 +66,10 @@ export class PersistentQueue<
   #notifier: Notifier | undefined;
   /** Wakes other processes after add(), one NOTIFY at a time. */
   readonly #coalescer: NotifyCoalescer;
+  /** Announces final outcomes to other processes' waitFor(), one NOTIFY at a time. */
+  readonly #doneNotifier: NotifyCoalescer;
+  /** This queue's waitFor() calls. */
+  readonly #waiters: Waiters;
   #stopped: Promise<void> | undefined;
 
   constructor(options: QueueOptions<J>) {
@@ -90,6 +95,16 @@ export class PersistentQueue<
       tables: this.#tables,
     });
     this.#coalescer = new NotifyCoalescer(this.#guard.db, this.#channel(), this.#logger);
+    this.#doneNotifier = new NotifyCoalescer(this.#guard.db, this.#channel("done"), this.#logger);
+    this.#waiters = new Waiters({
+      db: this.#db,
+      table: this.#tables.jobs,
+      channel: this.#channel("done"),
+      logger: this.#logger,
+      dialect: () => this.#resolveDialect(),
+      checkSchema: () => this.#checkSchema(this.#db),
+      mayListen: () => this.#notify && this.#state !== "stopping" && this.#state !== "stopped",
+    });
   }
 
   /** Creates or upgrades the tables (idempotent, safe from many processes at once). */
@@ -142,6 +157,10 @@ export class PersistentQueue<
         events: this as unknown as EventEmitter<QueueEventMap>,
         pollMs: this.#pollMs,
         locks: this.#engineLocks,
+        finished: (ids) => {
+          this.#waiters.wake(ids);
+          if (this.#notify) this.#doneNotifier.notify(dialect, ids);
+        },
       });
       this.#workers.set(config.jobType, worker);
       worker.start(stale.get(config.jobType));
@@ -257,7 +276,10 @@ export class PersistentQueue<
     id: number,
     jobType?: K,
   ): Promise<
-    ([K] extends [never] ? JobRecord : JobRecord<ParamsOf<J, K>, JobTypeOfRef<J, K>>) | undefined
+    | ([K] extends [never]
+        ? JobRecord
+        : JobRecord<ParamsOf<J, K>, JobTypeOfRef<J, K>, ResultOf<J, K>>)
+    | undefined
   > {
     const expected =
       jobType === undefined ? undefined : this.#types.resolveRef(jobType, "jobType").jobType;
@@ -270,6 +292,29 @@ export class PersistentQueue<
     const type = Number(row.job_type ?? 0);
     if (expected !== undefined && type !== expected) return undefined;
     return toJobRecord(row, this.#types.specs.get(type)?.name) as never;
+  }
+
+  /**
+   * Resolves `{ status, result, error }` once job `id` is final (Success,
+   * Failed or Cancelled), whichever process runs it; works on a queue that
+   * was never started. Rejects with {@link WaitTimeoutError} after
+   * `options.timeout` (default "30s"; the job goes on), and with
+   * {@link JobNotFoundError} when there is no such job (or, with
+   * `options.jobType`, none of that type: the type also types `result`).
+   * Woken on PostgreSQL by a NOTIFY from the process that finished the job,
+   * elsewhere by polling (10 ms doubling to 1 s); see docs/results.md.
+   */
+  async waitFor<const K extends JobRef<J> = never>(
+    id: number,
+    options: WaitForOptions<K> = {},
+  ): Promise<JobOutcome<[K] extends [never] ? unknown : ResultOf<J, K>>> {
+    if (typeof id !== "number" || !Number.isSafeInteger(id))
+      throw new JobInputError("id", `must be an integer job id (got ${String(id)}).`);
+    const expected =
+      options.jobType === undefined
+        ? undefined
+        : this.#types.resolveRef(options.jobType, "jobType").jobType;
+    return (await this.#waiters.wait(id, options.timeout, expected)) as never;
   }
 
   /**
@@ -295,6 +340,7 @@ export class PersistentQueue<
       this.#guard.close();
       await Promise.all([
         this.#notifier?.close(),
+        this.#waiters.close(),
         this.#guard.idle(deadline - Date.now()).then((idle) => {
           if (!idle)
             this.#logger.warn(
@@ -324,8 +370,9 @@ export class PersistentQueue<
     }
   }
 
-  #channel(): string {
-    return `pq_${this.#tables.jobs}`.slice(0, 63);
+  /** The wake-up channel (enqueues), or with "done" the completion channel (waitFor). */
+  #channel(kind?: "done"): string {
+    return `pq_${kind ? `${kind}_` : ""}${this.#tables.jobs}`.slice(0, 63);
   }
 
   #resolveDialect(): Promise<Dialect> {

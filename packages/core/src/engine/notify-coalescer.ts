@@ -4,6 +4,9 @@ import { execSql } from "../dialects/sql.js";
 import type { Logger } from "../logger.js";
 import { dbErrorMessage } from "./redact.js";
 
+/** Longest payload sent; a longer list becomes "*". */
+const MAX_PAYLOAD = 7900;
+
 /**
  * Wakes other processes after an add() outside a transaction, coalesced: at
  * most one NOTIFY in flight, and one more after it for whatever was added
@@ -24,7 +27,10 @@ export class NotifyCoalescer {
     this.#logger = logger;
   }
 
-  /** Notifies that jobs of `types` were added, now or right after the NOTIFY in flight. */
+  /**
+   * Notifies `types` (job types added; on the completion channel, ids of jobs
+   * that ended), now or right after the NOTIFY in flight.
+   */
   notify(dialect: Dialect, types: Iterable<number>): void {
     const notify = dialect.statements.notify;
     if (!notify) return;
@@ -37,7 +43,9 @@ export class NotifyCoalescer {
     const send = async (): Promise<void> => {
       do {
         this.#again = false;
-        const payload = [...this.#types].join(",");
+        let payload = [...this.#types].join(",");
+        // PostgreSQL refuses a payload of 8000 bytes or more: "*" stands for "anything".
+        if (payload.length >= MAX_PAYLOAD) payload = "*";
         this.#types.clear();
         await execSql(this.#db, dialect, notify(this.#channel, payload)).catch((error) => {
           this.#logger.debug?.(

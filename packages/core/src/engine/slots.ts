@@ -4,6 +4,8 @@ import type { Job, JobContext } from "../job.js";
 import { JobStatus } from "../job-status.js";
 import type { Logger } from "../logger.js";
 import type { Completer } from "./completer.js";
+import { JobOutputError } from "./job-output.js";
+import type { ProgressReporter } from "./progress.js";
 import { dbErrorMessage } from "./redact.js";
 import { errorMessage, type RunOutcome, runHandler } from "./run-handler.js";
 import { toJob } from "./to-job.js";
@@ -34,6 +36,8 @@ export interface SlotsDeps {
   /** A job left its slot and the worker: claim again. */
   readonly settled: () => void;
   readonly emitError: (error: unknown, during: string) => void;
+  /** The `ctx.progress()` of one run, writing under its lease. */
+  readonly progress: (lease: { readonly id: number; readonly token: string }) => ProgressReporter;
 }
 
 /** Part of a lease after which a job's lease, not confirmed since, is no longer trusted to start it. */
@@ -148,6 +152,7 @@ export class Slots {
       this.#running--;
       this.pump();
     };
+    const progress = this.#d.progress({ id: job.id, token: held.token });
     held.done = (async () => {
       const started = performance.now();
       let outcome: RunOutcome;
@@ -155,17 +160,27 @@ export class Slots {
         outcome = { status: JobStatus.Failed, error: held.parseError };
       } else {
         const invalid = await this.#validate(job);
-        const ctx: JobContext = { signal: held.abort.signal, logger };
+        const ctx: JobContext = {
+          signal: held.abort.signal,
+          logger,
+          progress: (value) => progress.report(value),
+        };
         outcome = invalid
           ? { status: JobStatus.Failed, error: invalid }
           : await runHandler(config, job, ctx, held.abort);
       }
-      if (held.state === "released") return;
+      if (held.state === "released") {
+        progress.discard();
+        return;
+      }
       held.state = "completing";
       // The handler is done: its slot is free for the next job while the outcome is
       // written. The job stays held (and counted against the claim-ahead bound)
       // until then, so completions of a busy worker pile up into larger batches.
       freeSlot();
+      if ("error" in outcome && outcome.error instanceof JobOutputError)
+        this.#d.emitError(outcome.error, "result");
+      await progress.flush(); // the last value reported, before the outcome
       await completer.complete(
         job,
         held.token,

@@ -7,6 +7,7 @@ import { featureTests } from "./features.js";
 import { goLibraryTests } from "./go-library.js";
 import { hardeningTests, statementLimitTests } from "./hardening.js";
 import { killTests } from "./kill.js";
+import { resultsTests } from "./results.js";
 import { semanticsTests } from "./semantics.js";
 import { shedLockTests } from "./shed-lock.js";
 
@@ -24,6 +25,7 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("firstPullDay, schemas, events, wake-ups", () => featureTests(adapter, kind));
       describe("job definitions and names", () => definitionTests(adapter, kind));
       describe("worker killed", () => killTests(adapter, kind));
+      describe("results, progress and waitFor", () => resultsTests(adapter, kind));
       describe("lifecycle, outages and bookkeeping", () => hardeningTests(adapter, kind));
       describe("a Go service on the same table", () => goLibraryTests(adapter, kind));
     });
