@@ -157,10 +157,7 @@ export class PersistentQueue<
         events: this as unknown as EventEmitter<QueueEventMap>,
         pollMs: this.#pollMs,
         locks: this.#engineLocks,
-        finished: (ids) => {
-          this.#waiters.wake(ids);
-          if (this.#notify) this.#doneNotifier.notify(dialect, ids);
-        },
+        finished: (ids) => this.#announceFinal(dialect, ids),
       });
       this.#workers.set(config.jobType, worker);
       worker.start(stale.get(config.jobType));
@@ -368,6 +365,16 @@ export class PersistentQueue<
         "add() after stop(): the queue no longer accepts jobs. Create a new queue, or add before stopping.",
       );
     }
+  }
+
+  /**
+   * Jobs `ids` were just given a final status by this process: wakes this
+   * queue's waitFor() callers, and (PostgreSQL) other processes' through the
+   * completion channel, one NOTIFY at a time.
+   */
+  #announceFinal(dialect: Dialect, ids: readonly number[]): void {
+    this.#waiters.wake(ids);
+    if (this.#notify) this.#doneNotifier.notify(dialect, ids);
   }
 
   /** The wake-up channel (enqueues), or with "done" the completion channel (waitFor). */
