@@ -11,20 +11,23 @@ const MAX_PAYLOAD = 7900;
  * Wakes other processes after an add() outside a transaction, coalesced: at
  * most one NOTIFY in flight, and one more after it for whatever was added
  * meanwhile. A NOTIFY per job would serialise commits and halve enqueue speed.
+ * With `gapMs`, NOTIFYs after the first are also at least that far apart.
  */
 export class NotifyCoalescer {
   readonly #db: DB;
   readonly #channel: string;
   readonly #logger: Logger;
+  readonly #gapMs: number;
   #busy = false;
   #again = false;
   readonly #types = new Set<number>();
 
   /** `db` is the queue's guarded DB: no NOTIFY reaches the user's pool after stop(). */
-  constructor(db: DB, channel: string, logger: Logger) {
+  constructor(db: DB, channel: string, logger: Logger, gapMs = 0) {
     this.#db = db;
     this.#channel = channel;
     this.#logger = logger;
+    this.#gapMs = gapMs;
   }
 
   /**
@@ -53,6 +56,7 @@ export class NotifyCoalescer {
             "NOTIFY failed; other workers will poll",
           );
         });
+        if (this.#gapMs > 0) await new Promise((r) => setTimeout(r, this.#gapMs).unref?.()); // gather more meanwhile
       } while (this.#again);
       this.#busy = false;
     };

@@ -84,10 +84,13 @@ function toOutcome(returned: unknown, maxResultBytes: number): RunOutcome {
   if (typeof returned === "object" && returned !== null) {
     const extra = Object.keys(returned).filter((k) => !RETURN_KEYS.has(k));
     if (extra.length > 0 || Array.isArray(returned)) {
+      const what = Array.isArray(returned)
+        ? "an array"
+        : `an object with the key(s) ${extra.slice(0, 5).join(", ")}`;
       return {
         status: JobStatus.Failed,
         error: new TypeError(
-          `the handler returned an object with ${extra.length > 0 ? `the key(s) ${extra.slice(0, 5).join(", ")}` : "array items"}; return a JobStatus, nothing, or { status?, result? } (wrap a result as { result: value })`,
+          `the handler returned ${what}; return a JobStatus, nothing, or { status?, result? } (wrap a result as { result: value })`,
         ),
       };
     }
