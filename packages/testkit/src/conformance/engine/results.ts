@@ -225,7 +225,7 @@ export function resultsTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     });
   });
 
-  it("waitFor() resolves success and failure on the running queue and on a queue that was never started; rejects a timeout, an unknown id and a bad timeout with typed errors", async () => {
+  it("waitFor() resolves success and failure on the running queue and on a queue that was never started; sees a status nobody announced; rejects a timeout, an unknown id and a bad timeout with typed errors", async () => {
     const worker = fx.track(
       makeQueue(fx.db, [
         {
@@ -263,6 +263,19 @@ export function resultsTests(adapter: AdapterUnderTest, kind: TargetKind): void 
       timeoutMs: 300,
     });
     expect((timeout as Error).message).toContain(`job ${nobodyRuns} did not finish within 300 ms`);
+    // A final status nobody announces (plain SQL here; a rescue, a Go service) is read in time.
+    const cancelled = producer.waitFor(nobodyRuns, { timeout: "10s" });
+    await new Promise((r) => setTimeout(r, 100));
+    await x(fx.db, "UPDATE async_job_tab SET job_status = {}, last_error = {} WHERE id = {}", [
+      JobStatus.Cancelled,
+      "cancelled by an operator",
+      nobodyRuns,
+    ]);
+    expect(await cancelled).toEqual({
+      status: JobStatus.Cancelled,
+      result: undefined,
+      error: "cancelled by an operator",
+    });
     const unknown = await producer.waitFor(nobodyRuns + 1_000_000).catch((e) => e);
     expect(unknown).toBeInstanceOf(JobNotFoundError);
     expect(unknown).toMatchObject({ code: "ERR_PQ_JOB_NOT_FOUND", jobId: nobodyRuns + 1_000_000 });
