@@ -121,19 +121,6 @@ export class DatabaseUnavailableError extends PersistentQueueError {
   }
 }
 
-/** No job has the id a call named (or not of the job type it named). */
-export class JobNotFoundError extends PersistentQueueError {
-  readonly jobId: number;
-
-  constructor(jobId: number, detail: string) {
-    super(
-      "ERR_PQ_JOB_NOT_FOUND",
-      `no job with id ${jobId}${detail}: check the id (add() resolves it), and that this queue uses the table the job was added to.`,
-    );
-    this.jobId = jobId;
-  }
-}
-
 /** A short, safe description of an unexpected value: its type or class, never its contents. */
 export function describeValue(value: unknown): string {
   if (value === null) return "null";

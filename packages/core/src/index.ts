@@ -12,6 +12,7 @@ export type { QueueOptions } from "./config.js";
 export type { DB, DialectFamily, ExecResult, Row, SqlValue, Unlisten } from "./db.js";
 export type { Dialect, DialectCapabilities, DialectName, TableNames } from "./dialects/index.js";
 export { type Duration, parseDuration } from "./duration.js";
+export { JobCancelledError } from "./engine/cancelled.js";
 export { JobOutputError, type JobOutputField } from "./engine/job-output.js";
 export { JobTimeoutError } from "./engine/run-handler.js";
 export {
@@ -26,7 +27,6 @@ export {
   ConfigError,
   DatabaseUnavailableError,
   InvalidIdentifierError,
-  JobNotFoundError,
   MigrationError,
   PersistentQueueError,
   SchemaVersionError,
@@ -60,6 +60,16 @@ export {
   type SpecResult,
   type WorkerOptions,
 } from "./job.js";
+export {
+  DEFAULT_LIST_LIMIT,
+  type JobAction,
+  JobActionError,
+  JobNotFoundError,
+  type JobPage,
+  JobRunningError,
+  type ListJobsOptions,
+  MAX_LIST_LIMIT,
+} from "./job-actions.js";
 export type { JobRecord } from "./job-record.js";
 export { JobStatus } from "./job-status.js";
 export {

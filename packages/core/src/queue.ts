@@ -13,6 +13,7 @@ import { type AddOptions, enqueue, enqueueSync, JobInputError, type NewJob } fro
 import { DatabaseUnavailableError, PersistentQueueError, UnsupportedError } from "./errors.js";
 import type { QueueEventMap } from "./events.js";
 import type { AnyJob, JobRef, JobTypeOfRef, ParamsOf, ResultOf } from "./job.js";
+import { JobActions, type JobPage, type ListJobsOptions } from "./job-actions.js";
 import { type JobRecord, toJobRecord } from "./job-record.js";
 import { JobTypes } from "./job-types.js";
 import { ShedLock } from "./lock/shed-lock.js";
@@ -74,6 +75,8 @@ export class PersistentQueue<
   /** This queue's waitFor() calls. */
   readonly #waiters: Waiters;
   #stopped: Promise<void> | undefined;
+  /** cancel, retry, promote, remove and listJobs. */
+  readonly #actions: JobActions;
 
   constructor(options: QueueOptions<J>) {
     super();
@@ -113,6 +116,23 @@ export class PersistentQueue<
       dialect: () => this.#resolveDialect(),
       checkSchema: () => this.#checkSchema(this.#db),
       mayListen: () => this.#notify && this.#state !== "stopping" && this.#state !== "stopped",
+    });
+    this.#actions = new JobActions({
+      db: this.#db,
+      table: this.#tables.jobs,
+      workerId: this.workerId,
+      types: this.#types,
+      ready: async () => {
+        const dialect = await this.#resolveDialect();
+        await this.#checkSchema(this.#db);
+        return dialect;
+      },
+      cancelledHere: (id, reason) => {
+        for (const w of this.#workers.values()) w.cancelled(id, reason);
+      },
+      wake: () => {
+        for (const w of this.#workers.values()) w.wake();
+      },
     });
   }
 
@@ -321,6 +341,60 @@ export class PersistentQueue<
         ? undefined
         : this.#types.resolveRef(options.jobType, "jobType").jobType;
     return (await this.#waiters.wait(id, options.timeout, expected)) as never;
+  }
+
+  /**
+   * Cancels job `id`: a waiting, continuing or retrying job never runs; a
+   * running one is marked Cancelled (6) and its lease ends, so its handler's
+   * `ctx.signal` aborts with a {@link JobCancelledError} — at once when this
+   * queue runs it, within a heartbeat (a third of `leaseTime`) in any other
+   * process — and whatever the handler returns then changes nothing. Resolves
+   * true when cancelled, false when the job had already finished; rejects with
+   * {@link JobNotFoundError} for an unknown id. Works on a queue never started.
+   */
+  async cancel(id: number): Promise<boolean> {
+    const cancelled = await this.#actions.cancel(id);
+    if (cancelled) this.#announceFinal(await this.#resolveDialect(), [id]); // wakes waitFor()
+    return cancelled;
+  }
+
+  /**
+   * Runs a Failed or Cancelled job again: it waits (status Init) due now, with
+   * its attempts reset to 0. Resolves true when it applied, false for a job in
+   * another state; {@link JobNotFoundError} for an unknown id; a
+   * {@link JobActionError} when another unfinished job holds its unique key.
+   */
+  retry(id: number): Promise<boolean> {
+    return this.#actions.retry(id);
+  }
+
+  /**
+   * Makes a delayed waiting, continuing or retrying job due now. Resolves true
+   * when it applied, false when the job is not waiting or already due;
+   * {@link JobNotFoundError} for an unknown id.
+   */
+  promote(id: number): Promise<boolean> {
+    return this.#actions.promote(id);
+  }
+
+  /**
+   * Deletes job `id` in any state but Running: resolves true. A running job
+   * rejects with {@link JobRunningError} (cancel it first); an unknown id with
+   * {@link JobNotFoundError}.
+   */
+  remove(id: number): Promise<boolean> {
+    return this.#actions.remove(id);
+  }
+
+  /**
+   * A page of jobs, newest first, filtered by `jobType` (integer, name or
+   * definition), `status` (one or several) and `search` (a case-insensitive
+   * substring of the params JSON); `limit` per page (default 50, at most 500).
+   * Pass `nextCursor` back as `cursor` for the next page: pages never repeat or
+   * skip a job, also while jobs are being added. Bad input: {@link JobInputError}.
+   */
+  listJobs(options: ListJobsOptions<JobRef<J>> = {}): Promise<JobPage> {
+    return this.#actions.list(options);
   }
 
   /**

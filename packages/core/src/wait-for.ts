@@ -4,7 +4,8 @@ import { querySql } from "./dialects/sql.js";
 import { type Duration, parseDuration } from "./duration.js";
 import { parseOutput } from "./engine/job-output.js";
 import { dbErrorMessage } from "./engine/redact.js";
-import { JobNotFoundError, PersistentQueueError } from "./errors.js";
+import { PersistentQueueError } from "./errors.js";
+import { JobNotFoundError } from "./job-actions.js";
 import { FINAL_STATUSES, JobStatus } from "./job-status.js";
 import type { Logger } from "./logger.js";
 import { selectOutcome } from "./statements/jobs.js";
@@ -120,8 +121,9 @@ export class Waiters {
         const [row] = await querySql(db, dialect, selectOutcome(dialect, table, id));
         if (!row || (jobType !== undefined && Number(row.job_type) !== jobType))
           throw new JobNotFoundError(
+            "waitFor",
             id,
-            `${jobType === undefined ? "" : ` of job type ${jobType}`} in ${table}`,
+            jobType === undefined ? table : `${table} with job type ${jobType}`,
           );
         const status = Number(row.job_status) as JobStatus;
         if (FINAL_STATUSES.includes(status)) {

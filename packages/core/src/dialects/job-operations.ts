@@ -1,4 +1,5 @@
 import type { Row } from "../db.js";
+import { cancelledRuns } from "../statements/actions.js";
 import {
   completeJob,
   confirmCompleted,
@@ -51,6 +52,10 @@ export function commonJobOperations(
     async writeProgress(db, table, lease, progress) {
       return (await execSql(db, d, updateProgress(d, table, lease.id, lease.token, progress)))
         .affectedRows;
+    },
+    async cancelledRuns(db, table, jobs) {
+      const rows = await querySql<{ id: unknown }>(db, d, cancelledRuns(d, table, jobs));
+      return rows.map((row) => Number(row.id));
     },
     async release(db, table, jobs, reason) {
       return (await execSql(db, d, releaseJobs(d, table, jobs, reason))).affectedRows;

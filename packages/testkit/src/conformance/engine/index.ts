@@ -1,5 +1,6 @@
 import { describe } from "vitest";
 import { type AdapterUnderTest, cellName } from "../context.js";
+import { actionTests } from "./actions.js";
 import { concurrencyTests } from "./concurrency.js";
 import { definitionTests } from "./definitions.js";
 import { durabilityTests } from "./durability.js";
@@ -7,6 +8,7 @@ import { featureTests } from "./features.js";
 import { goLibraryTests } from "./go-library.js";
 import { hardeningTests, statementLimitTests } from "./hardening.js";
 import { killTests } from "./kill.js";
+import { priorityTests } from "./priorities.js";
 import { resultsTests } from "./results.js";
 import { semanticsTests } from "./semantics.js";
 import { shedLockTests } from "./shed-lock.js";
@@ -24,8 +26,10 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("ShedLock", () => shedLockTests(adapter, kind));
       describe("firstPullDay, schemas, events, wake-ups", () => featureTests(adapter, kind));
       describe("job definitions and names", () => definitionTests(adapter, kind));
+      describe("priorities and the due-ordered claim", () => priorityTests(adapter, kind));
       describe("worker killed", () => killTests(adapter, kind));
       describe("results, progress and waitFor", () => resultsTests(adapter, kind));
+      describe("job actions and listJobs", () => actionTests(adapter, kind));
       describe("lifecycle, outages and bookkeeping", () => hardeningTests(adapter, kind));
       describe("a Go service on the same table", () => goLibraryTests(adapter, kind));
     });

@@ -276,6 +276,12 @@ export function resultsTests(adapter: AdapterUnderTest, kind: TargetKind): void 
       result: undefined,
       error: "cancelled by an operator",
     });
+    // cancel() wakes the waiters of the job it cancels.
+    const toCancel = await producer.add(649, {});
+    const waiting = producer.waitFor(toCancel, { timeout: "10s" });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await producer.cancel(toCancel)).toBe(true);
+    expect((await waiting).status).toBe(JobStatus.Cancelled);
     const unknown = await producer.waitFor(nobodyRuns + 1_000_000).catch((e) => e);
     expect(unknown).toBeInstanceOf(JobNotFoundError);
     expect(unknown).toMatchObject({ code: "ERR_PQ_JOB_NOT_FOUND", jobId: nobodyRuns + 1_000_000 });
