@@ -62,7 +62,23 @@ export interface ResolvedJobConfig extends ResolvedJobSpec {
   readonly leaseMs: number;
   /** Lease expiries after which a job is failed instead of run again (a poison job). */
   readonly attemptLimit: number;
+  /** Largest result a handler may return, in UTF-8 bytes of JSON. */
+  readonly maxResultBytes: number;
+  /** Largest value `ctx.progress()` takes, in UTF-8 bytes of JSON. */
+  readonly maxProgressBytes: number;
+  /** Least time between two progress writes of one job. */
+  readonly progressMs: number;
 }
+
+/** Default {@link WorkerOptions.maxResultBytes}: 64 KiB of JSON. */
+export const DEFAULT_MAX_RESULT_BYTES = 65_536;
+/** Default {@link WorkerOptions.maxProgressBytes}: 4 KiB of JSON. */
+export const DEFAULT_MAX_PROGRESS_BYTES = 4096;
+/**
+ * The most a result or progress value may ever be: MySQL's MEDIUMTEXT holds
+ * 16 MiB − 1 bytes (the server's max_allowed_packet must also let it through).
+ */
+const MAX_OUTPUT_BYTES = 16_777_215;
 
 const MAX_INT32 = 2_147_483_647;
 
@@ -197,6 +213,21 @@ export function resolveJobConfig(
     leaseMs,
     schema,
     attemptLimit: Math.max(needRetry ? maxRetries + 1 : 1, 3),
+    maxResultBytes: integer(
+      `${at}.maxResultBytes`,
+      config.maxResultBytes,
+      DEFAULT_MAX_RESULT_BYTES,
+      2,
+      MAX_OUTPUT_BYTES,
+    ),
+    maxProgressBytes: integer(
+      `${at}.maxProgressBytes`,
+      config.maxProgressBytes,
+      DEFAULT_MAX_PROGRESS_BYTES,
+      1,
+      MAX_OUTPUT_BYTES,
+    ),
+    progressMs: parseDuration(`${at}.progressInterval`, config.progressInterval ?? 1000),
   };
 }
 

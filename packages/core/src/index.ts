@@ -13,6 +13,7 @@ export type { DB, DialectFamily, ExecResult, Row, SqlValue, Unlisten } from "./d
 export type { Dialect, DialectCapabilities, DialectName, TableNames } from "./dialects/index.js";
 export { type Duration, parseDuration } from "./duration.js";
 export { JobCancelledError } from "./engine/cancelled.js";
+export { JobOutputError, type JobOutputField } from "./engine/job-output.js";
 export { JobTimeoutError } from "./engine/run-handler.js";
 export {
   type AddOptions,
@@ -43,6 +44,7 @@ export {
   type DefineWithParams,
   type DefinitionInput,
   defineJob,
+  type HandlerOutput,
   type HandlerResult,
   type Job,
   type JobConfig,
@@ -54,6 +56,8 @@ export {
   type JobSpec,
   type JobTypeOf,
   type ParamsOf,
+  type ResultOf,
+  type SpecResult,
   type WorkerOptions,
 } from "./job.js";
 export {
@@ -84,3 +88,9 @@ export {
 } from "./schedules/schedule-spec.js";
 export { type MigrateOptions, type MigrateResult, migrate } from "./schema/migrate.js";
 export { LATEST_SCHEMA_VERSION } from "./schema/migrations.js";
+export {
+  type FinalStatus,
+  type JobOutcome,
+  type WaitForOptions,
+  WaitTimeoutError,
+} from "./wait-for.js";

@@ -17,8 +17,8 @@ import {
   retryJob,
 } from "./statements/actions.js";
 
-/** The job actions, by the method names of {@link PersistentQueue}. */
-export type JobAction = "cancel" | "retry" | "promote" | "remove";
+/** The job actions (and `waitFor`, which may not find its job), by the method names of {@link PersistentQueue}. */
+export type JobAction = "cancel" | "retry" | "promote" | "remove" | "waitFor";
 
 /**
  * An action on a job by id could not be carried out; `action` and `jobId` say

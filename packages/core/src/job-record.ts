@@ -1,8 +1,9 @@
 import type { Row } from "./db.js";
+import { parseOutput } from "./engine/job-output.js";
 import type { JobStatus } from "./job-status.js";
 
 /** A row of the job table, as {@link PersistentQueue.getJob} reports it. */
-export interface JobRecord<P = unknown, T extends number = number> {
+export interface JobRecord<P = unknown, T extends number = number, R = unknown> {
   readonly id: number;
   readonly jobType: T;
   /** The job type's name in this queue's `jobs`, or undefined for a type it does not list. */
@@ -28,6 +29,14 @@ export interface JobRecord<P = unknown, T extends number = number> {
   readonly leaseUntil: number;
   readonly workerId: string | null;
   readonly lastError: string | null;
+  /**
+   * What the handler returned as `{ result }`, parsed from JSON; undefined
+   * until a run returned one (or when the column holds no valid JSON). Typed
+   * as the job type's result when `getJob(id, jobType)` names it; not validated.
+   */
+  readonly result: R | undefined;
+  /** The last value a run passed to `ctx.progress()`, parsed from JSON; undefined if none. */
+  readonly progress: unknown;
 }
 
 /** A row of the job table as {@link JobRecord}; `name` is the job type's name in the queue, if listed. */
@@ -58,6 +67,8 @@ export function toJobRecord(row: Row, name: string | undefined): JobRecord {
     workerId: row.worker_id === null || row.worker_id === undefined ? null : String(row.worker_id),
     lastError:
       row.last_error === null || row.last_error === undefined ? null : String(row.last_error),
+    result: parseOutput(row.result),
+    progress: parseOutput(row.progress),
   };
   return record;
 }

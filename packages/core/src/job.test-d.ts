@@ -1,6 +1,7 @@
 import { describe, expectTypeOf, it } from "vitest";
 import type { DB } from "./db.js";
 import { defineJob, type Job } from "./job.js";
+import { JobStatus } from "./job-status.js";
 import { PersistentQueue } from "./queue.js";
 
 declare const db: DB; // types only: this file is checked by tsc (vitest typecheck), never run
@@ -146,5 +147,74 @@ describe("defineJob<P>() with a handler", () => {
     expectTypeOf(q.add<30>)
       .parameter(1)
       .toEqualTypeOf<{ orderId: number }>();
+  });
+});
+
+describe("results", () => {
+  it("defineJob<P, R>() types the handler's result and getJob()/waitFor() read it back", async () => {
+    const render = defineJob<{ page: string }, { url: string; bytes: number }>()({
+      jobType: 40,
+      name: "render",
+    });
+    const worker = new PersistentQueue({
+      db,
+      serviceName: "w",
+      jobs: [
+        render.handle(async (job) => {
+          expectTypeOf(job.params).toEqualTypeOf<{ page: string }>();
+          return { result: { url: `/${job.params.page}`, bytes: 1 } };
+        }),
+      ],
+    });
+    const rec = await worker.getJob(1, "render");
+    expectTypeOf(rec!.result).toEqualTypeOf<{ url: string; bytes: number } | undefined>();
+    expectTypeOf(rec!.progress).toBeUnknown();
+    const done = await worker.waitFor(1, { jobType: render, timeout: "5s" });
+    expectTypeOf(done.result).toEqualTypeOf<{ url: string; bytes: number } | undefined>();
+    expectTypeOf(done.error).toEqualTypeOf<string | null>();
+    const untyped = await worker.waitFor(1);
+    expectTypeOf(untyped.result).toBeUnknown();
+    expectTypeOf((await worker.getJob(1))!.result).toBeUnknown();
+    // A producer that lists only the definition reads the same type.
+    const producer = new PersistentQueue({ db, serviceName: "p", jobs: [render] });
+    expectTypeOf((await producer.waitFor(1, { jobType: "render" })).result).toEqualTypeOf<
+      { url: string; bytes: number } | undefined
+    >();
+  });
+
+  it("a handler of a typed definition must return that result (or a bare status, or nothing)", () => {
+    const render = defineJob<{ page: string }, { url: string }>()({ jobType: 41 });
+    render.handle(async () => ({ status: JobStatus.Success, result: { url: "/" } }));
+    render.handle(async () => JobStatus.Retry);
+    render.handle(async () => {});
+    render.handle(async () => ({ status: JobStatus.Continue }));
+    // @ts-expect-error: a result of the wrong shape
+    render.handle(async () => ({ result: { href: "/" } }));
+    // @ts-expect-error: a bare result must be wrapped as { result }
+    render.handle(async () => "done");
+  });
+
+  it("an inline config's result type comes from its handler", async () => {
+    const cfg = defineJob({
+      jobType: 42,
+      handleJob: async (_job: Job<{ n: number }>) => ({ result: { doubled: 2 } }),
+    });
+    const q = new PersistentQueue({ db, serviceName: "w", jobs: [cfg] });
+    expectTypeOf((await q.getJob(1, 42))!.result).toEqualTypeOf<{ doubled: number } | undefined>();
+  });
+
+  it("existing forms keep compiling: bare status, nothing, and ctx.progress", () => {
+    defineJob({
+      jobType: 43,
+      handleJob: async (_job: Job<{ n: number }>, ctx) => {
+        expectTypeOf(ctx.progress).parameter(0).toBeUnknown();
+        await ctx.progress({ done: 1 });
+        return JobStatus.Success;
+      },
+    });
+    const plain = defineJob<{ n: number }>()({ jobType: 44 });
+    plain.handle(async () => ({ result: ["anything"] }));
+    const q = new PersistentQueue({ db, serviceName: "w", jobs: [plain.handle(async () => {})] });
+    expectTypeOf(q.waitFor<44>).returns.resolves.toHaveProperty("status");
   });
 });

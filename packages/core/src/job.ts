@@ -3,9 +3,24 @@ import type { Duration } from "./duration.js";
 import type { JobStatus } from "./job-status.js";
 import type { Logger } from "./logger.js";
 
-/** What a handler may return: a status, or nothing (= Success). */
+/**
+ * What a handler may return: a status, nothing (= Success), or
+ * `{ status?, result? }` (status default Success) to store a result.
+ */
 // biome-ignore lint/suspicious/noConfusingVoidType: `void` lets `async () => {}` handlers type-check
-export type HandlerResult = JobStatus | undefined | void;
+export type HandlerResult<R = unknown> = JobStatus | undefined | void | HandlerOutput<R>;
+
+/**
+ * A handler's outcome with a result: `return { result: { url } }`. The result
+ * is stored as JSON in the job's `result` column (at most the job type's
+ * `maxResultBytes`), read back by `getJob()` and `waitFor()`.
+ */
+export interface HandlerOutput<R = unknown> {
+  /** The outcome; default {@link JobStatus.Success}. */
+  readonly status?: JobStatus;
+  /** Any JSON-serialisable value; stored with the outcome, whatever the status. */
+  readonly result?: R;
+}
 
 /** A job as its handler (and the queue's events) see it. */
 export interface Job<P = unknown, T extends number = number> {
@@ -35,6 +50,16 @@ export interface JobContext {
   /** Aborts when the job times out, its lease is lost, or the queue stops and the grace period ends. */
   readonly signal: AbortSignal;
   readonly logger: Logger;
+  /**
+   * Stores `value` (any JSON, at most the job type's `maxProgressBytes`) as the
+   * job's progress, read back by `getJob()`. Throttled: at most one write per
+   * `progressInterval` per job, the latest value winning; the last value is
+   * always written before the outcome. Written only while this run holds the
+   * job's lease. Resolves once the value (or a later one) is written or fenced
+   * off; rejects only with a `JobOutputError` for a value that cannot be
+   * stored (a database error is logged and emitted as an `error` event instead).
+   */
+  progress(value: unknown): Promise<void>;
 }
 
 /** The backoff between a Retry and the next attempt. */
@@ -52,7 +77,12 @@ export type Backoff =
  * params schema. A producer that lists definitions gets typed `add()` without
  * importing handler code; a worker attaches a handler with {@link JobDefinition.handle}.
  */
-export interface JobSpec<P = unknown, T extends number = number, N extends string = never> {
+export interface JobSpec<
+  P = unknown,
+  T extends number = number,
+  N extends string = never,
+  R = unknown,
+> {
   /** The `async_job_tab.job_type` integer. */
   readonly jobType: T;
   /** A name to address the job type by (`add("send-email", …)`), unique in a queue; shown in logs and events. Default `job-<jobType>`. */
@@ -65,6 +95,8 @@ export interface JobSpec<P = unknown, T extends number = number, N extends strin
    * (The `~` prefix, as Standard Schema's `~standard`, keeps it last in completions.)
    */
   readonly "~params"?: P;
+  /** The result type, at the type level only (never set at run time), as `~params`. */
+  readonly "~result"?: R;
 }
 
 /** How a worker runs one job type: the seed's per-job config, camelCased, and more. */
@@ -102,44 +134,74 @@ export interface WorkerOptions {
   readonly timeout?: Duration;
   /** Lease length: a worker that stops heartbeating loses the job after this. Default "30s". */
   readonly leaseTime?: Duration;
+  /**
+   * Largest result a handler may return, in UTF-8 bytes of its JSON. A larger
+   * (or non-JSON) result fails the job with a `JobOutputError`. Default 65536 (64 KiB).
+   */
+  readonly maxResultBytes?: number;
+  /** Largest value `ctx.progress()` takes, in UTF-8 bytes of its JSON. Default 4096. */
+  readonly maxProgressBytes?: number;
+  /** Least time between two progress writes of one job (the latest value waits). Default "1s". */
+  readonly progressInterval?: Duration;
 }
 
-/** Runs one job: returns a {@link JobStatus} or nothing (= Success); a throw is a Retry when `needRetry`, else Failed. */
-export type JobHandler<P = unknown, T extends number = number> = (
+/**
+ * Runs one job: returns a {@link JobStatus}, nothing (= Success) or
+ * `{ status?, result }`; a throw is a Retry when `needRetry`, else Failed.
+ */
+export type JobHandler<P = unknown, T extends number = number, R = unknown> = (
   job: Job<P, T>,
   ctx: JobContext,
-) => Promise<HandlerResult> | HandlerResult;
+) => Promise<HandlerResult<R>> | HandlerResult<R>;
 
 /** One job type a worker runs: its spec, its handler and how to run it. */
-export interface JobConfig<P = unknown, T extends number = number, N extends string = never>
-  extends JobSpec<P, T, N>,
+export interface JobConfig<
+  P = unknown,
+  T extends number = number,
+  N extends string = never,
+  R = unknown,
+> extends JobSpec<P, T, N, R>,
     WorkerOptions {
   /**
    * Runs one job. Return a {@link JobStatus} (Success, Failed, Continue,
-   * Retry) or nothing (= Success); a throw is a Retry when `needRetry`, else Failed.
+   * Retry), nothing (= Success), or `{ status?, result }` to store a result;
+   * a throw is a Retry when `needRetry`, else Failed.
    */
-  handleJob(job: Job<P, NoInfer<T>>, ctx: JobContext): Promise<HandlerResult> | HandlerResult;
+  handleJob(job: Job<P, NoInfer<T>>, ctx: JobContext): Promise<HandlerResult<R>> | HandlerResult<R>;
 }
 
 /** A job type without its handler, from {@link defineJob}: list it in a producer's `jobs`, or `.handle()` it in a worker's. */
-export interface JobDefinition<P = unknown, T extends number = number, N extends string = never>
-  extends JobSpec<P, T, N> {
+export interface JobDefinition<
+  P = unknown,
+  T extends number = number,
+  N extends string = never,
+  R = unknown,
+> extends JobSpec<P, T, N, R> {
   /** This job type with its handler and worker options, for a worker queue's `jobs`. */
-  handle(handler: JobHandler<P, T>, options?: WorkerOptions): JobConfig<P, T, N>;
+  handle(handler: JobHandler<P, T, R>, options?: WorkerOptions): JobConfig<P, T, N, R>;
 }
 
-export type DefinitionInput<P, T extends number, N extends string> = JobSpec<P, T, N> & {
+/** What {@link defineJob} takes to make a definition without a handler. */
+export type DefinitionInput<P, T extends number, N extends string, R = unknown> = JobSpec<
+  P,
+  T,
+  N,
+  R
+> & {
   readonly handleJob?: undefined;
 };
 
-/** What `defineJob<P>()` returns: declares a job type whose params are `P`, with or without its handler. */
-export interface DefineWithParams<P> {
+/**
+ * What `defineJob<P, R>()` returns: declares a job type whose params are `P`
+ * (and whose handler's result is `R`), with or without its handler.
+ */
+export interface DefineWithParams<P, R = unknown> {
   <const T extends number, const N extends string = never>(
-    config: JobConfig<P, T, N>,
-  ): JobConfig<P, T, N>;
+    config: JobConfig<P, T, N, R>,
+  ): JobConfig<P, T, N, R>;
   <const T extends number, const N extends string = never>(
-    spec: DefinitionInput<P, T, N>,
-  ): JobDefinition<P, T, N>;
+    spec: DefinitionInput<P, T, N, R>,
+  ): JobDefinition<P, T, N, R>;
 }
 
 /**
@@ -147,6 +209,8 @@ export interface DefineWithParams<P> {
  *
  * - `defineJob<{ orderId: number }>()({ jobType: 1, name: "ship-order" })`: a
  *   definition with a params type and no runtime validation;
+ * - `defineJob<{ orderId: number }, { label: string }>()({ … })`: the same,
+ *   and its handler's result (`return { result }`) typed for `getJob()` and `waitFor()`;
  * - `defineJob({ jobType: 1, name: "ship-order", schema })`: params typed and
  *   validated by a Standard Schema validator;
  * - `defineJob({ jobType: 1, handleJob: async (job: Job<P>) => … })`: a job
@@ -155,10 +219,10 @@ export interface DefineWithParams<P> {
  * A definition goes in a producer's `jobs` (typed `add()` with no handler code)
  * and, with `.handle(fn, options)`, in a worker's.
  */
-export function defineJob<P>(): DefineWithParams<P>;
-export function defineJob<const T extends number, P, const N extends string = never>(
-  config: JobConfig<P, T, N>,
-): JobConfig<P, T, N>;
+export function defineJob<P, R = unknown>(): DefineWithParams<P, R>;
+export function defineJob<const T extends number, P, const N extends string = never, R = unknown>(
+  config: JobConfig<P, T, N, R>,
+): JobConfig<P, T, N, R>;
 export function defineJob<const T extends number, P, const N extends string = never>(
   spec: DefinitionInput<P, T, N>,
 ): JobDefinition<P, T, N>;
@@ -186,11 +250,11 @@ function toDefinition(spec: AnyJobSpec): AnyJobDefinition {
  * the handler's parameter and the schema's output for every params type.)
  */
 // biome-ignore lint/suspicious/noExplicitAny: see above
-export type AnyJobSpec = JobSpec<any, number, string>;
+export type AnyJobSpec = JobSpec<any, number, string, any>;
 // biome-ignore lint/suspicious/noExplicitAny: see above
-export type AnyJobConfig = JobConfig<any, number, string>;
+export type AnyJobConfig = JobConfig<any, number, string, any>;
 // biome-ignore lint/suspicious/noExplicitAny: see above
-export type AnyJobDefinition = JobDefinition<any, number, string>;
+export type AnyJobDefinition = JobDefinition<any, number, string, any>;
 /** What a queue's `jobs` holds: configs with handlers, and bare definitions. */
 export type AnyJob = AnyJobConfig | AnyJobDefinition;
 
@@ -250,6 +314,35 @@ export type ParamsOf<J extends readonly AnyJob[], K> = [J[number]] extends [neve
       : SpecParams<SpecOf<J, K>>;
 
 type RefParams<K> = K extends AnyJobSpec ? SpecParams<K> : unknown;
+
+/** The result type of a spec: its `~result`, else what its handler returns as `{ result }` (an inline config), else unknown. */
+export type SpecResult<S> = S extends { readonly "~result"?: infer R }
+  ? unknown extends R
+    ? HandlerReturnedResult<S>
+    : R
+  : HandlerReturnedResult<S>;
+
+type HandlerReturnedResult<S> = S extends {
+  // biome-ignore lint/suspicious/noExplicitAny: matches a handler of any job type
+  handleJob(...args: any[]): infer X;
+}
+  ? [ResultIn<Awaited<X>>] extends [never]
+    ? unknown
+    : ResultIn<Awaited<X>>
+  : unknown;
+
+type ResultIn<X> = X extends { readonly result?: infer R } ? Exclude<R, undefined> : never;
+
+/** The result type of the job type `K` (integer, name or definition) among `J`; unknown when not declared. */
+export type ResultOf<J extends readonly AnyJob[], K> = [J[number]] extends [never]
+  ? RefResult<K>
+  : number extends J[number]["jobType"]
+    ? RefResult<K>
+    : [SpecOf<J, K>] extends [never]
+      ? unknown
+      : SpecResult<SpecOf<J, K>>;
+
+type RefResult<K> = K extends AnyJobSpec ? SpecResult<K> : unknown;
 
 /** The job type numbers among `J` (any number, for a producer-only queue with no job types). */
 export type JobTypeOf<J extends readonly AnyJob[]> = [J[number]] extends [never]

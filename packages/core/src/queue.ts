@@ -13,7 +13,7 @@ import { TypeWorker } from "./engine/type-worker.js";
 import { type AddOptions, enqueue, enqueueSync, JobInputError, type NewJob } from "./enqueue.js";
 import { DatabaseUnavailableError, PersistentQueueError, UnsupportedError } from "./errors.js";
 import { emitSafely, type QueueEventMap } from "./events.js";
-import type { AnyJob, JobRef, JobTypeOfRef, ParamsOf } from "./job.js";
+import type { AnyJob, JobRef, JobTypeOfRef, ParamsOf, ResultOf } from "./job.js";
 import { JobActions, type JobPage, type ListJobsOptions } from "./job-actions.js";
 import { type JobRecord, toJobRecord } from "./job-record.js";
 import { JobTypes } from "./job-types.js";
@@ -25,7 +25,11 @@ import { type MigrateResult, migrate } from "./schema/migrate.js";
 import { resolveTableNames } from "./schema/tables.js";
 import { assertSchemaCurrent, assertSchemaCurrentSync } from "./schema/version.js";
 import { selectJob } from "./statements/jobs.js";
+import { type JobOutcome, Waiters, type WaitForOptions } from "./wait-for.js";
 import { makeWorkerId } from "./worker-id.js";
+
+/** Least time between two completion NOTIFYs of one queue (waitFor() on PostgreSQL). */
+const DONE_NOTIFY_GAP_MS = 50;
 
 /** The queue is not in a state that allows the call. */
 export class QueueStateError extends PersistentQueueError {
@@ -69,6 +73,10 @@ export class PersistentQueue<
   #notifier: Notifier | undefined;
   /** Wakes other processes after add(), one NOTIFY at a time. */
   readonly #coalescer: NotifyCoalescer;
+  /** Announces final outcomes to other processes' waitFor(), one NOTIFY at a time. */
+  readonly #doneNotifier: NotifyCoalescer;
+  /** This queue's waitFor() calls. */
+  readonly #waiters: Waiters;
   #stopped: Promise<void> | undefined;
   /** Cron schedules: the `schedules` option, schedule()/unschedule()/listSchedules(), the loop. */
   readonly #schedules: QueueSchedules;
@@ -107,6 +115,22 @@ export class PersistentQueue<
         await this.#checkSchema(this.#db);
         return { db: this.#db, dialect, table: this.#tables.schedules, scope: this.#tables.jobs };
       },
+    });
+    // At most one completion NOTIFY per 50 ms: one per batch cost a PostgreSQL drain 12-15 %.
+    this.#doneNotifier = new NotifyCoalescer(
+      this.#guard.db,
+      this.#channel("done"),
+      this.#logger,
+      DONE_NOTIFY_GAP_MS,
+    );
+    this.#waiters = new Waiters({
+      db: this.#db,
+      table: this.#tables.jobs,
+      channel: this.#channel("done"),
+      logger: this.#logger,
+      dialect: () => this.#resolveDialect(),
+      checkSchema: () => this.#checkSchema(this.#db),
+      mayListen: () => this.#notify && this.#state !== "stopping" && this.#state !== "stopped",
     });
     this.#actions = new JobActions({
       db: this.#db,
@@ -178,6 +202,7 @@ export class PersistentQueue<
         events: this as unknown as EventEmitter<QueueEventMap>,
         pollMs: this.#pollMs,
         locks: this.#engineLocks,
+        finished: (ids) => this.#announceFinal(dialect, ids),
       });
       this.#workers.set(config.jobType, worker);
       worker.start(stale.get(config.jobType));
@@ -310,7 +335,10 @@ export class PersistentQueue<
     id: number,
     jobType?: K,
   ): Promise<
-    ([K] extends [never] ? JobRecord : JobRecord<ParamsOf<J, K>, JobTypeOfRef<J, K>>) | undefined
+    | ([K] extends [never]
+        ? JobRecord
+        : JobRecord<ParamsOf<J, K>, JobTypeOfRef<J, K>, ResultOf<J, K>>)
+    | undefined
   > {
     const expected =
       jobType === undefined ? undefined : this.#types.resolveRef(jobType, "jobType").jobType;
@@ -348,6 +376,29 @@ export class PersistentQueue<
   }
 
   /**
+   * Resolves `{ status, result, error }` once job `id` is final (Success,
+   * Failed or Cancelled), whichever process runs it; works on a queue that
+   * was never started. Rejects with {@link WaitTimeoutError} after
+   * `options.timeout` (default "30s"; the job goes on), and with
+   * {@link JobNotFoundError} when there is no such job (or, with
+   * `options.jobType`, none of that type: the type also types `result`).
+   * Woken on PostgreSQL by a NOTIFY from the process that finished the job,
+   * elsewhere by polling (10 ms doubling to 1 s); see docs/results.md.
+   */
+  async waitFor<const K extends JobRef<J> = never>(
+    id: number,
+    options: WaitForOptions<K> = {},
+  ): Promise<JobOutcome<[K] extends [never] ? unknown : ResultOf<J, K>>> {
+    if (typeof id !== "number" || !Number.isSafeInteger(id))
+      throw new JobInputError("id", `must be an integer job id (got ${String(id)}).`);
+    const expected =
+      options.jobType === undefined
+        ? undefined
+        : this.#types.resolveRef(options.jobType, "jobType").jobType;
+    return (await this.#waiters.wait(id, options.timeout, expected)) as never;
+  }
+
+  /**
    * Cancels job `id`: a waiting, continuing or retrying job never runs; a
    * running one is marked Cancelled (6) and its lease ends, so its handler's
    * `ctx.signal` aborts with a {@link JobCancelledError} — at once when this
@@ -356,8 +407,10 @@ export class PersistentQueue<
    * true when cancelled, false when the job had already finished; rejects with
    * {@link JobNotFoundError} for an unknown id. Works on a queue never started.
    */
-  cancel(id: number): Promise<boolean> {
-    return this.#actions.cancel(id);
+  async cancel(id: number): Promise<boolean> {
+    const cancelled = await this.#actions.cancel(id);
+    if (cancelled) this.#announceFinal(await this.#resolveDialect(), [id]); // wakes waitFor()
+    return cancelled;
   }
 
   /**
@@ -425,6 +478,7 @@ export class PersistentQueue<
       this.#guard.close();
       await Promise.all([
         this.#notifier?.close(),
+        this.#waiters.close(),
         this.#guard.idle(deadline - Date.now()).then((idle) => {
           if (!idle)
             this.#logger.warn(
@@ -454,8 +508,19 @@ export class PersistentQueue<
     }
   }
 
-  #channel(): string {
-    return `pq_${this.#tables.jobs}`.slice(0, 63);
+  /**
+   * Jobs `ids` were just given a final status by this process: wakes this
+   * queue's waitFor() callers, and (PostgreSQL) other processes' through the
+   * completion channel, one NOTIFY at a time.
+   */
+  #announceFinal(dialect: Dialect, ids: readonly number[]): void {
+    this.#waiters.wake(ids);
+    if (this.#notify) this.#doneNotifier.notify(dialect, ids);
+  }
+
+  /** The wake-up channel (enqueues), or with "done" the completion channel (waitFor). */
+  #channel(kind?: "done"): string {
+    return `pq_${kind ? `${kind}_` : ""}${this.#tables.jobs}`.slice(0, 63);
   }
 
   #resolveDialect(): Promise<Dialect> {

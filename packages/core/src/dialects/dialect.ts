@@ -8,6 +8,7 @@ export type {
   JobLease,
   JobOperations,
   StaleCutoff,
+  SucceededRun,
   SucceededWrite,
 } from "./operations.js";
 

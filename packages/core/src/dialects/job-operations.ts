@@ -13,6 +13,7 @@ import {
   rescueExpired,
   selectOwnRunning,
   stillLeased,
+  updateProgress,
 } from "../statements/jobs.js";
 import type { InsertJobRows, JobOperations, SqlHooks } from "./dialect.js";
 import { compile, execSql, querySql } from "./sql.js";
@@ -47,6 +48,10 @@ export function commonJobOperations(
     async stillLeased(db, table, ids, tokens) {
       const rows = await querySql<{ id: unknown }>(db, d, stillLeased(d, table, ids, tokens));
       return rows.map((row) => Number(row.id));
+    },
+    async writeProgress(db, table, lease, progress) {
+      return (await execSql(db, d, updateProgress(d, table, lease.id, lease.token, progress)))
+        .affectedRows;
     },
     async cancelledRuns(db, table, jobs) {
       const rows = await querySql<{ id: unknown }>(db, d, cancelledRuns(d, table, jobs));

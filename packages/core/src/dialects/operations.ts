@@ -39,6 +39,11 @@ export interface JobLease {
   readonly token: string;
 }
 
+/** A successful run for {@link JobOperations.completeSucceeded}: its lease, and its result as JSON text, if any. */
+export interface SucceededRun extends JobLease {
+  readonly result?: string | undefined;
+}
+
 /** What {@link JobOperations.completeSucceeded} knows after its write. */
 export interface SucceededWrite {
   /** The runs the write completed, as far as its result says. */
@@ -60,6 +65,8 @@ export interface Completion {
   readonly runAfterMs?: number | undefined;
   /** The failure message, already truncated; undefined leaves last_error as it is. */
   readonly lastError?: string | undefined;
+  /** The run's result as JSON text (checked against its limit); undefined leaves `result` as it is. */
+  readonly result?: string | undefined;
 }
 
 /**
@@ -79,9 +86,10 @@ export interface JobOperations {
   claim(db: DB, p: ClaimParams): Promise<Row[]>;
   /**
    * The batched completion of successful runs, each fenced by its (id, token)
-   * pair (one statement), and what its result says was completed.
+   * pair, with its result where it has one (one statement), and what its
+   * result says was completed.
    */
-  completeSucceeded(db: DB, table: string, jobs: readonly JobLease[]): Promise<SucceededWrite>;
+  completeSucceeded(db: DB, table: string, jobs: readonly SucceededRun[]): Promise<SucceededWrite>;
   /** The runs among `jobs` now Success under their very token: the ones a batch completed. */
   confirmSucceeded(db: DB, table: string, jobs: readonly JobLease[]): Promise<JobLease[]>;
   /** Writes one run's outcome, fenced by its token; resolves the rows written (1, or 0: lease lost). */
@@ -107,6 +115,8 @@ export interface JobOperations {
     ids: readonly number[],
     tokens: readonly string[],
   ): Promise<number[]>;
+  /** Writes a running job's progress (JSON text), fenced by its token; resolves the rows written (1, or 0: lease lost). */
+  writeProgress(db: DB, table: string, lease: JobLease, progress: string): Promise<number>;
   /**
    * The runs among `jobs` (whose lease a heartbeat found gone) that `cancel()`
    * ended: status Cancelled under their very token. Resolves their ids.

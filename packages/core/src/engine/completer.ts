@@ -12,12 +12,16 @@ import type { TypeContext } from "./type-context.js";
 export interface CompleterDeps extends TypeContext {
   readonly events: EventEmitter<QueueEventMap>;
   readonly emitError: (error: unknown, during: string) => void;
+  /** Jobs whose final outcome (Success, Failed) was just written: wakes `waitFor()` callers. */
+  readonly finished?: ((ids: readonly number[]) => void) | undefined;
 }
 
 interface PendingSuccess {
   readonly job: Job;
   readonly token: string;
   readonly durationMs: number;
+  /** The run's result as JSON text, if it returned one. */
+  readonly result: string | undefined;
   /** performance.now() after which the write is given up (the lease's end). */
   readonly deadline: number;
   readonly resolve: () => void;
@@ -26,6 +30,12 @@ interface PendingSuccess {
 
 /** Most successes written by one statement. */
 const MAX_BATCH = 500;
+/**
+ * Most bytes of results one statement carries (a single larger result goes
+ * alone): MySQL refuses a statement over its max_allowed_packet (16 MiB on
+ * MariaDB 10.11 by default), and 500 results of 64 KiB would be 32 MiB.
+ */
+const MAX_BATCH_RESULT_CHARS = 1 << 20;
 
 const LOST =
   "the lease was lost before the run finished (it expired and another worker took the job over); this result is discarded";
@@ -45,6 +55,8 @@ const key = (id: unknown, token: unknown) => `${Number(id)}:${String(token)}`;
 export class Completer {
   readonly #d: CompleterDeps;
   #batch: PendingSuccess[] = [];
+  /** Characters of results in {@link #batch}. */
+  #batchChars = 0;
   #scheduled = false;
 
   constructor(deps: CompleterDeps) {
@@ -66,8 +78,15 @@ export class Completer {
     const until = Math.max(deadline, performance.now() + MIN_RETRY_MS);
     if (outcome.status === JobStatus.Success) {
       return new Promise((resolve, reject) => {
-        this.#batch.push({ job, token, durationMs, deadline: until, resolve, reject });
-        if (this.#batch.length >= MAX_BATCH) void this.#flush();
+        const { result } = outcome;
+        if (result !== undefined) {
+          if (this.#batchChars + result.length > MAX_BATCH_RESULT_CHARS && this.#batch.length > 0)
+            void this.#flush();
+          this.#batchChars += result.length;
+        }
+        this.#batch.push({ job, token, durationMs, result, deadline: until, resolve, reject });
+        if (this.#batch.length >= MAX_BATCH || this.#batchChars >= MAX_BATCH_RESULT_CHARS)
+          void this.#flush();
         else if (!this.#scheduled) {
           this.#scheduled = true;
           setImmediate(() => void this.#flush());
@@ -95,6 +114,8 @@ export class Completer {
   async #flush(): Promise<void> {
     this.#scheduled = false;
     const batch = this.#batch.splice(0, MAX_BATCH);
+    this.#batchChars = 0;
+    for (const p of this.#batch) this.#batchChars += p.result?.length ?? 0;
     if (batch.length === 0) return;
     if (this.#batch.length > 0 && !this.#scheduled) {
       this.#scheduled = true;
@@ -103,7 +124,7 @@ export class Completer {
     const { db, dialect, table, events, logger } = this.#d;
     const deadline = Math.max(...batch.map((p) => p.deadline));
     try {
-      const jobs = batch.map((p) => ({ id: p.job.id, token: p.token }));
+      const jobs = batch.map((p) => ({ id: p.job.id, token: p.token, result: p.result }));
       const r = await this.#write(deadline, () =>
         dialect.statements.completeSucceeded(db, table, jobs),
       );
@@ -117,10 +138,12 @@ export class Completer {
         );
         for (const j of confirmed.value) completed.add(key(j.id, j.token));
       }
+      const finished: number[] = [];
       for (const p of batch) {
-        if (completed.delete(key(p.job.id, p.token)))
+        if (completed.delete(key(p.job.id, p.token))) {
+          finished.push(p.job.id);
           emitSafely(events, logger, "completed", { job: p.job, durationMs: p.durationMs });
-        else {
+        } else {
           logger.warn({ jobId: p.job.id, jobType: p.job.jobType }, LOST);
           emitSafely(events, logger, "lost", {
             jobId: p.job.id,
@@ -130,6 +153,7 @@ export class Completer {
         }
         p.resolve();
       }
+      if (finished.length > 0) this.#d.finished?.(finished);
     } catch (error) {
       for (const p of batch) p.reject(error);
     }
@@ -145,8 +169,15 @@ export class Completer {
     const { config, events, logger, db, dialect, table } = this.#d;
     let completion: Completion;
     let announce: () => void;
+    const { result } = outcome;
     if (outcome.status === JobStatus.Continue) {
-      completion = { id: job.id, token, status: JobStatus.Continue, runAfterMs: config.waitMs };
+      completion = {
+        id: job.id,
+        token,
+        status: JobStatus.Continue,
+        runAfterMs: config.waitMs,
+        result,
+      };
       announce = () => emitSafely(events, logger, "continued", { job, delayMs: config.waitMs });
     } else {
       const { error } = outcome;
@@ -160,6 +191,7 @@ export class Completer {
           status: JobStatus.Retry,
           runAfterMs: delayMs,
           lastError: errorMessage(error),
+          result,
         };
         announce = () => emitSafely(events, logger, "retrying", { job, error, delayMs });
       } else {
@@ -167,15 +199,21 @@ export class Completer {
           outcome.status === JobStatus.Retry && config.needRetry
             ? `gave up after ${job.attempts} attempts: ${errorMessage(error)}`
             : errorMessage(error);
-        completion = { id: job.id, token, status: JobStatus.Failed, lastError: why.slice(0, 2000) };
+        completion = {
+          id: job.id,
+          token,
+          status: JobStatus.Failed,
+          lastError: why.slice(0, 2000),
+          result,
+        };
         announce = () => emitSafely(events, logger, "failed", { job, error, durationMs });
       }
     }
-    const result = await this.#write(deadline, () =>
+    const write = await this.#write(deadline, () =>
       dialect.statements.complete(db, table, completion),
     );
-    let written = result.value === 1;
-    if (!written && result.retried) {
+    let written = write.value === 1;
+    if (!written && write.retried) {
       // An earlier attempt may have committed with its reply lost.
       const confirmed = await this.#write(deadline, () =>
         dialect.statements.confirmCompleted(db, table, completion),
@@ -184,6 +222,7 @@ export class Completer {
     }
     if (written) {
       announce();
+      if (completion.status === JobStatus.Failed) this.#d.finished?.([job.id]);
       return;
     }
     logger.warn({ jobId: job.id, jobType: job.jobType }, LOST);

@@ -2,6 +2,7 @@ import type { ResolvedJobConfig } from "../config.js";
 import { PersistentQueueError } from "../errors.js";
 import type { Job, JobContext } from "../job.js";
 import { JobStatus } from "../job-status.js";
+import { serialiseOutput } from "./job-output.js";
 
 /** A run that took longer than its job type's `timeout`. */
 export class JobTimeoutError extends PersistentQueueError {
@@ -10,11 +11,18 @@ export class JobTimeoutError extends PersistentQueueError {
   }
 }
 
-/** What one run of a handler decided. */
+/**
+ * What one run of a handler decided; `result` is the JSON text of the result it
+ * returned with `{ status?, result }`, if any, already checked against the limit.
+ */
 export type RunOutcome =
-  | { readonly status: JobStatus.Success }
-  | { readonly status: JobStatus.Continue }
-  | { readonly status: JobStatus.Failed | JobStatus.Retry; readonly error: unknown };
+  | { readonly status: JobStatus.Success; readonly result?: string | undefined }
+  | { readonly status: JobStatus.Continue; readonly result?: string | undefined }
+  | {
+      readonly status: JobStatus.Failed | JobStatus.Retry;
+      readonly error: unknown;
+      readonly result?: string | undefined;
+    };
 
 const OUTCOMES = new Set<unknown>([
   JobStatus.Success,
@@ -25,9 +33,12 @@ const OUTCOMES = new Set<unknown>([
 
 /**
  * Runs the handler once and maps whatever it does to an outcome; never
- * throws. Returning nothing is Success; Init (0) means "not done" as in the
+ * throws. Returning nothing is Success; `{ status?, result? }` is that status
+ * (default Success) with a result; Init (0) means "not done" as in the
  * seed and is a Retry; a throw of anything (an Error, a string, undefined) is
  * a Retry; a value that is no status is a Failed with a message saying so; a
+ * result that is not JSON or larger than `maxResultBytes` is a Failed with a
+ * {@link JobOutputError} (final: the same run would return it again); a
  * timeout aborts `ctx.signal` and is a Retry. Whether a Retry happens is
  * decided by the caller (needRetry, maxRetries).
  */
@@ -54,30 +65,64 @@ export async function runHandler(
               }, ms);
             }),
           ]);
-    if (result === undefined) return { status: JobStatus.Success };
-    if (result === JobStatus.Init)
-      return {
-        status: JobStatus.Retry,
-        error: new Error("the handler left the job at status Init (0)"),
-      };
-    if (!OUTCOMES.has(result)) {
-      return {
-        status: JobStatus.Failed,
-        error: new TypeError(
-          `the handler returned ${describe(result)}, which is not a JobStatus (Success 1, Failed 2, Continue 3, Retry 4)`,
-        ),
-      };
-    }
-    if (result === JobStatus.Failed || result === JobStatus.Retry) {
-      return { status: result, error: new Error(`the handler returned ${JobStatus[result]}`) };
-    }
-    return { status: result as JobStatus.Success | JobStatus.Continue };
+    return toOutcome(result, config.maxResultBytes);
   } catch (error) {
     run.catch(() => undefined); // after a timeout the handler may still reject later
     return { status: JobStatus.Retry, error };
   } finally {
     if (timer) clearTimeout(timer);
   }
+}
+
+/** The keys a handler's `{ status?, result? }` may have. */
+const RETURN_KEYS = new Set(["status", "result"]);
+
+/** Maps what a handler returned to its outcome (see {@link runHandler}). */
+function toOutcome(returned: unknown, maxResultBytes: number): RunOutcome {
+  let status: unknown = returned;
+  let result: string | undefined;
+  if (typeof returned === "object" && returned !== null) {
+    const extra = Object.keys(returned).filter((k) => !RETURN_KEYS.has(k));
+    if (extra.length > 0 || Array.isArray(returned)) {
+      const what = Array.isArray(returned)
+        ? "an array"
+        : `an object with the key(s) ${extra.slice(0, 5).join(", ")}`;
+      return {
+        status: JobStatus.Failed,
+        error: new TypeError(
+          `the handler returned ${what}; return a JobStatus, nothing, or { status?, result? } (wrap a result as { result: value })`,
+        ),
+      };
+    }
+    const o = returned as { status?: unknown; result?: unknown };
+    status = o.status;
+    if (o.result !== undefined) {
+      try {
+        result = serialiseOutput("result", o.result, maxResultBytes);
+      } catch (error) {
+        return { status: JobStatus.Failed, error }; // a JobOutputError
+      }
+    }
+  }
+  if (status === undefined) return { status: JobStatus.Success, result };
+  if (status === JobStatus.Init)
+    return {
+      status: JobStatus.Retry,
+      error: new Error("the handler left the job at status Init (0)"),
+      result,
+    };
+  if (!OUTCOMES.has(status)) {
+    return {
+      status: JobStatus.Failed,
+      error: new TypeError(
+        `the handler returned ${describe(status)}, which is not a JobStatus (Success 1, Failed 2, Continue 3, Retry 4)`,
+      ),
+    };
+  }
+  if (status === JobStatus.Failed || status === JobStatus.Retry) {
+    return { status, error: new Error(`the handler returned ${JobStatus[status]}`), result };
+  }
+  return { status: status as JobStatus.Success | JobStatus.Continue, result };
 }
 
 /** A short, safe description of an unexpected value. */

@@ -5,6 +5,8 @@ import { JobStatus } from "../job-status.js";
 import type { Logger } from "../logger.js";
 import { abortedByCancel } from "./cancelled.js";
 import type { Completer } from "./completer.js";
+import { JobOutputError } from "./job-output.js";
+import type { ProgressReporter } from "./progress.js";
 import { dbErrorMessage } from "./redact.js";
 import { errorMessage, type RunOutcome, runHandler } from "./run-handler.js";
 import { toJob } from "./to-job.js";
@@ -35,6 +37,8 @@ export interface SlotsDeps {
   /** A job left its slot and the worker: claim again. */
   readonly settled: () => void;
   readonly emitError: (error: unknown, during: string) => void;
+  /** The `ctx.progress()` of one run, writing under its lease. */
+  readonly progress: (lease: { readonly id: number; readonly token: string }) => ProgressReporter;
 }
 
 /** Part of a lease after which a job's lease, not confirmed since, is no longer trusted to start it. */
@@ -167,6 +171,7 @@ export class Slots {
       this.#running--;
       this.pump();
     };
+    const progress = this.#d.progress({ id: job.id, token: held.token });
     held.done = (async () => {
       const started = performance.now();
       let outcome: RunOutcome;
@@ -174,15 +179,23 @@ export class Slots {
         outcome = { status: JobStatus.Failed, error: held.parseError };
       } else {
         const invalid = await this.#validate(job);
-        const ctx: JobContext = { signal: held.abort.signal, logger };
+        const ctx: JobContext = {
+          signal: held.abort.signal,
+          logger,
+          progress: (value) => progress.report(value),
+        };
         outcome = invalid
           ? { status: JobStatus.Failed, error: invalid }
           : await runHandler(config, job, ctx, held.abort);
       }
-      if (held.state === "released") return;
+      if (held.state === "released") {
+        progress.discard();
+        return;
+      }
       if (abortedByCancel(held.abort.signal)) {
         // cancel() ended this run: the row is Cancelled and every write of this run is
         // fenced off, so none is sent.
+        progress.discard();
         completer.discard(job, (held.abort.signal.reason as Error).message);
         return;
       }
@@ -191,6 +204,9 @@ export class Slots {
       // written. The job stays held (and counted against the claim-ahead bound)
       // until then, so completions of a busy worker pile up into larger batches.
       freeSlot();
+      if ("error" in outcome && outcome.error instanceof JobOutputError)
+        this.#d.emitError(outcome.error, "result");
+      await progress.flush(); // the last value reported, before the outcome
       await completer.complete(
         job,
         held.token,

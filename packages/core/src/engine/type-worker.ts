@@ -8,6 +8,7 @@ import { Completer } from "./completer.js";
 import { handBack } from "./hand-back.js";
 import { Intervals } from "./intervals.js";
 import { extendHeldLeases, rescueExpiredLeases, rescueInterval } from "./leases.js";
+import { ProgressReporter } from "./progress.js";
 import { redactError } from "./redact.js";
 import { MIN_RETRY_MS } from "./retry-write.js";
 import { type Held, Slots } from "./slots.js";
@@ -18,6 +19,8 @@ export interface TypeWorkerDeps extends TypeContext {
   readonly events: EventEmitter<QueueEventMap>;
   readonly pollMs: number;
   readonly locks: ShedLock;
+  /** Jobs whose final outcome was just written (wakes `waitFor()`). */
+  readonly finished?: ((ids: readonly number[]) => void) | undefined;
 }
 
 /**
@@ -48,6 +51,7 @@ export class TypeWorker {
       release: (held, reason) => this.#release(held, reason),
       settled: () => this.wake(),
       emitError,
+      progress: (lease) => new ProgressReporter({ ...deps, emitError }, lease),
     });
     this.#claimer = new Claimer({ ...deps, slots: this.#slots, stopping, emitError });
     this.#intervals = new Intervals({

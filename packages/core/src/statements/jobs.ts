@@ -98,6 +98,7 @@ function toInsertRow(r: NewJobRow): InsertRow {
  * taken over, or released), or — after a retried write whose first reply was
  * lost — this very write already committed: {@link confirmCompleted} tells
  * which. The row keeps the token (the next claim replaces it) for that check.
+ * A result (JSON text) is written with the outcome; none leaves the column as it is.
  */
 export function completeJob(d: SqlHooks, table: string, c: Completion): SqlFragment {
   const runAt =
@@ -105,7 +106,8 @@ export function completeJob(d: SqlHooks, table: string, c: Completion): SqlFragm
       ? sql`, run_at = ${raw(d.nowMs)} + ${Math.max(0, Math.ceil(c.runAfterMs))}`
       : sql``;
   const lastError = c.lastError !== undefined ? sql`, last_error = ${c.lastError}` : sql``;
-  return sql`UPDATE ${ident(table)} SET job_status = ${c.status}, lease_until = 0, update_time = ${raw(d.nowSec)}${runAt}${lastError}
+  const result = c.result !== undefined ? sql`, result = ${c.result}` : sql``;
+  return sql`UPDATE ${ident(table)} SET job_status = ${c.status}, lease_until = 0, update_time = ${raw(d.nowSec)}${runAt}${lastError}${result}
   WHERE id = ${c.id} AND lease_token = ${c.token} AND job_status = ${JobStatus.Running}`;
 }
 
@@ -242,9 +244,34 @@ export function firstPull(d: SqlHooks, table: string, jobType: number, days: num
   WHERE job_status = ${JobStatus.Init} AND job_type = ${jobType} AND ${dueSince(d)} < ${cutoff}`;
 }
 
+/**
+ * Progress, fenced like a completion: `progress` (JSON text) is written only
+ * while job `id` is running under `token`. 0 rows affected: the run lost its
+ * lease (or finished); nothing is written. Primary-key lookup, one row locked.
+ */
+export function updateProgress(
+  _d: SqlHooks,
+  table: string,
+  id: number,
+  token: string,
+  progress: string,
+): SqlFragment {
+  return sql`UPDATE ${ident(table)} SET progress = ${progress}
+  WHERE id = ${id} AND lease_token = ${token} AND job_status = ${JobStatus.Running}`;
+}
+
+/**
+ * Rows `{ job_type, job_status, result, last_error }` of job `id` (none: no
+ * such job), for `queue.waitFor()`: what it reads on each check. Primary-key
+ * lookup, no locks.
+ */
+export function selectOutcome(_d: SqlHooks, table: string, id: number): SqlFragment {
+  return sql`SELECT job_type, job_status, result, last_error FROM ${ident(table)} WHERE id = ${id}`;
+}
+
 /** Rows of a job by id, for `queue.getJob()` and tests. */
 export function selectJob(_d: SqlHooks, table: string, id: number): SqlFragment {
-  return sql`SELECT ${raw([...JOB_COLUMNS, "job_status", "run_at", "lease_until", "worker_id", "update_time"].join(", "))}
+  return sql`SELECT ${raw([...JOB_COLUMNS, "job_status", "run_at", "lease_until", "worker_id", "update_time", "result", "progress"].join(", "))}
   FROM ${ident(table)} WHERE id = ${id}`;
 }
 

@@ -9,6 +9,7 @@ import { goLibraryTests } from "./go-library.js";
 import { hardeningTests, statementLimitTests } from "./hardening.js";
 import { killTests } from "./kill.js";
 import { priorityTests } from "./priorities.js";
+import { resultsTests } from "./results.js";
 import { scheduleTests } from "./schedules.js";
 import { semanticsTests } from "./semantics.js";
 import { shedLockTests } from "./shed-lock.js";
@@ -28,6 +29,7 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("job definitions and names", () => definitionTests(adapter, kind));
       describe("priorities and the due-ordered claim", () => priorityTests(adapter, kind));
       describe("worker killed", () => killTests(adapter, kind));
+      describe("results, progress and waitFor", () => resultsTests(adapter, kind));
       describe("job actions and listJobs", () => actionTests(adapter, kind));
       describe("lifecycle, outages and bookkeeping", () => hardeningTests(adapter, kind));
       describe("a Go service on the same table", () => goLibraryTests(adapter, kind));
