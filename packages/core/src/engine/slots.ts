@@ -50,12 +50,22 @@ const LEASE_TRUST = 0.8;
  * against the schema, run, and have their outcome written by the completer.
  * A job stays held until its outcome is written.
  */
+/**
+ * How long a cancel() of a job this worker does not hold yet still applies to it when it
+ * arrives: the time between a claim's commit and its rows reaching the slots. Short, so a
+ * job cancelled, retried and claimed again later is not dropped by mistake.
+ */
+const EARLY_CANCEL_MS = 2000;
+
 export class Slots {
   readonly #d: SlotsDeps;
   readonly #held = new Map<number, Held>();
   /** Claimed jobs waiting for a slot, oldest first (prefetch: claims run ahead of capacity). */
   readonly #waiting: Held[] = [];
   #running = 0;
+
+  /** cancel() of jobs this worker did not hold yet: see {@link abortHeld}. */
+  readonly #cancelledEarly = new Map<number, { reason: Error; until: number }>();
 
   constructor(deps: SlotsDeps) {
     this.#d = deps;
@@ -88,7 +98,17 @@ export class Slots {
    */
   abortHeld(id: number, reason: Error): boolean {
     const held = this.#held.get(id);
-    if (!held) return false;
+    if (!held) {
+      // The claim may have committed with its rows not read back yet (MySQL reads them in a
+      // second round trip): a job that arrives within a moment is dropped as it is enqueued.
+      const now = performance.now();
+      if (this.#cancelledEarly.size >= 64) {
+        for (const [k, v] of this.#cancelledEarly)
+          if (v.until < now) this.#cancelledEarly.delete(k);
+      }
+      this.#cancelledEarly.set(id, { reason, until: now + EARLY_CANCEL_MS });
+      return false;
+    }
     if (!held.abort.signal.aborted) held.abort.abort(reason);
     return true;
   }
@@ -133,6 +153,11 @@ export class Slots {
     };
     this.#held.set(parsed.job.id, held);
     this.#waiting.push(held);
+    const early = this.#cancelledEarly.get(parsed.job.id);
+    if (early) {
+      this.#cancelledEarly.delete(parsed.job.id);
+      if (early.until >= performance.now()) held.abort.abort(early.reason); // pump() drops it
+    }
   }
 
   /**
