@@ -10,13 +10,21 @@
 
 export type { QueueOptions } from "./config.js";
 export type { DB, DialectFamily, ExecResult, Row, SqlValue, Unlisten } from "./db.js";
-export type { Dialect, DialectCapabilities, DialectName, TableNames } from "./dialects/index.js";
+export type {
+  Dialect,
+  DialectCapabilities,
+  DialectName,
+  OnConflict,
+  TableNames,
+} from "./dialects/index.js";
 export { type Duration, parseDuration } from "./duration.js";
 export { JobTimeoutError } from "./engine/run-handler.js";
 export {
   type AddOptions,
   JobInputError,
+  type JobOptions,
   MAX_PARAMS_LENGTH,
+  MAX_UNIQUE_KEY_LENGTH,
   type NewJob,
   PayloadTooLargeError,
 } from "./enqueue.js";
@@ -29,6 +37,7 @@ export {
   PersistentQueueError,
   SchemaVersionError,
   TransactionMisuseError,
+  UniqueKeyContentionError,
   UnsupportedError,
 } from "./errors.js";
 export type { JobOf, QueueEventMap } from "./events.js";

@@ -9,6 +9,7 @@ import { hardeningTests, statementLimitTests } from "./hardening.js";
 import { killTests } from "./kill.js";
 import { semanticsTests } from "./semantics.js";
 import { shedLockTests } from "./shed-lock.js";
+import { uniqueKeyTests } from "./unique-keys.js";
 
 /**
  * The engine part of the conformance suite: the queue, its leases and
@@ -26,6 +27,7 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("worker killed", () => killTests(adapter, kind));
       describe("lifecycle, outages and bookkeeping", () => hardeningTests(adapter, kind));
       describe("a Go service on the same table", () => goLibraryTests(adapter, kind));
+      describe("unique keys", () => uniqueKeyTests(adapter, kind));
     });
   }
 }
