@@ -74,5 +74,11 @@ export {
 } from "./lock/shed-lock.js";
 export type { Logger } from "./logger.js";
 export { PersistentQueue, QueueStateError } from "./queue.js";
+export {
+  type PrunableStatus,
+  PruneInputError,
+  type PruneOptions,
+  type RetentionOptions,
+} from "./retention.js";
 export { type MigrateOptions, type MigrateResult, migrate } from "./schema/migrate.js";
 export { LATEST_SCHEMA_VERSION } from "./schema/migrations.js";

@@ -4,9 +4,11 @@ import type { DB } from "./db.js";
 import type { Dialect, StaleCutoff, TableNames } from "./dialects/dialect.js";
 import { execSql, querySql, resolveDialect, resolveDialectSync } from "./dialects/index.js";
 import { parseDuration } from "./duration.js";
+import { RetentionCleaner } from "./engine/cleaner.js";
 import { Notifier } from "./engine/notifier.js";
 import { NotifyCoalescer } from "./engine/notify-coalescer.js";
 import { firstPullCutoff, step } from "./engine/start-up.js";
+import { pruneFinished } from "./engine/prune.js";
 import { StatementGuard } from "./engine/statement-guard.js";
 import { TypeWorker } from "./engine/type-worker.js";
 import { type AddOptions, enqueue, enqueueSync, JobInputError, type NewJob } from "./enqueue.js";
@@ -17,6 +19,7 @@ import { type JobRecord, toJobRecord } from "./job-record.js";
 import { JobTypes } from "./job-types.js";
 import { ShedLock } from "./lock/shed-lock.js";
 import { type Logger, silentLogger } from "./logger.js";
+import { type PruneOptions, type ResolvedRetention, resolvePrune } from "./retention.js";
 import { type MigrateResult, migrate } from "./schema/migrate.js";
 import { resolveTableNames } from "./schema/tables.js";
 import { assertSchemaCurrent, assertSchemaCurrentSync } from "./schema/version.js";
@@ -53,6 +56,9 @@ export class PersistentQueue<
   readonly #pollMs: number;
   readonly #notify: boolean;
   readonly #workers = new Map<number, TypeWorker>();
+  readonly #retention: ResolvedRetention | undefined;
+  /** Deletes finished jobs past their retention while the queue runs. */
+  #cleaner: RetentionCleaner | undefined;
   /** The engine's statements go through this; stop() closes it. */
   readonly #guard: StatementGuard;
   /** ShedLock for the engine's own rescues, on the guarded DB. */
@@ -75,6 +81,7 @@ export class PersistentQueue<
     this.#types = new JobTypes(resolved.specs, resolved.names);
     this.#pollMs = resolved.pollMs;
     this.#notify = resolved.notify;
+    this.#retention = resolved.retention;
     this.#tables = resolveTableNames(options.tables);
     this.#logger = options.logger ?? silentLogger;
     this.workerId = makeWorkerId(resolved.serviceName);
@@ -145,6 +152,17 @@ export class PersistentQueue<
       });
       this.#workers.set(config.jobType, worker);
       worker.start(stale.get(config.jobType));
+    }
+    if (this.#retention) {
+      this.#cleaner = new RetentionCleaner({
+        db: this.#guard.db,
+        dialect,
+        table: this.#tables.jobs,
+        retention: this.#retention,
+        locks: this.#engineLocks,
+        logger: this.#logger,
+      });
+      this.#cleaner.start();
     }
     const db = this.#db;
     // Other processes NOTIFY only where the dialect has a NOTIFY.
@@ -273,6 +291,21 @@ export class PersistentQueue<
   }
 
   /**
+   * Deletes finished jobs now and resolves how many rows went: those in
+   * `status` (JobStatus.Success, Failed or Cancelled, or an array of them) last
+   * updated longer ago than `olderThan` (e.g. "7d"), by the database's clock, in
+   * batches of at most 1000 rows that never hold up claims. Unfinished jobs are
+   * never pruned: another status is a {@link PruneInputError}. Works on a queue
+   * that was not started; independent of the `retention` option.
+   */
+  async prune(options: PruneOptions): Promise<number> {
+    const rules = resolvePrune(options);
+    const dialect = await this.#resolveDialect();
+    await this.#checkSchema(this.#db);
+    return pruneFinished(this.#db, dialect, this.#tables.jobs, rules);
+  }
+
+  /**
    * Stops gracefully within `timeoutMs` (default 10 s) as a whole: no more
    * claims; jobs claimed ahead and not started are handed back at once;
    * running handlers get the time left (less a reserve of a quarter, at most
@@ -291,7 +324,10 @@ export class PersistentQueue<
     this.#state = "stopping";
     this.#notifier?.cancelRetry();
     this.#stopped = (async () => {
-      await Promise.all([...this.#workers.values()].map((w) => w.stop(handlersUntil, deadline)));
+      await Promise.all([
+        ...[...this.#workers.values()].map((w) => w.stop(handlersUntil, deadline)),
+        this.#cleaner?.stop(),
+      ]);
       this.#guard.close();
       await Promise.all([
         this.#notifier?.close(),

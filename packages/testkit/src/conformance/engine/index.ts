@@ -7,6 +7,7 @@ import { featureTests } from "./features.js";
 import { goLibraryTests } from "./go-library.js";
 import { hardeningTests, statementLimitTests } from "./hardening.js";
 import { killTests } from "./kill.js";
+import { retentionTests } from "./retention.js";
 import { semanticsTests } from "./semantics.js";
 import { shedLockTests } from "./shed-lock.js";
 import { uniqueKeyTests } from "./unique-keys.js";
@@ -28,6 +29,7 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("lifecycle, outages and bookkeeping", () => hardeningTests(adapter, kind));
       describe("a Go service on the same table", () => goLibraryTests(adapter, kind));
       describe("unique keys", () => uniqueKeyTests(adapter, kind));
+      describe("retention and prune", () => retentionTests(adapter, kind));
     });
   }
 }
