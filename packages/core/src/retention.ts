@@ -92,8 +92,7 @@ export function resolvePrune(options: PruneOptions): PruneRule[] {
   if (options === null || typeof options !== "object")
     throw new PruneInputError("options", "must be an object { status, olderThan }.");
   const statuses = Array.isArray(options.status) ? options.status : [options.status];
-  if (statuses.length === 0)
-    throw new PruneInputError("status", "must name at least one status.");
+  if (statuses.length === 0) throw new PruneInputError("status", "must name at least one status.");
   for (const status of statuses) {
     if (!PRUNABLE.includes(status as JobStatus)) {
       throw new PruneInputError(

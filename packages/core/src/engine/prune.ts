@@ -97,11 +97,7 @@ async function firstIdCreatedAfter(
   let hi = Number(range.hi) + 1;
   while (lo < hi) {
     const mid = lo + Math.floor((hi - lo) / 2);
-    const [row] = await querySql<{ create_time: unknown }>(
-      db,
-      d,
-      createdAtOrAfter(d, table, mid),
-    );
+    const [row] = await querySql<{ create_time: unknown }>(db, d, createdAtOrAfter(d, table, mid));
     if (row && Number(row.create_time) < sec) lo = mid + 1;
     else hi = mid;
   }

@@ -108,8 +108,7 @@ export function retentionTests(adapter: AdapterUnderTest, kind: TargetKind): voi
     expect(await counts(fx.db, [1203])).toEqual({ [JobStatus.Success]: 2 });
     for (const retention of [{ success: "7 days" }, { keep: "1d" }, { success: "1d", interval: 0 }])
       expect(
-        () =>
-          new PersistentQueue({ db: fx.db, serviceName: "r", jobs: [], retention } as never),
+        () => new PersistentQueue({ db: fx.db, serviceName: "r", jobs: [], retention } as never),
       ).toThrow(ConfigError);
   });
 
@@ -140,7 +139,11 @@ export function retentionTests(adapter: AdapterUnderTest, kind: TargetKind): voi
     const ids: number[] = [];
     const adding = (async () => {
       for (let i = 0; i < 20; i++) {
-        ids.push(...(await queue.addMany(Array.from({ length: 5 }, () => ({ jobType: live, params: {} })))));
+        ids.push(
+          ...(await queue.addMany(
+            Array.from({ length: 5 }, () => ({ jobType: live, params: {} })),
+          )),
+        );
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
@@ -205,7 +208,7 @@ export function retentionTests(adapter: AdapterUnderTest, kind: TargetKind): voi
       await Promise.all([a.start(), b.start()]);
       // Old rows keep arriving in several job types: every round has DELETEs to run.
       const until = Date.now() + 5000;
-      for (let round = 0; Date.now() < until; round++) {
+      while (Date.now() < until) {
         await seed(fx.db, [
           { jobType: t + 1, status: JobStatus.Success, ageSec: 10 * DAY, n: 5 },
           { jobType: t + 2, status: JobStatus.Success, ageSec: 10 * DAY, n: 5 },
@@ -217,9 +220,10 @@ export function retentionTests(adapter: AdapterUnderTest, kind: TargetKind): voi
       expect(spans.length).toBeGreaterThanOrEqual(3);
       for (const s of spans.filter((s) => s.who === "a"))
         for (const o of spans.filter((o) => o.who === "b"))
-          expect(s.to <= o.from || o.to <= s.from, `a ${s.from}-${s.to} / b ${o.from}-${o.to}`).toBe(
-            true,
-          );
+          expect(
+            s.to <= o.from || o.to <= s.from,
+            `a ${s.from}-${s.to} / b ${o.from}-${o.to}`,
+          ).toBe(true);
       console.info(
         `[retention ${adapter.adapter}/${kind}] deletes: a=${spans.filter((s) => s.who === "a").length} b=${spans.filter((s) => s.who === "b").length}`,
       );
