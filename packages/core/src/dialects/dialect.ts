@@ -48,7 +48,9 @@ export interface UniqueInsertForm {
    * True: the statement ends in RETURNING id, which yields the row inserted or
    * replaced, and nothing when the existing job was kept (then it is looked up
    * through the index). False: the driver's insertId is the new or the existing
-   * job's id either way (MySQL's LAST_INSERT_ID(expr)).
+   * job's id (MySQL's LAST_INSERT_ID(expr)); where it is 0 the job is looked up
+   * too (a connection without CLIENT_FOUND_ROWS, as Sequelize opens, reports no
+   * id for a conflict that changed nothing).
    */
   readonly returning: boolean;
   /**
@@ -56,6 +58,14 @@ export interface UniqueInsertForm {
    * to serve it: `unique_live` (a generated column) on MySQL, `unique_key` elsewhere.
    */
   readonly liveKeyColumn: string;
+  /**
+   * Ends the read of the existing job: MySQL's `LOCK IN SHARE MODE`, a locking
+   * read that sees the latest committed row (the conflict found it) where a
+   * plain read in a REPEATABLE READ transaction would see its older snapshot.
+   * Empty elsewhere (PostgreSQL reads with a new snapshot per statement in READ
+   * COMMITTED; SQLite has one writer).
+   */
+  readonly readSuffix: string;
 }
 
 /**

@@ -121,16 +121,17 @@ export function insertOperations(
     },
     async insertUniqueJob(db, table, row) {
       const key = keyOf(row);
+      const select = selectLiveUnique(d, table, key.jobType, key.uniqueKey, unique);
       for (let tries = 0; tries < UNIQUE_TRIES; tries++) {
         const statement = insertUniqueJob(d, table, key, unique);
-        if (!unique.returning) return Number((await execSql(db, d, statement)).insertId);
-        const [written] = await querySql<{ id: unknown }>(db, d, statement);
-        if (written) return Number(written.id);
-        const [kept] = await querySql<{ id: unknown }>(
-          db,
-          d,
-          selectLiveUnique(d, table, key.jobType, key.uniqueKey, unique),
-        );
+        if (unique.returning) {
+          const [written] = await querySql<{ id: unknown }>(db, d, statement);
+          if (written) return Number(written.id);
+        } else {
+          const id = Number((await execSql(db, d, statement)).insertId);
+          if (id > 0) return id;
+        }
+        const [kept] = await querySql<{ id: unknown }>(db, d, select);
         if (kept) return Number(kept.id);
         // The job that held the key finished between the two statements: the key is free, insert again.
       }
@@ -138,13 +139,16 @@ export function insertOperations(
     },
     insertUniqueJobSync(db, table, row) {
       const key = keyOf(row);
+      const statement = compile(insertUniqueJob(d, table, key, unique), d);
+      const select = compile(selectLiveUnique(d, table, key.jobType, key.uniqueKey, unique), d);
       for (let tries = 0; tries < UNIQUE_TRIES; tries++) {
-        const statement = compile(insertUniqueJob(d, table, key, unique), d);
-        if (!unique.returning)
-          return Number(db.execSync!(statement.text, statement.params).insertId);
-        const [written] = db.querySync!<{ id: unknown }>(statement.text, statement.params);
-        if (written) return Number(written.id);
-        const select = compile(selectLiveUnique(d, table, key.jobType, key.uniqueKey, unique), d);
+        if (unique.returning) {
+          const [written] = db.querySync!<{ id: unknown }>(statement.text, statement.params);
+          if (written) return Number(written.id);
+        } else {
+          const id = Number(db.execSync!(statement.text, statement.params).insertId);
+          if (id > 0) return id;
+        }
         const [kept] = db.querySync!<{ id: unknown }>(select.text, select.params);
         if (kept) return Number(kept.id);
       }

@@ -17,6 +17,7 @@ const REPLACED = ["params", "start_time", "run_at", "priority", "update_time"] a
 export const onConflictForm: UniqueInsertForm = {
   returning: true,
   liveKeyColumn: "unique_key",
+  readSuffix: "",
   conflictClause(table: string, onConflict: OnConflict): SqlFragment {
     const target = raw(`ON CONFLICT (job_type, unique_key) WHERE ${UNIQUE_LIVE_PREDICATE}`);
     if (onConflict === "keep") return sql`${target} DO NOTHING`;
@@ -31,14 +32,18 @@ export const onConflictForm: UniqueInsertForm = {
  * MySQL and MariaDB: `ON DUPLICATE KEY UPDATE` on the unique index over the
  * generated `unique_live` column. `id = LAST_INSERT_ID(id)` makes the driver's
  * insertId the existing job's id on a conflict (and the new one otherwise), in
- * the same statement: no read after, no race, the same on MySQL 8 (no INSERT …
- * RETURNING) and MariaDB. "replace" assigns each column only if the job has not
+ * the same statement, the same on MySQL 8 (no INSERT … RETURNING) and MariaDB.
+ * Measured on MariaDB 10.11: with CLIENT_FOUND_ROWS (mysql2's default) the id
+ * comes back on every conflict; without it (Sequelize's connections) a
+ * conflict that changed nothing reports insertId 0, and the id is then read
+ * through the index (the only read after the write, and only then). "replace" assigns each column only if the job has not
  * started; the assignments run left to right and none of them changes
  * job_status or attempts, so every condition sees the row as it was.
  */
 export const duplicateKeyForm: UniqueInsertForm = {
   returning: false,
   liveKeyColumn: "unique_live",
+  readSuffix: " LOCK IN SHARE MODE",
   conflictClause(_table: string, onConflict: OnConflict): SqlFragment {
     const replace =
       onConflict === "replace"

@@ -111,7 +111,8 @@ export function insertUniqueJob(
 /**
  * Rows `{ id }`: the unfinished job of `jobType` holding `uniqueKey`, at most
  * one (the unique index guarantees it), found through that index. Where a
- * kept conflict returns no id (RETURNING yields only written rows). Locks: none.
+ * kept conflict returns no id (RETURNING yields only written rows). Locks: none,
+ * or a shared lock on that row where the dialect reads it with one (MySQL).
  */
 export function selectLiveUnique(
   _d: SqlHooks,
@@ -121,7 +122,7 @@ export function selectLiveUnique(
   form: UniqueInsertForm,
 ): SqlFragment {
   return sql`SELECT id FROM ${ident(table)}
-  WHERE job_type = ${jobType} AND ${ident(form.liveKeyColumn)} = ${uniqueKey} AND ${raw(UNIQUE_LIVE_PREDICATE)}`;
+  WHERE job_type = ${jobType} AND ${ident(form.liveKeyColumn)} = ${uniqueKey} AND ${raw(UNIQUE_LIVE_PREDICATE)}${raw(form.readSuffix)}`;
 }
 
 /** One row's `(…)` of the enqueue's VALUES list; `extra` adds columns after update_time. */
