@@ -87,6 +87,7 @@ for (const kind of kinds) {
       if (finished === JOBS) break;
     }
     const streamSeconds = streaming ? await streaming : 0;
+    const [end] = await db.query<{ n: unknown }>("SELECT COUNT(*) AS n FROM async_job_tab");
     const drainSeconds = (Date.now() - d0) / 1000;
     for (const c of children) c.kill("SIGTERM");
     await Promise.all(
@@ -98,7 +99,7 @@ for (const kind of kinds) {
     );
     if (RETENTION)
       console.log(
-        `  retention success=${RETENTION}: table rows peak ${peakRows} (sampled every 2 s) for ${JOBS} jobs at ${RATE}/s`,
+        `  retention success=${RETENTION}: table rows peak ${peakRows} (sampled every 2 s), ${Number(end?.n)} when drained, for ${JOBS} jobs at ${RATE}/s`,
       );
     rss.forEach((samples, w) => {
       const early = samples[Math.floor(samples.length * 0.1)] ?? 0;

@@ -192,7 +192,11 @@ export class PersistentQueue<
    * Enqueues one job and resolves its id. `job` is the job type's integer, its
    * name, or its definition. `opts.delay` (ms or "10m") or `opts.startTime`
    * (Date or unix seconds) schedule it; `opts.db` (a DB bound to your
-   * transaction) makes it part of that transaction.
+   * transaction) makes it part of that transaction. `opts.uniqueKey` keeps at
+   * most one unfinished job per (job type, key): when one exists, nothing is
+   * inserted (`onConflict: "keep"`, the default) or, with `"replace"`, a job
+   * that has not started takes these params, due time and priority; either way
+   * the existing job's id is returned.
    */
   async add<const K extends JobRef<J>>(
     job: K,
@@ -237,7 +241,10 @@ export class PersistentQueue<
 
   /**
    * Enqueues many jobs with one INSERT per 1000 and resolves their ids in
-   * order; each job's `jobType` is an integer, a name or a definition.
+   * order; each job's `jobType` is an integer, a name or a definition. A job
+   * with a `uniqueKey` is one statement of its own (a later job with the same
+   * key resolves to the earlier one's id); a batch of more than one statement
+   * runs in one transaction where the DB can open one.
    */
   async addMany(jobs: readonly NewJob<J>[], opts: Pick<AddOptions, "db"> = {}): Promise<number[]> {
     if (this.#state === "stopping" || this.#state === "stopped") {

@@ -62,12 +62,9 @@ export const mysqlDdl: DialectDdl = {
       column: "due_ms",
       type: "BIGINT AS (GREATEST(COALESCE(`start_time`, 0) * 1000, `run_at`)) VIRTUAL",
     },
-    // The key's bytes, not its text: the table's collation (utf8mb4_unicode_ci) would make
-    // "Order-42" and "order-42 " one key here and two on PostgreSQL and SQLite. Binary strings
-    // compare byte for byte, without case folding or pad space; 1020 bytes hold 255 characters.
     {
       column: "unique_live",
-      type: "VARBINARY(1020) AS (CASE WHEN `job_status` IN (0, 3, 4, 5) THEN CAST(`unique_key` AS BINARY) END) VIRTUAL",
+      type: "VARCHAR(255) AS (CASE WHEN `job_status` IN (0, 3, 4, 5) THEN `unique_key` END) VIRTUAL",
     },
   ],
   createDueIndex: (table, index) =>
