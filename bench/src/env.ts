@@ -22,10 +22,14 @@ export const config = {
   history: (process.env.PQ_BENCH_HISTORY ?? "10000,100000,1000000").split(",").map(Number),
   /** Jobs drained on top of each history size in scenario E. */
   historyJobs: int("PQ_BENCH_HISTORY_JOBS", 10_000),
+  /** Not-yet-due rows of the drained job type already in the table for scenario F. */
+  backlog: int("PQ_BENCH_BACKLOG", 100_000),
+  /** Due jobs drained with that backlog (and without it) in scenario F. */
+  backlogJobs: int("PQ_BENCH_BACKLOG_JOBS", 10_000),
   /** Comma-separated system ids to run (default all); for development. */
   only: process.env.PQ_BENCH_ONLY?.split(",").filter(Boolean),
   /** Scenarios to run, e.g. "A,B,C" (default all). */
-  scenarios: (process.env.PQ_BENCH_SCENARIOS ?? "A,B,C,D,E").split(","),
+  scenarios: (process.env.PQ_BENCH_SCENARIOS ?? "A,B,C,D,E,F").split(","),
 };
 
 export interface Summary {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: starts the servers, runs scenarios A-E for every system,
+ * `npm run bench`: starts the servers, runs scenarios A-F for every system,
  * writes docs/benchmarks.{json,md,svg}, stops the servers. Sizes come from
  * the environment (see env.ts); defaults are issue 5's.
  */
@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { config } from "./env.js";
 import { log, type Measurement } from "./measure.js";
 import { type Meta, writeReport } from "./report.js";
+import { scenarioF } from "./scenarios/backlog.js";
 import { scenarioB } from "./scenarios/drain.js";
 import { scenarioA } from "./scenarios/enqueue.js";
 import { scenarioE } from "./scenarios/history.js";
@@ -56,6 +57,7 @@ try {
     extras.cut = e.cut;
     return e.measurements;
   });
+  await run("F", (these) => scenarioF(servers, these));
   const meta: Meta = {
     date: new Date().toISOString(),
     durationSeconds: Math.round((Date.now() - started) / 1000),

@@ -22,6 +22,7 @@ const TITLES: Record<ScenarioId, string> = {
   C: "C. Pickup latency, enqueue call to handler start (ms, lower is better)",
   D: "D. Delayed jobs: lateness after the due time (ms, lower is better)",
   E: "E. Drain rate of our queue as finished history grows (jobs/s; should stay flat)",
+  F: "F. Drain rate of due jobs with 100,000 not-yet-due rows of the same type in the table, against an empty table (jobs/s; the ratio should stay near 1)",
 };
 
 const fmt = (v: number, unit: string) =>
@@ -52,6 +53,18 @@ function scenarioTable(ms: Measurement[], meta: Meta): string[] {
     lines.push(
       `| ${s.label} | ${variants.map((v) => cell(ms.find((m) => m.system === s.id && m.variant === v))).join(" | ")} |`,
     );
+  }
+  return lines;
+}
+
+/** Scenario F: each system's drain with the backlog over its drain on an empty table (target ≥ 0.8×). */
+function backlogRatios(ms: Measurement[], meta: Meta): string[] {
+  const lines = ["| system | with backlog / empty table |", "| --- | ---: |"];
+  for (const s of meta.systems) {
+    const empty = ms.find((m) => m.system === s.id && m.variant === "empty table");
+    const full = ms.find((m) => m.system === s.id && m.variant !== "empty table");
+    if (!empty || !full) continue;
+    lines.push(`| ${s.label} | **${(full.summary.median / empty.summary.median).toFixed(2)}×** |`);
   }
   return lines;
 }
@@ -121,7 +134,7 @@ export function writeReport(docs: string, meta: Meta, ms: Measurement[]): void {
     `- Date: ${meta.date}; the run took ${meta.durationSeconds} s.`,
     `- Machine: ${meta.machine.nproc} cores (${meta.machine.cpu}), ${meta.machine.memoryGiB} GiB, Node ${meta.machine.node}, load average at the end ${meta.machine.loadAverageAtEnd}.`,
     `- Databases: MariaDB ${meta.databases.mariadb}, PostgreSQL ${meta.databases.postgres} (testkit's throwaway servers, defaults: fsync on), SQLite ${meta.databases.sqlite}${meta.extras.sqliteSettings ? ` (${meta.extras.sqliteSettings})` : ""}, Redis ${meta.databases.redis} (\`--save '' --appendonly yes --appendfsync everysec\`). All on 127.0.0.1.`,
-    `- Sizes: ${c.jobs.toLocaleString("en")} jobs for A and B, ${c.samples} pickups spaced 15 ms for C, ${c.delayed} delayed jobs (due in 0.3–1.5 s) for D, ${c.historyJobs.toLocaleString("en")} jobs over ${c.history.map((h) => h.toLocaleString("en")).join(" / ")} finished rows for E; concurrency ${c.concurrency}; ${c.reps} repetition(s) (E's 1M case: 1). Every system gets a fresh database (or Redis prefix) for every repetition.`,
+    `- Sizes: ${c.jobs.toLocaleString("en")} jobs for A and B, ${c.samples} pickups spaced 15 ms for C, ${c.delayed} delayed jobs (due in 0.3–1.5 s) for D, ${c.historyJobs.toLocaleString("en")} jobs over ${c.history.map((h) => h.toLocaleString("en")).join(" / ")} finished rows for E, ${c.backlogJobs.toLocaleString("en")} due jobs with and without ${c.backlog.toLocaleString("en")} delayed rows for F; concurrency ${c.concurrency}; ${c.reps} repetition(s) (E's 1M case: 1). Every system gets a fresh database (or Redis prefix) for every repetition.`,
     "",
     "![bar chart](benchmarks.svg)",
     "",
@@ -133,11 +146,12 @@ export function writeReport(docs: string, meta: Meta, ms: Measurement[]): void {
     "| sidequest | – | – | not measured: every published version requires Node >= 22.6 (engines), this machine and CI run Node 20 |",
     "",
   ];
-  for (const id of ["A", "B", "C", "D", "E"] as const) {
+  for (const id of ["A", "B", "C", "D", "E", "F"] as const) {
     const part = ms.filter((m) => m.scenario === id);
     if (!part.length) continue;
     out.push(`## ${TITLES[id]}`, "", ...scenarioTable(part, meta), "");
-    const ratios = id === "E" ? [] : ratioTable(part, meta);
+    if (id === "F") out.push(...backlogRatios(part, meta), "");
+    const ratios = id === "E" || id === "F" ? [] : ratioTable(part, meta);
     if (ratios.length) out.push("Ratios (> 1× = persistent-queue better):", "", ...ratios, "");
     if (id === "C")
       out.push(
@@ -152,7 +166,7 @@ export function writeReport(docs: string, meta: Meta, ms: Measurement[]): void {
     );
   for (const e of meta.extras.explain ?? []) {
     out.push(
-      `### EXPLAIN of the captured claim: ${e.database} — ${e.usesClaimIndex ? "uses" : "does **not** use"} \`async_job_tab_claim_idx\``,
+      `### EXPLAIN of the captured claim: ${e.database} — ${e.usesClaimIndex ? "uses" : "does **not** use"} \`async_job_tab_due_idx\``,
       "",
       "```sql",
       e.sql.trim(),

@@ -16,7 +16,7 @@ import { drain } from "./drain.js";
 import { enqueueBatches } from "./enqueue.js";
 
 const COLS = "params, job_type, job_status, start_time, create_time, update_time";
-const INDEX = "async_job_tab_claim_idx";
+const INDEX = "async_job_tab_due_idx";
 /** Longest one E drain may take; a slower one reports its partial rate (see `cut`). */
 const BUDGET_MS = Number(process.env.PQ_BENCH_E_BUDGET_MS ?? 30_000);
 

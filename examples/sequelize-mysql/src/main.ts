@@ -45,7 +45,7 @@ try {
   // The queue's tables the Sequelize way (what sequelize-cli would run), then the app's own.
   await queueMigration.up(sequelize.getQueryInterface());
   await Order.sync();
-  await queue.migrate(); // finds the tables current: records the version, changes nothing
+  await queue.migrate(); // records the versions; on MySQL it makes the added columns INVISIBLE
   await queue.start();
 
   // Rolled back: neither the order nor its job is ever written.

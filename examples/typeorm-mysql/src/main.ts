@@ -23,12 +23,15 @@ const OrderEntity = new EntitySchema<Order>({
     total: { type: "int" },
   },
 });
-const { AsyncJob, ShedLock } = createQueueEntitySchemas(EntitySchema, "mysql");
+const { AsyncJob, ShedLock } = createQueueEntitySchemas(EntitySchema, "mariadb");
 
 const server = await mariadbFromEnvOrStart();
 const database = await createDatabase({ kind: "mariadb", url: server.url });
 const dataSource = new DataSource({
-  type: "mysql", // TypeORM's mysql driver, through mysql2
+  // The server is MariaDB: TypeORM's "mariadb" type (through mysql2). Its "mysql" type misreads
+  // MariaDB's column defaults, and synchronize() would then restate (and make visible) every
+  // nullable column the queue added.
+  type: "mariadb",
   url: database.url,
   entities: [OrderEntity, AsyncJob, ShedLock],
   migrations: [PersistentQueueSchema1764000000000],

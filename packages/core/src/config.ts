@@ -6,6 +6,7 @@ import type { AnyJob, AnyJobConfig, AnyJobSpec, JobConfig } from "./job.js";
 import type { Logger } from "./logger.js";
 import { type RetentionOptions, resolveRetention } from "./retention.js";
 import { type BackoffFn, makeBackoff } from "./retry.js";
+import type { Schedule } from "./schedules/schedule-spec.js";
 
 /** Options of a {@link PersistentQueue}. */
 export interface QueueOptions<J extends readonly AnyJob[]> {
@@ -36,6 +37,13 @@ export interface QueueOptions<J extends readonly AnyJob[]> {
    * `interval` (default "1m"), in batches of at most 1000 rows.
    */
   readonly retention?: RetentionOptions;
+  /**
+   * Cron schedules, written to the schedules table at start() (source "config").
+   * When given, start() also removes the config schedules of this job table it
+   * no longer lists (even with `[]`); when left out, start() leaves them alone.
+   * See `queue.schedule()` and docs/schedules.md.
+   */
+  readonly schedules?: readonly Schedule<J>[];
 }
 
 /** What the queue knows of a job type it may only enqueue: its integer, name and schema. */

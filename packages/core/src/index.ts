@@ -18,6 +18,7 @@ export type {
   TableNames,
 } from "./dialects/index.js";
 export { type Duration, parseDuration } from "./duration.js";
+export { JobCancelledError } from "./engine/cancelled.js";
 export { JobTimeoutError } from "./engine/run-handler.js";
 export {
   type AddOptions,
@@ -64,6 +65,16 @@ export {
   type ParamsOf,
   type WorkerOptions,
 } from "./job.js";
+export {
+  DEFAULT_LIST_LIMIT,
+  type JobAction,
+  JobActionError,
+  JobNotFoundError,
+  type JobPage,
+  JobRunningError,
+  type ListJobsOptions,
+  MAX_LIST_LIMIT,
+} from "./job-actions.js";
 export type { JobRecord } from "./job-record.js";
 export { JobStatus } from "./job-status.js";
 export {
@@ -80,5 +91,11 @@ export {
   type PruneOptions,
   type RetentionOptions,
 } from "./retention.js";
+export {
+  type Schedule,
+  ScheduleError,
+  type ScheduleFields,
+  type ScheduleInfo,
+} from "./schedules/schedule-spec.js";
 export { type MigrateOptions, type MigrateResult, migrate } from "./schema/migrate.js";
 export { LATEST_SCHEMA_VERSION } from "./schema/migrations.js";

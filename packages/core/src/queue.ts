@@ -8,18 +8,22 @@ import { RetentionCleaner } from "./engine/cleaner.js";
 import { Notifier } from "./engine/notifier.js";
 import { NotifyCoalescer } from "./engine/notify-coalescer.js";
 import { pruneFinished } from "./engine/prune.js";
+import { redactError } from "./engine/redact.js";
 import { firstPullCutoff, step } from "./engine/start-up.js";
 import { StatementGuard } from "./engine/statement-guard.js";
 import { TypeWorker } from "./engine/type-worker.js";
 import { type AddOptions, enqueue, enqueueSync, JobInputError, type NewJob } from "./enqueue.js";
 import { DatabaseUnavailableError, PersistentQueueError, UnsupportedError } from "./errors.js";
-import type { QueueEventMap } from "./events.js";
+import { emitSafely, type QueueEventMap } from "./events.js";
 import type { AnyJob, JobRef, JobTypeOfRef, ParamsOf } from "./job.js";
+import { JobActions, type JobPage, type ListJobsOptions } from "./job-actions.js";
 import { type JobRecord, toJobRecord } from "./job-record.js";
 import { JobTypes } from "./job-types.js";
 import { ShedLock } from "./lock/shed-lock.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { type PruneOptions, type ResolvedRetention, resolvePrune } from "./retention.js";
+import { QueueSchedules } from "./schedules/queue-schedules.js";
+import type { Schedule, ScheduleInfo } from "./schedules/schedule-spec.js";
 import { type MigrateResult, migrate } from "./schema/migrate.js";
 import { resolveTableNames } from "./schema/tables.js";
 import { assertSchemaCurrent, assertSchemaCurrentSync } from "./schema/version.js";
@@ -72,6 +76,10 @@ export class PersistentQueue<
   /** Wakes other processes after add(), one NOTIFY at a time. */
   readonly #coalescer: NotifyCoalescer;
   #stopped: Promise<void> | undefined;
+  /** Cron schedules: the `schedules` option, schedule()/unschedule()/listSchedules(), the loop. */
+  readonly #schedules: QueueSchedules;
+  /** cancel, retry, promote, remove and listJobs. */
+  readonly #actions: JobActions;
 
   constructor(options: QueueOptions<J>) {
     super();
@@ -97,6 +105,33 @@ export class PersistentQueue<
       tables: this.#tables,
     });
     this.#coalescer = new NotifyCoalescer(this.#guard.db, this.#channel(), this.#logger);
+    this.#schedules = new QueueSchedules({
+      types: this.#types,
+      schedules: options.schedules,
+      logger: this.#logger,
+      table: async () => {
+        const dialect = await this.#resolveDialect();
+        await this.#checkSchema(this.#db);
+        return { db: this.#db, dialect, table: this.#tables.schedules, scope: this.#tables.jobs };
+      },
+    });
+    this.#actions = new JobActions({
+      db: this.#db,
+      table: this.#tables.jobs,
+      workerId: this.workerId,
+      types: this.#types,
+      ready: async () => {
+        const dialect = await this.#resolveDialect();
+        await this.#checkSchema(this.#db);
+        return dialect;
+      },
+      cancelledHere: (id, reason) => {
+        for (const w of this.#workers.values()) w.cancelled(id, reason);
+      },
+      wake: () => {
+        for (const w of this.#workers.values()) w.wake();
+      },
+    });
   }
 
   /** Creates or upgrades the tables (idempotent, safe from many processes at once). */
@@ -133,6 +168,7 @@ export class PersistentQueue<
       };
       for (const config of this.#jobs.values())
         stale.set(config.jobType, await firstPullCutoff(startUp, config));
+      await step("start(): writing the configured schedules", () => this.#schedules.syncConfig());
     } catch (error) {
       if (this.#state === "starting") this.#state = "new"; // the database was away: start() may be called again
       throw error;
@@ -181,6 +217,23 @@ export class PersistentQueue<
       await this.#notifier.start();
     }
     if (this.#state !== "starting") return; // stop() was called during LISTEN: it stays stopped
+    this.#schedules.startLoop({
+      db: this.#guard.db,
+      dialect,
+      table: this.#tables.schedules,
+      scope: this.#tables.jobs,
+      logger: this.#logger,
+      maxSleepMs: SCHEDULE_POLL_MS,
+      emitError: (error, during) => {
+        const events = this as unknown as EventEmitter<QueueEventMap>;
+        if (events.listenerCount("error") > 0)
+          emitSafely(events, this.#logger, "error", { error: redactError(error), during });
+      },
+      enqueued: (jobType) => {
+        this.#workers.get(jobType)?.wake();
+        if (this.#notify && dialect.statements.notify) this.#coalescer.notify(dialect, [jobType]);
+      },
+    });
     this.#state = "running";
     this.#logger.info(
       { workerId: this.workerId, jobTypes: [...this.#jobs.keys()] },
@@ -313,6 +366,80 @@ export class PersistentQueue<
   }
 
   /**
+   * Creates or updates (by `name`) a cron schedule of this job table, in the
+   * database, so every process running a queue on the table sees it: each
+   * tick of `cron` in `tz` (default UTC) enqueues one job of `jobType` with
+   * `params`, once in the whole cluster. Works without start(); only started
+   * queues enqueue ticks. Throws {@link ScheduleError} for a bad pattern, zone,
+   * backfill, name or params. See docs/schedules.md.
+   */
+  async schedule(schedule: Schedule<J>): Promise<void> {
+    await this.#schedules.schedule(schedule);
+  }
+
+  /** Deletes schedule `name`; resolves true if it existed. No process enqueues its ticks after this resolves. */
+  unschedule(name: string): Promise<boolean> {
+    return this.#schedules.unschedule(name);
+  }
+
+  /** Every schedule of this job table (from any process), by name, each with its next run time. */
+  listSchedules(): Promise<ScheduleInfo[]> {
+    return this.#schedules.list();
+  }
+
+  /**
+   * Cancels job `id`: a waiting, continuing or retrying job never runs; a
+   * running one is marked Cancelled (6) and its lease ends, so its handler's
+   * `ctx.signal` aborts with a {@link JobCancelledError} — at once when this
+   * queue runs it, within a heartbeat (a third of `leaseTime`) in any other
+   * process — and whatever the handler returns then changes nothing. Resolves
+   * true when cancelled, false when the job had already finished; rejects with
+   * {@link JobNotFoundError} for an unknown id. Works on a queue never started.
+   */
+  cancel(id: number): Promise<boolean> {
+    return this.#actions.cancel(id);
+  }
+
+  /**
+   * Runs a Failed or Cancelled job again: it waits (status Init) due now, with
+   * its attempts reset to 0. Resolves true when it applied, false for a job in
+   * another state; {@link JobNotFoundError} for an unknown id; a
+   * {@link JobActionError} when another unfinished job holds its unique key.
+   */
+  retry(id: number): Promise<boolean> {
+    return this.#actions.retry(id);
+  }
+
+  /**
+   * Makes a delayed waiting, continuing or retrying job due now. Resolves true
+   * when it applied, false when the job is not waiting or already due;
+   * {@link JobNotFoundError} for an unknown id.
+   */
+  promote(id: number): Promise<boolean> {
+    return this.#actions.promote(id);
+  }
+
+  /**
+   * Deletes job `id` in any state but Running: resolves true. A running job
+   * rejects with {@link JobRunningError} (cancel it first); an unknown id with
+   * {@link JobNotFoundError}.
+   */
+  remove(id: number): Promise<boolean> {
+    return this.#actions.remove(id);
+  }
+
+  /**
+   * A page of jobs, newest first, filtered by `jobType` (integer, name or
+   * definition), `status` (one or several) and `search` (a case-insensitive
+   * substring of the params JSON); `limit` per page (default 50, at most 500).
+   * Pass `nextCursor` back as `cursor` for the next page: pages never repeat or
+   * skip a job, also while jobs are being added. Bad input: {@link JobInputError}.
+   */
+  listJobs(options: ListJobsOptions<JobRef<J>> = {}): Promise<JobPage> {
+    return this.#actions.list(options);
+  }
+
+  /**
    * Stops gracefully within `timeoutMs` (default 10 s) as a whole: no more
    * claims; jobs claimed ahead and not started are handed back at once;
    * running handlers get the time left (less a reserve of a quarter, at most
@@ -332,6 +459,7 @@ export class PersistentQueue<
     this.#notifier?.cancelRetry();
     this.#stopped = (async () => {
       await Promise.all([
+        this.#schedules.stopLoop(deadline),
         ...[...this.#workers.values()].map((w) => w.stop(handlersUntil, deadline)),
         this.#cleaner?.stop(),
       ]);
@@ -397,6 +525,9 @@ export class PersistentQueue<
     return this.#schemaChecked;
   }
 }
+
+/** Longest sleep of the schedule loop: how soon a schedule added by another process is seen. */
+const SCHEDULE_POLL_MS = 1000;
 
 /** The DB offers LISTEN. */
 function hasListen(db: DB): db is DB & Required<Pick<DB, "listen">> {

@@ -1,6 +1,6 @@
 // Drizzle table definitions of the queue's tables, equivalent to core's
-// migrations (version 2), so drizzle-kit sees them and does not try to drop
-// them. drizzle-orm is loaded when a factory is first called, not when the
+// migrations (schema version 4), so drizzle-kit sees them and does not try to
+// drop them. drizzle-orm is loaded when a factory is first called, not when the
 // package is imported: it is an optional peer, and `fromDrizzle` alone needs
 // nothing from it. A table definition is a Drizzle object, so the factories
 // cannot avoid loading it; they use the drizzle-orm your app resolves.
@@ -18,16 +18,26 @@ export interface DrizzleQueueTableNames {
   readonly jobs?: string;
   /** The ShedLock table. Default `shedlock_tab`. */
   readonly locks?: string;
+  /** The schedules table (core's `tables.schedules`). Default `pq_schedules`. */
+  readonly schedules?: string;
 }
 
 const names = (t: DrizzleQueueTableNames) => ({
   jobs: t.jobs ?? "async_job_tab",
   locks: t.locks ?? "shedlock_tab",
+  schedules: t.schedules ?? "pq_schedules",
 });
 
+/** Job statuses a unique key holds in (init, continue, retry, running): core's unique index. */
+const LIVE_STATUSES = "0, 3, 4, 5";
+
 /**
- * The queue's tables for MySQL/MariaDB (`mysqlTable`). Not expressible in
- * Drizzle: column comments, the table's ENGINE and CHARSET/COLLATE
+ * The queue's tables for MySQL/MariaDB (`mysqlTable`). MariaDB has no expression
+ * or partial index, so the due-time and unique-key indexes are on VIRTUAL generated
+ * columns (`due_ms`, `unique_live`), as core makes them. Not expressible in
+ * Drizzle: INVISIBLE (run core's `migrate()` after drizzle-kit's migration: it
+ * hides every column the queue added, so the Go library's `SELECT *` still sees
+ * 7 columns), column comments, the table's ENGINE and CHARSET/COLLATE
  * (core creates utf8mb4 / utf8mb4_unicode_ci; Drizzle uses the database default).
  */
 export function mysqlQueueTables(
@@ -56,8 +66,46 @@ function defineMysql(
       leaseUntil: m.bigint("lease_until", { mode: "number" }).notNull().default(0),
       workerId: m.varchar("worker_id", { length: 255 }).default(sql`NULL`),
       lastError: m.varchar("last_error", { length: 2048 }).default(sql`NULL`),
+      priority: m.int("priority").notNull().default(0),
+      uniqueKey: m.varchar("unique_key", { length: 255 }).default(sql`NULL`),
+      result: m.mediumtext("result").default(sql`NULL`),
+      progress: m.mediumtext("progress").default(sql`NULL`),
+      // The due time in epoch ms, and the unique key while the job is unfinished (NULL otherwise).
+      dueMs: m
+        .bigint("due_ms", { mode: "number" })
+        .generatedAlwaysAs(sql`GREATEST(COALESCE(\`start_time\`, 0) * 1000, \`run_at\`)`, {
+          mode: "virtual",
+        }),
+      uniqueLive: m
+        .varchar("unique_live", { length: 255 })
+        .generatedAlwaysAs(
+          sql.raw(`CASE WHEN \`job_status\` IN (${LIVE_STATUSES}) THEN \`unique_key\` END`),
+          { mode: "virtual" },
+        ),
     },
-    (t) => [m.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id)],
+    (t) => [
+      m.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id),
+      m.index(`${n.jobs}_due_idx`).on(t.jobStatus, t.jobType, t.priority, t.dueMs, t.id),
+      m.uniqueIndex(`${n.jobs}_unique_idx`).on(t.jobType, t.uniqueLive),
+    ],
+  );
+  const schedules = m.mysqlTable(
+    n.schedules,
+    {
+      scope: m.varchar("scope", { length: 64 }).notNull(),
+      name: m.varchar("name", { length: 128 }).notNull(),
+      cron: m.varchar("cron", { length: 128 }).notNull(),
+      tz: m.varchar("tz", { length: 64 }).default(sql`NULL`),
+      jobType: m.int("job_type").notNull(),
+      params: m.text("params").notNull(),
+      priority: m.int("priority").notNull().default(0),
+      backfillMs: m.bigint("backfill_ms", { mode: "number" }).notNull().default(0),
+      lastTickMs: m.bigint("last_tick_ms", { mode: "number" }).notNull().default(0),
+      nextTickMs: m.bigint("next_tick_ms", { mode: "number" }).notNull().default(0),
+      source: m.varchar("source", { length: 16 }).notNull(),
+      updatedAt: m.bigint("updated_at", { mode: "number" }).notNull(),
+    },
+    (t) => [m.primaryKey({ columns: [t.scope, t.name] })],
   );
   const locks = m.mysqlTable(n.locks, {
     lockName: m.varchar("lock_name", { length: 64 }).primaryKey(),
@@ -65,10 +113,14 @@ function defineMysql(
     lockedAt: m.timestamp("locked_at").notNull().defaultNow(),
     lockedBy: m.varchar("locked_by", { length: 255 }).notNull(),
   });
-  return { jobs, locks };
+  return { jobs, locks, schedules };
 }
 
-/** The queue's tables for PostgreSQL (`pgTable`), column for column as core creates them. */
+/**
+ * The queue's tables for PostgreSQL (`pgTable`), column for column and index for
+ * index as core creates them: the due index on the due-time expression, the
+ * unique-key index partial (unfinished jobs with a key only).
+ */
 export function pgQueueTables(tables: DrizzleQueueTableNames = {}): ReturnType<typeof definePg> {
   return definePg(load("drizzle-orm/pg-core"), load("drizzle-orm"), names(tables));
 }
@@ -89,8 +141,48 @@ function definePg(p: typeof PgCore, { sql }: typeof Drizzle, n: Required<Drizzle
       leaseUntil: p.bigint("lease_until", { mode: "number" }).notNull().default(0),
       workerId: p.varchar("worker_id", { length: 255 }).default(sql`NULL`),
       lastError: p.varchar("last_error", { length: 2048 }).default(sql`NULL`),
+      priority: p.integer("priority").notNull().default(0),
+      uniqueKey: p.varchar("unique_key", { length: 255 }).default(sql`NULL`),
+      result: p.text("result").default(sql`NULL`),
+      progress: p.text("progress").default(sql`NULL`),
     },
-    (t) => [p.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id)],
+    (t) => [
+      p.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id),
+      // The claim's ORDER BY spells this expression (core's dueMs hook), so the index serves it.
+      p
+        .index(`${n.jobs}_due_idx`)
+        .on(
+          t.jobStatus,
+          t.jobType,
+          t.priority,
+          sql`(GREATEST(COALESCE(${t.startTime}, 0) * 1000, ${t.runAt}))`,
+          t.id,
+        ),
+      // core's enqueue repeats this predicate in its ON CONFLICT target.
+      p
+        .uniqueIndex(`${n.jobs}_unique_idx`)
+        .on(t.jobType, t.uniqueKey)
+        .where(sql.raw(`"unique_key" IS NOT NULL AND "job_status" IN (${LIVE_STATUSES})`)),
+    ],
+  );
+  const schedules = p.pgTable(
+    n.schedules,
+    {
+      scope: p.varchar("scope", { length: 64 }).notNull(),
+      name: p.varchar("name", { length: 128 }).notNull(),
+      cron: p.varchar("cron", { length: 128 }).notNull(),
+      tz: p.varchar("tz", { length: 64 }).default(sql`NULL`),
+      jobType: p.integer("job_type").notNull(),
+      params: p.text("params").notNull(),
+      priority: p.integer("priority").notNull().default(0),
+      backfillMs: p.bigint("backfill_ms", { mode: "number" }).notNull().default(0),
+      lastTickMs: p.bigint("last_tick_ms", { mode: "number" }).notNull().default(0),
+      nextTickMs: p.bigint("next_tick_ms", { mode: "number" }).notNull().default(0),
+      source: p.varchar("source", { length: 16 }).notNull(),
+      updatedAt: p.bigint("updated_at", { mode: "number" }).notNull(),
+    },
+    // PostgreSQL's own constraint name, as core's DDL gets it.
+    (t) => [p.primaryKey({ name: `${n.schedules}_pkey`, columns: [t.scope, t.name] })],
   );
   const locks = p.pgTable(n.locks, {
     lockName: p.varchar("lock_name", { length: 64 }).primaryKey(),
@@ -101,10 +193,15 @@ function definePg(p: typeof PgCore, { sql }: typeof Drizzle, n: Required<Drizzle
     lockedAt: p.timestamp("locked_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     lockedBy: p.varchar("locked_by", { length: 255 }).notNull(),
   });
-  return { jobs, locks };
+  return { jobs, locks, schedules };
 }
 
-/** The queue's tables for SQLite (`sqliteTable`), column for column as core creates them. */
+/**
+ * The queue's tables for SQLite (`sqliteTable`), column for column as core
+ * creates them, the unique-key index partial (unfinished jobs with a key only).
+ * Not here: the due index on the due-time expression, which drizzle-kit cannot
+ * write for SQLite yet; run core's `migrate()` after drizzle-kit's migration.
+ */
 export function sqliteQueueTables(
   tables: DrizzleQueueTableNames = {},
 ): ReturnType<typeof defineSqlite> {
@@ -134,8 +231,41 @@ function defineSqlite(
       leaseUntil: l.integer("lease_until").notNull().default(0),
       workerId: l.text("worker_id").default(sql`NULL`),
       lastError: l.text("last_error").default(sql`NULL`),
+      priority: l.integer("priority").notNull().default(0),
+      uniqueKey: l.text("unique_key").default(sql`NULL`),
+      result: l.text("result").default(sql`NULL`),
+      progress: l.text("progress").default(sql`NULL`),
     },
-    (t) => [l.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id)],
+    (t) => [
+      l.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id),
+      // No `<jobs>_due_idx` on (job_status, job_type, priority, (max(COALESCE(start_time, 0)
+      // * 1000, run_at)), id) here: drizzle-kit 0.31 splits an SQLite index expression at its
+      // commas and writes invalid SQL (drizzle-team/drizzle-orm#6062). core's migrate(), run
+      // after drizzle-kit's migration, creates it.
+      // core's enqueue repeats this predicate in its ON CONFLICT target.
+      l
+        .uniqueIndex(`${n.jobs}_unique_idx`)
+        .on(t.jobType, t.uniqueKey)
+        .where(sql.raw(`"unique_key" IS NOT NULL AND "job_status" IN (${LIVE_STATUSES})`)),
+    ],
+  );
+  const schedules = l.sqliteTable(
+    n.schedules,
+    {
+      scope: l.text("scope").notNull(),
+      name: l.text("name").notNull(),
+      cron: l.text("cron").notNull(),
+      tz: l.text("tz").default(sql`NULL`),
+      jobType: l.integer("job_type").notNull(),
+      params: l.text("params").notNull(),
+      priority: l.integer("priority").notNull().default(0),
+      backfillMs: l.integer("backfill_ms").notNull().default(0),
+      lastTickMs: l.integer("last_tick_ms").notNull().default(0),
+      nextTickMs: l.integer("next_tick_ms").notNull().default(0),
+      source: l.text("source").notNull(),
+      updatedAt: l.integer("updated_at").notNull(),
+    },
+    (t) => [l.primaryKey({ columns: [t.scope, t.name] })],
   );
   const locks = l.sqliteTable(n.locks, {
     lockName: l.text("lock_name").notNull().primaryKey(),
@@ -143,5 +273,5 @@ function defineSqlite(
     lockedAt: l.text("locked_at").notNull().default(now),
     lockedBy: l.text("locked_by").notNull(),
   });
-  return { jobs, locks };
+  return { jobs, locks, schedules };
 }

@@ -1,7 +1,12 @@
 /**
  * Prisma models for the queue's tables, as core's `migrate()` creates them
- * (schema version 2: the seed's columns plus attempts, run_at, lease_*,
- * worker_id, last_error, and the claim index on (job_status, id)).
+ * (schema version 4: the seed's columns plus attempts, run_at, lease_*,
+ * worker_id, last_error, priority, unique_key, result, progress; the claim
+ * index on (job_status, job_type, id); the ShedLock table; the schedules table).
+ * Not in the models, because Prisma cannot declare them: MySQL's generated
+ * columns `due_ms` and `unique_live`, the due index (an expression index on
+ * PostgreSQL and SQLite) and the unique-key index (partial on PostgreSQL and
+ * SQLite). `queue.migrate()` creates them; Prisma's client does not need them.
  *
  * Prisma has no schema objects in code: a model is text in `schema.prisma`.
  * So the definitions are data ({@link PRISMA_QUEUE_FIELDS}) rendered to text
@@ -25,8 +30,13 @@ export interface PrismaQueueField {
   readonly attributes: string;
 }
 
-/** Field lists per provider and table: `jobs` is async_job_tab, `locks` is shedlock_tab. */
-export type PrismaQueueFieldSet = Readonly<Record<"jobs" | "locks", readonly PrismaQueueField[]>>;
+/**
+ * Field lists per provider and table: `jobs` is async_job_tab, `locks` is shedlock_tab,
+ * `schedules` is pq_schedules.
+ */
+export type PrismaQueueFieldSet = Readonly<
+  Record<"jobs" | "locks" | "schedules", readonly PrismaQueueField[]>
+>;
 
 const f = (field: string, column: string, type: string, attributes = ""): PrismaQueueField => ({
   field,
@@ -47,6 +57,8 @@ const SQLITE_NOW = `@default(dbgenerated("strftime('%Y-%m-%d %H:%M:%f', 'now')")
  *   `utf8mb4_unicode_ci` collation have no Prisma attribute.
  * - SQLite: `@default(autoincrement())` means `AUTOINCREMENT`; core's `id` is a
  *   plain `INTEGER PRIMARY KEY` (rowid). ShedLock times are `String` (UTC text).
+ * - MySQL's VIRTUAL columns `due_ms` and `unique_live` (core's due and unique-key
+ *   indexes are on them) are left out: Prisma has no generated columns.
  */
 export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQueueFieldSet>> = {
   postgresql: {
@@ -64,6 +76,24 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("leaseUntil", "lease_until", "BigInt", "@default(0)"),
       f("workerId", "worker_id", "String?", "@db.VarChar(255)"),
       f("lastError", "last_error", "String?", "@db.VarChar(2048)"),
+      f("priority", "priority", "Int", "@default(0)"),
+      f("uniqueKey", "unique_key", "String?", "@db.VarChar(255)"),
+      f("result", "result", "String?"),
+      f("progress", "progress", "String?"),
+    ],
+    schedules: [
+      f("scope", "scope", "String", "@db.VarChar(64)"),
+      f("name", "name", "String", "@db.VarChar(128)"),
+      f("cron", "cron", "String", "@db.VarChar(128)"),
+      f("tz", "tz", "String?", "@db.VarChar(64)"),
+      f("jobType", "job_type", "Int"),
+      f("params", "params", "String"),
+      f("priority", "priority", "Int", "@default(0)"),
+      f("backfillMs", "backfill_ms", "BigInt", "@default(0)"),
+      f("lastTickMs", "last_tick_ms", "BigInt", "@default(0)"),
+      f("nextTickMs", "next_tick_ms", "BigInt", "@default(0)"),
+      f("source", "source", "String", "@db.VarChar(16)"),
+      f("updatedAt", "updated_at", "BigInt"),
     ],
     locks: [
       f("lockName", "lock_name", "String", "@id @db.VarChar(64)"),
@@ -87,6 +117,24 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("leaseUntil", "lease_until", "BigInt", "@default(0)"),
       f("workerId", "worker_id", "String?", "@db.VarChar(255)"),
       f("lastError", "last_error", "String?", "@db.VarChar(2048)"),
+      f("priority", "priority", "Int", "@default(0)"),
+      f("uniqueKey", "unique_key", "String?", "@db.VarChar(255)"),
+      f("result", "result", "String?", "@db.MediumText"),
+      f("progress", "progress", "String?", "@db.MediumText"),
+    ],
+    schedules: [
+      f("scope", "scope", "String", "@db.VarChar(64)"),
+      f("name", "name", "String", "@db.VarChar(128)"),
+      f("cron", "cron", "String", "@db.VarChar(128)"),
+      f("tz", "tz", "String?", "@db.VarChar(64)"),
+      f("jobType", "job_type", "Int"),
+      f("params", "params", "String", "@db.Text"),
+      f("priority", "priority", "Int", "@default(0)"),
+      f("backfillMs", "backfill_ms", "BigInt", "@default(0)"),
+      f("lastTickMs", "last_tick_ms", "BigInt", "@default(0)"),
+      f("nextTickMs", "next_tick_ms", "BigInt", "@default(0)"),
+      f("source", "source", "String", "@db.VarChar(16)"),
+      f("updatedAt", "updated_at", "BigInt"),
     ],
     locks: [
       f("lockName", "lock_name", "String", "@id @db.VarChar(64)"),
@@ -110,6 +158,24 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("leaseUntil", "lease_until", "BigInt", "@default(0)"),
       f("workerId", "worker_id", "String?"),
       f("lastError", "last_error", "String?"),
+      f("priority", "priority", "Int", "@default(0)"),
+      f("uniqueKey", "unique_key", "String?"),
+      f("result", "result", "String?"),
+      f("progress", "progress", "String?"),
+    ],
+    schedules: [
+      f("scope", "scope", "String"),
+      f("name", "name", "String"),
+      f("cron", "cron", "String"),
+      f("tz", "tz", "String?"),
+      f("jobType", "job_type", "Int"),
+      f("params", "params", "String"),
+      f("priority", "priority", "Int", "@default(0)"),
+      f("backfillMs", "backfill_ms", "BigInt", "@default(0)"),
+      f("lastTickMs", "last_tick_ms", "BigInt", "@default(0)"),
+      f("nextTickMs", "next_tick_ms", "BigInt", "@default(0)"),
+      f("source", "source", "String"),
+      f("updatedAt", "updated_at", "BigInt"),
     ],
     locks: [
       f("lockName", "lock_name", "String", "@id"),
@@ -126,9 +192,12 @@ export interface PrismaQueueModelOptions {
   readonly jobs?: string;
   /** ShedLock table (default `shedlock_tab`). */
   readonly locks?: string;
-  /** Model names (default `AsyncJob` and `ShedLock`). */
+  /** Schedules table (default `pq_schedules`). */
+  readonly schedules?: string;
+  /** Model names (default `AsyncJob`, `ShedLock` and `QueueSchedule`). */
   readonly jobModel?: string;
   readonly lockModel?: string;
+  readonly scheduleModel?: string;
 }
 
 const renderFields = (fields: readonly PrismaQueueField[]): string[] => {
@@ -143,9 +212,10 @@ const renderFields = (fields: readonly PrismaQueueField[]): string[] => {
 };
 
 /**
- * The two models as `schema.prisma` text for `provider`: paste them into your
+ * The three models as `schema.prisma` text for `provider`: paste them into your
  * schema (or write them to a file of a multi-file schema) and run
- * `prisma generate`. The tables themselves come from `queue.migrate()`.
+ * `prisma generate`. The tables themselves come from `queue.migrate()`, which
+ * also makes what Prisma cannot declare (see {@link PRISMA_QUEUE_FIELDS}).
  */
 export function prismaQueueModels(
   provider: PrismaQueueProvider,
@@ -154,8 +224,9 @@ export function prismaQueueModels(
   const fields = PRISMA_QUEUE_FIELDS[provider];
   const jobs = assertIdentifier("jobs table", options.jobs ?? "async_job_tab");
   const locks = assertIdentifier("locks table", options.locks ?? "shedlock_tab");
+  const schedules = assertIdentifier("schedules table", options.schedules ?? "pq_schedules");
   return [
-    `/// persistent-queue jobs (${jobs}). job_status: 0 init, 1 success, 2 failed, 3 continue, 4 retry, 5 running.`,
+    `/// persistent-queue jobs (${jobs}). job_status: 0 init, 1 success, 2 failed, 3 continue, 4 retry, 5 running, 6 cancelled.`,
     `model ${options.jobModel ?? "AsyncJob"} {`,
     ...renderFields(fields.jobs),
     "",
@@ -168,6 +239,14 @@ export function prismaQueueModels(
     ...renderFields(fields.locks),
     "",
     `  @@map("${locks}")`,
+    "}",
+    "",
+    `/// persistent-queue schedules (${schedules}).`,
+    `model ${options.scheduleModel ?? "QueueSchedule"} {`,
+    ...renderFields(fields.schedules),
+    "",
+    "  @@id([scope, name])",
+    `  @@map("${schedules}")`,
     "}",
     "",
   ].join("\n");

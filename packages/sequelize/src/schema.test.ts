@@ -1,8 +1,9 @@
 import { migrate } from "@persistent-queue/core";
-import { describeSchema } from "@persistent-queue/core/adapter";
 import {
   createDatabase,
   createSqliteFile,
+  describeQueueTables,
+  generationExpressions,
   type Target,
   type TargetKind,
 } from "@persistent-queue/testkit";
@@ -39,34 +40,44 @@ async function fresh(kind: TargetKind, dialect: "mysql" | "mariadb" = "mariadb")
 
 /**
  * What Sequelize cannot write exactly like core's DDL, per database, as
- * describeSchema prints it. Everything else must be identical.
+ * describeQueueTables() prints it. Everything else must be identical.
  */
 const KNOWN: Record<TargetKind, (schema: string) => string> = {
   // No attribute option for ON UPDATE CURRENT_TIMESTAMP; every lock write sets lock_until itself.
-  // No INVISIBLE: the migration's up() hides the added columns with core's migrate() (below).
+  // No INVISIBLE: core's migrate() after the migration hides the added columns (below).
   mariadb: (s) => s.replace(" on update current_timestamp()", ""),
   postgres: (s) => s,
   // Sequelize quotes the index DDL with backticks, core with double quotes: same index.
   sqlite: (s) => s.replace(/[`"]/g, ""),
 };
 
+/** MariaDB before migrate(): the columns the queue added are visible (no INVISIBLE in Sequelize). */
+const visible = (s: string) => s.replace(/,? invisible$/gm, "");
+
 for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
   describe(`sequelize schema on ${kind}`, () => {
-    it("the migration's up() creates what core's migrate() creates (columns, types, nullability, defaults, claim index)", async () => {
+    it("the migration's up(), then migrate(), creates what core's migrate() creates (schema version 4: columns, types, nullability, defaults, indexes, schedules table)", async () => {
       const ours = await fresh(kind);
       const core = await fresh(kind);
       try {
         await queueMigration.up(ours.sequelize.getQueryInterface());
         await migrate(core.db);
-        const expected = await describeSchema(core.db);
-        const actual = await describeSchema(ours.db);
-        expect(actual).toContain("async_job_tab_claim_idx");
-        // Sequelize cannot write INVISIBLE either: until migrate() runs, the added columns are
+        const expected = await describeQueueTables(core.db);
+        const actual = await describeQueueTables(ours.db);
+        for (const index of ["claim_idx", "due_idx", "unique_idx"])
+          expect(actual).toContain(`async_job_tab_${index}`);
+        expect(actual).toContain("table pq_schedules");
+        // Sequelize cannot write INVISIBLE: until migrate() runs, the added columns are
         // visible on MariaDB (the README says to run it). Compared with only that flag dropped.
-        const visible = (s: string) => (kind === "mariadb" ? s.replace(/ invisible$/gm, "") : s);
-        expect(KNOWN[kind](actual)).toBe(KNOWN[kind](visible(expected)));
-        if (kind === "mariadb") expect(actual).not.toMatch(/invisible/);
+        expect(KNOWN[kind](actual)).toBe(
+          KNOWN[kind](kind === "mariadb" ? visible(expected) : expected),
+        );
         if (kind === "mariadb") {
+          expect(actual).not.toMatch(/invisible/);
+          // describeSchema() prints no expression: the generated columns' are compared here.
+          const expressions = await generationExpressions(core.db);
+          expect(expressions.map((r) => r.name)).toEqual(["due_ms", "unique_live"]);
+          expect(await generationExpressions(ours.db)).toEqual(expressions);
           // The one line Sequelize cannot write: only ON UPDATE differs.
           const diff = (s: string) => s.split("\n").filter((l) => l.includes("lock_until"));
           expect(diff(expected)).toEqual([
@@ -79,10 +90,12 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
         // core's migrate() accepts the tables the migration made and, on MariaDB, hides the
         // added columns: then they are core's tables but for ON UPDATE.
         const result = await migrate(ours.db);
-        expect(result.version).toBe(3);
-        expect(KNOWN[kind](await describeSchema(ours.db))).toBe(KNOWN[kind](expected));
+        expect(result).toMatchObject({ version: 4, warnings: [] });
+        expect(KNOWN[kind](await describeQueueTables(ours.db))).toBe(KNOWN[kind](expected));
         await queueMigration.down(ours.sequelize.getQueryInterface());
-        expect(await describeSchema(ours.db)).toBe("table async_job_tab\ntable shedlock_tab\n");
+        expect(await describeQueueTables(ours.db)).toBe(
+          "table async_job_tab\ntable shedlock_tab\ntable pq_schedules\n",
+        );
       } finally {
         await ours.drop();
         await core.drop();
@@ -93,10 +106,10 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
       const synced = await fresh(kind);
       const migrated = await fresh(kind);
       try {
-        const { Job, ShedLock } = defineQueueModels(synced.sequelize);
+        const { Job, ShedLock, Schedule } = defineQueueModels(synced.sequelize);
         await synced.sequelize.sync();
         await queueMigration.up(migrated.sequelize.getQueryInterface());
-        expect(await describeSchema(synced.db)).toBe(await describeSchema(migrated.db));
+        expect(await describeQueueTables(synced.db)).toBe(await describeQueueTables(migrated.db));
         // The models read what the queue writes.
         await synced.db.exec(
           kind === "postgres"
@@ -105,8 +118,16 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
           ['{"orderId":1}', 7],
         );
         const job = await Job.findOne({ where: { job_type: 7 }, raw: true });
-        expect(job).toMatchObject({ params: '{"orderId":1}', job_status: 0, attempts: 0 });
+        expect(job).toMatchObject({
+          params: '{"orderId":1}',
+          job_status: 0,
+          attempts: 0,
+          priority: 0,
+          unique_key: null,
+          result: null,
+        });
         expect(await ShedLock.count()).toBe(0);
+        expect(await Schedule.count()).toBe(0);
       } finally {
         await synced.drop();
         await migrated.drop();

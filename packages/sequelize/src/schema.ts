@@ -2,16 +2,25 @@ import type {
   DataTypes as DataTypesNamespace,
   Model,
   ModelAttributes,
+  ModelIndexesOptions,
   ModelStatic,
   QueryInterface,
   Sequelize,
+  Utils,
 } from "sequelize";
 
 /**
  * The queue's tables as Sequelize models and a Sequelize migration, equivalent
- * to core's `migrate()` (schema version 2): the seed's `async_job_tab` with
- * the lease and retry columns, the `<jobs>_claim_idx` index on
- * (job_status, job_type, id), and the seed's `shedlock_tab`.
+ * to core's `migrate()` (schema version 4): the seed's `async_job_tab` with
+ * the lease, retry, priority, unique-key, result and progress columns, its
+ * indexes `<jobs>_claim_idx` (job_status, job_type, id), `<jobs>_due_idx`
+ * (job_status, job_type, priority, due time, id) and the unique `<jobs>_unique_idx`
+ * of unfinished jobs' (job_type, unique_key); the seed's `shedlock_tab`; and the
+ * schedules table `pq_schedules`. On MySQL/MariaDB, as in core, the due time and
+ * the live unique key are VIRTUAL generated columns (`due_ms`, `unique_live`:
+ * MariaDB has no expression or partial index), written as raw column types;
+ * on PostgreSQL and SQLite the due index is on the expression and the unique
+ * index is partial.
  *
  * Sequelize is only imported as a type: DataTypes and `literal` come from the
  * instance you pass (`sequelize.Sequelize`, the class that made it), so this
@@ -21,6 +30,9 @@ import type {
  * - MySQL `shedlock_tab.lock_until ... ON UPDATE CURRENT_TIMESTAMP`: no attribute
  *   option exists for it; every statement the queue runs sets lock_until itself.
  * - Column comments are kept, but no tool here reads them.
+ * - MySQL INVISIBLE: run core's `migrate()` after the Sequelize migration (or sync):
+ *   it hides every column the queue added, so the Go library's `SELECT *` still
+ *   sees 7 columns.
  */
 
 /** Table names, as core's `migrate({ tables })` takes them. */
@@ -29,12 +41,14 @@ export interface QueueTableNames {
   readonly jobs?: string;
   /** Default `shedlock_tab`. */
   readonly locks?: string;
+  /** Default `pq_schedules`. */
+  readonly schedules?: string;
 }
 
 /** What the schema needs of the Sequelize library (the class: `sequelize.Sequelize`). */
 export interface SequelizeLibrary {
   readonly DataTypes: typeof DataTypesNamespace;
-  literal(value: string): object;
+  literal(value: string): Utils.Literal;
 }
 
 /** The models {@link defineQueueModels} returns. */
@@ -43,18 +57,24 @@ export interface QueueModels {
   readonly Job: ModelStatic<Model>;
   /** `shedlock_tab`: one row per named cluster lock. */
   readonly ShedLock: ModelStatic<Model>;
+  /** `pq_schedules`: one row per recurring schedule. */
+  readonly Schedule: ModelStatic<Model>;
 }
 
 const names = (tables: QueueTableNames = {}) => ({
   jobs: tables.jobs ?? "async_job_tab",
   locks: tables.locks ?? "shedlock_tab",
+  schedules: tables.schedules ?? "pq_schedules",
 });
 
-/** Column attributes of both tables in the dialect's types, matching core's DDL column for column. */
+/** Job statuses a unique key holds in (init, continue, retry, running): core's unique index. */
+const LIVE_STATUSES = "0, 3, 4, 5";
+
+/** Column attributes of the three tables in the dialect's types, matching core's DDL column for column. */
 export function queueTableAttributes(
   lib: SequelizeLibrary,
   dialect: string,
-): { jobs: ModelAttributes; locks: ModelAttributes } {
+): { jobs: ModelAttributes; locks: ModelAttributes; schedules: ModelAttributes } {
   const T = lib.DataTypes;
   const mysql = dialect === "mysql" || dialect === "mariadb";
   const pg = dialect === "postgres";
@@ -63,6 +83,7 @@ export function queueTableAttributes(
   const seconds = mysql ? T.INTEGER({ length: 11 }).UNSIGNED : pg ? T.BIGINT : T.INTEGER;
   const bigint = mysql || pg ? T.BIGINT : T.INTEGER;
   const text = (n: number) => (mysql || pg ? T.STRING(n) : T.TEXT);
+  const json = mysql ? T.TEXT("medium") : T.TEXT; // a handler's result or progress
   const lockTime = mysql
     ? "TIMESTAMP" // Sequelize's DATE is DATETIME on MySQL; the seed's column is a TIMESTAMP
     : pg
@@ -95,6 +116,22 @@ export function queueTableAttributes(
     lease_until: { type: bigint, allowNull: false, defaultValue: 0 },
     worker_id: { type: text(255), allowNull: true, defaultValue: null },
     last_error: { type: text(2048), allowNull: true, defaultValue: null },
+    priority: { type: T.INTEGER, allowNull: false, defaultValue: 0 },
+    unique_key: { type: text(255), allowNull: true, defaultValue: null },
+    result: { type: json, allowNull: true, defaultValue: null },
+    progress: { type: json, allowNull: true, defaultValue: null },
+    // MySQL family: the indexes' VIRTUAL columns. Sequelize has no generated-column option;
+    // a raw column type is passed through as written.
+    ...(mysql
+      ? {
+          due_ms: {
+            type: "BIGINT AS (GREATEST(COALESCE(`start_time`, 0) * 1000, `run_at`)) VIRTUAL",
+          },
+          unique_live: {
+            type: `VARCHAR(255) AS (CASE WHEN \`job_status\` IN (${LIVE_STATUSES}) THEN \`unique_key\` END) VIRTUAL`,
+          },
+        }
+      : {}),
   };
   const locks: ModelAttributes = {
     lock_name: { type: text(64), allowNull: false, primaryKey: true, comment: "lock key" },
@@ -107,7 +144,21 @@ export function queueTableAttributes(
     locked_at: { type: lockTime, allowNull: false, defaultValue: now, comment: "lock time" },
     locked_by: { type: text(255), allowNull: false, comment: "who lock" },
   };
-  return { jobs, locks };
+  const schedules: ModelAttributes = {
+    scope: { type: text(64), allowNull: false, primaryKey: true },
+    name: { type: text(128), allowNull: false, primaryKey: true },
+    cron: { type: text(128), allowNull: false },
+    tz: { type: text(64), allowNull: true, defaultValue: null },
+    job_type: { type: T.INTEGER, allowNull: false },
+    params: { type: T.TEXT, allowNull: false },
+    priority: { type: T.INTEGER, allowNull: false, defaultValue: 0 },
+    backfill_ms: { type: bigint, allowNull: false, defaultValue: 0 },
+    last_tick_ms: { type: bigint, allowNull: false, defaultValue: 0 },
+    next_tick_ms: { type: bigint, allowNull: false, defaultValue: 0 },
+    source: { type: text(16), allowNull: false },
+    updated_at: { type: bigint, allowNull: false },
+  };
+  return { jobs, locks, schedules };
 }
 
 /** The claim index: one status and job type, oldest id first. Without it a MySQL claim locks every row it scans. */
@@ -115,6 +166,44 @@ const claimIndex = (jobs: string) => ({
   name: `${jobs}_claim_idx`,
   fields: ["job_status", "job_type", "id"],
 });
+
+/**
+ * The job table's indexes since version 4, as core's DDL makes them per database:
+ * the due index (on the generated `due_ms` on MySQL, on the expression elsewhere,
+ * spelt as core's claim orders by it) and the unique-key index (on the generated
+ * `unique_live` on MySQL, partial elsewhere).
+ */
+function jobIndexes(
+  lib: SequelizeLibrary,
+  dialect: string,
+  jobs: string,
+): Array<ModelIndexesOptions & Required<Pick<ModelIndexesOptions, "fields">>> {
+  const mysql = dialect === "mysql" || dialect === "mariadb";
+  const due = dialect === "postgres" ? "GREATEST" : "max";
+  return [
+    claimIndex(jobs),
+    {
+      name: `${jobs}_due_idx`,
+      fields: [
+        "job_status",
+        "job_type",
+        "priority",
+        mysql ? "due_ms" : lib.literal(`(${due}(COALESCE("start_time", 0) * 1000, "run_at"))`),
+        "id",
+      ],
+    },
+    {
+      name: `${jobs}_unique_idx`,
+      unique: true,
+      fields: ["job_type", mysql ? "unique_live" : "unique_key"],
+      ...(mysql
+        ? {}
+        : {
+            where: lib.literal(`"unique_key" IS NOT NULL AND "job_status" IN (${LIVE_STATUSES})`),
+          }),
+    },
+  ];
+}
 
 /** MySQL table options of core's DDL (ignored by the other dialects). */
 const MYSQL_TABLE = { engine: "InnoDB", charset: "utf8mb4", collate: "utf8mb4_unicode_ci" };
@@ -131,14 +220,18 @@ export function defineQueueModels(sequelize: Sequelize, tables?: QueueTableNames
   const Job = sequelize.define("PersistentQueueJob", attrs.jobs, {
     ...common,
     tableName: t.jobs,
-    indexes: [claimIndex(t.jobs)],
+    indexes: jobIndexes(libraryOf(sequelize), sequelize.getDialect(), t.jobs),
   });
   const ShedLock = sequelize.define("PersistentQueueShedLock", attrs.locks, {
     ...common,
     tableName: t.locks,
     collate: undefined, // the seed's lock table has only the charset
   });
-  return { Job, ShedLock };
+  const Schedule = sequelize.define("PersistentQueueSchedule", attrs.schedules, {
+    ...common,
+    tableName: t.schedules,
+  });
+  return { Job, ShedLock, Schedule };
 }
 
 /** The Sequelize class that made `sequelize` (Sequelize 6 sets it on its prototype). */
@@ -158,7 +251,9 @@ export interface QueueMigration {
 
 /**
  * A Sequelize migration creating the queue's tables (for other table names
- * than the defaults). `up` creates both tables and the claim index; `down` drops them.
+ * than the defaults). `up` creates the three tables and the job table's indexes;
+ * `down` drops them. On MySQL/MariaDB run core's `migrate()` afterwards: it makes
+ * the added columns INVISIBLE (Sequelize cannot).
  */
 export function createQueueMigration(tables?: QueueTableNames): QueueMigration {
   const t = names(tables);
@@ -167,13 +262,16 @@ export function createQueueMigration(tables?: QueueTableNames): QueueMigration {
       const { sequelize } = queryInterface;
       const attrs = queueTableAttributes(libraryOf(sequelize), sequelize.getDialect());
       await queryInterface.createTable(t.jobs, attrs.jobs, MYSQL_TABLE);
-      await queryInterface.addIndex(t.jobs, claimIndex(t.jobs));
+      for (const index of jobIndexes(libraryOf(sequelize), sequelize.getDialect(), t.jobs))
+        await queryInterface.addIndex(t.jobs, index);
       await queryInterface.createTable(t.locks, attrs.locks, {
         ...MYSQL_TABLE,
         collate: undefined,
       });
+      await queryInterface.createTable(t.schedules, attrs.schedules, MYSQL_TABLE);
     },
     async down(queryInterface) {
+      await queryInterface.dropTable(t.schedules);
       await queryInterface.dropTable(t.locks);
       await queryInterface.dropTable(t.jobs);
     },

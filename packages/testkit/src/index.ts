@@ -14,6 +14,7 @@ export { openFresh } from "./conformance/db/open-target.js";
 export { describeEngineConformance, describeEngineScale } from "./conformance/engine/index.js";
 export { usePostgres18 } from "./conformance/postgres18.js";
 export { type CreatedDatabase, createDatabase, createSqliteFile } from "./databases.js";
+export { describeQueueTables, generationExpressions } from "./describe-tables.js";
 export { mariadbFromEnvOrStart, postgres18FromEnvOrStart, postgresFromEnvOrStart } from "./env.js";
 export { cacheDir, ensureDebianBinary } from "./internal/binaries.js";
 export {

@@ -3,7 +3,9 @@ export {
   createQueueEntitySchemas,
   type EntitySchemaClass,
   PersistentQueueSchema1764000000000,
+  type QueueEntitySchemas,
   type QueueSchemaTarget,
+  type ScheduleRow,
   type ShedLockRow,
 } from "./schema.js";
 export {

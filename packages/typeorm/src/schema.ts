@@ -27,6 +27,34 @@ export interface AsyncJobRow {
   lease_until: string | number;
   worker_id: string | null;
   last_error: string | null;
+  /** Lower runs first. */
+  priority: number;
+  /** At most one unfinished job per (job_type, unique_key). */
+  unique_key: string | null;
+  /** The JSON a handler returned. */
+  result: string | null;
+  /** The JSON progress a handler reported. */
+  progress: string | null;
+  /** MySQL/MariaDB only (generated, read-only): the due time in epoch ms. */
+  due_ms?: string | number | null;
+  /** MySQL/MariaDB only (generated, read-only): `unique_key` while the job is unfinished. */
+  unique_live?: string | null;
+}
+
+/** A row of the schedules table (`pq_schedules`). BIGINT columns are strings on MySQL and PostgreSQL. */
+export interface ScheduleRow {
+  scope: string;
+  name: string;
+  cron: string;
+  tz: string | null;
+  job_type: number;
+  params: string;
+  priority: number;
+  backfill_ms: string | number;
+  last_tick_ms: string | number;
+  next_tick_ms: string | number;
+  source: string;
+  updated_at: string | number;
 }
 
 /** A row of the ShedLock table (`shedlock_tab`); lock times are Dates (text on SQLite). */
@@ -51,6 +79,8 @@ const TYPES = {
     sec: "int",
     big: "bigint",
     time: "timestamp",
+    json: "mediumtext",
+    longText: "text",
   },
   postgres: {
     id: "bigint",
@@ -60,6 +90,8 @@ const TYPES = {
     sec: "bigint",
     big: "bigint",
     time: "timestamptz",
+    json: "text",
+    longText: "text",
   },
   sqlite: {
     id: "integer",
@@ -69,6 +101,8 @@ const TYPES = {
     sec: "integer",
     big: "integer",
     time: "text",
+    json: "text",
+    longText: "text",
   },
 } as const;
 
@@ -82,9 +116,40 @@ const familyOf = (target: QueueSchemaTarget): DialectFamily =>
 /** TypeORM's `EntitySchema` class (`import { EntitySchema } from "typeorm"`). */
 export type EntitySchemaClass = new <T>(options: EntitySchemaOptions<T>) => EntitySchema<T>;
 
+/** The schemas {@link createQueueEntitySchemas} returns. */
+export interface QueueEntitySchemas {
+  /** The job table (`async_job_tab`). */
+  readonly AsyncJob: EntitySchema<AsyncJobRow>;
+  /** The ShedLock table (`shedlock_tab`). */
+  readonly ShedLock: EntitySchema<ShedLockRow>;
+  /** The schedules table (`pq_schedules`, `tables.schedules`). */
+  readonly Schedule: EntitySchema<ScheduleRow>;
+}
+
+/** Job statuses a unique key holds in (init, continue, retry, running): core's unique index. */
+const LIVE_STATUSES = "0, 3, 4, 5";
+
 /**
- * TypeORM `EntitySchema`s for the queue's two tables, for one database
- * family (column types differ per database, as in core's DDL). Add them to
+ * The unique-key index's predicate, as TypeORM compares it with the catalog's: PostgreSQL
+ * reports it normalised (pg_get_expr), SQLite as written in the index's DDL.
+ */
+const UNIQUE_KEY_PREDICATE = {
+  postgres: `((unique_key IS NOT NULL) AND (job_status = ANY (ARRAY[${LIVE_STATUSES}])))`,
+  sqlite: `"unique_key" IS NOT NULL AND "job_status" IN (${LIVE_STATUSES})`,
+} as const;
+
+/**
+ * MySQL/MariaDB: the VIRTUAL columns core's version 4 adds (MariaDB has no expression or
+ * partial index): the due time in epoch ms, and the unique key while the job is unfinished.
+ */
+const GENERATED_COLUMNS = {
+  due_ms: "GREATEST(COALESCE(`start_time`, 0) * 1000, `run_at`)",
+  unique_live: `CASE WHEN \`job_status\` IN (${LIVE_STATUSES}) THEN \`unique_key\` END`,
+} as const;
+
+/**
+ * TypeORM `EntitySchema`s for the queue's three tables (schema version 4), for
+ * one database family (column types differ per database, as in core's DDL). Add them to
  * your DataSource's `entities` to query the tables with repositories and to
  * let `typeorm migration:generate` know them; create the tables with
  * {@link PersistentQueueSchema1764000000000} or `queue.migrate()`.
@@ -97,7 +162,7 @@ export function createQueueEntitySchemas(
   EntitySchemaCtor: EntitySchemaClass,
   target: QueueSchemaTarget,
   tables: Partial<TableNames> = {},
-): { readonly AsyncJob: EntitySchema<AsyncJobRow>; readonly ShedLock: EntitySchema<ShedLockRow> } {
+): QueueEntitySchemas {
   const family = familyOf(target);
   const names = resolveTableNames(tables);
   const t = TYPES[family];
@@ -106,11 +171,12 @@ export function createQueueEntitySchemas(
   const unsigned: Partial<Col> = mysql ? { unsigned: true } : {};
   const varchar = (length: number): Partial<Col> => (family === "sqlite" ? {} : { length });
   // An explicit DEFAULT NULL, as core writes it; TypeORM reads `default: null` as "no default".
+  const nullDefault: Partial<Col> = mysql ? { default: null } : { default: () => "NULL" };
   const nullableText = (length: number): Col => ({
     type: t.text,
     ...varchar(length),
     nullable: true,
-    ...(mysql ? { default: null } : { default: () => "NULL" }),
+    ...nullDefault,
   });
   // PostgreSQL's own constraint names, as core's DDL gets them, instead of TypeORM's hashed "PK_…".
   const pk = (table: string): Partial<Col> =>
@@ -165,8 +231,60 @@ export function createQueueEntitySchemas(
       lease_until: zero(t.big),
       worker_id: nullableText(255),
       last_error: nullableText(2048),
-    },
-    indices: [{ name: `${names.jobs}_claim_idx`, columns: ["job_status", "job_type", "id"] }],
+      priority: zero(t.int),
+      unique_key: nullableText(255),
+      // PostgreSQL keeps no `DEFAULT NULL` on a text column; TypeORM would keep proposing it.
+      result: { type: t.json, nullable: true, ...(family === "postgres" ? {} : nullDefault) },
+      progress: { type: t.json, nullable: true, ...(family === "postgres" ? {} : nullDefault) },
+      // The indexes below are on these (MySQL family); TypeORM keeps their expressions in its
+      // typeorm_metadata table (the migration class records them there for core's columns).
+      ...(mysql
+        ? {
+            due_ms: {
+              type: "bigint",
+              nullable: true,
+              generatedType: "VIRTUAL",
+              asExpression: GENERATED_COLUMNS.due_ms,
+              insert: false,
+              update: false,
+            },
+            unique_live: {
+              type: "varchar",
+              length: 255,
+              nullable: true,
+              generatedType: "VIRTUAL",
+              asExpression: GENERATED_COLUMNS.unique_live,
+              insert: false,
+              update: false,
+            },
+          }
+        : {}),
+    } as EntitySchemaOptions<AsyncJobRow>["columns"],
+    indices: [
+      { name: `${names.jobs}_claim_idx`, columns: ["job_status", "job_type", "id"] },
+      mysql
+        ? {
+            name: `${names.jobs}_due_idx`,
+            columns: ["job_status", "job_type", "priority", "due_ms", "id"],
+          }
+        : {
+            // On (job_status, job_type, priority, <due-time expression>, id): EntitySchema has no
+            // expression index, so core's migrate() creates it (run it after TypeORM's migrations)
+            // and `synchronize: false` keeps TypeORM from dropping it.
+            name: `${names.jobs}_due_idx`,
+            columns: ["job_status", "job_type", "priority", "id"],
+            synchronize: false,
+          },
+      mysql
+        ? { name: `${names.jobs}_unique_idx`, columns: ["job_type", "unique_live"], unique: true }
+        : {
+            // Partial: finished jobs and jobs without a key are not in it.
+            name: `${names.jobs}_unique_idx`,
+            columns: ["job_type", "unique_key"],
+            unique: true,
+            where: UNIQUE_KEY_PREDICATE[family === "postgres" ? "postgres" : "sqlite"],
+          },
+    ],
   });
 
   const ShedLock = new EntitySchemaCtor<ShedLockRow>({
@@ -188,7 +306,26 @@ export function createQueueEntitySchemas(
       locked_by: { type: t.text, ...varchar(255), ...(mysql ? { comment: "who lock" } : {}) },
     },
   });
-  return { AsyncJob, ShedLock };
+
+  const Schedule = new EntitySchemaCtor<ScheduleRow>({
+    name: "PersistentQueueSchedule",
+    tableName: names.schedules,
+    columns: {
+      scope: { type: t.text, ...varchar(64), primary: true, ...pk(names.schedules) },
+      name: { type: t.text, ...varchar(128), primary: true, ...pk(names.schedules) },
+      cron: { type: t.text, ...varchar(128) },
+      tz: nullableText(64),
+      job_type: { type: t.int },
+      params: { type: t.longText },
+      priority: zero(t.int),
+      backfill_ms: zero(t.big),
+      last_tick_ms: zero(t.big),
+      next_tick_ms: zero(t.big),
+      source: { type: t.text, ...varchar(16) },
+      updated_at: { type: t.big },
+    },
+  });
+  return { AsyncJob, ShedLock, Schedule };
 }
 
 /**
@@ -208,20 +345,65 @@ export class PersistentQueueSchema1764000000000 implements MigrationInterface {
   /** Table names, as passed to `new PersistentQueue({ tables })`. */
   readonly tables: Partial<TableNames> = {};
 
-  /** Creates or upgrades the tables (idempotent). */
+  /**
+   * Creates or upgrades the tables (idempotent). On MySQL/MariaDB it also records the
+   * generated columns' expressions in TypeORM's `typeorm_metadata` table, as TypeORM
+   * does for the columns it creates: without them `migration:generate` would restate
+   * both columns (and make them visible to the Go library's `SELECT *` again).
+   */
   async up(queryRunner: QueryRunner): Promise<void> {
     await migrate(fromTypeORM(queryRunner), { tables: this.tables });
+    if (isMysqlFamily(queryRunner)) await recordGeneratedColumns(queryRunner, this.tables, "up");
   }
 
-  /** Drops the job and lock tables and forgets their versions. */
+  /** Drops the job, lock and schedules tables and forgets their versions. */
   async down(queryRunner: QueryRunner): Promise<void> {
     const names = resolveTableNames(this.tables);
     await queryRunner.dropTable(names.jobs, true);
     await queryRunner.dropTable(names.locks, true);
+    await queryRunner.dropTable(names.schedules, true);
+    if (isMysqlFamily(queryRunner)) await recordGeneratedColumns(queryRunner, this.tables, "down");
     if (await queryRunner.hasTable(names.migrations)) {
       const q = queryRunner.connection.driver.escape.bind(queryRunner.connection.driver);
       await queryRunner.query(
         `DELETE FROM ${q(names.migrations)} WHERE ${q("scope")} = '${names.jobs}'`,
+      );
+    }
+  }
+}
+
+const isMysqlFamily = (queryRunner: QueryRunner) =>
+  ["mysql", "mariadb", "aurora-mysql"].includes(queryRunner.connection.driver.options.type);
+
+/**
+ * Writes (`up`) or removes (`down`) TypeORM's records of the job table's generated
+ * columns: rows of its metadata table (`typeorm_metadata` unless the DataSource's
+ * `metadataTableName` says otherwise), created here in TypeORM's layout if missing.
+ */
+async function recordGeneratedColumns(
+  queryRunner: QueryRunner,
+  tables: Partial<TableNames>,
+  direction: "up" | "down",
+): Promise<void> {
+  const { jobs } = resolveTableNames(tables);
+  const metadataTable = queryRunner.connection.metadataTableName;
+  const q = queryRunner.connection.driver.escape.bind(queryRunner.connection.driver);
+  if (direction === "up") {
+    await queryRunner.query(
+      `CREATE TABLE IF NOT EXISTS ${q(metadataTable)} (${q("type")} varchar(255) NOT NULL, ${q("database")} varchar(255) NULL, ${q("schema")} varchar(255) NULL, ${q("table")} varchar(255) NULL, ${q("name")} varchar(255) NULL, ${q("value")} text NULL) ENGINE=InnoDB`,
+    );
+  } else if (!(await queryRunner.hasTable(metadataTable))) {
+    return;
+  }
+  for (const [column, expression] of Object.entries(GENERATED_COLUMNS)) {
+    await queryRunner.query(
+      `DELETE FROM ${q(metadataTable)} WHERE ${q("type")} = 'GENERATED_COLUMN' AND ${q("schema")} = DATABASE() AND ${q("table")} = ? AND ${q("name")} = ?`,
+      [jobs, column],
+    );
+    if (direction === "up") {
+      await queryRunner.query(
+        `INSERT INTO ${q(metadataTable)} (${q("type")}, ${q("schema")}, ${q("table")}, ${q("name")}, ${q("value")}) VALUES ('GENERATED_COLUMN', DATABASE(), ?, ?, ?)`,
+        [jobs, column, expression],
       );
     }
   }

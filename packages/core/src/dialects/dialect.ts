@@ -160,6 +160,15 @@ export interface SqlHooks extends PlaceholderStyle {
    * prefix; PostgreSQL and SQLite: a recursive query stepping to the next priority.
    */
   priorityLevels(table: string, statuses: readonly number[], jobType: number): SqlFragment;
+  /**
+   * SQL condition: the text column `column` contains what the LIKE `pattern`
+   * (lower-case, `%` wildcards, `!` as its escape character) says, ignoring case.
+   * Absent: `lower(column) LIKE pattern ESCAPE '!'`, right everywhere. PostgreSQL's
+   * ILIKE gives its planner the column's statistics (it has none for lower(column)):
+   * a common match then reads the primary key backwards and stops after a page
+   * (0.2 ms at 200k rows) instead of scanning and sorting the table (300 ms).
+   */
+  likeIgnoringCase?(column: string, pattern: SqlPart): SqlFragment;
   /** SQL for integer division of two integer expressions (MySQL's DIV; `/` on integers elsewhere). */
   intDiv(a: SqlPart, b: SqlPart): SqlFragment;
   /**

@@ -1,5 +1,6 @@
 import type { Row } from "../db.js";
 import { UniqueKeyContentionError } from "../errors.js";
+import { cancelledRuns } from "../statements/actions.js";
 import {
   completeJob,
   confirmCompleted,
@@ -56,6 +57,10 @@ export function commonJobOperations(
     },
     async stillLeased(db, table, ids, tokens) {
       const rows = await querySql<{ id: unknown }>(db, d, stillLeased(d, table, ids, tokens));
+      return rows.map((row) => Number(row.id));
+    },
+    async cancelledRuns(db, table, jobs) {
+      const rows = await querySql<{ id: unknown }>(db, d, cancelledRuns(d, table, jobs));
       return rows.map((row) => Number(row.id));
     },
     async release(db, table, jobs, reason) {

@@ -107,6 +107,11 @@ export interface JobOperations {
     ids: readonly number[],
     tokens: readonly string[],
   ): Promise<number[]>;
+  /**
+   * The runs among `jobs` (whose lease a heartbeat found gone) that `cancel()`
+   * ended: status Cancelled under their very token. Resolves their ids.
+   */
+  cancelledRuns(db: DB, table: string, jobs: readonly JobLease[]): Promise<number[]>;
   /** Hands held jobs back, claimable at once, each fenced by its token; resolves how many were. */
   release(db: DB, table: string, jobs: readonly JobLease[], reason: string): Promise<number>;
   /** Expired leases of one job type become Retry, or Failed past `attemptLimit`; resolves how many. */

@@ -77,6 +77,16 @@ export class Completer {
     return this.#completeOne(job, token, outcome, durationMs, until);
   }
 
+  /**
+   * A run whose outcome is not written (`cancel()` ended it): logged, and
+   * announced as "lost" with `reason`.
+   */
+  discard(job: Job, reason: string): void {
+    const { events, logger } = this.#d;
+    logger.info({ jobId: job.id, jobType: job.jobType }, `result discarded: ${reason}`);
+    emitSafely(events, logger, "lost", { jobId: job.id, jobType: job.jobType, reason });
+  }
+
   /** A completion write (or its confirmation), retried as {@link retryWrite} says, with {@link MIN_ATTEMPTS}. */
   #write<T>(deadline: number, fn: () => Promise<T>) {
     return retryWrite(this.#d, "complete", deadline, fn, MIN_ATTEMPTS);

@@ -6,6 +6,7 @@ import type { Job } from "../job.js";
 import type { ShedLock } from "../lock/shed-lock.js";
 import type { Logger } from "../logger.js";
 import { chunks } from "../statements/jobs.js";
+import { JobCancelledError } from "./cancelled.js";
 
 /** What lease upkeep needs from its worker. */
 export interface LeaseDeps {
@@ -31,8 +32,10 @@ export interface HeldLease {
  * Heartbeat: extends the leases of every job this worker holds, one statement
  * per {@link MAX_LIST} jobs (a worker may hold more than one statement can
  * bind). Where a statement extended fewer rows than it named, finds the jobs
- * whose lease is gone (expired and taken over) and aborts their handlers'
- * signal: their results will be discarded anyway.
+ * whose lease is gone and aborts their handlers' signal, their results being
+ * discarded anyway: with a {@link JobCancelledError} when `cancel()` ended the
+ * run (in any process), else with "the job's lease was lost" (expired and
+ * taken over). A signal is aborted (and logged) once.
  */
 export async function extendHeldLeases(d: LeaseDeps, held: readonly HeldLease[]): Promise<void> {
   const { db, dialect, table, config, logger } = d;
@@ -46,9 +49,28 @@ export async function extendHeldLeases(d: LeaseDeps, held: readonly HeldLease[])
       continue;
     }
     const alive = new Set(await dialect.statements.stillLeased(db, table, ids, tokens));
+    const lost = part.filter((h) => !alive.has(h.job.id) && !h.abort.signal.aborted);
+    // Why a lease is gone: cancel() ended the run, or it expired and was taken over. Asked
+    // only when a lease is gone, so a heartbeat costs nothing more while every lease holds.
+    const cancelled = new Set(
+      lost.length === 0
+        ? []
+        : await dialect.statements.cancelledRuns(
+            db,
+            table,
+            lost.map((h) => ({ id: h.job.id, token: h.token })),
+          ),
+    );
     for (const h of part) {
       if (alive.has(h.job.id)) h.leaseSince = Math.max(h.leaseSince, sent);
-      else if (h.state === "running") {
+      else if (cancelled.has(h.job.id)) {
+        // Running or waiting for a slot: either way the run must not go on (or start).
+        h.abort.abort(new JobCancelledError(h.job.id));
+        logger.info(
+          { jobId: h.job.id, jobType: config.jobType },
+          "job cancelled by cancel() while held; the handler's signal is aborted",
+        );
+      } else if (h.state === "running" && !h.abort.signal.aborted) {
         h.abort.abort(new Error("the job's lease was lost"));
         logger.warn(
           { jobId: h.job.id, jobType: config.jobType },

@@ -3,6 +3,7 @@ import type { Row } from "../db.js";
 import type { Job, JobContext } from "../job.js";
 import { JobStatus } from "../job-status.js";
 import type { Logger } from "../logger.js";
+import { abortedByCancel } from "./cancelled.js";
 import type { Completer } from "./completer.js";
 import { dbErrorMessage } from "./redact.js";
 import { errorMessage, type RunOutcome, runHandler } from "./run-handler.js";
@@ -76,6 +77,18 @@ export class Slots {
     return this.#held.get(id)?.token;
   }
 
+  /**
+   * Aborts the signal of job `id` if this worker holds it (`cancel()` from this
+   * process): a running handler is told at once, a job waiting for a slot never
+   * starts. True when it was held.
+   */
+  abortHeld(id: number, reason: Error): boolean {
+    const held = this.#held.get(id);
+    if (!held) return false;
+    if (!held.abort.signal.aborted) held.abort.abort(reason);
+    return true;
+  }
+
   /** Takes every job waiting for a slot out of the queue (at stop). */
   takeWaiting(): Held[] {
     return this.#waiting.splice(0);
@@ -128,6 +141,12 @@ export class Slots {
     const { capacity, leaseMs } = this.#d.config;
     while (this.#running < capacity && this.#waiting.length > 0 && !this.#d.stopping()) {
       const held = this.#waiting.shift()!;
+      if (abortedByCancel(held.abort.signal)) {
+        // Cancelled while it waited for a slot: it never starts, and there is nothing
+        // to write (the row is Cancelled; its lease is gone).
+        this.#forget(held);
+        continue;
+      }
       if (performance.now() - held.leaseSince > leaseMs * LEASE_TRUST) {
         void this.#d.release(held, "not started: its lease may have expired while it waited");
         continue;
@@ -161,6 +180,12 @@ export class Slots {
           : await runHandler(config, job, ctx, held.abort);
       }
       if (held.state === "released") return;
+      if (abortedByCancel(held.abort.signal)) {
+        // cancel() ended this run: the row is Cancelled and every write of this run is
+        // fenced off, so none is sent.
+        completer.discard(job, (held.abort.signal.reason as Error).message);
+        return;
+      }
       held.state = "completing";
       // The handler is done: its slot is free for the next job while the outcome is
       // written. The job stays held (and counted against the claim-ahead bound)
@@ -188,6 +213,14 @@ export class Slots {
         if (this.#held.get(job.id) === held) this.#held.delete(job.id);
         this.#d.settled();
       });
+  }
+
+  /** Drops a held job that will not run, and lets the worker claim again. */
+  #forget(held: Held): void {
+    held.state = "released";
+    if (this.#held.get(held.job.id) === held) this.#held.delete(held.job.id);
+    this.#d.completer.discard(held.job, "cancelled by cancel() before it started");
+    this.#d.settled();
   }
 
   /** The schema's verdict on the params: an Error fails the job (a validator that throws, too). */

@@ -37,6 +37,11 @@ export class StatementGuard {
       ping: () => run(() => target.ping()),
       close: () => Promise.resolve(), // the queue never closes the user's DB
     };
+    // The schedule loop's compare-and-set and its INSERT commit together: counted as one statement.
+    if (target.transaction) {
+      const transaction = target.transaction.bind(target);
+      this.db.transaction = (fn) => run(() => transaction(fn));
+    }
   }
 
   get closed(): boolean {

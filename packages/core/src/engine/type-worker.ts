@@ -2,6 +2,7 @@ import type { EventEmitter } from "node:events";
 import type { StaleCutoff } from "../dialects/dialect.js";
 import { emitSafely, type QueueEventMap } from "../events.js";
 import type { ShedLock } from "../lock/shed-lock.js";
+import { abortedByCancel } from "./cancelled.js";
 import { Claimer } from "./claimer.js";
 import { Completer } from "./completer.js";
 import { handBack } from "./hand-back.js";
@@ -82,6 +83,14 @@ export class TypeWorker {
   }
 
   /**
+   * `cancel()` from this process ended job `id`: if this worker holds it, its
+   * signal aborts now with `reason` (other processes learn it at their next heartbeat).
+   */
+  cancelled(id: number, reason: Error): boolean {
+    return this.#slots.abortHeld(id, reason);
+  }
+
+  /**
    * Stops claiming and winds down by `deadline` (Date.now() ms) as a whole:
    * claimed jobs not started are handed back at once (one statement per
    * {@link MAX_LIST}), running handlers get until `handlersUntil` to finish,
@@ -142,7 +151,10 @@ export class TypeWorker {
 
   /** Extends the leases of held jobs; aborts the handlers of jobs whose lease is gone. */
   #heartbeat(): Promise<void> {
-    const held = this.#slots.all().filter((h) => h.state !== "released");
+    // A job cancel() ended is not kept alive: its lease is gone, and asking again costs a statement.
+    const held = this.#slots
+      .all()
+      .filter((h) => h.state !== "released" && !abortedByCancel(h.abort.signal));
     return extendHeldLeases(this.#d, held);
   }
 

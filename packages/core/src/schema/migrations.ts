@@ -158,8 +158,7 @@ export function jobControlColumns(d: Dialect): ReadonlyArray<readonly [string, s
 /**
  * The plain columns the queue added up to schema `version`, with the types it gave
  * them: a MODIFY must restate the type, and must not change it. (Version 4's
- * generated columns are created INVISIBLE and not re-checked: MODIFY would have to
- * restate their expression.)
+ * generated columns are in {@link hideAddedColumns}.)
  */
 export function addedJobColumns(
   d: Dialect,
@@ -179,12 +178,17 @@ export function addedJobColumns(
 
 /**
  * Each column added up to schema `version` made invisible (each checked in the catalog
- * first): version 3's steps, and migrate()'s re-check on every run.
+ * first): version 3's steps, and migrate()'s re-check on every run. From version 4 on
+ * that includes the generated columns, restating their expression: version 4 creates
+ * them INVISIBLE, but an ORM's migration (drizzle-kit, TypeORM, Sequelize) that made
+ * the columns first cannot say INVISIBLE, and the step adding them is then skipped.
  */
 export function hideAddedColumns(d: Dialect, t: TableNames, version: number): MigrationStep[] {
   if (!d.ddl.hideColumn) return [];
   const hide = d.ddl.hideColumn;
-  return addedJobColumns(d, version).map(([column, type]) => ({
+  const generated =
+    version >= 4 ? d.ddl.generatedJobColumns.map((g) => [g.column, g.type] as const) : [];
+  return [...addedJobColumns(d, version), ...generated].map(([column, type]) => ({
     kind: "hideColumn",
     table: t.jobs,
     column,

@@ -1,7 +1,7 @@
 import { recursivePriorityLevels } from "../claim.js";
 import type { Dialect, SqlHooks } from "../dialect.js";
 import { errorMatches } from "../errors.js";
-import { sql } from "../sql.js";
+import { ident, sql } from "../sql.js";
 import { postgresDdl } from "./ddl.js";
 import { postgresIntrospection } from "./introspection.js";
 import { postgresStatements } from "./statements.js";
@@ -20,6 +20,7 @@ export function postgresDialect(): Dialect {
     dueMs: 'GREATEST(COALESCE("start_time", 0) * 1000, "run_at")',
     priorityLevels: recursivePriorityLevels,
     intDiv: (a, b) => sql`(${a} / ${b})`,
+    likeIgnoringCase: (column, pattern) => sql`${ident(column)} ILIKE ${pattern} ESCAPE '!'`,
     // 42P07 duplicate table/index, 42701 duplicate column, 42710 duplicate object,
     // 23505 unique violation (also raised by racing CREATE TABLE IF NOT EXISTS on pg_type).
     isAlreadyExists: (err) =>

@@ -1,5 +1,6 @@
 import { describe } from "vitest";
 import { type AdapterUnderTest, cellName } from "../context.js";
+import { actionTests } from "./actions.js";
 import { concurrencyTests } from "./concurrency.js";
 import { definitionTests } from "./definitions.js";
 import { durabilityTests } from "./durability.js";
@@ -7,7 +8,9 @@ import { featureTests } from "./features.js";
 import { goLibraryTests } from "./go-library.js";
 import { hardeningTests, statementLimitTests } from "./hardening.js";
 import { killTests } from "./kill.js";
+import { priorityTests } from "./priorities.js";
 import { retentionTests } from "./retention.js";
+import { scheduleTests } from "./schedules.js";
 import { semanticsTests } from "./semantics.js";
 import { shedLockTests } from "./shed-lock.js";
 import { uniqueKeyTests } from "./unique-keys.js";
@@ -25,11 +28,14 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("ShedLock", () => shedLockTests(adapter, kind));
       describe("firstPullDay, schemas, events, wake-ups", () => featureTests(adapter, kind));
       describe("job definitions and names", () => definitionTests(adapter, kind));
+      describe("priorities and the due-ordered claim", () => priorityTests(adapter, kind));
       describe("worker killed", () => killTests(adapter, kind));
+      describe("job actions and listJobs", () => actionTests(adapter, kind));
       describe("lifecycle, outages and bookkeeping", () => hardeningTests(adapter, kind));
       describe("a Go service on the same table", () => goLibraryTests(adapter, kind));
       describe("unique keys", () => uniqueKeyTests(adapter, kind));
       describe("retention and prune", () => retentionTests(adapter, kind));
+      describe("cron schedules", () => scheduleTests(adapter, kind));
     });
   }
 }
