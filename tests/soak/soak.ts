@@ -4,6 +4,11 @@
  * and each worker's RSS over the run; memory must stay flat. Bounded: gives
  * up after PQ_SOAK_MINUTES (default 25) per database.
  *   npm run soak                      (PQ_SOAK_JOBS=200000 for a shorter run)
+ *
+ * PQ_SOAK_RETENTION="5s": the workers delete succeeded jobs 5 s after they
+ * finish (`retention`), and the producer enqueues while they drain, at
+ * PQ_SOAK_RATE jobs/s (default 2000): the report adds the table's peak row
+ * count, which must stay bounded instead of growing with the jobs run.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -18,6 +23,8 @@ const JOBS = Number(process.env.PQ_SOAK_JOBS ?? 1_000_000);
 const WORKERS = 4;
 const LIMIT_MS = Number(process.env.PQ_SOAK_MINUTES ?? 25) * 60_000;
 const WORKER = fileURLToPath(new URL("./worker.mjs", import.meta.url));
+const RETENTION = process.env.PQ_SOAK_RETENTION;
+const RATE = Number(process.env.PQ_SOAK_RATE ?? 2000);
 const kinds = (process.env.PQ_SOAK_DATABASES ?? "mariadb,postgres").split(",") as (
   | "mariadb"
   | "postgres"
@@ -34,16 +41,25 @@ for (const kind of kinds) {
   try {
     const producer = new PersistentQueue({ db, serviceName: "soak-producer", jobs: [] });
     await producer.migrate();
-    const e0 = Date.now();
-    for (let i = 0; i < JOBS; i += 1000) {
-      await producer.addMany(
-        Array.from({ length: Math.min(1000, JOBS - i) }, (_, k) => ({
-          jobType: 1,
-          params: { n: i + k },
-        })),
-      );
-    }
-    const enqueueSeconds = (Date.now() - e0) / 1000;
+    let enqueued = 0;
+    const enqueueAll = async () => {
+      const e0 = Date.now();
+      for (let i = 0; i < JOBS; i += 1000) {
+        await producer.addMany(
+          Array.from({ length: Math.min(1000, JOBS - i) }, (_, k) => ({
+            jobType: 1,
+            params: { n: i + k },
+          })),
+        );
+        enqueued = Math.min(JOBS, i + 1000);
+        // With retention, a steady stream while the workers drain: the table's size is then
+        // what retention keeps, not the whole run.
+        if (RETENTION)
+          await new Promise((r) => setTimeout(r, e0 + (enqueued / RATE) * 1000 - Date.now()));
+      }
+      return (Date.now() - e0) / 1000;
+    };
+    const enqueueSeconds = RETENTION ? 0 : await enqueueAll();
     const rss: number[][] = Array.from({ length: WORKERS }, () => []);
     const children = Array.from({ length: WORKERS }, (_, w) => {
       const child = spawn(process.execPath, [WORKER, kind, database.url], {
@@ -55,15 +71,23 @@ for (const kind of kinds) {
       return child;
     });
     const d0 = Date.now();
+    const streaming = RETENTION ? enqueueAll() : undefined;
     let finished = 0;
+    let peakRows = 0;
     while (Date.now() - d0 < LIMIT_MS) {
       await new Promise((r) => setTimeout(r, 2000));
-      const [row] = await db.query<{ n: unknown }>(
-        "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = 1 AND job_status = 1",
+      // Finished = enqueued less the unfinished ones: retention deletes succeeded rows.
+      const [row] = await db.query<{ total: unknown; unfinished: unknown }>(
+        "SELECT COUNT(*) AS total, SUM(CASE WHEN job_status <> 1 THEN 1 ELSE 0 END) AS unfinished FROM async_job_tab WHERE job_type = 1",
       );
-      finished = Number(row?.n);
+      peakRows = Math.max(peakRows, Number(row?.total));
+      finished = RETENTION
+        ? enqueued - Number(row?.unfinished ?? 0)
+        : Number(row?.total) - Number(row?.unfinished ?? 0);
       if (finished === JOBS) break;
     }
+    const streamSeconds = streaming ? await streaming : 0;
+    const [end] = await db.query<{ n: unknown }>("SELECT COUNT(*) AS n FROM async_job_tab");
     const drainSeconds = (Date.now() - d0) / 1000;
     for (const c of children) c.kill("SIGTERM");
     await Promise.all(
@@ -71,8 +95,12 @@ for (const kind of kinds) {
     );
     const mb = (b: number) => (b / 2 ** 20).toFixed(0);
     console.log(
-      `[soak ${kind} ${server.version.split("-")[0]}] jobs=${JOBS} finished=${finished} enqueue=${Math.round(JOBS / enqueueSeconds)}/s drain=${Math.round(finished / drainSeconds)}/s (${WORKERS} processes x 16)`,
+      `[soak ${kind} ${server.version.split("-")[0]}] jobs=${JOBS} finished=${finished} enqueue=${Math.round(JOBS / (enqueueSeconds || streamSeconds))}/s drain=${Math.round(finished / drainSeconds)}/s (${WORKERS} processes x 16)`,
     );
+    if (RETENTION)
+      console.log(
+        `  retention success=${RETENTION}: table rows peak ${peakRows} (sampled every 2 s), ${Number(end?.n)} when drained, for ${JOBS} jobs at ${RATE}/s`,
+      );
     rss.forEach((samples, w) => {
       const early = samples[Math.floor(samples.length * 0.1)] ?? 0;
       const peak = Math.max(...samples);

@@ -1,6 +1,7 @@
 // One soak worker process: runs no-op jobs of type 1 and reports its RSS and
 // completed count every second on stdout. Stops gracefully on SIGTERM.
 // Usage: node worker.mjs <mariadb|postgres> <url>
+// PQ_SOAK_RETENTION (e.g. "5s"): the queue deletes succeeded jobs that much after they finished.
 import { PersistentQueue } from "@persistent-queue/core";
 import { fromMysql2 } from "@persistent-queue/mysql2";
 import { fromPg } from "@persistent-queue/pg";
@@ -18,6 +19,9 @@ const queue = new PersistentQueue({
   db,
   serviceName: "soak",
   jobs: [{ jobType: 1, workerPoolCapacity: 16, handleJob: async () => void done++ }],
+  retention: process.env.PQ_SOAK_RETENTION
+    ? { success: process.env.PQ_SOAK_RETENTION, interval: "5s" }
+    : undefined,
 });
 const report = setInterval(
   () => process.stdout.write(`rss ${process.memoryUsage().rss} done ${done}\n`),

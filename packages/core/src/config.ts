@@ -4,6 +4,7 @@ import { type Duration, parseDuration } from "./duration.js";
 import { ConfigError } from "./errors.js";
 import type { AnyJob, AnyJobConfig, AnyJobSpec, JobConfig } from "./job.js";
 import type { Logger } from "./logger.js";
+import { type RetentionOptions, resolveRetention } from "./retention.js";
 import { type BackoffFn, makeBackoff } from "./retry.js";
 import type { Schedule } from "./schedules/schedule-spec.js";
 
@@ -29,6 +30,13 @@ export interface QueueOptions<J extends readonly AnyJob[]> {
   readonly notify?: boolean;
   /** Randomness for backoff jitter. Default Math.random. */
   readonly random?: () => number;
+  /**
+   * How long finished jobs stay in the table, e.g. `{ success: "7d", failed: "30d" }`;
+   * a status left out is kept forever (the default, as the seed does). While the
+   * queue runs, one queue in the cluster at a time deletes older ones every
+   * `interval` (default "1m"), in batches of at most 1000 rows.
+   */
+  readonly retention?: RetentionOptions;
   /**
    * Cron schedules, written to the schedules table at start() (source "config").
    * When given, start() also removes the config schedules of this job table it
@@ -278,5 +286,16 @@ export function resolveQueueOptions<J extends readonly AnyJob[]>(options: QueueO
     if (!bare) jobs.set(resolved.jobType, resolved as ResolvedJobConfig);
   });
   const pollMs = parseDuration("pollInterval", options.pollInterval ?? 500, { allowZero: false });
-  return { db, serviceName, jobs, specs, names, pollMs, notify: options.notify ?? true, random };
+  const retention = resolveRetention(options.retention);
+  return {
+    db,
+    serviceName,
+    jobs,
+    specs,
+    names,
+    pollMs,
+    notify: options.notify ?? true,
+    random,
+    retention,
+  };
 }

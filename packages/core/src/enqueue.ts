@@ -1,6 +1,6 @@
 import type { ResolvedJobSpec } from "./config.js";
 import type { DB } from "./db.js";
-import type { Dialect } from "./dialects/dialect.js";
+import type { Dialect, OnConflict } from "./dialects/dialect.js";
 import { type Duration, parseDuration } from "./duration.js";
 import { type ConfigError, PersistentQueueError } from "./errors.js";
 import type { AnyJob, JobRef, ParamsOf } from "./job.js";
@@ -10,6 +10,9 @@ import type { NewJobRow } from "./statements/jobs.js";
 export const MAX_PARAMS_LENGTH = 4096;
 /** Rows per INSERT statement in `addMany()`. */
 const BATCH = 1000;
+
+/** The longest unique key: the `unique_key varchar(255)` column. */
+export const MAX_UNIQUE_KEY_LENGTH = 255;
 
 /** The lowest and highest priority: the range of the INT column. */
 export const PRIORITY_RANGE = [-2_147_483_648, 2_147_483_647] as const;
@@ -27,6 +30,21 @@ export interface JobOptions {
    * low numbers starves the high ones (see the README, "Priorities").
    */
   readonly priority?: number | undefined;
+  /**
+   * At most one unfinished job (waiting, continuing, retrying or running) per
+   * (job type, uniqueKey), enforced by the database's unique index, so that
+   * concurrent adds in many processes insert one row. A non-empty string of at
+   * most 255 characters, compared exactly (case and spaces count). Once that
+   * job finishes or is cancelled the key is free again.
+   */
+  readonly uniqueKey?: string | undefined;
+  /**
+   * With `uniqueKey`, when an unfinished job already has the key: `"keep"`
+   * (default) inserts nothing; `"replace"` gives that job these params, due
+   * time and priority if it has not started yet (debounce), else keeps it.
+   * Either way `add()` resolves the existing job's id.
+   */
+  readonly onConflict?: OnConflict | undefined;
 }
 
 /** Options of `add()`. */
@@ -80,6 +98,7 @@ export function enqueueSync(
   job: LooseJob,
 ): number {
   const row = toRowSync(job, "", configs);
+  if (row.uniqueKey !== undefined) return dialect.statements.insertUniqueJobSync(db, table, row);
   return dialect.statements.insertJobsSync(db, table, [row])[0]!;
 }
 
@@ -94,14 +113,45 @@ export async function enqueue(
   const rows: NewJobRow[] = [];
   for (let i = 0; i < jobs.length; i++)
     rows.push(await toRow(jobs[i]!, jobs.length === 1 ? "" : `jobs[${i}].`, configs));
+  const runs = statementRuns(rows);
   const insertAll = async (target: DB): Promise<number[]> => {
     const ids: number[] = [];
-    for (let i = 0; i < rows.length; i += BATCH)
-      ids.push(...(await dialect.statements.insertJobs(target, table, rows.slice(i, i + BATCH))));
+    for (const run of runs) {
+      if (run.length === 1 && run[0]!.uniqueKey !== undefined)
+        ids.push(await dialect.statements.insertUniqueJob(target, table, run[0]!));
+      else ids.push(...(await dialect.statements.insertJobs(target, table, run)));
+    }
     return ids;
   };
-  if (rows.length > BATCH && db.transaction) return db.transaction(insertAll); // all or nothing
+  if (runs.length > 1 && db.transaction) return db.transaction(insertAll); // all or nothing
   return insertAll(db);
+}
+
+/**
+ * The statements of one enqueue, in input order (so ids grow in it): plain jobs
+ * together, up to {@link BATCH} per multi-row INSERT; each job with a unique key
+ * alone, as its conflict is resolved row by row (a later job in the batch with
+ * the same key meets the earlier one, and resolves to its id).
+ */
+function statementRuns(rows: readonly NewJobRow[]): NewJobRow[][] {
+  const runs: NewJobRow[][] = [];
+  let plain: NewJobRow[] = [];
+  for (const row of rows) {
+    if (row.uniqueKey === undefined) {
+      plain.push(row);
+      if (plain.length === BATCH) plain = flush(runs, plain);
+    } else {
+      plain = flush(runs, plain);
+      runs.push([row]);
+    }
+  }
+  flush(runs, plain);
+  return runs;
+}
+
+function flush(runs: NewJobRow[][], plain: NewJobRow[]): NewJobRow[] {
+  if (plain.length > 0) runs.push(plain);
+  return [];
 }
 
 async function toRow(
@@ -226,5 +276,38 @@ function toRowValidated(
       `must be an integer from ${PRIORITY_RANGE[0]} to ${PRIORITY_RANGE[1]}, lower runs first (got ${String(priority)}).`,
     );
   }
-  return { jobType, params: text, delayMs, dueAtMs, priority };
+  return { jobType, params: text, delayMs, dueAtMs, priority, ...checkUnique(job, at) };
+}
+
+/** The unique key and its conflict rule, checked. */
+function checkUnique(
+  job: LooseJob,
+  at: string,
+): { uniqueKey?: string; onConflict?: OnConflict } | undefined {
+  const { uniqueKey, onConflict } = job;
+  if (uniqueKey === undefined) {
+    if (onConflict !== undefined)
+      throw new JobInputError(
+        `${at}onConflict`,
+        "applies only with a uniqueKey: give the job a uniqueKey, or leave onConflict out.",
+      );
+    return undefined;
+  }
+  if (
+    typeof uniqueKey !== "string" ||
+    uniqueKey.length === 0 ||
+    uniqueKey.length > MAX_UNIQUE_KEY_LENGTH
+  ) {
+    throw new JobInputError(
+      `${at}uniqueKey`,
+      `must be a non-empty string of at most ${MAX_UNIQUE_KEY_LENGTH} characters (the unique_key column); got ${typeof uniqueKey === "string" ? `${uniqueKey.length} characters` : typeof uniqueKey}. Hash a longer key.`,
+    );
+  }
+  if (onConflict !== undefined && onConflict !== "keep" && onConflict !== "replace") {
+    throw new JobInputError(
+      `${at}onConflict`,
+      `must be "keep" or "replace" (got ${JSON.stringify(String(onConflict)).slice(0, 40)}).`,
+    );
+  }
+  return { uniqueKey, onConflict: onConflict ?? "keep" };
 }

@@ -121,6 +121,20 @@ export class DatabaseUnavailableError extends PersistentQueueError {
   }
 }
 
+/**
+ * An enqueue with a unique key found, several times in a row, an unfinished
+ * job holding the key that then finished before it could be read back: the key
+ * is under heavy churn. Nothing was inserted; adding again is safe.
+ */
+export class UniqueKeyContentionError extends PersistentQueueError {
+  constructor(jobType: number, uniqueKey: string, tries: number) {
+    super(
+      "ERR_PQ_UNIQUE_CONTENTION",
+      `uniqueKey ${JSON.stringify(uniqueKey.slice(0, 80))} of job type ${jobType}: the job holding it finished during each of ${tries} tries to enqueue; nothing was inserted, add it again.`,
+    );
+  }
+}
+
 /** A short, safe description of an unexpected value: its type or class, never its contents. */
 export function describeValue(value: unknown): string {
   if (value === null) return "null";

@@ -10,7 +10,13 @@
 
 export type { QueueOptions } from "./config.js";
 export type { DB, DialectFamily, ExecResult, Row, SqlValue, Unlisten } from "./db.js";
-export type { Dialect, DialectCapabilities, DialectName, TableNames } from "./dialects/index.js";
+export type {
+  Dialect,
+  DialectCapabilities,
+  DialectName,
+  OnConflict,
+  TableNames,
+} from "./dialects/index.js";
 export { type Duration, parseDuration } from "./duration.js";
 export { JobCancelledError } from "./engine/cancelled.js";
 export { JobOutputError, type JobOutputField } from "./engine/job-output.js";
@@ -18,7 +24,9 @@ export { JobTimeoutError } from "./engine/run-handler.js";
 export {
   type AddOptions,
   JobInputError,
+  type JobOptions,
   MAX_PARAMS_LENGTH,
+  MAX_UNIQUE_KEY_LENGTH,
   type NewJob,
   PayloadTooLargeError,
 } from "./enqueue.js";
@@ -31,6 +39,7 @@ export {
   PersistentQueueError,
   SchemaVersionError,
   TransactionMisuseError,
+  UniqueKeyContentionError,
   UnsupportedError,
 } from "./errors.js";
 export type { JobOf, QueueEventMap } from "./events.js";
@@ -80,6 +89,12 @@ export {
 } from "./lock/shed-lock.js";
 export type { Logger } from "./logger.js";
 export { PersistentQueue, QueueStateError } from "./queue.js";
+export {
+  type PrunableStatus,
+  PruneInputError,
+  type PruneOptions,
+  type RetentionOptions,
+} from "./retention.js";
 export {
   type Schedule,
   ScheduleError,

@@ -4,8 +4,10 @@ import type { DB } from "./db.js";
 import type { Dialect, StaleCutoff, TableNames } from "./dialects/dialect.js";
 import { execSql, querySql, resolveDialect, resolveDialectSync } from "./dialects/index.js";
 import { parseDuration } from "./duration.js";
+import { RetentionCleaner } from "./engine/cleaner.js";
 import { Notifier } from "./engine/notifier.js";
 import { NotifyCoalescer } from "./engine/notify-coalescer.js";
+import { pruneFinished } from "./engine/prune.js";
 import { redactError } from "./engine/redact.js";
 import { firstPullCutoff, step } from "./engine/start-up.js";
 import { StatementGuard } from "./engine/statement-guard.js";
@@ -19,6 +21,7 @@ import { type JobRecord, toJobRecord } from "./job-record.js";
 import { JobTypes } from "./job-types.js";
 import { ShedLock } from "./lock/shed-lock.js";
 import { type Logger, silentLogger } from "./logger.js";
+import { type PruneOptions, type ResolvedRetention, resolvePrune } from "./retention.js";
 import { QueueSchedules } from "./schedules/queue-schedules.js";
 import type { Schedule, ScheduleInfo } from "./schedules/schedule-spec.js";
 import { type MigrateResult, migrate } from "./schema/migrate.js";
@@ -61,6 +64,9 @@ export class PersistentQueue<
   readonly #pollMs: number;
   readonly #notify: boolean;
   readonly #workers = new Map<number, TypeWorker>();
+  readonly #retention: ResolvedRetention | undefined;
+  /** Deletes finished jobs past their retention while the queue runs. */
+  #cleaner: RetentionCleaner | undefined;
   /** The engine's statements go through this; stop() closes it. */
   readonly #guard: StatementGuard;
   /** ShedLock for the engine's own rescues, on the guarded DB. */
@@ -91,6 +97,7 @@ export class PersistentQueue<
     this.#types = new JobTypes(resolved.specs, resolved.names);
     this.#pollMs = resolved.pollMs;
     this.#notify = resolved.notify;
+    this.#retention = resolved.retention;
     this.#tables = resolveTableNames(options.tables);
     this.#logger = options.logger ?? silentLogger;
     this.workerId = makeWorkerId(resolved.serviceName);
@@ -207,6 +214,17 @@ export class PersistentQueue<
       this.#workers.set(config.jobType, worker);
       worker.start(stale.get(config.jobType));
     }
+    if (this.#retention) {
+      this.#cleaner = new RetentionCleaner({
+        db: this.#guard.db,
+        dialect,
+        table: this.#tables.jobs,
+        retention: this.#retention,
+        locks: this.#engineLocks,
+        logger: this.#logger,
+      });
+      this.#cleaner.start();
+    }
     const db = this.#db;
     // Other processes NOTIFY only where the dialect has a NOTIFY.
     if (this.#notify && dialect.statements.notify && hasListen(db) && this.#workers.size > 0) {
@@ -252,7 +270,11 @@ export class PersistentQueue<
    * Enqueues one job and resolves its id. `job` is the job type's integer, its
    * name, or its definition. `opts.delay` (ms or "10m") or `opts.startTime`
    * (Date or unix seconds) schedule it; `opts.db` (a DB bound to your
-   * transaction) makes it part of that transaction.
+   * transaction) makes it part of that transaction. `opts.uniqueKey` keeps at
+   * most one unfinished job per (job type, key): when one exists, nothing is
+   * inserted (`onConflict: "keep"`, the default) or, with `"replace"`, a job
+   * that has not started takes these params, due time and priority; either way
+   * the existing job's id is returned.
    */
   async add<const K extends JobRef<J>>(
     job: K,
@@ -297,7 +319,10 @@ export class PersistentQueue<
 
   /**
    * Enqueues many jobs with one INSERT per 1000 and resolves their ids in
-   * order; each job's `jobType` is an integer, a name or a definition.
+   * order; each job's `jobType` is an integer, a name or a definition. A job
+   * with a `uniqueKey` is one statement of its own (a later job with the same
+   * key resolves to the earlier one's id); a batch of more than one statement
+   * runs in one transaction where the DB can open one.
    */
   async addMany(jobs: readonly NewJob<J>[], opts: Pick<AddOptions, "db"> = {}): Promise<number[]> {
     if (this.#state === "stopping" || this.#state === "stopped") {
@@ -351,6 +376,21 @@ export class PersistentQueue<
     const type = Number(row.job_type ?? 0);
     if (expected !== undefined && type !== expected) return undefined;
     return toJobRecord(row, this.#types.specs.get(type)?.name) as never;
+  }
+
+  /**
+   * Deletes finished jobs now and resolves how many rows went: those in
+   * `status` (JobStatus.Success, Failed or Cancelled, or an array of them) last
+   * updated longer ago than `olderThan` (e.g. "7d"), by the database's clock, in
+   * batches of at most 1000 rows that never hold up claims. Unfinished jobs are
+   * never pruned: another status is a {@link PruneInputError}. Works on a queue
+   * that was not started; independent of the `retention` option.
+   */
+  async prune(options: PruneOptions): Promise<number> {
+    const rules = resolvePrune(options);
+    const dialect = await this.#resolveDialect();
+    await this.#checkSchema(this.#db);
+    return pruneFinished(this.#db, dialect, this.#tables.jobs, rules);
   }
 
   /**
@@ -474,6 +514,7 @@ export class PersistentQueue<
       await Promise.all([
         this.#schedules.stopLoop(deadline),
         ...[...this.#workers.values()].map((w) => w.stop(handlersUntil, deadline)),
+        this.#cleaner?.stop(),
       ]);
       this.#guard.close();
       await Promise.all([

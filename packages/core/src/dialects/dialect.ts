@@ -26,6 +26,50 @@ export interface InsertRow {
 }
 
 /**
+ * What an enqueue with a unique key does when an unfinished job of its type
+ * already has the key: `"keep"` inserts nothing; `"replace"` gives that job
+ * the new params, due time and priority if it has not started yet, and
+ * otherwise keeps it. Either way the existing job's id comes back.
+ */
+export type OnConflict = "keep" | "replace";
+
+/**
+ * How a dialect resolves an insert that meets an unfinished job with the same
+ * (job_type, unique_key) in the unique-key index (`<jobs>_unique_idx`), without
+ * a race: the index decides, concurrent inserts wait on each other there.
+ */
+export interface UniqueInsertForm {
+  /**
+   * The clause after the single-row VALUES list: PostgreSQL and SQLite
+   * `ON CONFLICT (…) WHERE <the index predicate> DO …`, MySQL
+   * `ON DUPLICATE KEY UPDATE … id = LAST_INSERT_ID(id)`.
+   */
+  conflictClause(table: string, onConflict: OnConflict): SqlFragment;
+  /**
+   * True: the statement ends in RETURNING id, which yields the row inserted or
+   * replaced, and nothing when the existing job was kept (then it is looked up
+   * through the index). False: the driver's insertId is the new or the existing
+   * job's id (MySQL's LAST_INSERT_ID(expr)); where it is 0 the job is looked up
+   * too (a connection without CLIENT_FOUND_ROWS, as Sequelize opens, reports no
+   * id for a conflict that changed nothing).
+   */
+  readonly returning: boolean;
+  /**
+   * The unique index's key column, as a statement must compare it for the index
+   * to serve it: `unique_live` (a generated column) on MySQL, `unique_key` elsewhere.
+   */
+  readonly liveKeyColumn: string;
+  /**
+   * Ends the read of the existing job: MySQL's `LOCK IN SHARE MODE`, a locking
+   * read that sees the latest committed row (the conflict found it) where a
+   * plain read in a REPEATABLE READ transaction would see its older snapshot.
+   * Empty elsewhere (PostgreSQL reads with a new snapshot per statement in READ
+   * COMMITTED; SQLite has one writer).
+   */
+  readonly readSuffix: string;
+}
+
+/**
  * A dialect's name: the built-in ones (MariaDB is a variant of MySQL), or any
  * other a dialect object brings.
  */

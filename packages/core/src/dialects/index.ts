@@ -12,8 +12,10 @@ export type {
   DialectIntrospection,
   DialectName,
   DialectStatements,
+  OnConflict,
   SqlHooks,
   TableNames,
+  UniqueInsertForm,
 } from "./dialect.js";
 export { mariadbDialect, mysqlDialect } from "./mysql/index.js";
 export { postgresDialect } from "./postgres/index.js";

@@ -1,4 +1,5 @@
 import type { Row } from "../db.js";
+import { UniqueKeyContentionError } from "../errors.js";
 import { cancelledRuns } from "../statements/actions.js";
 import {
   completeJob,
@@ -7,15 +8,17 @@ import {
   extendLeases,
   firstPull,
   insertJobs,
+  insertUniqueJob,
   type NewJobRow,
   nextDue,
   releaseJobs,
   rescueExpired,
+  selectLiveUnique,
   selectOwnRunning,
   stillLeased,
   updateProgress,
 } from "../statements/jobs.js";
-import type { InsertJobRows, JobOperations, SqlHooks } from "./dialect.js";
+import type { InsertJobRows, JobOperations, SqlHooks, UniqueInsertForm } from "./dialect.js";
 import { compile, execSql, querySql } from "./sql.js";
 
 /**
@@ -26,7 +29,15 @@ import { compile, execSql, querySql } from "./sql.js";
  */
 export function commonJobOperations(
   d: SqlHooks,
-): Omit<JobOperations, "claim" | "completeSucceeded" | "insertJobs" | "insertJobsSync"> {
+): Omit<
+  JobOperations,
+  | "claim"
+  | "completeSucceeded"
+  | "insertJobs"
+  | "insertJobsSync"
+  | "insertUniqueJob"
+  | "insertUniqueJobSync"
+> {
   return {
     async confirmSucceeded(db, table, jobs) {
       const rows = await querySql<{ id: unknown; lease_token: unknown }>(
@@ -90,12 +101,17 @@ export function commonJobOperations(
  * 10.5+) or where only the driver's insert id does (MySQL 8): that is the
  * first id of a multi-row INSERT, and the rest follow it
  * (auto_increment_increment = 1). `rowsForm`: the dialect's faster multi-row form.
+ * `unique`: how the dialect resolves a unique-key conflict (see dialects/unique.ts).
  */
 export function insertOperations(
   d: SqlHooks,
   returning: boolean,
+  unique: UniqueInsertForm,
   rowsForm?: InsertJobRows,
-): Pick<JobOperations, "insertJobs" | "insertJobsSync"> {
+): Pick<
+  JobOperations,
+  "insertJobs" | "insertJobsSync" | "insertUniqueJob" | "insertUniqueJobSync"
+> {
   const statement = (table: string, rows: readonly NewJobRow[]) =>
     insertJobs(d, table, rows, returning, rowsForm);
   const following = (first: unknown, n: number) =>
@@ -113,5 +129,51 @@ export function insertOperations(
       if (returning) return db.querySync!<{ id: unknown }>(text, params).map((r) => Number(r.id));
       return following(db.execSync!(text, params).insertId, rows.length);
     },
+    async insertUniqueJob(db, table, row) {
+      const key = keyOf(row);
+      const select = selectLiveUnique(d, table, key.jobType, key.uniqueKey, unique);
+      for (let tries = 0; tries < UNIQUE_TRIES; tries++) {
+        const statement = insertUniqueJob(d, table, key, unique);
+        if (unique.returning) {
+          const [written] = await querySql<{ id: unknown }>(db, d, statement);
+          if (written) return Number(written.id);
+        } else {
+          const id = Number((await execSql(db, d, statement)).insertId);
+          if (id > 0) return id;
+        }
+        const [kept] = await querySql<{ id: unknown }>(db, d, select);
+        if (kept) return Number(kept.id);
+        // The job that held the key finished between the two statements: the key is free, insert again.
+      }
+      throw new UniqueKeyContentionError(key.jobType, key.uniqueKey, UNIQUE_TRIES);
+    },
+    insertUniqueJobSync(db, table, row) {
+      const key = keyOf(row);
+      const statement = compile(insertUniqueJob(d, table, key, unique), d);
+      const select = compile(selectLiveUnique(d, table, key.jobType, key.uniqueKey, unique), d);
+      for (let tries = 0; tries < UNIQUE_TRIES; tries++) {
+        if (unique.returning) {
+          const [written] = db.querySync!<{ id: unknown }>(statement.text, statement.params);
+          if (written) return Number(written.id);
+        } else {
+          const id = Number(db.execSync!(statement.text, statement.params).insertId);
+          if (id > 0) return id;
+        }
+        const [kept] = db.querySync!<{ id: unknown }>(select.text, select.params);
+        if (kept) return Number(kept.id);
+      }
+      throw new UniqueKeyContentionError(key.jobType, key.uniqueKey, UNIQUE_TRIES);
+    },
   };
+}
+
+/**
+ * Insert-then-read rounds before giving up: a round fails only when the job
+ * holding the key finished in between, so a second round nearly always settles it.
+ */
+const UNIQUE_TRIES = 5;
+
+function keyOf(row: NewJobRow): NewJobRow & { readonly uniqueKey: string } {
+  if (row.uniqueKey === undefined) throw new TypeError("insertUniqueJob: the row has no uniqueKey");
+  return row as NewJobRow & { readonly uniqueKey: string };
 }

@@ -137,6 +137,15 @@ export interface JobOperations {
   insertJobs(db: DB, table: string, rows: readonly NewJobRow[]): Promise<number[]>;
   /** {@link JobOperations.insertJobs} through the DB's synchronous calls (`addSync()`). */
   insertJobsSync(db: DB, table: string, rows: readonly NewJobRow[]): number[];
+  /**
+   * Enqueues one job that has a unique key (`row.uniqueKey`), resolving a
+   * conflict with an unfinished job of its type and key as `row.onConflict`
+   * says, in the unique index (race-free across connections). Resolves the id
+   * of the job inserted, or of the existing one.
+   */
+  insertUniqueJob(db: DB, table: string, row: NewJobRow): Promise<number>;
+  /** {@link JobOperations.insertUniqueJob} through the DB's synchronous calls (`addSync()`). */
+  insertUniqueJobSync(db: DB, table: string, row: NewJobRow): number;
   /** firstPullDay at start-up: the cut-off for never-run jobs, and how many it leaves alone. */
   firstPull(
     db: DB,

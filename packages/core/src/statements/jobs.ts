@@ -10,8 +10,10 @@ import type {
   Completion,
   InsertJobRows,
   InsertRow,
+  OnConflict,
   SqlHooks,
   StaleCutoff,
+  UniqueInsertForm,
 } from "../dialects/dialect.js";
 import { ident, join, raw, type SqlFragment, sql } from "../dialects/sql.js";
 import { JobStatus } from "../job-status.js";
@@ -43,7 +45,29 @@ export interface NewJobRow {
   readonly delayMs?: number | undefined;
   /** Lower runs first; 0 when undefined. */
   readonly priority?: number | undefined;
+  /** At most one unfinished job per (job type, key): enqueued with {@link insertUniqueJob}. */
+  readonly uniqueKey?: string | undefined;
+  /** With `uniqueKey`: what meeting an unfinished job with the key does; default "keep". */
+  readonly onConflict?: OnConflict | undefined;
 }
+
+/** The statuses of an unfinished job: the ones the unique-key index holds (waiting, continuing, retrying, running). */
+export const LIVE_STATUSES = [
+  JobStatus.Init,
+  JobStatus.Continue,
+  JobStatus.Retry,
+  JobStatus.Running,
+] as const;
+
+/**
+ * SQL: the unique-key index's predicate, as PostgreSQL's and SQLite's partial
+ * index (`<jobs>_unique_idx`) spell it, in literals: an ON CONFLICT target must
+ * imply it, which the planner cannot see through bound parameters.
+ */
+export const UNIQUE_LIVE_PREDICATE = `unique_key IS NOT NULL AND job_status IN (${LIVE_STATUSES.join(", ")})`;
+
+/** SQL: the condition under which "replace" may rewrite a job: it has not started (waiting, never run). */
+export const NOT_STARTED = `job_status = ${JobStatus.Init} AND attempts = 0`;
 
 /**
  * Enqueue: one INSERT for all rows, status Init. start_time keeps the seed's
@@ -60,24 +84,63 @@ export function insertJobs(
 ): SqlFragment {
   const resolved = rows.map(toInsertRow);
   if (resolved.length > 1 && rowsForm) return rowsForm(table, resolved, returning);
-  const values = resolved.map((r) => {
-    let startTime: SqlFragment;
-    let runAt: SqlFragment;
-    if (r.due) {
-      startTime = sql`${r.due.startTime}`;
-      runAt = sql`${r.due.runAt}`;
-    } else if (r.delayMs !== undefined) {
-      const due = sql`(${raw(d.nowMs)} + ${r.delayMs})`;
-      startTime = d.intDiv(due, raw("1000"));
-      runAt = due;
-    } else {
-      startTime = sql`0`;
-      runAt = sql`0`;
-    }
-    return sql`(${r.params}, ${r.jobType}, ${JobStatus.Init}, ${startTime}, ${runAt}, ${r.priority}, ${raw(d.nowSec)}, ${raw(d.nowSec)})`;
-  });
   return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, create_time, update_time)
-  VALUES ${join(values)}${raw(returning ? " RETURNING id" : "")}`;
+  VALUES ${join(resolved.map((r) => insertValues(d, r)))}${raw(returning ? " RETURNING id" : "")}`;
+}
+
+/**
+ * Enqueue of one job with a unique key: the plain INSERT plus `unique_key`,
+ * followed by the dialect's conflict clause on the unique-key index, so that
+ * the index (not a read before the write) decides between concurrent inserts.
+ * Result: see {@link UniqueInsertForm.returning}. Locks: on a conflict the
+ * existing row's index entry (MySQL: the row, until the transaction ends;
+ * "replace" everywhere: the row it updates).
+ */
+export function insertUniqueJob(
+  d: SqlHooks,
+  table: string,
+  row: NewJobRow & { readonly uniqueKey: string },
+  form: UniqueInsertForm,
+): SqlFragment {
+  const r = toInsertRow(row);
+  const values = insertValues(d, r, sql`, ${row.uniqueKey}`);
+  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, create_time, update_time, unique_key)
+  VALUES ${values} ${form.conflictClause(table, row.onConflict ?? "keep")}${raw(form.returning ? " RETURNING id" : "")}`;
+}
+
+/**
+ * Rows `{ id }`: the unfinished job of `jobType` holding `uniqueKey`, at most
+ * one (the unique index guarantees it), found through that index. Where a
+ * kept conflict returns no id (RETURNING yields only written rows). Locks: none,
+ * or a shared lock on that row where the dialect reads it with one (MySQL).
+ */
+export function selectLiveUnique(
+  _d: SqlHooks,
+  table: string,
+  jobType: number,
+  uniqueKey: string,
+  form: UniqueInsertForm,
+): SqlFragment {
+  return sql`SELECT id FROM ${ident(table)}
+  WHERE job_type = ${jobType} AND ${ident(form.liveKeyColumn)} = ${uniqueKey} AND ${raw(UNIQUE_LIVE_PREDICATE)}${raw(form.readSuffix)}`;
+}
+
+/** One row's `(…)` of the enqueue's VALUES list; `extra` adds columns after update_time. */
+function insertValues(d: SqlHooks, r: InsertRow, extra: SqlFragment = sql``): SqlFragment {
+  let startTime: SqlFragment;
+  let runAt: SqlFragment;
+  if (r.due) {
+    startTime = sql`${r.due.startTime}`;
+    runAt = sql`${r.due.runAt}`;
+  } else if (r.delayMs !== undefined) {
+    const due = sql`(${raw(d.nowMs)} + ${r.delayMs})`;
+    startTime = d.intDiv(due, raw("1000"));
+    runAt = due;
+  } else {
+    startTime = sql`0`;
+    runAt = sql`0`;
+  }
+  return sql`(${r.params}, ${r.jobType}, ${JobStatus.Init}, ${startTime}, ${runAt}, ${r.priority}, ${raw(d.nowSec)}, ${raw(d.nowSec)}${extra})`;
 }
 
 function toInsertRow(r: NewJobRow): InsertRow {

@@ -5,6 +5,7 @@ import { completeSucceededStatement } from "../complete.js";
 import type { ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
 import { commonJobOperations, insertOperations } from "../job-operations.js";
 import { execSql, ident, querySql, raw, type SqlFragment, sql } from "../sql.js";
+import { duplicateKeyForm } from "../unique.js";
 import type { MysqlVariant } from "./version.js";
 
 /**
@@ -74,7 +75,7 @@ export function mysqlStatements(hooks: SqlHooks, variant: MysqlVariant): Dialect
       const r = await execSql(db, hooks, completeSucceededStatement(hooks, table, jobs, false));
       return { completed: r.affectedRows >= jobs.length ? jobs : [], exact: false };
     },
-    ...insertOperations(hooks, variant === "mariadb"), // MariaDB 10.5+ has INSERT … RETURNING; MySQL 8 does not
+    ...insertOperations(hooks, variant === "mariadb", duplicateKeyForm), // MariaDB 10.5+ has INSERT … RETURNING; MySQL 8 does not
 
     // The lock table's TIMESTAMP columns and NOW() convert through the session's time zone,
     // and local time repeats an hour in autumn. Measured on MariaDB 10.11 in Europe/Berlin

@@ -4,6 +4,7 @@ import type { ClaimParams, DialectStatements, InsertJobRows, SqlHooks } from "..
 import { commonJobOperations, insertOperations } from "../job-operations.js";
 import { returningOperations } from "../returning.js";
 import { ident, raw, sql } from "../sql.js";
+import { onConflictForm } from "../unique.js";
 
 /** PostgreSQL's runtime statements: the one-statement claim, the JSON bulk insert, NOTIFY, lock times. */
 export function postgresStatements(hooks: SqlHooks): DialectStatements {
@@ -49,7 +50,7 @@ ORDER BY v.ord${raw(returning ? " RETURNING id" : "")}`;
     claimJobs,
     ...commonJobOperations(hooks),
     ...returningOperations(hooks, claimJobs),
-    ...insertOperations(hooks, true, insertJobRows),
+    ...insertOperations(hooks, true, onConflictForm, insertJobRows),
 
     notify: (channel, payload) => sql`SELECT pg_notify(${channel}, ${payload})`,
     utcStatement: (verb) => verb, // lock times are absolute instants here

@@ -3,6 +3,7 @@ import type { ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
 import { commonJobOperations, insertOperations } from "../job-operations.js";
 import { returningOperations } from "../returning.js";
 import { ident, sql } from "../sql.js";
+import { onConflictForm } from "../unique.js";
 
 /** Lock times are UTC text with milliseconds, which compares correctly as text. */
 const LOCK_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')";
@@ -22,7 +23,7 @@ export function sqliteStatements(hooks: SqlHooks): DialectStatements {
     claimJobs,
     ...commonJobOperations(hooks),
     ...returningOperations(hooks, claimJobs),
-    ...insertOperations(hooks, true),
+    ...insertOperations(hooks, true, onConflictForm),
     utcStatement: (verb) => verb, // lock times are absolute instants here
     lockNow: LOCK_NOW,
     lockNowPlusMs: (ms) => sql`strftime('%Y-%m-%d %H:%M:%f', 'now', ${`+${ms / 1000} seconds`})`,

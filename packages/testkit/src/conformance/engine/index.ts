@@ -10,9 +10,11 @@ import { hardeningTests, statementLimitTests } from "./hardening.js";
 import { killTests } from "./kill.js";
 import { priorityTests } from "./priorities.js";
 import { resultsTests } from "./results.js";
+import { retentionTests } from "./retention.js";
 import { scheduleTests } from "./schedules.js";
 import { semanticsTests } from "./semantics.js";
 import { shedLockTests } from "./shed-lock.js";
+import { uniqueKeyTests } from "./unique-keys.js";
 
 /**
  * The engine part of the conformance suite: the queue, its leases and
@@ -33,6 +35,8 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("job actions and listJobs", () => actionTests(adapter, kind));
       describe("lifecycle, outages and bookkeeping", () => hardeningTests(adapter, kind));
       describe("a Go service on the same table", () => goLibraryTests(adapter, kind));
+      describe("unique keys", () => uniqueKeyTests(adapter, kind));
+      describe("retention and prune", () => retentionTests(adapter, kind));
       describe("cron schedules", () => scheduleTests(adapter, kind));
     });
   }
