@@ -209,9 +209,12 @@ export class Slots {
           logger,
           progress: (value) => progress.report(value),
         };
+        // cancel() may have come while the params were validated: the handler never starts.
         outcome = invalid
           ? { status: JobStatus.Failed, error: invalid }
-          : await runHandler(config, job, ctx, held.abort);
+          : abortedByCancel(held.abort.signal)
+            ? { status: JobStatus.Failed, error: held.abort.signal.reason as Error }
+            : await runHandler(config, job, ctx, held.abort);
       }
       if (held.state === "released") {
         progress.discard();
