@@ -17,6 +17,16 @@ export const MAX_UNIQUE_KEY_LENGTH = 255;
 /** The lowest and highest priority: the range of the INT column. */
 export const PRIORITY_RANGE = [-2_147_483_648, 2_147_483_647] as const;
 
+/** True for an integer within {@link PRIORITY_RANGE}: a job's or a schedule's priority. */
+export function isPriority(value: unknown): value is number {
+  return (
+    typeof value === "number" &&
+    Number.isInteger(value) &&
+    value >= PRIORITY_RANGE[0] &&
+    value <= PRIORITY_RANGE[1]
+  );
+}
+
 /** How one job runs: when, and before which others. Per job in `addMany()`. */
 export interface JobOptions {
   /** Run after this long (ms or text like "10m"), measured by the database's clock. */
@@ -265,12 +275,7 @@ function toRowValidated(
     }
   }
   const priority = job.priority ?? 0;
-  if (
-    typeof priority !== "number" ||
-    !Number.isInteger(priority) ||
-    priority < PRIORITY_RANGE[0] ||
-    priority > PRIORITY_RANGE[1]
-  ) {
+  if (!isPriority(priority)) {
     throw new JobInputError(
       `${at}priority`,
       `must be an integer from ${PRIORITY_RANGE[0]} to ${PRIORITY_RANGE[1]}, lower runs first (got ${String(priority)}).`,

@@ -1,6 +1,6 @@
 import type { ResolvedJobSpec } from "../config.js";
 import { type Duration, parseDuration } from "../duration.js";
-import { MAX_PARAMS_LENGTH, PRIORITY_RANGE } from "../enqueue.js";
+import { isPriority, MAX_PARAMS_LENGTH, PRIORITY_RANGE } from "../enqueue.js";
 import { ConfigError, PersistentQueueError } from "../errors.js";
 import type { AnyJob, JobRef, ParamsOf } from "../job.js";
 import type { JobTypes } from "../job-types.js";
@@ -142,12 +142,7 @@ export function resolveSchedule(input: unknown, at: string, types: JobTypes): Re
     throw new ScheduleError(`${at}.backfill`, stripField((err as Error).message));
   }
   const priority = s.priority ?? 0;
-  if (
-    typeof priority !== "number" ||
-    !Number.isInteger(priority) ||
-    priority < PRIORITY_RANGE[0] ||
-    priority > PRIORITY_RANGE[1]
-  )
+  if (!isPriority(priority))
     throw new ScheduleError(
       `${at}.priority`,
       `must be an integer from ${PRIORITY_RANGE[0]} to ${PRIORITY_RANGE[1]}, lower runs first (got ${describe(priority)}).`,

@@ -23,18 +23,9 @@ export interface ScheduleTable {
 }
 
 /** One row of the schedules table, numbers normalised. */
-export interface StoredSchedule {
-  readonly name: string;
-  readonly cron: string;
-  readonly tz: string;
-  readonly jobType: number;
-  /** JSON text. */
-  readonly params: string;
-  readonly priority: number;
-  readonly backfillMs: number;
+export interface StoredSchedule extends Omit<ScheduleRowInput, "scope"> {
   readonly lastTickMs: number;
   readonly nextTickMs: number;
-  readonly source: "config" | "runtime";
   readonly updatedAt: number;
   /** The database's now when the row was read. */
   readonly nowMs: number;
