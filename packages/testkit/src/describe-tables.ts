@@ -1,19 +1,11 @@
-// The schema comparisons of the ORM packages' schema helpers: all three of the
-// queue's tables, and what describeSchema() does not print.
+// The schema comparisons of the ORM packages' schema helpers: the queue's
+// tables, and what describeSchema() does not print.
 import type { DB, TableNames } from "@persistent-queue/core";
-import { describeSchema, resolveTableNames } from "@persistent-queue/core/adapter";
+import { describeSchema } from "@persistent-queue/core/adapter";
 
-/**
- * describeSchema() of the job and lock tables, then of the schedules table
- * (describeSchema() describes a job and a lock table; the schedules table is
- * described in the job table's place, its lines after the lock table's).
- */
+/** describeSchema() of every queue table: what an ORM's schema helper must create alike. */
 export async function describeQueueTables(db: DB, tables?: Partial<TableNames>): Promise<string> {
-  const { schedules } = resolveTableNames(tables);
-  const [scheduleLines = ""] = (
-    await describeSchema(db, { jobs: schedules, locks: schedules })
-  ).split(/(?=^table )/m);
-  return (await describeSchema(db, tables)) + scheduleLines;
+  return describeSchema(db, tables);
 }
 
 /**

@@ -104,6 +104,11 @@ export interface TableNames {
   readonly locks: string;
   /** Cron schedules (`schedules`, `schedule()`), default `pq_schedules`; rows are scoped by job table. */
   readonly schedules: string;
+  /**
+   * State a job type shares across the cluster (paused, the claim gate of types with a
+   * cluster-wide limit), default `pq_job_types`; rows are scoped by job table.
+   */
+  readonly jobTypes: string;
   /** Where applied schema versions are recorded, default `pq_migrations`. */
   readonly migrations: string;
 }
@@ -236,6 +241,12 @@ export interface DialectDdl {
   createMigrationsTable(table: string): SqlFragment;
   /** Cron schedules, one row per (scope = job table, name). */
   createSchedulesTable(table: string): SqlFragment;
+  /**
+   * Per job type state shared by the cluster, one row per (scope = job table, job_type):
+   * `paused` (0/1), `claim_seq` (bumped by every claim of a type with a cluster-wide
+   * limit: the claims' gate, see claim.ts), `backoff_until` (epoch ms) and `updated_at`.
+   */
+  createJobTypesTable(table: string): SqlFragment;
   /**
    * Columns the database computes, added by version 4: MySQL's `due_ms` and
    * `unique_live` (it has no expression or partial indexes). Empty elsewhere.

@@ -138,7 +138,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 5,
+    name: "flow control",
+    // A job's group (a tenant, a customer) for per-group limits, and the table of state a
+    // job type shares across the cluster (paused; the claim gate of limited types). No
+    // index: a group's running jobs are counted among the type's running rows, which the
+    // due index already reaches, so jobs without a group cost nothing more per write.
+    steps: (d, t) => [
+      ...flowControlColumns(d).map(([column, type]) =>
+        addColumn(t.jobs, column, d.capabilities.invisibleColumns ? `${type} INVISIBLE` : type),
+      ),
+      { kind: "createTable", table: t.jobTypes, ddl: d.ddl.createJobTypesTable(t.jobTypes) },
+    ],
+  },
 ];
+
+/** The plain columns version 5 added. `group_key`: the job's group, for per-group limits. */
+export function flowControlColumns(d: Dialect): ReadonlyArray<readonly [string, string]> {
+  return [["group_key", d.ddl.columnTypes.varcharNull(255)]];
+}
 
 /**
  * The plain columns version 4 added. `priority`: lower runs first. `unique_key`: at
@@ -166,6 +185,7 @@ export function addedJobColumns(
 ): ReadonlyArray<readonly [string, string]> {
   const ty = d.ddl.columnTypes;
   return [
+    ...(version >= 5 ? flowControlColumns(d) : []),
     ...(version >= 4 ? jobControlColumns(d) : []),
     ["attempts", ty.intZero],
     ["run_at", ty.bigintZero],

@@ -7,6 +7,7 @@ export const DEFAULT_TABLES: TableNames = {
   jobs: "async_job_tab",
   locks: "shedlock_tab",
   schedules: "pq_schedules",
+  jobTypes: "pq_job_types",
   migrations: "pq_migrations",
 };
 
@@ -35,6 +36,7 @@ export function resolveTableNames(tables: Partial<TableNames> = {}): TableNames 
     jobs,
     locks: assertIdentifier("tables.locks", tables.locks ?? DEFAULT_TABLES.locks),
     schedules: assertIdentifier("tables.schedules", tables.schedules ?? DEFAULT_TABLES.schedules),
+    jobTypes: assertIdentifier("tables.jobTypes", tables.jobTypes ?? DEFAULT_TABLES.jobTypes),
     migrations: assertIdentifier(
       "tables.migrations",
       tables.migrations ?? DEFAULT_TABLES.migrations,

@@ -57,6 +57,16 @@ export const mysqlDdl: DialectDdl = {
   // MariaDB has no expression or partial indexes (MySQL 8 has the first only), so what the
   // due index and the unique-key index need is computed in VIRTUAL columns: no storage,
   // no table rewrite when added, the Go library's INSERT and UPDATEs keep them current.
+  createJobTypesTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  \`scope\` varchar(64) NOT NULL,
+  \`job_type\` int NOT NULL,
+  \`paused\` int NOT NULL DEFAULT 0,
+  \`claim_seq\` bigint NOT NULL DEFAULT 0,
+  \`backoff_until\` bigint NOT NULL DEFAULT 0,
+  \`updated_at\` bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (\`scope\`, \`job_type\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+
   generatedJobColumns: [
     {
       column: "due_ms",

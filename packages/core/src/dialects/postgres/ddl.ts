@@ -52,6 +52,16 @@ export const postgresDdl: DialectDdl = {
   PRIMARY KEY ("scope", "name")
 )`,
 
+  createJobTypesTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  "scope" VARCHAR(64) NOT NULL,
+  "job_type" INTEGER NOT NULL,
+  "paused" INTEGER NOT NULL DEFAULT 0,
+  "claim_seq" BIGINT NOT NULL DEFAULT 0,
+  "backoff_until" BIGINT NOT NULL DEFAULT 0,
+  "updated_at" BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY ("scope", "job_type")
+)`,
+
   generatedJobColumns: [],
   // An index on the due-time expression: no column to add (so no table rewrite), and the
   // claim's ORDER BY spells the same expression (hooks.dueMs) so that the index serves it.

@@ -43,6 +43,7 @@ const ADDED = [
   "progress",
   "due_ms",
   "unique_live",
+  "group_key",
 ];
 
 const invisible = async (db: DB) =>
@@ -140,8 +141,12 @@ export function goReaderTests(adapter: AdapterUnderTest, kind: TargetKind): void
         });
         expect(await invisible(db)).toEqual(ADDED_V2);
         expect(await q(db, `SELECT ${everything} FROM async_job_tab ORDER BY id`)).toEqual(before);
-        // Version 4's columns (priorities, unique keys, results) are invisible from the start.
-        expect(await migrate(db)).toMatchObject({ applied: [4], version: 4, warnings: [] });
+        // Versions 4 and 5's columns (priorities, unique keys, results, groups) are invisible from the start.
+        expect(await migrate(db)).toMatchObject({
+          applied: [4, 5],
+          version: LATEST_SCHEMA_VERSION,
+          warnings: [],
+        });
         expect(await invisible(db)).toEqual(ADDED);
         expect(await q(db, `SELECT ${everything} FROM async_job_tab ORDER BY id`)).toEqual(before);
         expectGoScannable(await q(db, "SELECT * FROM async_job_tab ORDER BY id"));
@@ -153,7 +158,11 @@ export function goReaderTests(adapter: AdapterUnderTest, kind: TargetKind): void
         expect(await invisible(db)).not.toContain("run_at");
         expect(await invisible(db)).not.toContain("priority");
         expect(d.capabilities.invisibleColumns).toBe(true);
-        expect(await migrate(db)).toMatchObject({ applied: [], version: 4, warnings: [] });
+        expect(await migrate(db)).toMatchObject({
+          applied: [],
+          version: LATEST_SCHEMA_VERSION,
+          warnings: [],
+        });
         expect(await invisible(db)).toEqual(ADDED);
         expect(await q(db, `SELECT ${everything} FROM async_job_tab ORDER BY id`)).toEqual(before);
       } finally {
