@@ -1,5 +1,5 @@
 import type { DB } from "./db.js";
-import type { TableNames } from "./dialects/dialect.js";
+import type { ClaimLimits, TableNames } from "./dialects/dialect.js";
 import { type Duration, parseDuration } from "./duration.js";
 import { ConfigError } from "./errors.js";
 import type { AnyJob, AnyJobConfig, AnyJobSpec, JobConfig } from "./job.js";
@@ -76,6 +76,8 @@ export interface ResolvedJobConfig extends ResolvedJobSpec {
   readonly maxProgressBytes: number;
   /** Least time between two progress writes of one job. */
   readonly progressMs: number;
+  /** Cluster-wide limits (`globalConcurrency`, `groupConcurrency`); undefined: none. */
+  readonly limits: ClaimLimits | undefined;
 }
 
 /** Default {@link WorkerOptions.maxResultBytes}: 64 KiB of JSON. */
@@ -204,6 +206,7 @@ export function resolveJobConfig(
     );
   }
   const capacity = integer(`${at}.workerPoolCapacity`, config.workerPoolCapacity, 100, 1, 100_000);
+  const limits = resolveLimits(config, at);
   return {
     jobType,
     name,
@@ -213,7 +216,7 @@ export function resolveJobConfig(
     waitMs,
     backoff: makeBackoff(backoff, waitMs, maxBackoffMs, random),
     capacity,
-    prefetch: integer(`${at}.prefetch`, config.prefetch, capacity, 0, 100_000),
+    prefetch: integer(`${at}.prefetch`, config.prefetch, limits ? 0 : capacity, 0, 100_000),
     firstPullDay,
     queueMaxSize: integer(`${at}.queueMaxSize`, config.queueMaxSize, 50_000, 1),
     loadLimit: integer(`${at}.loadLimit`, config.loadLimit, 10_000, 1, 100_000),
@@ -236,7 +239,27 @@ export function resolveJobConfig(
       MAX_OUTPUT_BYTES,
     ),
     progressMs: parseDuration(`${at}.progressInterval`, config.progressInterval ?? 1000),
+    limits,
   };
+}
+
+/** `globalConcurrency` and `groupConcurrency`, checked; undefined when neither is set. */
+function resolveLimits(config: AnyJobConfig, at: string): ClaimLimits | undefined {
+  const limit = (field: "globalConcurrency" | "groupConcurrency") => {
+    const value: unknown = config[field];
+    if (value === undefined) return undefined;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 100_000) {
+      throw new ConfigError(
+        `${at}.${field}`,
+        `must be a whole number of jobs from 1 to 100000 (got ${typeof value === "number" ? value : typeof value}); leave it out for no limit.`,
+      );
+    }
+    return value;
+  };
+  const global = limit("globalConcurrency");
+  const group = limit("groupConcurrency");
+  if (global === undefined && group === undefined) return undefined;
+  return { global, group };
 }
 
 /** Checks the queue's options; throws {@link ConfigError} naming the first bad field. */

@@ -55,6 +55,13 @@ export interface JobOptions {
    * Either way `add()` resolves the existing job's id.
    */
   readonly onConflict?: OnConflict | undefined;
+  /**
+   * The job's group (a tenant, a customer, an account): the job type's
+   * `groupConcurrency` limits the running jobs of each group across the cluster,
+   * while other groups go on. A non-empty string of at most 255 characters,
+   * compared exactly. Without it the job belongs to no group.
+   */
+  readonly group?: string | undefined;
 }
 
 /** Options of `add()`. */
@@ -281,7 +288,23 @@ function toRowValidated(
       `must be an integer from ${PRIORITY_RANGE[0]} to ${PRIORITY_RANGE[1]}, lower runs first (got ${String(priority)}).`,
     );
   }
-  return { jobType, params: text, delayMs, dueAtMs, priority, ...checkUnique(job, at) };
+  const group = checkGroup(job.group, at);
+  return { jobType, params: text, delayMs, dueAtMs, priority, group, ...checkUnique(job, at) };
+}
+
+/** The longest group key: the group_key column's size. */
+const MAX_GROUP_LENGTH = 255;
+
+/** A job's group, checked. */
+function checkGroup(group: unknown, at: string): string | undefined {
+  if (group === undefined) return undefined;
+  if (typeof group !== "string" || group.length === 0 || group.length > MAX_GROUP_LENGTH) {
+    throw new JobInputError(
+      `${at}group`,
+      `must be a non-empty string of at most ${MAX_GROUP_LENGTH} characters (the group_key column); got ${typeof group === "string" ? `${group.length} characters` : typeof group}.`,
+    );
+  }
+  return group;
 }
 
 /** The unique key and its conflict rule, checked. */

@@ -29,6 +29,12 @@ export interface JobRecord<P = unknown, T extends number = number, R = unknown> 
   readonly leaseUntil: number;
   readonly workerId: string | null;
   readonly lastError: string | null;
+  /** Lower runs first (`add(…, { priority })`). */
+  readonly priority: number;
+  /** The job's unique key (`add(…, { uniqueKey })`), or null. */
+  readonly uniqueKey: string | null;
+  /** The job's group (`add(…, { group })`), or null. */
+  readonly group: string | null;
   /**
    * What the handler returned as `{ result }`, parsed from JSON; undefined
    * until a run returned one (or when the column holds no valid JSON). Typed
@@ -42,6 +48,7 @@ export interface JobRecord<P = unknown, T extends number = number, R = unknown> 
 /** A row of the job table as {@link JobRecord}; `name` is the job type's name in the queue, if listed. */
 export function toJobRecord(row: Row, name: string | undefined): JobRecord {
   const num = (v: unknown) => Number(v ?? 0);
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   const rawParams = String(row.params ?? "");
   let params: unknown = null;
   if (rawParams.trim() !== "") {
@@ -67,6 +74,9 @@ export function toJobRecord(row: Row, name: string | undefined): JobRecord {
     workerId: row.worker_id === null || row.worker_id === undefined ? null : String(row.worker_id),
     lastError:
       row.last_error === null || row.last_error === undefined ? null : String(row.last_error),
+    priority: num(row.priority),
+    uniqueKey: text(row.unique_key),
+    group: text(row.group_key),
     result: parseOutput(row.result),
     progress: parseOutput(row.progress),
   };

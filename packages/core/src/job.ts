@@ -139,6 +139,22 @@ export interface WorkerOptions {
    * (or non-JSON) result fails the job with a `JobOutputError`. Default 65536 (64 KiB).
    */
   readonly maxResultBytes?: number;
+  /**
+   * At most this many jobs of this type run at once in the whole cluster (every
+   * process and host on this job table), enforced in the claim. Jobs over the
+   * limit wait; they do not fail or use attempts. A crashed worker's jobs stop
+   * counting when their lease expires (`leaseTime`). Default: no limit. With a
+   * cluster-wide limit, `prefetch` defaults to 0: jobs claimed ahead would hold
+   * room in the limit while they wait for a slot here.
+   */
+  readonly globalConcurrency?: number;
+  /**
+   * At most this many jobs of one group (`add(…, { group })`) run at once in the
+   * whole cluster, while other groups go on. Jobs without a group are not limited
+   * by it. Groups share workers oldest job first. Default: no limit. See
+   * `globalConcurrency` for what waits, crashes and `prefetch`.
+   */
+  readonly groupConcurrency?: number;
   /** Largest value `ctx.progress()` takes, in UTF-8 bytes of its JSON. Default 4096. */
   readonly maxProgressBytes?: number;
   /** Least time between two progress writes of one job (the latest value waits). Default "1s". */

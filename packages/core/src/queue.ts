@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { type QueueOptions, type ResolvedJobConfig, resolveQueueOptions } from "./config.js";
 import type { DB } from "./db.js";
-import type { Dialect, StaleCutoff, TableNames } from "./dialects/dialect.js";
+import type { Dialect, StaleCutoff, TableNames, TypeStateRef } from "./dialects/dialect.js";
 import { execSql, querySql, resolveDialect, resolveDialectSync } from "./dialects/index.js";
 import { parseDuration } from "./duration.js";
 import { RetentionCleaner } from "./engine/cleaner.js";
@@ -28,6 +28,13 @@ import { type MigrateResult, migrate } from "./schema/migrate.js";
 import { resolveTableNames } from "./schema/tables.js";
 import { assertSchemaCurrent, assertSchemaCurrentSync } from "./schema/version.js";
 import { selectJob } from "./statements/jobs.js";
+import {
+  checkJobTypeInteger,
+  ensureTypeState,
+  readPaused,
+  readPausedTypes,
+  setPaused,
+} from "./type-states.js";
 import { type JobOutcome, Waiters, type WaitForOptions } from "./wait-for.js";
 import { makeWorkerId } from "./worker-id.js";
 
@@ -190,8 +197,13 @@ export class PersistentQueue<
         logger: this.#logger,
         events: this as unknown as EventEmitter<QueueEventMap>,
       };
-      for (const config of this.#jobs.values())
+      for (const config of this.#jobs.values()) {
         stale.set(config.jobType, await firstPullCutoff(startUp, config));
+        if (config.limits)
+          await step("start(): the job type's row in the job-types table", () =>
+            ensureTypeState(this.#db, dialect, this.#typeState(), config.jobType),
+          );
+      }
       await step("start(): writing the configured schedules", () => this.#schedules.syncConfig());
     } catch (error) {
       if (this.#state === "starting") this.#state = "new"; // the database was away: start() may be called again
@@ -203,6 +215,7 @@ export class PersistentQueue<
         db: this.#guard.db,
         dialect,
         table: this.#tables.jobs,
+        typeState: this.#typeState(),
         workerId: this.workerId,
         config,
         logger: this.#logger,
@@ -479,6 +492,57 @@ export class PersistentQueue<
    */
   remove(id: number): Promise<boolean> {
     return this.#actions.remove(id);
+  }
+
+  /**
+   * Pauses a job type (integer, name or definition) in the whole cluster, persisted
+   * in the job-types table: from the next claim on, no process claims its jobs
+   * until {@link resume}; running jobs finish. Jobs a process already claimed
+   * ahead of a free slot (`prefetch`) still run. add() keeps enqueueing.
+   * Works on a queue never started, and for types this queue does not run.
+   */
+  async pause(jobType: JobRef<J>): Promise<void> {
+    const type = this.#typeRef(jobType);
+    const dialect = await this.#ready();
+    await setPaused(this.#db, dialect, this.#typeState(), type, true);
+  }
+
+  /**
+   * Resumes a paused job type in the whole cluster. Workers of this process claim
+   * at once; other processes within their poll interval (at once on PostgreSQL,
+   * through NOTIFY). Resuming a type that is not paused does nothing.
+   */
+  async resume(jobType: JobRef<J>): Promise<void> {
+    const type = this.#typeRef(jobType);
+    const dialect = await this.#ready();
+    await setPaused(this.#db, dialect, this.#typeState(), type, false);
+    this.#workers.get(type)?.wake();
+    if (this.#notify && dialect.statements.notify) this.#coalescer.notify(dialect, [type]);
+  }
+
+  /** True when the job type is paused (by {@link pause}, in any process). */
+  async isPaused(jobType: JobRef<J>): Promise<boolean> {
+    const type = this.#typeRef(jobType);
+    return readPaused(this.#db, await this.#ready(), this.#typeState(), type);
+  }
+
+  /** The paused job types of this queue's job table, ascending. */
+  async pausedTypes(): Promise<number[]> {
+    return readPausedTypes(this.#db, await this.#ready(), this.#typeState());
+  }
+
+  #typeRef(ref: unknown): number {
+    return checkJobTypeInteger(this.#types.resolveRef(ref, "jobType").jobType, "jobType");
+  }
+
+  #typeState(): TypeStateRef {
+    return { table: this.#tables.jobTypes, scope: this.#tables.jobs };
+  }
+
+  async #ready(): Promise<Dialect> {
+    const dialect = await this.#resolveDialect();
+    await this.#checkSchema(this.#db);
+    return dialect;
   }
 
   /**

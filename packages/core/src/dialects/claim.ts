@@ -1,5 +1,5 @@
 import { JobStatus } from "../job-status.js";
-import type { ClaimParams, SqlHooks, StaleCutoff } from "./dialect.js";
+import type { ClaimLimits, ClaimParams, SqlHooks, StaleCutoff, TypeStateRef } from "./dialect.js";
 import { ident, type RawSql, raw, type SqlFragment, type SqlPart, sql } from "./sql.js";
 
 /**
@@ -22,28 +22,114 @@ import { ident, type RawSql, raw, type SqlFragment, type SqlPart, sql } from "./
  * locked them all).
  */
 export function pickDue(d: SqlHooks, p: ClaimParams, priority?: number): SqlFragment {
-  const t = ident(p.table);
-  const cutoff =
-    p.status === JobStatus.Init && p.stale !== undefined ? sql`AND ${notStale(d, p.stale)}` : sql``;
-  const level = priority === undefined ? sql`(${dueLevel(d, p)})` : sql`${priority}`;
-  return sql`SELECT ${ident("id")}, ${ident("job_status")} AS prev_status FROM ${t}
-  WHERE ${ident("job_status")} = ${p.status}
-    AND ${ident("job_type")} = ${p.jobType}
-    AND ${ident("priority")} = ${level}
-    AND ${raw(d.dueMs)} <= ${raw(d.nowMs)}
-    ${cutoff}
+  return sql`SELECT ${ident("id")}, ${ident("job_status")} AS prev_status FROM ${ident(p.table)}
+  WHERE ${dueRows(d, p, priority)}
   ORDER BY ${raw(d.dueMs)}, ${ident("id")}
   LIMIT ${p.limit}
   ${raw(d.lockRowsClause)}`;
 }
 
 /**
+ * SQL condition: the rows {@link pickDue} may take, before ordering. `priority`:
+ * the level, when the caller already read it; else the {@link dueLevel} subquery.
+ */
+function dueRows(d: SqlHooks, p: ClaimParams, priority?: number): SqlFragment {
+  const cutoff =
+    p.status === JobStatus.Init && p.stale !== undefined ? sql`AND ${notStale(d, p.stale)}` : sql``;
+  const level = priority === undefined ? sql`(${dueLevel(d, p)})` : sql`${priority}`;
+  return sql`${ident("job_status")} = ${p.status}
+    AND ${ident("job_type")} = ${p.jobType}
+    AND ${ident("priority")} = ${level}
+    AND ${raw(d.dueMs)} <= ${raw(d.nowMs)}
+    ${cutoff}`;
+}
+
+/**
+ * The claim's pick for a job type with cluster-wide limits (`globalConcurrency`,
+ * `groupConcurrency`): the rows {@link pickDue} would take, minus what the
+ * limits leave no room for, counted over the type's running rows with a live
+ * lease (a crashed worker's jobs stop counting when their lease expires).
+ * Rows `(id, prev_status, due)`.
+ *
+ * Correct only when no other claim of the type runs between its reads and its
+ * write: the dialects serialize them on the type's row in the job-types table
+ * (PostgreSQL: a gate in the same statement, MySQL: a locking read in one
+ * transaction; SQLite has one writer). `lock` ends the candidates' read
+ * (PostgreSQL: FOR UPDATE SKIP LOCKED); `also` is one more condition on them.
+ *
+ * Groups: rows of a group that is full are skipped (other groups go on: no
+ * head-of-line blocking), and a group with room takes at most that room, its
+ * oldest due rows first. Groups therefore share workers oldest-first: the
+ * claim takes the earliest due rows of the groups that have room. The rows
+ * looked at are at most {@link limitedCandidates} per claim, in due order.
+ */
+export function pickLimited(
+  d: SqlHooks,
+  p: ClaimParams,
+  limits: ClaimLimits,
+  lock: string,
+  also: SqlFragment = sql``,
+  priority?: number,
+): SqlFragment {
+  const t = ident(p.table);
+  const c = (alias: string, column: string) => sql`${ident(alias)}.${ident(column)}`;
+  const running = sql`${ident("job_status")} = ${JobStatus.Running} AND ${ident("job_type")} = ${p.jobType} AND ${ident("lease_until")} > ${raw(d.nowMs)}`;
+  const groupKey = ident("group_key");
+  const skipFull =
+    limits.group === undefined
+      ? sql``
+      : sql`AND (${groupKey} IS NULL OR ${groupKey} NOT IN (SELECT ${groupKey} FROM ${t} WHERE ${running} AND ${groupKey} IS NOT NULL GROUP BY ${groupKey} HAVING COUNT(*) >= ${limits.group}))`;
+  const candidates = sql`SELECT ${ident("id")}, ${ident("job_status")} AS prev_status, ${groupKey} AS g, ${raw(d.dueMs)} AS due FROM ${t}
+    WHERE ${dueRows(d, p, priority)} ${skipFull} ${also}
+    ORDER BY ${raw(d.dueMs)}, ${ident("id")}
+    LIMIT ${limitedCandidates(p.limit, limits)}
+    ${raw(lock)}`;
+  let rows = candidates;
+  if (limits.group !== undefined) {
+    // Each group's candidates numbered oldest first; a group takes what its room allows.
+    const numbered = sql`SELECT ${c("c", "id")}, ${c("c", "prev_status")}, ${c("c", "g")}, ${c("c", "due")},
+      ROW_NUMBER() OVER (PARTITION BY ${c("c", "g")} ORDER BY ${c("c", "due")}, ${c("c", "id")}) AS rn
+      FROM (${candidates}) AS ${ident("c")}`;
+    rows = sql`SELECT ${c("w", "id")}, ${c("w", "prev_status")}, ${c("w", "g")}, ${c("w", "due")} FROM (${numbered}) AS ${ident("w")}
+      LEFT JOIN (SELECT ${groupKey} AS g, COUNT(*) AS n FROM ${t} WHERE ${running} AND ${groupKey} IS NOT NULL GROUP BY ${groupKey}) AS ${ident("r")}
+        ON ${c("r", "g")} = ${c("w", "g")}
+      WHERE ${c("w", "g")} IS NULL OR ${c("w", "rn")} <= ${limits.group} - COALESCE(${c("r", "n")}, 0)`;
+  }
+  if (limits.global !== undefined) {
+    // The rows left, numbered in claim order; the type takes what the cluster's room allows.
+    const numbered = sql`SELECT ${c("v", "id")}, ${c("v", "prev_status")}, ${c("v", "due")},
+      ROW_NUMBER() OVER (ORDER BY ${c("v", "due")}, ${c("v", "id")}) AS k
+      FROM (${rows}) AS ${ident("v")}`;
+    rows = sql`SELECT ${c("x", "id")}, ${c("x", "prev_status")}, ${c("x", "due")} FROM (${numbered}) AS ${ident("x")}
+      CROSS JOIN (SELECT COUNT(*) AS n FROM ${t} WHERE ${running}) AS ${ident("tot")}
+      WHERE ${c("x", "k")} <= ${limits.global} - ${c("tot", "n")}`;
+  }
+  return sql`SELECT ${c("y", "id")}, ${c("y", "prev_status")} FROM (${rows}) AS ${ident("y")}
+    ORDER BY ${c("y", "due")}, ${c("y", "id")} LIMIT ${p.limit}`;
+}
+
+/**
+ * How many due rows a limited claim looks at: its batch, and with a group limit
+ * more (rows of groups that fill up within the batch are passed over), at most 5000.
+ */
+export function limitedCandidates(limit: number, limits: ClaimLimits): number {
+  return limits.group === undefined ? limit : Math.min(5000, Math.max(100, limit * 4));
+}
+
+/** SQL condition: the job type is not paused in the job-types table (no row: not paused). */
+export function notPaused(typeState: TypeStateRef, jobType: number): SqlFragment {
+  return sql`NOT EXISTS (SELECT 1 FROM ${ident(typeState.table)} WHERE ${ident("scope")} = ${typeState.scope} AND ${ident("job_type")} = ${jobType} AND ${ident("paused")} <> 0)`;
+}
+
+/**
  * Query → one row `{ p }`: the lowest priority of the claim's status and job type
- * that has a due row (NULL: nothing is due). Seeks only; see {@link pickDue}.
+ * that has a due row (NULL: nothing is due, or the type is paused). Seeks only;
+ * see {@link pickDue}.
  */
 export function dueLevel(d: SqlHooks, p: ClaimParams): SqlFragment {
   return sql`SELECT MIN(${ident("lvl")}.${ident("p")}) AS p FROM (${d.priorityLevels(p.table, [p.status], p.jobType)}) AS ${ident("lvl")}
-    WHERE ${firstDueOfLevel(d, p.table, p.jobType, p.stale)} <= ${raw(d.nowMs)}`;
+    WHERE ${firstDueOfLevel(d, p.table, p.jobType, p.stale)} <= ${raw(d.nowMs)}
+      AND ${notPaused(p.typeState, p.jobType)}`;
 }
 
 /**

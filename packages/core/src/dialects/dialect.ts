@@ -3,6 +3,7 @@ import type { ClaimParams, JobOperations } from "./operations.js";
 import type { PlaceholderStyle, SqlFragment, SqlPart } from "./sql.js";
 
 export type {
+  ClaimLimits,
   ClaimParams,
   Completion,
   JobLease,
@@ -10,6 +11,7 @@ export type {
   StaleCutoff,
   SucceededRun,
   SucceededWrite,
+  TypeStateRef,
 } from "./operations.js";
 
 /** One new job as the enqueue statement needs it: due time already resolved to one of three forms. */
@@ -23,6 +25,8 @@ export interface InsertRow {
   readonly delayMs?: number | undefined;
   /** Lower runs first. */
   readonly priority: number;
+  /** The job's group (`group_key`); undefined: none. */
+  readonly group?: string | undefined;
 }
 
 /**

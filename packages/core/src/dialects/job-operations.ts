@@ -74,8 +74,12 @@ export function commonJobOperations(
     async rescueExpired(db, table, jobType, attemptLimit) {
       return (await execSql(db, d, rescueExpired(d, table, jobType, attemptLimit))).affectedRows;
     },
-    async nextDue(db, table, jobType, cutoff) {
-      const [due] = await querySql<{ wait: unknown }>(db, d, nextDue(d, table, jobType, cutoff));
+    async nextDue(db, table, jobType, cutoff, typeState) {
+      const [due] = await querySql<{ wait: unknown }>(
+        db,
+        d,
+        nextDue(d, table, jobType, cutoff, typeState),
+      );
       return due?.wait === null || due?.wait === undefined
         ? Number.POSITIVE_INFINITY
         : Number(due.wait);

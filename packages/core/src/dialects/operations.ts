@@ -14,6 +14,24 @@ export interface StaleCutoff {
   readonly belowId: number;
 }
 
+/** Where the job types' shared state lives: the job-types table and this queue's scope (its job table) in it. */
+export interface TypeStateRef {
+  readonly table: string;
+  readonly scope: string;
+}
+
+/**
+ * Cluster-wide limits one claim honours, counted over the job type's running
+ * rows whose lease has not expired (a crashed worker's jobs stop counting when
+ * their lease does).
+ */
+export interface ClaimLimits {
+  /** At most this many jobs of the type running at once in the cluster. */
+  readonly global?: number | undefined;
+  /** At most this many jobs of one group (`group_key`) running at once; jobs without a group are not limited by it. */
+  readonly group?: number | undefined;
+}
+
 /** Inputs of {@link JobOperations.claim}. */
 export interface ClaimParams {
   readonly table: string;
@@ -31,6 +49,14 @@ export interface ClaimParams {
   readonly token: string;
   readonly leaseMs: number;
   readonly workerId: string;
+  /** The job-types table: a paused type is not claimed. */
+  readonly typeState: TypeStateRef;
+  /**
+   * Cluster-wide limits of the type. Present: claims of the type in the whole
+   * cluster pass one at a time through the type's row in the job-types table,
+   * which must exist (see `ensureTypeState`).
+   */
+  readonly limits?: ClaimLimits | undefined;
 }
 
 /** A job the engine holds: its id and the lease token of its claim. */
@@ -126,8 +152,17 @@ export interface JobOperations {
   release(db: DB, table: string, jobs: readonly JobLease[], reason: string): Promise<number>;
   /** Expired leases of one job type become Retry, or Failed past `attemptLimit`; resolves how many. */
   rescueExpired(db: DB, table: string, jobType: number, attemptLimit: number): Promise<number>;
-  /** Ms from the database's now until the next job of this type is due (≤ 0: now; Infinity: none). */
-  nextDue(db: DB, table: string, jobType: number, cutoff: StaleCutoff | undefined): Promise<number>;
+  /**
+   * Ms from the database's now until the next job of this type is due (≤ 0: now;
+   * Infinity: none, or the type is paused in `typeState`).
+   */
+  nextDue(
+    db: DB,
+    table: string,
+    jobType: number,
+    cutoff: StaleCutoff | undefined,
+    typeState?: TypeStateRef,
+  ): Promise<number>;
   /** The running jobs of this type `workerId` holds by the database's account, with `lease_token` and `lease_left`. */
   ownRunning(db: DB, table: string, jobType: number, workerId: string): Promise<Row[]>;
   /**

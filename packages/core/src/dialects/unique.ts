@@ -4,7 +4,14 @@ import type { OnConflict, UniqueInsertForm } from "./dialect.js";
 import { ident, raw, type SqlFragment, sql } from "./sql.js";
 
 /** The columns "replace" rewrites on a job that has not started: what `add()` decides. */
-const REPLACED = ["params", "start_time", "run_at", "priority", "update_time"] as const;
+const REPLACED = [
+  "params",
+  "start_time",
+  "run_at",
+  "priority",
+  "group_key",
+  "update_time",
+] as const;
 
 /**
  * PostgreSQL and SQLite (3.24+): `ON CONFLICT` on the partial unique index,

@@ -75,8 +75,13 @@ export class Claimer {
           this.#d.table,
           config.jobType,
           this.#stale,
+          this.#d.typeState,
         );
-        const sleep = Math.max(MIN_IDLE_MS, Math.min(this.#idleMs, this.#d.pollMs, wait));
+        // Under a cluster-wide limit, due jobs left unclaimed mostly mean the limit is
+        // full: back off as when idle (a slot freed here wakes the loop at once) rather
+        // than claim again every 10 ms.
+        const until = config.limits && claimed === 0 ? Math.max(wait, this.#idleMs) : wait;
+        const sleep = Math.max(MIN_IDLE_MS, Math.min(this.#idleMs, this.#d.pollMs, until));
         this.#idleMs = Math.min(this.#idleMs * 2, this.#d.pollMs);
         await this.#sleep(sleep);
       } catch (error) {
@@ -137,6 +142,8 @@ export class Claimer {
       token,
       leaseMs: config.leaseMs,
       workerId,
+      typeState: this.#d.typeState,
+      limits: config.limits,
     };
     let rows: Row[];
     try {

@@ -1,6 +1,6 @@
 import type { ResolvedJobConfig } from "../config.js";
 import type { DB } from "../db.js";
-import type { Dialect } from "../dialects/dialect.js";
+import type { Dialect, TypeStateRef } from "../dialects/dialect.js";
 import type { Logger } from "../logger.js";
 
 /** What every part of a job type's worker (claimer, slots, completer) shares. */
@@ -9,6 +9,8 @@ export interface TypeContext {
   readonly db: DB;
   readonly dialect: Dialect;
   readonly table: string;
+  /** The job-types table and this queue's scope in it (paused types, limited claims). */
+  readonly typeState: TypeStateRef;
   readonly workerId: string;
   readonly config: ResolvedJobConfig;
   readonly logger: Logger;

@@ -45,6 +45,7 @@ export const RECORD_COLUMNS = [
   "last_error",
   "priority",
   "unique_key",
+  "group_key",
   "result",
   "progress",
 ] as const;

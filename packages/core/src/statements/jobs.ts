@@ -5,7 +5,13 @@
  * operation (the claim, the batched completion). All times are the database's.
  */
 
-import { dueSince, firstDueOfLevel, JOB_COLUMNS, jobColumns } from "../dialects/claim.js";
+import {
+  dueSince,
+  firstDueOfLevel,
+  JOB_COLUMNS,
+  jobColumns,
+  notPaused,
+} from "../dialects/claim.js";
 import type {
   Completion,
   InsertJobRows,
@@ -13,6 +19,7 @@ import type {
   OnConflict,
   SqlHooks,
   StaleCutoff,
+  TypeStateRef,
   UniqueInsertForm,
 } from "../dialects/dialect.js";
 import { ident, join, raw, type SqlFragment, sql } from "../dialects/sql.js";
@@ -47,6 +54,8 @@ export interface NewJobRow {
   readonly priority?: number | undefined;
   /** At most one unfinished job per (job type, key): enqueued with {@link insertUniqueJob}. */
   readonly uniqueKey?: string | undefined;
+  /** The job's group (`group_key`), for per-group limits; undefined: none. */
+  readonly group?: string | undefined;
   /** With `uniqueKey`: what meeting an unfinished job with the key does; default "keep". */
   readonly onConflict?: OnConflict | undefined;
 }
@@ -84,7 +93,7 @@ export function insertJobs(
 ): SqlFragment {
   const resolved = rows.map(toInsertRow);
   if (resolved.length > 1 && rowsForm) return rowsForm(table, resolved, returning);
-  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, create_time, update_time)
+  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, create_time, update_time)
   VALUES ${join(resolved.map((r) => insertValues(d, r)))}${raw(returning ? " RETURNING id" : "")}`;
 }
 
@@ -104,7 +113,7 @@ export function insertUniqueJob(
 ): SqlFragment {
   const r = toInsertRow(row);
   const values = insertValues(d, r, sql`, ${row.uniqueKey}`);
-  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, create_time, update_time, unique_key)
+  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, create_time, update_time, unique_key)
   VALUES ${values} ${form.conflictClause(table, row.onConflict ?? "keep")}${raw(form.returning ? " RETURNING id" : "")}`;
 }
 
@@ -140,11 +149,16 @@ function insertValues(d: SqlHooks, r: InsertRow, extra: SqlFragment = sql``): Sq
     startTime = sql`0`;
     runAt = sql`0`;
   }
-  return sql`(${r.params}, ${r.jobType}, ${JobStatus.Init}, ${startTime}, ${runAt}, ${r.priority}, ${raw(d.nowSec)}, ${raw(d.nowSec)}${extra})`;
+  return sql`(${r.params}, ${r.jobType}, ${JobStatus.Init}, ${startTime}, ${runAt}, ${r.priority}, ${r.group ?? null}, ${raw(d.nowSec)}, ${raw(d.nowSec)}${extra})`;
 }
 
 function toInsertRow(r: NewJobRow): InsertRow {
-  const row = { jobType: r.jobType, params: r.params, priority: r.priority ?? 0 };
+  const row = {
+    jobType: r.jobType,
+    params: r.params,
+    priority: r.priority ?? 0,
+    group: r.group,
+  };
   if (r.dueAtMs !== undefined) {
     return {
       ...row,
@@ -281,13 +295,15 @@ export function nextDue(
   table: string,
   jobType: number,
   cutoff: StaleCutoff | undefined,
+  typeState?: TypeStateRef,
 ): SqlFragment {
   const levels = d.priorityLevels(
     table,
     [JobStatus.Init, JobStatus.Continue, JobStatus.Retry],
     jobType,
   );
-  return sql`SELECT MIN(${firstDueOfLevel(d, table, jobType, cutoff)}) - ${raw(d.nowMs)} AS wait FROM (${levels}) AS ${ident("lvl")}`;
+  const paused = typeState ? sql` WHERE ${notPaused(typeState, jobType)}` : sql``;
+  return sql`SELECT MIN(${firstDueOfLevel(d, table, jobType, cutoff)}) - ${raw(d.nowMs)} AS wait FROM (${levels}) AS ${ident("lvl")}${paused}`;
 }
 
 /**
@@ -334,7 +350,7 @@ export function selectOutcome(_d: SqlHooks, table: string, id: number): SqlFragm
 
 /** Rows of a job by id, for `queue.getJob()` and tests. */
 export function selectJob(_d: SqlHooks, table: string, id: number): SqlFragment {
-  return sql`SELECT ${raw([...JOB_COLUMNS, "job_status", "run_at", "lease_until", "worker_id", "update_time", "result", "progress"].join(", "))}
+  return sql`SELECT ${raw([...JOB_COLUMNS, "job_status", "run_at", "lease_until", "worker_id", "update_time", "priority", "unique_key", "group_key", "result", "progress"].join(", "))}
   FROM ${ident(table)} WHERE id = ${id}`;
 }
 

@@ -54,9 +54,6 @@ export const mysqlDdl: DialectDdl = {
   PRIMARY KEY (\`scope\`, \`name\`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
 
-  // MariaDB has no expression or partial indexes (MySQL 8 has the first only), so what the
-  // due index and the unique-key index need is computed in VIRTUAL columns: no storage,
-  // no table rewrite when added, the Go library's INSERT and UPDATEs keep them current.
   createJobTypesTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
   \`scope\` varchar(64) NOT NULL,
   \`job_type\` int NOT NULL,
@@ -67,6 +64,9 @@ export const mysqlDdl: DialectDdl = {
   PRIMARY KEY (\`scope\`, \`job_type\`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
 
+  // MariaDB has no expression or partial indexes (MySQL 8 has the first only), so what the
+  // due index and the unique-key index need is computed in VIRTUAL columns: no storage,
+  // no table rewrite when added, the Go library's INSERT and UPDATEs keep them current.
   generatedJobColumns: [
     {
       column: "due_ms",

@@ -1,10 +1,12 @@
+import type { DB, Row } from "../../db.js";
+import { UnsupportedError } from "../../errors.js";
 import { JobStatus } from "../../job-status.js";
 import { claimIndexName } from "../../schema/tables.js";
-import { claimAssignments, dueLevel, jobColumns, pickDue } from "../claim.js";
+import { claimAssignments, dueLevel, jobColumns, pickDue, pickLimited } from "../claim.js";
 import { completeSucceededStatement } from "../complete.js";
-import type { ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
+import type { ClaimLimits, ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
 import { commonJobOperations, insertOperations } from "../job-operations.js";
-import { execSql, ident, querySql, raw, type SqlFragment, sql } from "../sql.js";
+import { execSql, ident, join, querySql, raw, type SqlFragment, sql } from "../sql.js";
 import { duplicateKeyForm } from "../unique.js";
 import type { MysqlVariant } from "./version.js";
 
@@ -47,6 +49,41 @@ export function mysqlStatements(hooks: SqlHooks, variant: MysqlVariant): Dialect
     sql`SELECT ${jobColumns()} FROM ${ident(table)} ${raw(hooks.forceIndex(claimIndexName(table)))}
   WHERE job_status = ${JobStatus.Running} AND job_type = ${jobType} AND lease_token = ${token} ORDER BY id`;
 
+  /**
+   * A claim under cluster-wide limits, MySQL form: one transaction. It locks the
+   * type's row in the job-types table (claims of the type in the whole cluster
+   * queue there), then reads the pick with a plain read, whose snapshot InnoDB
+   * takes at that first plain read, after the lock: it sees every claim committed
+   * before, and none can commit meanwhile. Then it marks the picked rows by id
+   * (still in their status) and reads them back. Five round trips where the
+   * unlimited claim takes up to three.
+   */
+  const claimLimited = async (db: DB, p: ClaimParams, limits: ClaimLimits): Promise<Row[]> => {
+    if (!db.transaction)
+      throw new UnsupportedError(
+        `globalConcurrency and groupConcurrency on MySQL need DB.transaction, which this adapter does not offer; use a pool adapter (fromMysql2(pool), an ORM's connection) rather than one bound to a transaction.`,
+      );
+    const ts = p.typeState;
+    return db.transaction(async (tx) => {
+      const [gate] = await querySql<{ paused: unknown }>(
+        tx,
+        hooks,
+        sql`SELECT ${ident("paused")} FROM ${ident(ts.table)} WHERE ${ident("scope")} = ${ts.scope} AND ${ident("job_type")} = ${p.jobType} FOR UPDATE`,
+      );
+      if (gate === undefined || Number(gate.paused) !== 0) return [];
+      const picked = await querySql<{ id: unknown }>(tx, hooks, pickLimited(hooks, p, limits, ""));
+      if (picked.length === 0) return [];
+      const ids = picked.map((r) => sql`${Number(r.id)}`);
+      await execSql(
+        tx,
+        hooks,
+        sql`UPDATE ${ident(p.table)} SET ${claimAssignments(hooks, p, sql`${p.status}`, ident("attempts"))}
+  WHERE ${ident("id")} IN (${join(ids)}) AND ${ident("job_status")} = ${p.status}`,
+      );
+      return querySql(tx, hooks, selectClaimed(p.table, p.jobType, p.token));
+    });
+  };
+
   return {
     claimJobs,
     ...commonJobOperations(hooks),
@@ -59,6 +96,7 @@ export function mysqlStatements(hooks: SqlHooks, variant: MysqlVariant): Dialect
      * `add(…, { db: tx })`). Nothing due: one round trip, no locks taken.
      */
     async claim(db, p) {
+      if (p.limits) return claimLimited(db, p, p.limits);
       const [level] = await querySql<{ p: unknown }>(db, hooks, dueLevel(hooks, p));
       if (level?.p === null || level?.p === undefined) return [];
       const result = await execSql(db, hooks, claimJobs(p, Number(level.p)));

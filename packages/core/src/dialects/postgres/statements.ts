@@ -1,5 +1,5 @@
 import { JobStatus } from "../../job-status.js";
-import { claimAssignments, jobColumns, pickDue } from "../claim.js";
+import { claimAssignments, jobColumns, pickDue, pickLimited } from "../claim.js";
 import type { ClaimParams, DialectStatements, InsertJobRows, SqlHooks } from "../dialect.js";
 import { commonJobOperations, insertOperations } from "../job-operations.js";
 import { returningOperations } from "../returning.js";
@@ -14,10 +14,35 @@ export function postgresStatements(hooks: SqlHooks): DialectStatements {
    * the UPDATE marks them running under `token` and returns them.
    */
   const claimJobs = (p: ClaimParams) =>
-    sql`WITH ${ident("picked")} AS (${pickDue(hooks, p)})
+    sql`WITH ${p.limits ? limitedPick(p) : sql`${ident("picked")} AS (${pickDue(hooks, p)})`}
 UPDATE ${ident(p.table)} AS ${ident("j")} SET ${claimAssignments(hooks, p, sql`${ident("picked")}.${ident("prev_status")}`, sql`${ident("j")}.${ident("attempts")}`)}
   FROM ${ident("picked")} WHERE ${ident("j")}.${ident("id")} = ${ident("picked")}.${ident("id")}
   RETURNING ${jobColumns("j")}`;
+
+  /**
+   * The CTEs of a claim under cluster-wide limits: `gate`, then `picked`. Every
+   * limited claim of the type bumps the type's `claim_seq`, but only if it still
+   * holds the value this statement's snapshot saw: a claim that waited for
+   * another's row lock finds it changed (re-checked on the newest row, READ
+   * COMMITTED), updates nothing, and picks nothing. So the running rows a
+   * claim counts (in its snapshot) include every claim committed before it, and
+   * two claims never both fill the same room. The loser claims nothing and
+   * leaves `claim_seq` alone (it cannot make the next claim lose in turn); its
+   * claimer tries again shortly. Still one statement.
+   */
+  const limitedPick = (p: ClaimParams) => {
+    const ts = p.typeState;
+    const row = (alias?: string) => {
+      const c = (name: string) => (alias ? sql`${ident(alias)}.${ident(name)}` : ident(name));
+      return sql`${c("scope")} = ${ts.scope} AND ${c("job_type")} = ${p.jobType}`;
+    };
+    return sql`${ident("gate")} AS (
+  UPDATE ${ident(ts.table)} SET ${ident("claim_seq")} = ${ident("claim_seq")} + 1
+  WHERE ${row()} AND ${ident("paused")} = 0
+    AND ${ident("claim_seq")} = (SELECT ${ident("g")}.${ident("claim_seq")} FROM ${ident(ts.table)} AS ${ident("g")} WHERE ${row("g")})
+  RETURNING 1 AS ${ident("ok")}
+), ${ident("picked")} AS (${pickLimited(hooks, p, p.limits ?? {}, hooks.lockRowsClause, sql`AND EXISTS (SELECT 1 FROM ${ident("gate")})`)})`;
+  };
 
   /**
    * Enqueue many, PostgreSQL form: the rows travel as one JSON parameter and
@@ -34,14 +59,15 @@ UPDATE ${ident(p.table)} AS ${ident("j")} SET ${claimAssignments(hooks, p, sql`$
         ra: r.due?.runAt ?? null,
         d: r.delayMs ?? null,
         pr: r.priority,
+        g: r.group ?? null,
       })),
     );
-    return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, create_time, update_time)
+    return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, create_time, update_time)
 SELECT v.p, v.t, ${JobStatus.Init},
   CASE WHEN v.d IS NOT NULL THEN (n.ms + v.d) / 1000 ELSE COALESCE(v.st, 0) END,
   CASE WHEN v.d IS NOT NULL THEN n.ms + v.d ELSE COALESCE(v.ra, 0) END,
-  v.pr, n.s, n.s
-FROM ROWS FROM (json_to_recordset(${json}::json) AS (p text, t integer, st bigint, ra bigint, d bigint, pr integer)) WITH ORDINALITY AS v(p, t, st, ra, d, pr, ord)
+  v.pr, v.g, n.s, n.s
+FROM ROWS FROM (json_to_recordset(${json}::json) AS (p text, t integer, st bigint, ra bigint, d bigint, pr integer, g text)) WITH ORDINALITY AS v(p, t, st, ra, d, pr, g, ord)
 CROSS JOIN (SELECT ${raw(hooks.nowMs)} AS ms, ${raw(hooks.nowSec)} AS s) AS n
 ORDER BY v.ord${raw(returning ? " RETURNING id" : "")}`;
   };

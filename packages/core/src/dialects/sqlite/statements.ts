@@ -1,4 +1,4 @@
-import { claimAssignments, jobColumns, pickDue } from "../claim.js";
+import { claimAssignments, jobColumns, pickDue, pickLimited } from "../claim.js";
 import type { ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
 import { commonJobOperations, insertOperations } from "../job-operations.js";
 import { returningOperations } from "../returning.js";
@@ -12,11 +12,12 @@ const LOCK_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')";
 export function sqliteStatements(hooks: SqlHooks): DialectStatements {
   /**
    * Claim, SQLite form: one UPDATE … RETURNING. SQLite runs one writer at a
-   * time, so the subquery's pick and the update are atomic without row locks.
+   * time, so the subquery's pick and the update are atomic without row locks,
+   * and a limited pick's counts of running rows cannot change under it.
    */
   const claimJobs = (p: ClaimParams) =>
     sql`UPDATE ${ident(p.table)} SET ${claimAssignments(hooks, p, ident("job_status"), ident("attempts"))}
-  WHERE ${ident("id")} IN (SELECT ${ident("id")} FROM (${pickDue(hooks, p)}))
+  WHERE ${ident("id")} IN (SELECT ${ident("id")} FROM (${p.limits ? pickLimited(hooks, p, p.limits, "") : pickDue(hooks, p)}))
   RETURNING ${jobColumns()}`;
 
   return {

@@ -5,6 +5,7 @@ import { concurrencyTests } from "./concurrency.js";
 import { definitionTests } from "./definitions.js";
 import { durabilityTests } from "./durability.js";
 import { featureTests } from "./features.js";
+import { flowControlProcessTests, flowControlTests } from "./flow-control.js";
 import { goLibraryTests } from "./go-library.js";
 import { hardeningTests, statementLimitTests } from "./hardening.js";
 import { killTests } from "./kill.js";
@@ -38,6 +39,7 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("unique keys", () => uniqueKeyTests(adapter, kind));
       describe("retention and prune", () => retentionTests(adapter, kind));
       describe("cron schedules", () => scheduleTests(adapter, kind));
+      describe("flow control", () => flowControlTests(adapter, kind));
     });
   }
 }
@@ -50,5 +52,7 @@ export function describeEngineScale(adapter: AdapterUnderTest): void {
   for (const kind of adapter.kinds) {
     describe(`${adapter.adapter} on ${kind}: statement limits`, () =>
       statementLimitTests(adapter, kind));
+    describe(`${adapter.adapter} on ${kind}: flow control across processes`, () =>
+      flowControlProcessTests(adapter, kind));
   }
 }

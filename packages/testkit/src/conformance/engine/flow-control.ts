@@ -1,0 +1,352 @@
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { ConfigError, JobInputError, JobStatus, migrate } from "@persistent-queue/core";
+import { expect, it } from "vitest";
+import { type AdapterUnderTest, q, type TargetKind, x } from "../context.js";
+import { openFresh } from "../db/open-target.js";
+import { useMigratedDatabase } from "../fixture.js";
+import { finalRecord, makeQueue, waitFor } from "./helpers.js";
+
+const FLOW_WORKER = fileURLToPath(new URL("../../../fixtures/flow-worker.mjs", import.meta.url));
+
+/** One handler run: when it started and ended (epoch ms), its job's group, and which process ran it. */
+interface Run {
+  readonly id: number;
+  readonly group: string;
+  readonly start: number;
+  end?: number;
+  readonly where: string;
+}
+
+/**
+ * The most runs in progress at one instant. An end and a start in the same
+ * millisecond count as not overlapping: a handler's end is recorded before its
+ * completion is written, and a start after the claim that followed it.
+ */
+export function maxOverlap(runs: readonly Run[]): number {
+  const events = runs.flatMap((r) => [
+    { t: r.start, d: 1 },
+    { t: r.end ?? Number.POSITIVE_INFINITY, d: -1 },
+  ]);
+  events.sort((a, b) => a.t - b.t || a.d - b.d);
+  let now = 0;
+  let max = 0;
+  for (const e of events) {
+    now += e.d;
+    max = Math.max(max, now);
+  }
+  return max;
+}
+
+/** Runs recorded by handlers in this process. */
+function recorder(where: string) {
+  const runs: Run[] = [];
+  return {
+    runs,
+    handleJob: async (job: { id: number; params: unknown }) => {
+      const p = job.params as { ms: number; g?: string };
+      const run: Run = { id: job.id, group: p.g ?? "-", start: Date.now(), where };
+      runs.push(run);
+      await new Promise((r) => setTimeout(r, p.ms));
+      run.end = Date.now();
+    },
+  };
+}
+
+/** Flow control in one process: pause and resume, cluster-wide limits, groups, typed errors. */
+export function flowControlTests(adapter: AdapterUnderTest, kind: TargetKind): void {
+  const fx = useMigratedDatabase(adapter, kind);
+
+  it("pause() stops claims of a type in every queue on the table until resume(); add() goes on; isPaused() and pausedTypes() say so", async () => {
+    const ran: number[] = [];
+    const worker = fx.track(
+      makeQueue(fx.db, [
+        { jobType: 1201, name: "mail", handleJob: async (job) => void ran.push(job.id) },
+      ]),
+    );
+    // Another queue (another process, as far as the database can tell) pauses by integer.
+    const operator = makeQueue(fx.db, []);
+    expect(await operator.isPaused(1201)).toBe(false);
+    await operator.pause(1201);
+    await operator.pause(1201); // twice: still paused, no error
+    expect(await worker.isPaused("mail")).toBe(true);
+    expect(await operator.pausedTypes()).toContain(1201);
+    await worker.start();
+    const id = await worker.add("mail", { n: 1 });
+    await new Promise((r) => setTimeout(r, 400)); // several claims and polls
+    expect(ran).toEqual([]);
+    expect((await worker.getJob(id))?.status).toBe(JobStatus.Init);
+    await worker.resume("mail");
+    expect(await operator.isPaused(1201)).toBe(false);
+    expect((await finalRecord(worker, id, 5_000)).status).toBe(JobStatus.Success);
+    expect(ran).toEqual([id]);
+  });
+
+  it("a job type paused while its jobs run: the running ones finish, no new one starts", async () => {
+    const started: number[] = [];
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const queue = fx.track(
+      makeQueue(fx.db, [
+        {
+          jobType: 1202,
+          workerPoolCapacity: 1,
+          prefetch: 0,
+          handleJob: async (job) => {
+            started.push(job.id);
+            await held;
+          },
+        },
+      ]),
+    );
+    const [first, second] = await queue.addMany([
+      { jobType: 1202, params: {} },
+      { jobType: 1202, params: {} },
+    ]);
+    await queue.start();
+    await waitFor("the first job to start", () => started.length === 1);
+    await queue.pause(1202);
+    release();
+    expect((await finalRecord(queue, first!, 5_000)).status).toBe(JobStatus.Success);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(started).toEqual([first]);
+    expect((await queue.getJob(second!))?.status).toBe(JobStatus.Init);
+    await queue.resume(1202);
+    expect((await finalRecord(queue, second!, 5_000)).status).toBe(JobStatus.Success);
+  });
+
+  it("globalConcurrency caps the type's running jobs below the process's capacity", async () => {
+    const r = recorder("here");
+    const queue = fx.track(
+      makeQueue(fx.db, [
+        { jobType: 1203, workerPoolCapacity: 10, globalConcurrency: 2, handleJob: r.handleJob },
+      ]),
+    );
+    const ids = await queue.addMany(
+      Array.from({ length: 12 }, () => ({ jobType: 1203 as const, params: { ms: 30 } })),
+    );
+    await queue.start();
+    for (const id of ids) expect((await finalRecord(queue, id)).status).toBe(JobStatus.Success);
+    expect(r.runs).toHaveLength(12);
+    expect(maxOverlap(r.runs)).toBe(2);
+  });
+
+  it("a crashed worker's running jobs hold room in globalConcurrency until their lease expires, then no more", async () => {
+    const r = recorder("here");
+    const queue = fx.track(
+      makeQueue(fx.db, [
+        { jobType: 1204, globalConcurrency: 1, leaseTime: 5000, handleJob: r.handleJob },
+      ]),
+    );
+    const [orphan, next] = await queue.addMany([
+      { jobType: 1204, params: { ms: 1 } },
+      { jobType: 1204, params: { ms: 1 } },
+    ]);
+    // A worker that died holding `orphan`: Running, its lease 700 ms from now.
+    const until = Date.now() + 700;
+    await x(
+      fx.db,
+      "UPDATE async_job_tab SET job_status = 5, attempts = 1, lease_token = 'dead', worker_id = 'crashed', lease_until = {} WHERE id = {}",
+      [until, orphan!],
+    );
+    await queue.start();
+    await waitFor("the next job to run", () => r.runs.some((run) => run.id === next), 10_000);
+    const ran = r.runs.find((run) => run.id === next)!;
+    // The database's clock and this one agree within a few ms on loopback.
+    expect(ran.start).toBeGreaterThanOrEqual(until - 50);
+    expect((await finalRecord(queue, next!)).status).toBe(JobStatus.Success);
+  });
+
+  it("groupConcurrency: each group at most n at once while other groups go on; add() stores the group", async () => {
+    const r = recorder("here");
+    const queue = fx.track(
+      makeQueue(fx.db, [
+        { jobType: 1205, workerPoolCapacity: 6, groupConcurrency: 1, handleJob: r.handleJob },
+      ]),
+    );
+    const jobs = [
+      ...Array.from({ length: 8 }, () => ({ g: "busy" })),
+      ...Array.from({ length: 3 }, () => ({ g: "b" })),
+      ...Array.from({ length: 3 }, () => ({ g: "c" })),
+    ];
+    const ids = await queue.addMany(
+      jobs.map((p) => ({ jobType: 1205 as const, params: { ms: 40, g: p.g }, group: p.g })),
+    );
+    // One job without a group: not limited by groupConcurrency.
+    const loose = await queue.add(1205, { ms: 40 });
+    expect((await queue.getJob(ids[0]!))?.group).toBe("busy");
+    expect((await queue.getJob(loose))?.group).toBeNull();
+    await queue.start();
+    for (const id of [...ids, loose]) await finalRecord(queue, id);
+    for (const g of ["busy", "b", "c"]) {
+      expect(maxOverlap(r.runs.filter((run) => run.group === g))).toBe(1);
+    }
+    // The busy group, added first, held back neither b nor c: both were done long before it.
+    const lastEnd = (g: string) =>
+      Math.max(...r.runs.filter((x) => x.group === g).map((x) => x.end!));
+    const busyEnds = r.runs
+      .filter((run) => run.group === "busy")
+      .map((run) => run.end!)
+      .sort((a, b) => a - b);
+    expect(lastEnd("b")).toBeLessThan(busyEnds[5]!);
+    expect(lastEnd("c")).toBeLessThan(busyEnds[5]!);
+    expect(maxOverlap(r.runs)).toBeGreaterThanOrEqual(3);
+  });
+
+  it("invalid limits and groups are typed errors naming the field", () => {
+    const bad = (value: unknown, field: "globalConcurrency" | "groupConcurrency") => {
+      try {
+        makeQueue(fx.db, [{ jobType: 1206, [field]: value, handleJob: async () => {} } as never]);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    for (const value of [0, -1, 1.5, "3", 100_001]) {
+      for (const field of ["globalConcurrency", "groupConcurrency"] as const) {
+        const error = bad(value, field);
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).message).toContain(`jobs[0].${field}`);
+      }
+    }
+  });
+
+  it("add() rejects a group that is not a string of 1 to 255 characters, and pause() an unknown name", async () => {
+    const queue = makeQueue(fx.db, [{ jobType: 1207, name: "known", handleJob: async () => {} }]);
+    for (const group of ["", "x".repeat(256), 7]) {
+      await expect(queue.add(1207, {}, { group } as never)).rejects.toThrow(JobInputError);
+    }
+    await expect(queue.add(1207, {}, { group: "" })).rejects.toThrow(/group/);
+    await expect(queue.pause("unknown" as never)).rejects.toThrow(JobInputError);
+    const rows = await q(fx.db, "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = 1207");
+    expect(Number(rows[0]?.n)).toBe(0);
+  });
+}
+
+/** A worker process running the flow fixture, with its runs collected. */
+function startFlowWorker(
+  openModule: string,
+  target: unknown,
+  config: Record<string, unknown>,
+): {
+  child: ChildProcessByStdio<Writable, Readable, null>;
+  runs: Run[];
+  ready: Promise<void>;
+} {
+  const child = spawn(
+    process.execPath,
+    [FLOW_WORKER, openModule, JSON.stringify(target), JSON.stringify(config)],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
+  const runs = new Map<number, Run>();
+  let isReady: () => void = () => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    isReady = resolve;
+    child.once("exit", (code) => reject(new Error(`the flow worker exited early (code ${code})`)));
+  });
+  let buffer = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    buffer += chunk;
+    const lines = buffer.split("\n");
+    buffer = lines.pop() ?? "";
+    for (const line of lines) {
+      const [word, a, b, c] = line.split(" ");
+      if (word === "ready") isReady();
+      if (word === "start")
+        runs.set(Number(a), { id: Number(a), group: b!, start: Number(c), where: "child" });
+      if (word === "end") {
+        const run = runs.get(Number(a));
+        if (run) run.end = Number(b);
+      }
+    }
+  });
+  return {
+    child,
+    ready,
+    get runs() {
+      return [...runs.values()];
+    },
+  };
+}
+
+async function stopFlowWorker(child: ChildProcessByStdio<Writable, Readable, null>) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.stdin.end();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Limits across two processes, with start and end times from both (raw-driver cells: each spawns a process). */
+export function flowControlProcessTests(adapter: AdapterUnderTest, kind: TargetKind): void {
+  it.skipIf(!adapter.openModule)(
+    "globalConcurrency holds across two processes: never more running at once than the limit",
+    { timeout: 60_000 },
+    async () => {
+      const main = await openFresh(adapter, kind);
+      await migrate(main.db);
+      const config = { jobType: 1220, workerPoolCapacity: 2, globalConcurrency: 3 };
+      const other = startFlowWorker(adapter.openModule!, main.target, config);
+      const r = recorder("here");
+      const queue = makeQueue(main.db, [{ ...config, handleJob: r.handleJob }]);
+      try {
+        await other.ready;
+        const ids = await queue.addMany(
+          Array.from({ length: 40 }, () => ({ jobType: 1220 as const, params: { ms: 25 } })),
+        );
+        await queue.start();
+        for (const id of ids) await finalRecord(queue, id, 30_000);
+        const runs = [...r.runs, ...other.runs];
+        expect(runs).toHaveLength(40);
+        expect(r.runs.length).toBeGreaterThan(0);
+        expect(other.runs.length).toBeGreaterThan(0);
+        expect(maxOverlap(runs)).toBe(3);
+      } finally {
+        await queue.stop({ timeoutMs: 2000 });
+        await stopFlowWorker(other.child);
+        await main.close();
+      }
+    },
+  );
+
+  it.skipIf(!adapter.openModule)(
+    "groupConcurrency holds across two processes, and a busy group starves no other",
+    { timeout: 60_000 },
+    async () => {
+      const main = await openFresh(adapter, kind);
+      await migrate(main.db);
+      const config = { jobType: 1221, workerPoolCapacity: 3, groupConcurrency: 1 };
+      const other = startFlowWorker(adapter.openModule!, main.target, config);
+      const r = recorder("here");
+      const queue = makeQueue(main.db, [{ ...config, handleJob: r.handleJob }]);
+      try {
+        await other.ready;
+        const groups = [...Array(12).fill("busy"), ...Array(4).fill("b"), ...Array(4).fill("c")];
+        const ids = await queue.addMany(
+          groups.map((g) => ({ jobType: 1221 as const, params: { ms: 30, g }, group: g })),
+        );
+        await queue.start();
+        for (const id of ids) await finalRecord(queue, id, 30_000);
+        const runs = [...r.runs, ...other.runs];
+        expect(runs).toHaveLength(20);
+        for (const g of ["busy", "b", "c"])
+          expect(maxOverlap(runs.filter((run) => run.group === g))).toBe(1);
+        const ends = (g: string) =>
+          runs
+            .filter((run) => run.group === g)
+            .map((run) => run.end!)
+            .sort((a, b) => a - b);
+        // b and c finished while the busy group (added first) still had most of its jobs to run.
+        expect(Math.max(...ends("b"), ...ends("c"))).toBeLessThan(ends("busy")[7]!);
+      } finally {
+        await queue.stop({ timeoutMs: 2000 });
+        await stopFlowWorker(other.child);
+        await main.close();
+      }
+    },
+  );
+}
