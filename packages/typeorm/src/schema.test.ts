@@ -20,7 +20,10 @@ const TYPE = { mariadb: "mariadb", postgres: "postgres", sqlite: "better-sqlite3
 /** Runs `fn` on a DataSource over a fresh database, with the queue's entities and migration registered. */
 async function withDataSource<T>(kind: TargetKind, fn: (ds: DataSource) => Promise<T>): Promise<T> {
   const { target, drop } = await freshTarget(kind);
-  const { AsyncJob, ShedLock, Schedule, JobType } = createQueueEntitySchemas(EntitySchema, TYPE[kind]);
+  const { AsyncJob, ShedLock, Schedule, JobType } = createQueueEntitySchemas(
+    EntitySchema,
+    TYPE[kind],
+  );
   const ds = new DataSource({
     ...dataSourceOptions(target),
     entities: [AsyncJob, ShedLock, Schedule, JobType],
