@@ -15,7 +15,7 @@ import { freshDrizzle } from "../test/fresh.js";
 import { mysqlQueueTables, pgQueueTables, sqliteQueueTables } from "./index.js";
 
 /** Table names as in core's `tables` option. */
-type Names = { jobs: string; locks: string; schedules: string };
+type Names = { jobs: string; locks: string; schedules: string; jobTypes: string };
 
 /** What `drizzle-kit generate` writes for the queue's tables, from an empty database. */
 async function drizzleKitDdl(kind: TargetKind, tables?: Names) {
@@ -41,7 +41,7 @@ async function runThroughDrizzle(shop: Awaited<ReturnType<typeof freshDrizzle>>,
 
 /** A line of describeSchema() for a plain column the queue adds to the seed's job table. */
 const ADDED_COLUMN_LINE =
-  /^( {2}(attempts|run_at|lease_token|lease_until|worker_id|last_error|priority|unique_key|result|progress) .*)$/gm;
+  /^( {2}(attempts|run_at|lease_token|lease_until|worker_id|last_error|priority|unique_key|result|progress|group_key) .*)$/gm;
 /** A line of describeSchema() for a generated column the queue adds (MySQL family). */
 const GENERATED_COLUMN_LINE = /^( {2}(due_ms|unique_live) .* virtual generated)$/gm;
 /** The due index's line on SQLite (drizzle-kit cannot write it; migrate() does). */
@@ -88,9 +88,14 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
   describe(`drizzle on ${kind}: schema definitions`, () => {
     for (const tables of [
       undefined,
-      { jobs: "shop_jobs", locks: "shop_locks", schedules: "shop_schedules" },
+      {
+        jobs: "shop_jobs",
+        locks: "shop_locks",
+        schedules: "shop_schedules",
+        jobTypes: "shop_job_types",
+      },
     ]) {
-      it(`drizzle-kit's DDL from the definitions, then migrate(), gives core's schema (schema version 4)${tables ? " (custom table names)" : ""}`, async () => {
+      it(`drizzle-kit's DDL from the definitions, then migrate(), gives core's schema (schema version 5)${tables ? " (custom table names)" : ""}`, async () => {
         const jobs = tables?.jobs ?? "async_job_tab";
         const byCore = await freshDrizzle(kind);
         const byDrizzle = await freshDrizzle(kind);
@@ -107,6 +112,8 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
           const core = await describeQueueTables(byCore.db, tables);
           const drizzled = await describeQueueTables(byDrizzle.db, tables);
           expect(core).toContain(`table ${tables?.schedules ?? "pq_schedules"}`);
+          expect(core).toContain(`table ${tables?.jobTypes ?? "pq_job_types"}`);
+          expect(core).toMatch(/^ {2}group_key /m);
           const withoutDueIndex =
             kind === "sqlite" ? core.replace(SQLITE_DUE_INDEX_LINE, "") : core;
           if (kind === "sqlite") expect(withoutDueIndex).not.toBe(core);

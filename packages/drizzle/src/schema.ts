@@ -1,5 +1,5 @@
 // Drizzle table definitions of the queue's tables, equivalent to core's
-// migrations (schema version 4), so drizzle-kit sees them and does not try to
+// migrations (schema version 5), so drizzle-kit sees them and does not try to
 // drop them. drizzle-orm is loaded when a factory is first called, not when the
 // package is imported: it is an optional peer, and `fromDrizzle` alone needs
 // nothing from it. A table definition is a Drizzle object, so the factories
@@ -20,12 +20,15 @@ export interface DrizzleQueueTableNames {
   readonly locks?: string;
   /** The schedules table (core's `tables.schedules`). Default `pq_schedules`. */
   readonly schedules?: string;
+  /** The job-types table (core's `tables.jobTypes`). Default `pq_job_types`. */
+  readonly jobTypes?: string;
 }
 
 const names = (t: DrizzleQueueTableNames) => ({
   jobs: t.jobs ?? "async_job_tab",
   locks: t.locks ?? "shedlock_tab",
   schedules: t.schedules ?? "pq_schedules",
+  jobTypes: t.jobTypes ?? "pq_job_types",
 });
 
 /** Job statuses a unique key holds in (init, continue, retry, running): core's unique index. */
@@ -82,6 +85,8 @@ function defineMysql(
           sql.raw(`CASE WHEN \`job_status\` IN (${LIVE_STATUSES}) THEN \`unique_key\` END`),
           { mode: "virtual" },
         ),
+      // Version 5, after version 4's generated columns (core adds it later).
+      groupKey: m.varchar("group_key", { length: 255 }).default(sql`NULL`),
     },
     (t) => [
       m.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id),
@@ -107,13 +112,25 @@ function defineMysql(
     },
     (t) => [m.primaryKey({ columns: [t.scope, t.name] })],
   );
+  const jobTypes = m.mysqlTable(
+    n.jobTypes,
+    {
+      scope: m.varchar("scope", { length: 64 }).notNull(),
+      jobType: m.int("job_type").notNull(),
+      paused: m.int("paused").notNull().default(0),
+      claimSeq: m.bigint("claim_seq", { mode: "number" }).notNull().default(0),
+      backoffUntil: m.bigint("backoff_until", { mode: "number" }).notNull().default(0),
+      updatedAt: m.bigint("updated_at", { mode: "number" }).notNull().default(0),
+    },
+    (t) => [m.primaryKey({ columns: [t.scope, t.jobType] })],
+  );
   const locks = m.mysqlTable(n.locks, {
     lockName: m.varchar("lock_name", { length: 64 }).primaryKey(),
     lockUntil: m.timestamp("lock_until").notNull().defaultNow().onUpdateNow(),
     lockedAt: m.timestamp("locked_at").notNull().defaultNow(),
     lockedBy: m.varchar("locked_by", { length: 255 }).notNull(),
   });
-  return { jobs, locks, schedules };
+  return { jobs, locks, schedules, jobTypes };
 }
 
 /**
@@ -145,6 +162,7 @@ function definePg(p: typeof PgCore, { sql }: typeof Drizzle, n: Required<Drizzle
       uniqueKey: p.varchar("unique_key", { length: 255 }).default(sql`NULL`),
       result: p.text("result").default(sql`NULL`),
       progress: p.text("progress").default(sql`NULL`),
+      groupKey: p.varchar("group_key", { length: 255 }).default(sql`NULL`),
     },
     (t) => [
       p.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id),
@@ -184,6 +202,18 @@ function definePg(p: typeof PgCore, { sql }: typeof Drizzle, n: Required<Drizzle
     // PostgreSQL's own constraint name, as core's DDL gets it.
     (t) => [p.primaryKey({ name: `${n.schedules}_pkey`, columns: [t.scope, t.name] })],
   );
+  const jobTypes = p.pgTable(
+    n.jobTypes,
+    {
+      scope: p.varchar("scope", { length: 64 }).notNull(),
+      jobType: p.integer("job_type").notNull(),
+      paused: p.integer("paused").notNull().default(0),
+      claimSeq: p.bigint("claim_seq", { mode: "number" }).notNull().default(0),
+      backoffUntil: p.bigint("backoff_until", { mode: "number" }).notNull().default(0),
+      updatedAt: p.bigint("updated_at", { mode: "number" }).notNull().default(0),
+    },
+    (t) => [p.primaryKey({ name: `${n.jobTypes}_pkey`, columns: [t.scope, t.jobType] })],
+  );
   const locks = p.pgTable(n.locks, {
     lockName: p.varchar("lock_name", { length: 64 }).primaryKey(),
     lockUntil: p
@@ -193,7 +223,7 @@ function definePg(p: typeof PgCore, { sql }: typeof Drizzle, n: Required<Drizzle
     lockedAt: p.timestamp("locked_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     lockedBy: p.varchar("locked_by", { length: 255 }).notNull(),
   });
-  return { jobs, locks, schedules };
+  return { jobs, locks, schedules, jobTypes };
 }
 
 /**
@@ -235,6 +265,7 @@ function defineSqlite(
       uniqueKey: l.text("unique_key").default(sql`NULL`),
       result: l.text("result").default(sql`NULL`),
       progress: l.text("progress").default(sql`NULL`),
+      groupKey: l.text("group_key").default(sql`NULL`),
     },
     (t) => [
       l.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id),
@@ -267,11 +298,23 @@ function defineSqlite(
     },
     (t) => [l.primaryKey({ columns: [t.scope, t.name] })],
   );
+  const jobTypes = l.sqliteTable(
+    n.jobTypes,
+    {
+      scope: l.text("scope").notNull(),
+      jobType: l.integer("job_type").notNull(),
+      paused: l.integer("paused").notNull().default(0),
+      claimSeq: l.integer("claim_seq").notNull().default(0),
+      backoffUntil: l.integer("backoff_until").notNull().default(0),
+      updatedAt: l.integer("updated_at").notNull().default(0),
+    },
+    (t) => [l.primaryKey({ columns: [t.scope, t.jobType] })],
+  );
   const locks = l.sqliteTable(n.locks, {
     lockName: l.text("lock_name").notNull().primaryKey(),
     lockUntil: l.text("lock_until").notNull().default(now),
     lockedAt: l.text("locked_at").notNull().default(now),
     lockedBy: l.text("locked_by").notNull(),
   });
-  return { jobs, locks, schedules };
+  return { jobs, locks, schedules, jobTypes };
 }

@@ -72,16 +72,17 @@ for (const kind of KINDS) {
       ["async_job_tab", "jobs"],
       ["shedlock_tab", "locks"],
       ["pq_schedules", "schedules"],
+      ["pq_job_types", "jobTypes"],
     ] as const) {
       it(`${table}: the same columns, in order, with the same types, nullability and defaults`, () => {
         const columns = columnsOf(schema).get(table);
         const fields = PRISMA_QUEUE_FIELDS[provider][model];
-        // Prisma has no generated columns: MySQL's due_ms and unique_live are not in the model.
+        // Prisma has no generated columns: MySQL's due_ms and unique_live are not in the model
+        // (in the table they come after version 4's columns, before version 5's group_key).
         const generated = kind === "mariadb" && model === "jobs" ? ["due_ms", "unique_live"] : [];
-        expect([...(columns?.keys() ?? [])]).toEqual([
-          ...fields.map((f) => f.column),
-          ...generated,
-        ]);
+        const names = [...(columns?.keys() ?? [])];
+        expect(names.filter((c) => !generated.includes(c))).toEqual(fields.map((f) => f.column));
+        expect(names.filter((c) => generated.includes(c))).toEqual(generated);
         for (const f of fields) {
           const line = columns?.get(f.column) ?? "";
           expect(
@@ -106,6 +107,11 @@ for (const kind of KINDS) {
       );
       expect(schema).toMatch(/async_job_tab_claim_idx.*\(.?job_status.?, .?job_type.?, .?id.?\)/);
       expect(prismaQueueModels(provider)).toContain("@@id([scope, name])");
+      expect(prismaQueueModels(provider)).toContain("@@id([scope, jobType])");
+      // pq_job_types' primary key (scope, job_type), as each database reports a primary key.
+      expect(schema).toMatch(
+        /(PRIMARY|pq_job_types_pkey).*\(scope, job_type\)|^table pq_job_types\n {2}scope text not null primary key\n {2}job_type integer not null primary key$/m,
+      );
     });
 
     it("the indexes Prisma cannot declare are migrate()'s: the due index and the unique-key index", () => {
@@ -145,6 +151,7 @@ for (const kind of KINDS) {
         uniqueKey: null,
         result: null,
         progress: null,
+        groupKey: null,
       });
       expect(Number(created.startTime)).toBe(0);
       expect(Number(created.runAt)).toBe(0);
@@ -164,10 +171,11 @@ for (const kind of KINDS) {
           uniqueKey: "order-7",
           result: '{"ok":true}',
           progress: '{"pct":50}',
+          groupKey: "tenant-4",
         },
       });
       const [row] = await fx.db.query(
-        `SELECT params, job_status, attempts, run_at, lease_token, lease_until, worker_id, last_error, priority, unique_key, result, progress FROM async_job_tab WHERE id = ${kind === "postgres" ? "$1" : "?"}`,
+        `SELECT params, job_status, attempts, run_at, lease_token, lease_until, worker_id, last_error, priority, unique_key, result, progress, group_key FROM async_job_tab WHERE id = ${kind === "postgres" ? "$1" : "?"}`,
         [Number(created.id)],
       );
       expect(row).toEqual({
@@ -183,6 +191,7 @@ for (const kind of KINDS) {
         unique_key: "order-7",
         result: '{"ok":true}',
         progress: '{"pct":50}',
+        group_key: "tenant-4",
       });
       const schedule = await fx.prisma.queueSchedule.create({
         data: {
@@ -197,6 +206,17 @@ for (const kind of KINDS) {
       });
       expect(schedule).toMatchObject({ tz: null, priority: 0 });
       expect(Number(schedule.nextTickMs)).toBe(0);
+      const jobType = await fx.prisma.queueJobType.create({ data: { scope: "s", jobType: 9 } });
+      expect(jobType).toMatchObject({ paused: 0 });
+      expect(Number(jobType.claimSeq)).toBe(0);
+      await fx.prisma.queueJobType.update({
+        where: { scope_jobType: { scope: "s", jobType: 9 } },
+        data: { paused: 1, backoffUntil: 1_764_000_000_456n },
+      });
+      const [typeRow] = await fx.db.query(
+        "SELECT paused, backoff_until FROM pq_job_types WHERE scope = 's' AND job_type = 9",
+      );
+      expect(typeRow).toEqual({ paused: 1, backoff_until: 1_764_000_000_456 });
 
       const lock = await fx.prisma.shedLock.create({
         data: { lockName: "job-a", lockedBy: "host" },

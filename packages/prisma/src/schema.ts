@@ -1,8 +1,9 @@
 /**
  * Prisma models for the queue's tables, as core's `migrate()` creates them
- * (schema version 4: the seed's columns plus attempts, run_at, lease_*,
- * worker_id, last_error, priority, unique_key, result, progress; the claim
- * index on (job_status, job_type, id); the ShedLock table; the schedules table).
+ * (schema version 5: the seed's columns plus attempts, run_at, lease_*,
+ * worker_id, last_error, priority, unique_key, result, progress, group_key; the
+ * claim index on (job_status, job_type, id); the ShedLock table; the schedules
+ * table; the job-types table).
  * Not in the models, because Prisma cannot declare them: MySQL's generated
  * columns `due_ms` and `unique_live`, the due index (an expression index on
  * PostgreSQL and SQLite) and the unique-key index (partial on PostgreSQL and
@@ -32,10 +33,10 @@ export interface PrismaQueueField {
 
 /**
  * Field lists per provider and table: `jobs` is async_job_tab, `locks` is shedlock_tab,
- * `schedules` is pq_schedules.
+ * `schedules` is pq_schedules, `jobTypes` is pq_job_types.
  */
 export type PrismaQueueFieldSet = Readonly<
-  Record<"jobs" | "locks" | "schedules", readonly PrismaQueueField[]>
+  Record<"jobs" | "locks" | "schedules" | "jobTypes", readonly PrismaQueueField[]>
 >;
 
 const f = (field: string, column: string, type: string, attributes = ""): PrismaQueueField => ({
@@ -58,7 +59,8 @@ const SQLITE_NOW = `@default(dbgenerated("strftime('%Y-%m-%d %H:%M:%f', 'now')")
  * - SQLite: `@default(autoincrement())` means `AUTOINCREMENT`; core's `id` is a
  *   plain `INTEGER PRIMARY KEY` (rowid). ShedLock times are `String` (UTC text).
  * - MySQL's VIRTUAL columns `due_ms` and `unique_live` (core's due and unique-key
- *   indexes are on them) are left out: Prisma has no generated columns.
+ *   indexes are on them) are left out: Prisma has no generated columns. On MySQL
+ *   `group_key` (version 5) comes after them in the table, after `progress` in the model.
  */
 export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQueueFieldSet>> = {
   postgresql: {
@@ -80,6 +82,7 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("uniqueKey", "unique_key", "String?", "@db.VarChar(255)"),
       f("result", "result", "String?"),
       f("progress", "progress", "String?"),
+      f("groupKey", "group_key", "String?", "@db.VarChar(255)"),
     ],
     schedules: [
       f("scope", "scope", "String", "@db.VarChar(64)"),
@@ -94,6 +97,14 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("nextTickMs", "next_tick_ms", "BigInt", "@default(0)"),
       f("source", "source", "String", "@db.VarChar(16)"),
       f("updatedAt", "updated_at", "BigInt"),
+    ],
+    jobTypes: [
+      f("scope", "scope", "String", "@db.VarChar(64)"),
+      f("jobType", "job_type", "Int"),
+      f("paused", "paused", "Int", "@default(0)"),
+      f("claimSeq", "claim_seq", "BigInt", "@default(0)"),
+      f("backoffUntil", "backoff_until", "BigInt", "@default(0)"),
+      f("updatedAt", "updated_at", "BigInt", "@default(0)"),
     ],
     locks: [
       f("lockName", "lock_name", "String", "@id @db.VarChar(64)"),
@@ -121,6 +132,7 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("uniqueKey", "unique_key", "String?", "@db.VarChar(255)"),
       f("result", "result", "String?", "@db.MediumText"),
       f("progress", "progress", "String?", "@db.MediumText"),
+      f("groupKey", "group_key", "String?", "@db.VarChar(255)"),
     ],
     schedules: [
       f("scope", "scope", "String", "@db.VarChar(64)"),
@@ -135,6 +147,14 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("nextTickMs", "next_tick_ms", "BigInt", "@default(0)"),
       f("source", "source", "String", "@db.VarChar(16)"),
       f("updatedAt", "updated_at", "BigInt"),
+    ],
+    jobTypes: [
+      f("scope", "scope", "String", "@db.VarChar(64)"),
+      f("jobType", "job_type", "Int"),
+      f("paused", "paused", "Int", "@default(0)"),
+      f("claimSeq", "claim_seq", "BigInt", "@default(0)"),
+      f("backoffUntil", "backoff_until", "BigInt", "@default(0)"),
+      f("updatedAt", "updated_at", "BigInt", "@default(0)"),
     ],
     locks: [
       f("lockName", "lock_name", "String", "@id @db.VarChar(64)"),
@@ -162,6 +182,7 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("uniqueKey", "unique_key", "String?"),
       f("result", "result", "String?"),
       f("progress", "progress", "String?"),
+      f("groupKey", "group_key", "String?"),
     ],
     schedules: [
       f("scope", "scope", "String"),
@@ -176,6 +197,14 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("nextTickMs", "next_tick_ms", "BigInt", "@default(0)"),
       f("source", "source", "String"),
       f("updatedAt", "updated_at", "BigInt"),
+    ],
+    jobTypes: [
+      f("scope", "scope", "String"),
+      f("jobType", "job_type", "Int"),
+      f("paused", "paused", "Int", "@default(0)"),
+      f("claimSeq", "claim_seq", "BigInt", "@default(0)"),
+      f("backoffUntil", "backoff_until", "BigInt", "@default(0)"),
+      f("updatedAt", "updated_at", "BigInt", "@default(0)"),
     ],
     locks: [
       f("lockName", "lock_name", "String", "@id"),
@@ -194,10 +223,13 @@ export interface PrismaQueueModelOptions {
   readonly locks?: string;
   /** Schedules table (default `pq_schedules`). */
   readonly schedules?: string;
-  /** Model names (default `AsyncJob`, `ShedLock` and `QueueSchedule`). */
+  /** Job-types table (default `pq_job_types`). */
+  readonly jobTypes?: string;
+  /** Model names (default `AsyncJob`, `ShedLock`, `QueueSchedule` and `QueueJobType`). */
   readonly jobModel?: string;
   readonly lockModel?: string;
   readonly scheduleModel?: string;
+  readonly jobTypeModel?: string;
 }
 
 const renderFields = (fields: readonly PrismaQueueField[]): string[] => {
@@ -212,7 +244,7 @@ const renderFields = (fields: readonly PrismaQueueField[]): string[] => {
 };
 
 /**
- * The three models as `schema.prisma` text for `provider`: paste them into your
+ * The four models as `schema.prisma` text for `provider`: paste them into your
  * schema (or write them to a file of a multi-file schema) and run
  * `prisma generate`. The tables themselves come from `queue.migrate()`, which
  * also makes what Prisma cannot declare (see {@link PRISMA_QUEUE_FIELDS}).
@@ -225,6 +257,7 @@ export function prismaQueueModels(
   const jobs = assertIdentifier("jobs table", options.jobs ?? "async_job_tab");
   const locks = assertIdentifier("locks table", options.locks ?? "shedlock_tab");
   const schedules = assertIdentifier("schedules table", options.schedules ?? "pq_schedules");
+  const jobTypes = assertIdentifier("job-types table", options.jobTypes ?? "pq_job_types");
   return [
     `/// persistent-queue jobs (${jobs}). job_status: 0 init, 1 success, 2 failed, 3 continue, 4 retry, 5 running, 6 cancelled.`,
     `model ${options.jobModel ?? "AsyncJob"} {`,
@@ -247,6 +280,14 @@ export function prismaQueueModels(
     "",
     "  @@id([scope, name])",
     `  @@map("${schedules}")`,
+    "}",
+    "",
+    `/// persistent-queue job types (${jobTypes}): state a job type shares across the cluster.`,
+    `model ${options.jobTypeModel ?? "QueueJobType"} {`,
+    ...renderFields(fields.jobTypes),
+    "",
+    "  @@id([scope, jobType])",
+    `  @@map("${jobTypes}")`,
     "}",
     "",
   ].join("\n");

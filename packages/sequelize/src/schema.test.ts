@@ -56,7 +56,7 @@ const visible = (s: string) => s.replace(/,? invisible$/gm, "");
 
 for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
   describe(`sequelize schema on ${kind}`, () => {
-    it("the migration's up(), then migrate(), creates what core's migrate() creates (schema version 4: columns, types, nullability, defaults, indexes, schedules table)", async () => {
+    it("the migration's up(), then migrate(), creates what core's migrate() creates (schema version 5: columns, types, nullability, defaults, indexes, schedules and job-types tables)", async () => {
       const ours = await fresh(kind);
       const core = await fresh(kind);
       try {
@@ -67,6 +67,8 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
         for (const index of ["claim_idx", "due_idx", "unique_idx"])
           expect(actual).toContain(`async_job_tab_${index}`);
         expect(actual).toContain("table pq_schedules");
+        expect(actual).toContain("table pq_job_types");
+        expect(actual).toMatch(/^ {2}group_key /m);
         // Sequelize cannot write INVISIBLE: until migrate() runs, the added columns are
         // visible on MariaDB (the README says to run it). Compared with only that flag dropped.
         expect(KNOWN[kind](actual)).toBe(
@@ -90,11 +92,11 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
         // core's migrate() accepts the tables the migration made and, on MariaDB, hides the
         // added columns: then they are core's tables but for ON UPDATE.
         const result = await migrate(ours.db);
-        expect(result).toMatchObject({ version: 4, warnings: [] });
+        expect(result).toMatchObject({ version: 5, warnings: [] });
         expect(KNOWN[kind](await describeQueueTables(ours.db))).toBe(KNOWN[kind](expected));
         await queueMigration.down(ours.sequelize.getQueryInterface());
         expect(await describeQueueTables(ours.db)).toBe(
-          "table async_job_tab\ntable shedlock_tab\ntable pq_schedules\n",
+          "table async_job_tab\ntable shedlock_tab\ntable pq_schedules\ntable pq_job_types\n",
         );
       } finally {
         await ours.drop();
@@ -106,7 +108,7 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
       const synced = await fresh(kind);
       const migrated = await fresh(kind);
       try {
-        const { Job, ShedLock, Schedule } = defineQueueModels(synced.sequelize);
+        const { Job, ShedLock, Schedule, JobType } = defineQueueModels(synced.sequelize);
         await synced.sequelize.sync();
         await queueMigration.up(migrated.sequelize.getQueryInterface());
         expect(await describeQueueTables(synced.db)).toBe(await describeQueueTables(migrated.db));
@@ -125,9 +127,11 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
           priority: 0,
           unique_key: null,
           result: null,
+          group_key: null,
         });
         expect(await ShedLock.count()).toBe(0);
         expect(await Schedule.count()).toBe(0);
+        expect(await JobType.count()).toBe(0);
       } finally {
         await synced.drop();
         await migrated.drop();

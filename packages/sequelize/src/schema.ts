@@ -11,12 +11,12 @@ import type {
 
 /**
  * The queue's tables as Sequelize models and a Sequelize migration, equivalent
- * to core's `migrate()` (schema version 4): the seed's `async_job_tab` with
- * the lease, retry, priority, unique-key, result and progress columns, its
+ * to core's `migrate()` (schema version 5): the seed's `async_job_tab` with
+ * the lease, retry, priority, unique-key, result, progress and group-key columns, its
  * indexes `<jobs>_claim_idx` (job_status, job_type, id), `<jobs>_due_idx`
  * (job_status, job_type, priority, due time, id) and the unique `<jobs>_unique_idx`
- * of unfinished jobs' (job_type, unique_key); the seed's `shedlock_tab`; and the
- * schedules table `pq_schedules`. On MySQL/MariaDB, as in core, the due time and
+ * of unfinished jobs' (job_type, unique_key); the seed's `shedlock_tab`; the
+ * schedules table `pq_schedules`; and the job-types table `pq_job_types`. On MySQL/MariaDB, as in core, the due time and
  * the live unique key are VIRTUAL generated columns (`due_ms`, `unique_live`:
  * MariaDB has no expression or partial index), written as raw column types;
  * on PostgreSQL and SQLite the due index is on the expression and the unique
@@ -43,6 +43,8 @@ export interface QueueTableNames {
   readonly locks?: string;
   /** Default `pq_schedules`. */
   readonly schedules?: string;
+  /** Default `pq_job_types`. */
+  readonly jobTypes?: string;
 }
 
 /** What the schema needs of the Sequelize library (the class: `sequelize.Sequelize`). */
@@ -59,22 +61,30 @@ export interface QueueModels {
   readonly ShedLock: ModelStatic<Model>;
   /** `pq_schedules`: one row per recurring schedule. */
   readonly Schedule: ModelStatic<Model>;
+  /** `pq_job_types`: one row per job type with state the cluster shares (paused, the claim gate). */
+  readonly JobType: ModelStatic<Model>;
 }
 
 const names = (tables: QueueTableNames = {}) => ({
   jobs: tables.jobs ?? "async_job_tab",
   locks: tables.locks ?? "shedlock_tab",
   schedules: tables.schedules ?? "pq_schedules",
+  jobTypes: tables.jobTypes ?? "pq_job_types",
 });
 
 /** Job statuses a unique key holds in (init, continue, retry, running): core's unique index. */
 const LIVE_STATUSES = "0, 3, 4, 5";
 
-/** Column attributes of the three tables in the dialect's types, matching core's DDL column for column. */
+/** Column attributes of the four tables in the dialect's types, matching core's DDL column for column. */
 export function queueTableAttributes(
   lib: SequelizeLibrary,
   dialect: string,
-): { jobs: ModelAttributes; locks: ModelAttributes; schedules: ModelAttributes } {
+): {
+  jobs: ModelAttributes;
+  locks: ModelAttributes;
+  schedules: ModelAttributes;
+  jobTypes: ModelAttributes;
+} {
   const T = lib.DataTypes;
   const mysql = dialect === "mysql" || dialect === "mariadb";
   const pg = dialect === "postgres";
@@ -132,6 +142,8 @@ export function queueTableAttributes(
           },
         }
       : {}),
+    // Version 5, after version 4's generated columns (core adds it later).
+    group_key: { type: text(255), allowNull: true, defaultValue: null },
   };
   const locks: ModelAttributes = {
     lock_name: { type: text(64), allowNull: false, primaryKey: true, comment: "lock key" },
@@ -158,7 +170,15 @@ export function queueTableAttributes(
     source: { type: text(16), allowNull: false },
     updated_at: { type: bigint, allowNull: false },
   };
-  return { jobs, locks, schedules };
+  const jobTypes: ModelAttributes = {
+    scope: { type: text(64), allowNull: false, primaryKey: true },
+    job_type: { type: T.INTEGER, allowNull: false, primaryKey: true },
+    paused: { type: T.INTEGER, allowNull: false, defaultValue: 0 },
+    claim_seq: { type: bigint, allowNull: false, defaultValue: 0 },
+    backoff_until: { type: bigint, allowNull: false, defaultValue: 0 },
+    updated_at: { type: bigint, allowNull: false, defaultValue: 0 },
+  };
+  return { jobs, locks, schedules, jobTypes };
 }
 
 /** The claim index: one status and job type, oldest id first. Without it a MySQL claim locks every row it scans. */
@@ -231,7 +251,12 @@ export function defineQueueModels(sequelize: Sequelize, tables?: QueueTableNames
     ...common,
     tableName: t.schedules,
   });
-  return { Job, ShedLock, Schedule };
+  const JobType = sequelize.define("PersistentQueueJobType", attrs.jobTypes, {
+    ...common,
+    tableName: t.jobTypes,
+    collate: undefined, // core's job-types table has only the charset
+  });
+  return { Job, ShedLock, Schedule, JobType };
 }
 
 /** The Sequelize class that made `sequelize` (Sequelize 6 sets it on its prototype). */
@@ -251,7 +276,7 @@ export interface QueueMigration {
 
 /**
  * A Sequelize migration creating the queue's tables (for other table names
- * than the defaults). `up` creates the three tables and the job table's indexes;
+ * than the defaults). `up` creates the four tables and the job table's indexes;
  * `down` drops them. On MySQL/MariaDB run core's `migrate()` afterwards: it makes
  * the added columns INVISIBLE (Sequelize cannot).
  */
@@ -269,8 +294,13 @@ export function createQueueMigration(tables?: QueueTableNames): QueueMigration {
         collate: undefined,
       });
       await queryInterface.createTable(t.schedules, attrs.schedules, MYSQL_TABLE);
+      await queryInterface.createTable(t.jobTypes, attrs.jobTypes, {
+        ...MYSQL_TABLE,
+        collate: undefined,
+      });
     },
     async down(queryInterface) {
+      await queryInterface.dropTable(t.jobTypes);
       await queryInterface.dropTable(t.schedules);
       await queryInterface.dropTable(t.locks);
       await queryInterface.dropTable(t.jobs);

@@ -2,6 +2,7 @@ export {
   type AsyncJobRow,
   createQueueEntitySchemas,
   type EntitySchemaClass,
+  type JobTypeRow,
   PersistentQueueSchema1764000000000,
   type QueueEntitySchemas,
   type QueueSchemaTarget,

@@ -20,10 +20,13 @@ const TYPE = { mariadb: "mariadb", postgres: "postgres", sqlite: "better-sqlite3
 /** Runs `fn` on a DataSource over a fresh database, with the queue's entities and migration registered. */
 async function withDataSource<T>(kind: TargetKind, fn: (ds: DataSource) => Promise<T>): Promise<T> {
   const { target, drop } = await freshTarget(kind);
-  const { AsyncJob, ShedLock, Schedule } = createQueueEntitySchemas(EntitySchema, TYPE[kind]);
+  const { AsyncJob, ShedLock, Schedule, JobType } = createQueueEntitySchemas(
+    EntitySchema,
+    TYPE[kind],
+  );
   const ds = new DataSource({
     ...dataSourceOptions(target),
-    entities: [AsyncJob, ShedLock, Schedule],
+    entities: [AsyncJob, ShedLock, Schedule, JobType],
     migrations: [PersistentQueueSchema1764000000000],
   } as DataSourceOptions);
   await ds.initialize();
@@ -57,6 +60,8 @@ for (const kind of KINDS) {
       await withDataSource(kind, async (ds) => {
         const ran = await ds.runMigrations();
         expect(ran.map((m) => m.name)).toEqual(["PersistentQueueSchema1764000000000"]);
+        expect(expected).toContain("table pq_job_types");
+        expect(expected).toMatch(/^ {2}group_key /m);
         expect(await describeQueueTables(fromTypeORM(ds))).toBe(expected);
         // What `typeorm migration:generate` would emit for the entities after the migration ran.
         const pending = (await ds.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query);
@@ -83,15 +88,15 @@ for (const kind of KINDS) {
         const db = fromTypeORM(ds);
         const left =
           kind === "sqlite"
-            ? "SELECT name FROM sqlite_master WHERE name IN ('async_job_tab', 'shedlock_tab', 'pq_schedules')"
-            : `SELECT table_name FROM information_schema.tables WHERE table_name IN ('async_job_tab', 'shedlock_tab', 'pq_schedules') AND table_schema = ${kind === "postgres" ? "current_schema()" : "DATABASE()"}`;
-        expect(await db.query(left)).toEqual([]); // down() dropped all three
+            ? "SELECT name FROM sqlite_master WHERE name IN ('async_job_tab', 'shedlock_tab', 'pq_schedules', 'pq_job_types')"
+            : `SELECT table_name FROM information_schema.tables WHERE table_name IN ('async_job_tab', 'shedlock_tab', 'pq_schedules', 'pq_job_types') AND table_schema = ${kind === "postgres" ? "current_schema()" : "DATABASE()"}`;
+        expect(await db.query(left)).toEqual([]); // down() dropped all four
         await ds.runMigrations(); // and up() again recreates them
         expect(await describeQueueTables(db)).toBe(expected);
       });
     });
 
-    it("the entity schemas, synchronised by TypeORM, then migrate(), give core's schema (schema version 4)", async () => {
+    it("the entity schemas, synchronised by TypeORM, then migrate(), give core's schema (schema version 5)", async () => {
       const [expected, coreExpressions] = await withDataSource(kind, async (ds) => {
         await migrate(fromTypeORM(ds));
         const described = await describeQueueTables(fromTypeORM(ds));
@@ -124,7 +129,7 @@ for (const kind of KINDS) {
         mariadb: [
           [/int\(10\) unsigned/g, "int(11) unsigned"],
           [
-            /^( {2}(attempts|run_at|lease_token|lease_until|worker_id|last_error|priority|unique_key|result|progress) (?!.*invisible).*)$(?=[\s\S]*^table shedlock_tab)/gm,
+            /^( {2}(attempts|run_at|lease_token|lease_until|worker_id|last_error|priority|unique_key|result|progress|group_key) (?!.*invisible).*)$(?=[\s\S]*^table shedlock_tab)/gm,
             "$1 invisible",
           ],
           [/^( {2}(due_ms|unique_live) .* virtual generated)$/gm, "$1, invisible"],

@@ -39,6 +39,8 @@ export interface AsyncJobRow {
   due_ms?: string | number | null;
   /** MySQL/MariaDB only (generated, read-only): `unique_key` while the job is unfinished. */
   unique_live?: string | null;
+  /** The job's group (a tenant, a customer), for per-group limits. */
+  group_key: string | null;
 }
 
 /** A row of the schedules table (`pq_schedules`). BIGINT columns are strings on MySQL and PostgreSQL. */
@@ -54,6 +56,21 @@ export interface ScheduleRow {
   last_tick_ms: string | number;
   next_tick_ms: string | number;
   source: string;
+  updated_at: string | number;
+}
+
+/** A row of the job-types table (`pq_job_types`): state a job type shares across the cluster. BIGINT columns are strings on MySQL and PostgreSQL. */
+export interface JobTypeRow {
+  /** The job table the row belongs to. */
+  scope: string;
+  job_type: number;
+  /** 1 while the type is paused, else 0. */
+  paused: number;
+  /** Bumped by every claim of a type with a cluster-wide limit (the claims' gate). */
+  claim_seq: string | number;
+  /** Epoch ms until which the type's claims back off. */
+  backoff_until: string | number;
+  /** Epoch ms of the row's last change. */
   updated_at: string | number;
 }
 
@@ -124,6 +141,8 @@ export interface QueueEntitySchemas {
   readonly ShedLock: EntitySchema<ShedLockRow>;
   /** The schedules table (`pq_schedules`, `tables.schedules`). */
   readonly Schedule: EntitySchema<ScheduleRow>;
+  /** The job-types table (`pq_job_types`, `tables.jobTypes`). */
+  readonly JobType: EntitySchema<JobTypeRow>;
 }
 
 /** Job statuses a unique key holds in (init, continue, retry, running): core's unique index. */
@@ -148,7 +167,7 @@ const GENERATED_COLUMNS = {
 } as const;
 
 /**
- * TypeORM `EntitySchema`s for the queue's three tables (schema version 4), for
+ * TypeORM `EntitySchema`s for the queue's four tables (schema version 5), for
  * one database family (column types differ per database, as in core's DDL). Add them to
  * your DataSource's `entities` to query the tables with repositories and to
  * let `typeorm migration:generate` know them; create the tables with
@@ -259,6 +278,8 @@ export function createQueueEntitySchemas(
             },
           }
         : {}),
+      // Version 5, after version 4's generated columns (core adds it later).
+      group_key: nullableText(255),
     } as EntitySchemaOptions<AsyncJobRow>["columns"],
     indices: [
       { name: `${names.jobs}_claim_idx`, columns: ["job_status", "job_type", "id"] },
@@ -325,7 +346,20 @@ export function createQueueEntitySchemas(
       updated_at: { type: t.big },
     },
   });
-  return { AsyncJob, ShedLock, Schedule };
+
+  const JobType = new EntitySchemaCtor<JobTypeRow>({
+    name: "PersistentQueueJobType",
+    tableName: names.jobTypes,
+    columns: {
+      scope: { type: t.text, ...varchar(64), primary: true, ...pk(names.jobTypes) },
+      job_type: { type: t.int, primary: true, ...pk(names.jobTypes) },
+      paused: zero(t.int),
+      claim_seq: zero(t.big),
+      backoff_until: zero(t.big),
+      updated_at: zero(t.big),
+    },
+  });
+  return { AsyncJob, ShedLock, Schedule, JobType };
 }
 
 /**
@@ -356,12 +390,13 @@ export class PersistentQueueSchema1764000000000 implements MigrationInterface {
     if (isMysqlFamily(queryRunner)) await recordGeneratedColumns(queryRunner, this.tables, "up");
   }
 
-  /** Drops the job, lock and schedules tables and forgets their versions. */
+  /** Drops the job, lock, schedules and job-types tables and forgets their versions. */
   async down(queryRunner: QueryRunner): Promise<void> {
     const names = resolveTableNames(this.tables);
     await queryRunner.dropTable(names.jobs, true);
     await queryRunner.dropTable(names.locks, true);
     await queryRunner.dropTable(names.schedules, true);
+    await queryRunner.dropTable(names.jobTypes, true);
     if (isMysqlFamily(queryRunner)) await recordGeneratedColumns(queryRunner, this.tables, "down");
     if (await queryRunner.hasTable(names.migrations)) {
       const q = queryRunner.connection.driver.escape.bind(queryRunner.connection.driver);
