@@ -26,7 +26,14 @@ const EXAMPLES =
 
 /** The URL with its password replaced by `***`, for messages; the text itself when it is not a URL. */
 export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, "$1***@");
+  const start = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0].length;
+  if (start === undefined) return text;
+  const end = text.indexOf("/", start);
+  const authority = text.slice(start, end === -1 ? undefined : end);
+  const at = authority.lastIndexOf("@"); // a password may hold an unencoded "@"
+  const colon = authority.indexOf(":");
+  if (at === -1 || colon === -1 || colon > at) return text;
+  return `${text.slice(0, start + colon + 1)}***${text.slice(start + at)}`;
 }
 
 /**
