@@ -5,8 +5,9 @@ import { DatabaseUnreachableError, DriverMissingError } from "./errors.js";
 /** How long a connection attempt may take before the command gives up (exit 3). */
 const CONNECT_TIMEOUT_MS = 10_000;
 
-/** An open database: the queue's {@link DB}. Closing it ends the driver's pool or file. */
+/** An open database: the queue's `DB`. Closing it ends the driver's pool or file. */
 export interface OpenedDatabase {
+  /** The database as the queue takes it, from the adapter of its driver. */
   readonly db: DB;
   /** Ends the pool (or closes the file); never rejects. */
   close(): Promise<void>;

@@ -12,6 +12,7 @@ export type DatabaseTarget =
   | {
       /** PostgreSQL through node-postgres (`postgres://` or `postgresql://`). */
       readonly kind: "postgres";
+      /** The URL as given (node-postgres reads it as `connectionString`). */
       readonly url: string;
     }
   | {
