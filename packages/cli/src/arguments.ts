@@ -1,4 +1,4 @@
-import { type Duration, JobStatus, parseDuration } from "@persistent-queue/core";
+import { type Duration, JobStatus, MAX_LIST_LIMIT, parseDuration } from "@persistent-queue/core";
 import { InvalidArgumentError } from "commander";
 import { STATUS_NAMES } from "./output.js";
 
@@ -77,4 +77,14 @@ export function parseOlderThan(text: string): Duration {
     throw new InvalidArgumentError(`"${text}" is not ${hint}.`);
   }
   return value;
+}
+
+/** `jobs list --limit`: 1 to core's MAX_LIST_LIMIT (500). Throws InvalidArgumentError (exit 2). */
+export function parseLimit(text: string): number {
+  const n = /^\d{1,4}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_LIST_LIMIT))
+    throw new InvalidArgumentError(
+      `"${text}" is not a page size; use 1 to ${MAX_LIST_LIMIT}, and --cursor for the next page.`,
+    );
+  return n;
 }

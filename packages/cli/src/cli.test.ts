@@ -301,6 +301,45 @@ describe.each(Object.keys(TARGETS))("persistent-queue on %s", (kind) => {
   });
 });
 
+describe("persistent-queue with renamed tables", () => {
+  it("--jobs-table and --migrations-table reach the tables the queue's tables option names", async () => {
+    const file = await createSqliteFile();
+    const database = new Database(file.path);
+    try {
+      const tables = { jobs: "billing_jobs", migrations: "billing_migrations" };
+      const flags = [`--db=sqlite:${file.path}`, "--jobs-table=billing_jobs"];
+      const migrated = await cli(["migrate", ...flags, "--migrations-table", "billing_migrations"]);
+      expect(migrated, migrated.stderr).toMatchObject({ code: 0 });
+      const queue = new PersistentQueue({
+        db: fromBetterSqlite3(database),
+        serviceName: "cli-test",
+        jobs: [],
+        tables,
+      });
+      const id = await queue.add(7, {});
+      const [stats, missing] = await Promise.all([
+        json(["stats", ...flags, "--migrations-table=billing_migrations"]),
+        cli(["stats", `--db=sqlite:${file.path}`]), // the default tables were never migrated
+      ]);
+      expect(stats).toMatchObject({ total: 1, jobTypes: [{ jobType: 7, total: 1 }] });
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/async_job_tab has not been migrated/);
+      const [listed] = (
+        await json<{ jobs: JobJson[] }>([
+          "jobs",
+          "list",
+          ...flags,
+          "--migrations-table=billing_migrations",
+        ])
+      ).jobs;
+      expect(listed).toMatchObject({ id, jobType: 7, statusName: "init" });
+    } finally {
+      database.close();
+      await file.cleanup();
+    }
+  });
+});
+
 describe("persistent-queue without a usable database", () => {
   it("a URL it cannot open is a usage error (exit 2) that lists the accepted forms", async () => {
     const run = await cli(["stats", "--db", "ftp://user:hunter2@127.0.0.1/x"]);
@@ -339,6 +378,12 @@ describe("persistent-queue without a usable database", () => {
     const bad = await cli(["jobs", "list", "--status", "done", "--db", "sqlite:x.db"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/"done" is not a job status; use init, success/);
+    const big = await cli(["jobs", "list", "--limit", "1000", "--db", "sqlite:x.db"]);
+    expect(big.code).toBe(2);
+    expect(big.stderr).toMatch(/"1000" is not a page size; use 1 to 500/);
+    const badId = await cli(["jobs", "cancel", "12", "x7", "--db", "sqlite:x.db"]);
+    expect(badId.code).toBe(2);
+    expect(badId.stderr).toMatch(/"x7" is not a job id/);
     const help = await cli(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Exit codes: 0 ok/);

@@ -6,7 +6,7 @@ import {
   type PersistentQueue,
 } from "@persistent-queue/core";
 import type { Command } from "commander";
-import { collectId, parseId, parseInteger, parseStatuses } from "./arguments.js";
+import { collectId, parseId, parseInteger, parseLimit, parseStatuses } from "./arguments.js";
 import type { Context, GlobalOptions } from "./context.js";
 import { withQueue } from "./context.js";
 import { describeError, ExitCode } from "./errors.js";
@@ -63,7 +63,7 @@ export function addJobsCommands(
       parseStatuses,
     )
     .option("--search <text>", "only jobs whose params JSON contains this text (any case)")
-    .option("-n, --limit <n>", "jobs per page, 1 to 500", parseInteger, 50)
+    .option("-n, --limit <n>", "jobs per page, 1 to 500", parseLimit, 50)
     .option("--cursor <cursor>", "the next page: the cursor a previous page printed")
     .option("--json", "print JSON: { jobs, nextCursor }")
     .action(async (_opts, cmd: Command) => {
