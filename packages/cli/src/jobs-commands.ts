@@ -15,6 +15,13 @@ import { type Io, printJson, renderTable, statusCell, statusName, time } from ".
 /** Unix seconds (the seed's create_time and update_time) as a time. */
 const timeSec = (sec: number) => time(sec * 1000);
 
+/** When a job runs next: its due time, "now" when a waiting job is due, "-" when it never runs again. */
+function runAt(job: JobRecord): string {
+  const waiting = [JobStatus.Init, JobStatus.Continue, JobStatus.Retry].includes(job.status);
+  if (!waiting) return "-";
+  return job.runAt > Date.now() ? time(job.runAt) : "now";
+}
+
 /** A job as `--json` prints it: the record, plus its status's name. */
 const jobJson = (job: JobRecord) => ({ ...job, statusName: statusName(job.status) });
 
@@ -99,7 +106,7 @@ export function addJobsCommands(
             String(j.jobType),
             statusCell(ctx.io, j.status),
             String(j.attempts),
-            time(j.runAt),
+            runAt(j),
             timeSec(j.updateTime),
             j.rawParams,
             { text: j.lastError ?? "", style: ctx.io.color.red },
@@ -198,7 +205,7 @@ function printJob(io: Io, job: JobRecord): void {
     ["attempts", String(job.attempts)],
     ["created", timeSec(job.createTime)],
     ["updated", timeSec(job.updateTime)],
-    ["run at", time(job.runAt)],
+    ["run at", runAt(job)],
     ["lease until", time(job.leaseUntil)],
     ["worker", job.workerId ?? "-"],
     ["params", job.rawParams],
