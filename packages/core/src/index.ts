@@ -103,6 +103,7 @@ export {
 } from "./schedules/schedule-spec.js";
 export { type MigrateOptions, type MigrateResult, migrate } from "./schema/migrate.js";
 export { LATEST_SCHEMA_VERSION } from "./schema/migrations.js";
+export { type CountJobsOptions, countJobs, type JobCount } from "./stats.js";
 export {
   type FinalStatus,
   type JobOutcome,

@@ -1,0 +1,394 @@
+// Runs the built `persistent-queue` command (bin/persistent-queue.js, which loads
+// dist/) as a child process against real databases: a SQLite file, and the run's
+// MariaDB and PostgreSQL (from the vitest globalSetup). The test itself writes
+// jobs and reads rows through core (from source), never through the CLI.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { fromBetterSqlite3 } from "@persistent-queue/better-sqlite3";
+import {
+  type DB,
+  defineJob,
+  JobStatus,
+  LATEST_SCHEMA_VERSION,
+  PersistentQueue,
+} from "@persistent-queue/core";
+import { fromMysql2 } from "@persistent-queue/mysql2";
+import { fromPg } from "@persistent-queue/pg";
+import { createDatabase, createSqliteFile } from "@persistent-queue/testkit";
+import Database from "better-sqlite3";
+import mysql from "mysql2/promise";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+
+const bin = fileURLToPath(new URL("../bin/persistent-queue.js", import.meta.url));
+
+beforeAll(() => {
+  for (const pkg of ["cli", "core", "mysql2", "pg", "better-sqlite3"]) {
+    const dist = fileURLToPath(new URL(`../../${pkg}/dist/index.js`, import.meta.url));
+    if (!existsSync(dist))
+      throw new Error(
+        `packages/${pkg} is not built; the CLI test runs the build: npx turbo run build --filter=./packages/*`,
+      );
+  }
+});
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the command with `args`; colour off unless `env` turns it on; no PQ_DATABASE_URL unless given. */
+function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  const { PQ_DATABASE_URL: _url, FORCE_COLOR: _force, ...base } = process.env;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { ...base, NO_COLOR: "1", ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Runs the command, expects exit 0 and JSON on stdout, and parses it. */
+async function json<T = unknown>(args: readonly string[]): Promise<T> {
+  const run = await cli([...args, "--json"]);
+  expect(run, run.stderr).toMatchObject({ code: 0 });
+  return JSON.parse(run.stdout) as T;
+}
+
+/** A loopback port nothing listens on: one the OS just handed out and took back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface Target {
+  /** The URL the CLI gets. */
+  readonly url: string;
+  /** The same database for the test's own queue. */
+  readonly db: DB;
+  close(): Promise<void>;
+}
+
+const TARGETS: Record<string, () => Promise<Target>> = {
+  async sqlite() {
+    const file = await createSqliteFile();
+    let database: Database.Database | undefined;
+    return {
+      url: `sqlite:${file.path}`,
+      get db() {
+        database ??= new Database(file.path);
+        return fromBetterSqlite3(database);
+      },
+      async close() {
+        database?.close();
+        await file.cleanup();
+      },
+    };
+  },
+  async mariadb() {
+    const created = await createDatabase({ kind: "mariadb", url: inject("pqMysqlUrl") });
+    const pool = mysql.createPool({ uri: created.url, connectionLimit: 4 });
+    return {
+      url: created.url.replace(/^mysql:/, "mariadb:"), // the CLI's other spelling
+      db: fromMysql2(pool),
+      async close() {
+        await pool.end();
+        await created.drop();
+      },
+    };
+  },
+  async postgres() {
+    const created = await createDatabase({ kind: "postgres", url: inject("pqPgUrl") });
+    const pool = new pg.Pool({ connectionString: created.url, max: 4 });
+    return {
+      url: created.url.replace(/^postgres:/, "postgresql:"),
+      db: fromPg(pool),
+      async close() {
+        await pool.end();
+        await created.drop();
+      },
+    };
+  },
+};
+
+interface JobJson {
+  id: number;
+  jobType: number;
+  status: number;
+  statusName: string;
+  params: unknown;
+}
+
+describe.each(Object.keys(TARGETS))("persistent-queue on %s", (kind) => {
+  let target: Target;
+  let db: string;
+  beforeAll(async () => {
+    target = await TARGETS[kind]!();
+    db = `--db=${target.url}`;
+  });
+  afterAll(() => target?.close());
+
+  it("says to migrate before the tables exist, then migrates once (exit 0)", async () => {
+    const before = await cli(["stats", db]);
+    // A missing SQLite file is not created by stats: no such database (3); a server's empty database: not migrated (1).
+    expect(before.code).toBe(kind === "sqlite" ? 3 : 1);
+    expect(before.stderr).toMatch(
+      kind === "sqlite" ? /no SQLite database at/ : /persistent-queue migrate/,
+    );
+
+    const first = await cli(["migrate", db]);
+    expect(first, first.stderr).toMatchObject({ code: 0 });
+    expect(first.stdout).toMatch(`Migrated to schema version ${LATEST_SCHEMA_VERSION}`);
+    expect(await json(["migrate", db])).toEqual({
+      applied: [],
+      version: LATEST_SCHEMA_VERSION,
+      warnings: [],
+    });
+  });
+
+  it("lists, shows, cancels, retries, promotes, counts, prunes and removes jobs as the rows say", async () => {
+    const waiting = defineJob<{ order: string }>()({ jobType: 1, name: "order" }); // not run here
+    const ran = defineJob({ jobType: 2, handleJob: () => JobStatus.Success });
+    const failing = defineJob({ jobType: 3, handleJob: () => JobStatus.Failed });
+    const queue = new PersistentQueue({
+      db: target.db,
+      serviceName: "cli-test",
+      jobs: [waiting, ran, failing],
+      pollInterval: 50,
+    });
+    const a = await queue.add(1, { order: "a-42" });
+    const b = await queue.add(1, { order: "b" }, { delay: "1h" });
+    const c = await queue.add(2, {});
+    const d = await queue.add(3, {});
+    await queue.start();
+    await Promise.all([queue.waitFor(c), queue.waitFor(d)]);
+    await queue.stop();
+    const finishedAt = Date.now();
+    const reader = new PersistentQueue({ db: target.db, serviceName: "cli-test", jobs: [] });
+    const status = async (id: number) => (await reader.getJob(id))?.status;
+
+    // Reads first, side by side (each is a process of its own): list, filters, show.
+    type Page = { jobs: JobJson[]; nextCursor: string | null };
+    const [all, page, found, table, colored, shown, missing] = await Promise.all([
+      json<Page>(["jobs", "list", db]),
+      json<Page>(["jobs", "list", "--type", "1", "--status", "init", "--limit", "1", db]),
+      json<Page>(["jobs", "list", "--search", "A-42", db]),
+      cli(["jobs", "list", db]),
+      cli(["jobs", "list", db], { NO_COLOR: "", FORCE_COLOR: "1" }),
+      json<JobJson>(["jobs", "show", String(a), db]),
+      cli(["jobs", "show", "987654", db]),
+    ]);
+    // list: newest first, JSON for scripts, pages by cursor.
+    expect(all.jobs.map((j) => [j.id, j.statusName])).toEqual([
+      [d, "failed"],
+      [c, "success"],
+      [b, "init"],
+      [a, "init"],
+    ]);
+    expect(all.nextCursor).toBeNull();
+    expect(page.jobs.map((j) => j.id)).toEqual([b]);
+    const next = await json<Page>([
+      "jobs",
+      "list",
+      "--type=1",
+      "--status=waiting",
+      `--cursor=${page.nextCursor}`,
+      db,
+    ]);
+    expect(next.jobs.map((j) => j.id)).toEqual([a]);
+    expect(found.jobs.map((j) => j.id)).toEqual([a]);
+    // A table for people: a header, one line per job, no colour codes with NO_COLOR.
+    expect(table.code).toBe(0);
+    expect(table.stdout.split("\n")[0]).toMatch(/^ID\s+TYPE\s+STATUS\s+ATTEMPTS/);
+    expect(table.stdout).toMatch(new RegExp(`^\\s*${a}\\s+1\\s+init\\s`, "m"));
+    expect(table.stdout).not.toContain("\u001b[");
+    expect(colored.stdout).toContain("\u001b[");
+    // show
+    expect(shown).toMatchObject({ id: a, jobType: 1, status: 0, params: { order: "a-42" } });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no job has id 987654/);
+
+    // cancel: a waiting job is cancelled; a finished one is not (exit 1, says why).
+    const [cancelled, late] = await Promise.all([
+      cli(["jobs", "cancel", String(a), db]),
+      cli(["jobs", "cancel", String(c), db]),
+    ]);
+    expect(cancelled.code).toBe(0);
+    expect(await status(a)).toBe(JobStatus.Cancelled);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toMatch(
+      new RegExp(`job ${c}: not cancelled: it has already finished \\(it is success\\)`),
+    );
+    expect(await status(c)).toBe(JobStatus.Success);
+
+    // retry: the cancelled job waits again; promote: the delayed job becomes due now.
+    expect((await reader.getJob(b))!.runAt).toBeGreaterThan(Date.now() + 30 * 60_000);
+    const [retried, promoted] = await Promise.all([
+      json(["jobs", "retry", String(a), db]),
+      cli(["jobs", "promote", String(b), db]),
+    ]);
+    expect(retried).toEqual([{ id: a, applied: true, status: "init" }]);
+    expect(await status(a)).toBe(JobStatus.Init);
+    expect(promoted.code).toBe(0);
+    expect((await reader.getJob(b))!.runAt).toBeLessThanOrEqual(Date.now() + 5000);
+
+    // stats: counts by job type and status.
+    const [counts, stats] = await Promise.all([json(["stats", db]), cli(["stats", db])]);
+    expect(counts).toEqual({
+      total: 4,
+      byStatus: { init: 2, running: 0, retry: 0, continue: 0, success: 1, failed: 1, cancelled: 0 },
+      jobTypes: [
+        { jobType: 1, total: 2, byStatus: expect.objectContaining({ init: 2, success: 0 }) },
+        { jobType: 2, total: 1, byStatus: expect.objectContaining({ success: 1, init: 0 }) },
+        { jobType: 3, total: 1, byStatus: expect.objectContaining({ failed: 1 }) },
+      ],
+    });
+    expect(stats.stdout).toMatch(/^\s*all\s+2\s+0\s+0\s+0\s+1\s+1\s+0\s+4$/m);
+
+    // prune: nothing is a day old; with 0, the failed job goes once its second has passed.
+    expect(await json(["prune", "--older-than", "1d", db])).toEqual({ deleted: 0 });
+    await new Promise((r) => setTimeout(r, Math.max(0, finishedAt + 1100 - Date.now())));
+    expect(await json(["prune", "--older-than", "0", "--status", "failed", db])).toEqual({
+      deleted: 1,
+    });
+    expect(await reader.getJob(d)).toBeUndefined();
+    expect(await status(c)).toBe(JobStatus.Success);
+
+    // remove
+    expect((await cli(["jobs", "remove", String(b), db])).code).toBe(0);
+    expect(await reader.getJob(b)).toBeUndefined();
+    const gone = await cli(["jobs", "remove", String(b), "--json", db]);
+    expect(gone.code).toBe(1);
+    expect(JSON.parse(gone.stdout)).toEqual([
+      { id: b, applied: false, status: null, error: `no job has id ${b}.` },
+    ]);
+  });
+
+  it("lists schedules with their next run", async () => {
+    expect(await json(["schedules", db])).toEqual([]);
+    const queue = new PersistentQueue({ db: target.db, serviceName: "cli-test", jobs: [] });
+    await queue.schedule({
+      name: "nightly-report",
+      cron: "0 3 * * *",
+      jobType: 1,
+      params: { n: 1 },
+    });
+    const [nightly] = await json<Record<string, unknown>[]>(["schedules", db]);
+    expect(nightly).toMatchObject({
+      name: "nightly-report",
+      cron: "0 3 * * *",
+      tz: "UTC",
+      jobType: 1,
+      params: { n: 1 },
+      source: "runtime",
+    });
+    expect(nightly!.nextRun).toMatch(/T03:00:00\.000Z$/);
+    const table = await cli(["schedules", db]);
+    expect(table.stdout).toMatch(
+      /nightly-report\s+0 3 \* \* \*\s+UTC\s+1\s+\d{4}-\d\d-\d\dT03:00:00Z/,
+    );
+  });
+});
+
+describe("persistent-queue with renamed tables", () => {
+  it("--jobs-table and --migrations-table reach the tables the queue's tables option names", async () => {
+    const file = await createSqliteFile();
+    const database = new Database(file.path);
+    try {
+      const tables = { jobs: "billing_jobs", migrations: "billing_migrations" };
+      const flags = [`--db=sqlite:${file.path}`, "--jobs-table=billing_jobs"];
+      const migrated = await cli(["migrate", ...flags, "--migrations-table", "billing_migrations"]);
+      expect(migrated, migrated.stderr).toMatchObject({ code: 0 });
+      const queue = new PersistentQueue({
+        db: fromBetterSqlite3(database),
+        serviceName: "cli-test",
+        jobs: [],
+        tables,
+      });
+      const id = await queue.add(7, {});
+      const [stats, missing] = await Promise.all([
+        json(["stats", ...flags, "--migrations-table=billing_migrations"]),
+        cli(["stats", `--db=sqlite:${file.path}`]), // the default tables were never migrated
+      ]);
+      expect(stats).toMatchObject({ total: 1, jobTypes: [{ jobType: 7, total: 1 }] });
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/async_job_tab has not been migrated/);
+      const [listed] = (
+        await json<{ jobs: JobJson[] }>([
+          "jobs",
+          "list",
+          ...flags,
+          "--migrations-table=billing_migrations",
+        ])
+      ).jobs;
+      expect(listed).toMatchObject({ id, jobType: 7, statusName: "init" });
+    } finally {
+      database.close();
+      await file.cleanup();
+    }
+  });
+});
+
+describe("persistent-queue without a usable database", () => {
+  it("a URL it cannot open is a usage error (exit 2) that lists the accepted forms", async () => {
+    const run = await cli(["stats", "--db", "ftp://user:hunter2@127.0.0.1/x"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/scheme ftp: is not supported.*postgres:\/\/.*sqlite:/);
+    expect(run.stderr).not.toContain("hunter2");
+    const noDb = await cli(["stats"]);
+    expect(noDb.code).toBe(2);
+    expect(noDb.stderr).toMatch(/pass --db URL or set PQ_DATABASE_URL/);
+    const noName = await cli(["stats"], { PQ_DATABASE_URL: "postgres://127.0.0.1:5432" });
+    expect(noName.code).toBe(2);
+    expect(noName.stderr).toMatch(/names no database/);
+  });
+
+  it.each([
+    ["postgres", "postgres"],
+    ["mysql", "mysql"],
+  ])(
+    "a %s server nothing listens for is unreachable (exit 3), password hidden",
+    async (_name, scheme) => {
+      const port = await closedPort();
+      const run = await cli(["jobs", "list"], {
+        PQ_DATABASE_URL: `${scheme}://user:hunter2@127.0.0.1:${port}/app`,
+      });
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(
+        new RegExp(
+          `cannot reach the database at ${scheme}://user:\\*\\*\\*@127\\.0\\.0\\.1:${port}/app: .*ECONNREFUSED`,
+        ),
+      );
+      expect(run.stderr).not.toContain("hunter2");
+    },
+  );
+
+  it("a bad flag value is a usage error (exit 2); help exits 0; the dashboard is not there yet (exit 1)", async () => {
+    const bad = await cli(["jobs", "list", "--status", "done", "--db", "sqlite:x.db"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/"done" is not a job status; use init, success/);
+    const big = await cli(["jobs", "list", "--limit", "1000", "--db", "sqlite:x.db"]);
+    expect(big.code).toBe(2);
+    expect(big.stderr).toMatch(/"1000" is not a page size; use 1 to 500/);
+    const badId = await cli(["jobs", "cancel", "12", "x7", "--db", "sqlite:x.db"]);
+    expect(badId.code).toBe(2);
+    expect(badId.stderr).toMatch(/"x7" is not a job id/);
+    const help = await cli(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Exit codes: 0 ok/);
+    const dashboard = await cli(["dashboard", "--port", "8080"]);
+    expect(dashboard.code).toBe(1);
+    expect(dashboard.stderr).toMatch(/dashboard is not available yet/);
+  });
+});

@@ -1,0 +1,158 @@
+import { countJobs, type Duration, JobStatus, type PrunableStatus } from "@persistent-queue/core";
+import type { Command } from "commander";
+import { parseInteger, parseOlderThan, parsePrunable } from "./arguments.js";
+import { type Context, type GlobalOptions, withQueue } from "./context.js";
+import { CliError, ExitCode } from "./errors.js";
+import { printJson, renderTable, STATUS_NAMES, time } from "./output.js";
+
+type WithJson = GlobalOptions & { json?: boolean };
+
+/** The status columns of `stats`, in the order a job moves through them. */
+const STATS_ORDER: readonly JobStatus[] = [
+  JobStatus.Init,
+  JobStatus.Running,
+  JobStatus.Retry,
+  JobStatus.Continue,
+  JobStatus.Success,
+  JobStatus.Failed,
+  JobStatus.Cancelled,
+];
+
+/** A status's key in `stats --json` (`status_9` for a code persistent-queue does not know). */
+const statusKey = (status: number) => STATUS_NAMES[status] ?? `status_${status}`;
+
+/** Adds `migrate`, `stats`, `prune`, `schedules` and `dashboard` to the program. */
+export function addQueueCommands(program: Command, ctx: Context): void {
+  const globals = (cmd: Command) => cmd.optsWithGlobals<WithJson>();
+
+  program
+    .command("migrate")
+    .description("create or upgrade the queue's tables (idempotent; creates a missing SQLite file)")
+    .option("--json", "print JSON: { applied, version, warnings }")
+    .action(async (_opts, cmd: Command) => {
+      const o = globals(cmd);
+      const result = await withQueue(ctx, o, ({ queue }) => queue.migrate(), {
+        createSqliteFile: true,
+      });
+      for (const warning of result.warnings)
+        ctx.io.err(ctx.io.errColor.yellow(`warning: ${warning}\n`));
+      if (o.json) return printJson(ctx.io, result);
+      ctx.io.out(
+        result.applied.length > 0
+          ? `${ctx.io.color.green("Migrated")} to schema version ${result.version} (applied ${result.applied.join(", ")}).\n`
+          : `Already at schema version ${result.version}; nothing to do.\n`,
+      );
+    });
+
+  program
+    .command("stats")
+    .description("count jobs by job type and status")
+    .option("--json", "print JSON: { total, byStatus, jobTypes: [{ jobType, total, byStatus }] }")
+    .action(async (_opts, cmd: Command) => {
+      const o = globals(cmd);
+      const counts = await withQueue(ctx, o, ({ db, tables }) => countJobs(db, { tables }));
+      const columns = [...STATS_ORDER];
+      for (const c of counts) if (!columns.includes(c.status)) columns.push(c.status);
+      const zero = () => Object.fromEntries(columns.map((s) => [statusKey(s), 0]));
+      const byStatus: Record<string, number> = zero();
+      const types = new Map<
+        number,
+        { jobType: number; total: number; byStatus: Record<string, number> }
+      >();
+      for (const c of counts) {
+        const t = types.get(c.jobType) ?? { jobType: c.jobType, total: 0, byStatus: zero() };
+        types.set(c.jobType, t);
+        t.byStatus[statusKey(c.status)] = c.count;
+        t.total += c.count;
+        byStatus[statusKey(c.status)]! += c.count;
+      }
+      const total = counts.reduce((n, c) => n + c.count, 0);
+      if (o.json) return printJson(ctx.io, { total, byStatus, jobTypes: [...types.values()] });
+      if (total === 0) return ctx.io.out("No jobs.\n");
+      const row = (label: string, t: { total: number; byStatus: Record<string, number> }) => [
+        label,
+        ...columns.map((s) => {
+          const n = t.byStatus[statusKey(s)] ?? 0;
+          return { text: String(n), style: n === 0 ? ctx.io.color.dim : undefined };
+        }),
+        String(t.total),
+      ];
+      ctx.io.out(
+        renderTable(
+          ctx.io,
+          ["JOB TYPE", ...columns.map((s) => statusKey(s).toUpperCase()), "TOTAL"],
+          [
+            ...[...types.values()].map((t) => row(String(t.jobType), t)),
+            row("all", { total, byStatus }),
+          ],
+          ["right", ...columns.map(() => "right" as const), "right"],
+        ),
+      );
+    });
+
+  program
+    .command("prune")
+    .description("delete finished jobs older than a duration, now")
+    .requiredOption(
+      "--older-than <duration>",
+      'finished longer ago than this, e.g. "7d", "12h" (0: all)',
+      parseOlderThan,
+    )
+    .option(
+      "-s, --status <statuses>",
+      "which finished jobs: success, failed, cancelled, comma-separated",
+      parsePrunable,
+      [JobStatus.Success, JobStatus.Failed, JobStatus.Cancelled],
+    )
+    .option("--json", "print JSON: { deleted }")
+    .action(async (_opts, cmd: Command) => {
+      const o = globals(cmd) as WithJson & { olderThan: Duration; status: JobStatus[] };
+      const deleted = await withQueue(ctx, o, ({ queue }) =>
+        queue.prune({ status: o.status as PrunableStatus[], olderThan: o.olderThan }),
+      );
+      if (o.json) return printJson(ctx.io, { deleted });
+      ctx.io.out(
+        `Deleted ${deleted} job${deleted === 1 ? "" : "s"} (${o.status.map(statusKey).join(", ")}, finished more than ${o.olderThan} ago).\n`,
+      );
+    });
+
+  program
+    .command("schedules")
+    .description("list the cron schedules of the job table, with their next run")
+    .option("--json", "print JSON: one object per schedule")
+    .action(async (_opts, cmd: Command) => {
+      const o = globals(cmd);
+      const schedules = await withQueue(ctx, o, ({ queue }) => queue.listSchedules());
+      if (o.json) return printJson(ctx.io, schedules);
+      if (schedules.length === 0) return ctx.io.out("No schedules.\n");
+      ctx.io.out(
+        renderTable(
+          ctx.io,
+          ["NAME", "CRON", "TZ", "JOB TYPE", "NEXT RUN", "LAST RUN", "SOURCE", "PARAMS"],
+          schedules.map((s) => [
+            s.name,
+            s.cron,
+            s.tz,
+            String(s.jobType),
+            time(s.nextRun?.getTime()),
+            time(s.lastRun?.getTime()),
+            s.source,
+            JSON.stringify(s.params) ?? "",
+          ]),
+        ),
+      );
+    });
+
+  program
+    .command("dashboard")
+    .description("serve the web dashboard (not available yet)")
+    .option("-p, --port <port>", "the port to listen on", parseInteger)
+    .option("--read-only", "allow no actions")
+    .action(() => {
+      throw new CliError(
+        "ERR_PQ_CLI_NOT_AVAILABLE",
+        ExitCode.Failed,
+        "the dashboard is not available yet: @persistent-queue/dashboard has not been released. Use `persistent-queue stats` and `persistent-queue jobs list` meanwhile.",
+      );
+    });
+}
