@@ -1,5 +1,5 @@
 import type { DB } from "./db.js";
-import type { ClaimLimits, TableNames } from "./dialects/dialect.js";
+import type { ClaimLimits, RateWindow, TableNames } from "./dialects/dialect.js";
 import { type Duration, parseDuration } from "./duration.js";
 import { ConfigError } from "./errors.js";
 import type { AnyJob, AnyJobConfig, AnyJobSpec, JobConfig } from "./job.js";
@@ -243,7 +243,7 @@ export function resolveJobConfig(
   };
 }
 
-/** `globalConcurrency` and `groupConcurrency`, checked; undefined when neither is set. */
+/** `globalConcurrency`, `groupConcurrency`, `rateLimit` and `groupRateLimit`, checked; undefined when none is set. */
 function resolveLimits(config: AnyJobConfig, at: string): ClaimLimits | undefined {
   const limit = (field: "globalConcurrency" | "groupConcurrency") => {
     const value: unknown = config[field];
@@ -256,10 +256,32 @@ function resolveLimits(config: AnyJobConfig, at: string): ClaimLimits | undefine
     }
     return value;
   };
-  const global = limit("globalConcurrency");
-  const group = limit("groupConcurrency");
-  if (global === undefined && group === undefined) return undefined;
-  return { global, group };
+  const rate = (field: "rateLimit" | "groupRateLimit"): RateWindow | undefined => {
+    const value: unknown = config[field];
+    if (value === undefined) return undefined;
+    const r = value as { max?: unknown; per?: unknown };
+    if (value === null || typeof value !== "object" || r.per === undefined)
+      throw new ConfigError(
+        `${at}.${field}`,
+        'must be { max, per }, e.g. { max: 100, per: "1m" }.',
+      );
+    if (typeof r.max !== "number" || !Number.isInteger(r.max) || r.max < 1 || r.max > 1_000_000)
+      throw new ConfigError(
+        `${at}.${field}.max`,
+        `must be a whole number of starts from 1 to 1000000 (got ${typeof r.max === "number" ? r.max : typeof r.max}).`,
+      );
+    const perMs = parseDuration(`${at}.${field}.per`, r.per, { allowZero: false });
+    if (perMs > 31 * 86_400_000)
+      throw new ConfigError(`${at}.${field}.per`, "must be at most 31 days.");
+    return { max: r.max, perMs };
+  };
+  const limits: ClaimLimits = {
+    global: limit("globalConcurrency"),
+    group: limit("groupConcurrency"),
+    rate: rate("rateLimit"),
+    groupRate: rate("groupRateLimit"),
+  };
+  return Object.values(limits).some((v) => v !== undefined) ? limits : undefined;
 }
 
 /** Checks the queue's options; throws {@link ConfigError} naming the first bad field. */

@@ -65,6 +65,7 @@ export {
   type JobSpec,
   type JobTypeOf,
   type ParamsOf,
+  type RateLimit,
   type ResultOf,
   type SpecResult,
   type WorkerOptions,
@@ -89,6 +90,11 @@ export {
 } from "./lock/shed-lock.js";
 export type { Logger } from "./logger.js";
 export { PersistentQueue, QueueStateError } from "./queue.js";
+export {
+  type BackOffScope,
+  RateLimitedError,
+  type RateLimitedOptions,
+} from "./rate-limited.js";
 export {
   type PrunableStatus,
   PruneInputError,

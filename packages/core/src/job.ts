@@ -2,6 +2,7 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { Duration } from "./duration.js";
 import type { JobStatus } from "./job-status.js";
 import type { Logger } from "./logger.js";
+import type { BackOffScope, RateLimitedError } from "./rate-limited.js";
 
 /**
  * What a handler may return: a status, nothing (= Success), or
@@ -43,6 +44,16 @@ export interface Job<P = unknown, T extends number = number> {
   readonly createTime: number;
   /** The previous failure's message, if any. */
   readonly lastError: string | null;
+  /** The job's group (`add(…, { group })`), or null. */
+  readonly group: string | null;
+}
+
+/** A rate: at most `max` starts in any window of `per`. */
+export interface RateLimit {
+  /** Starts allowed per window: a whole number from 1. */
+  readonly max: number;
+  /** The window: ms or text like "1m". */
+  readonly per: Duration;
 }
 
 /** What a handler gets besides the job. */
@@ -60,6 +71,15 @@ export interface JobContext {
    * stored (a database error is logged and emitted as an `error` event instead).
    */
   progress(value: unknown): Promise<void>;
+  /**
+   * Backs this job type off — or only this job's group, with `{ scope: "group" }` —
+   * for `retryAfter` (ms or text like "30s"), in the whole cluster: no process
+   * claims its jobs until then (a longer back-off already set stays). For a
+   * remote rate limit; the run itself goes on (to give the job up for now as well,
+   * throw a {@link RateLimitedError} instead). Rejects with a `JobInputError`
+   * for a bad duration, or for the group scope on a job without a group.
+   */
+  backOff(retryAfter: Duration, options?: { readonly scope?: BackOffScope }): Promise<void>;
 }
 
 /** The backoff between a Retry and the next attempt. */
@@ -155,6 +175,19 @@ export interface WorkerOptions {
    * `globalConcurrency` for what waits, crashes and `prefetch`.
    */
   readonly groupConcurrency?: number;
+  /**
+   * At most `max` jobs of this type start in any window of `per` (ms or text like
+   * "1m"), in the whole cluster. Jobs over the limit wait; they do not fail or
+   * use attempts. Counted from the claims (a job claimed is a job started).
+   * Default: no limit. See `globalConcurrency` for `prefetch`.
+   */
+  readonly rateLimit?: RateLimit;
+  /**
+   * `rateLimit` per group (`add(…, { group })`): at most `max` starts of one group
+   * in any window of `per`, cluster-wide, while other groups go on. Jobs without
+   * a group are not limited by it.
+   */
+  readonly groupRateLimit?: RateLimit;
   /** Largest value `ctx.progress()` takes, in UTF-8 bytes of its JSON. Default 4096. */
   readonly maxProgressBytes?: number;
   /** Least time between two progress writes of one job (the latest value waits). Default "1s". */

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { type QueueOptions, type ResolvedJobConfig, resolveQueueOptions } from "./config.js";
 import type { DB } from "./db.js";
-import type { Dialect, StaleCutoff, TableNames, TypeStateRef } from "./dialects/dialect.js";
+import type { Dialect, FlowTables, StaleCutoff, TableNames } from "./dialects/dialect.js";
 import { execSql, querySql, resolveDialect, resolveDialectSync } from "./dialects/index.js";
 import { parseDuration } from "./duration.js";
 import { RetentionCleaner } from "./engine/cleaner.js";
@@ -15,6 +15,13 @@ import { TypeWorker } from "./engine/type-worker.js";
 import { type AddOptions, enqueue, enqueueSync, JobInputError, type NewJob } from "./enqueue.js";
 import { DatabaseUnavailableError, PersistentQueueError, UnsupportedError } from "./errors.js";
 import { emitSafely, type QueueEventMap } from "./events.js";
+import {
+  checkJobTypeInteger,
+  ensureTypeState,
+  readPaused,
+  readPausedTypes,
+  setPaused,
+} from "./flow-control.js";
 import type { AnyJob, JobRef, JobTypeOfRef, ParamsOf, ResultOf } from "./job.js";
 import { JobActions, type JobPage, type ListJobsOptions } from "./job-actions.js";
 import { type JobRecord, toJobRecord } from "./job-record.js";
@@ -28,13 +35,6 @@ import { type MigrateResult, migrate } from "./schema/migrate.js";
 import { resolveTableNames } from "./schema/tables.js";
 import { assertSchemaCurrent, assertSchemaCurrentSync } from "./schema/version.js";
 import { selectJob } from "./statements/jobs.js";
-import {
-  checkJobTypeInteger,
-  ensureTypeState,
-  readPaused,
-  readPausedTypes,
-  setPaused,
-} from "./type-states.js";
 import { type JobOutcome, Waiters, type WaitForOptions } from "./wait-for.js";
 import { makeWorkerId } from "./worker-id.js";
 
@@ -201,7 +201,7 @@ export class PersistentQueue<
         stale.set(config.jobType, await firstPullCutoff(startUp, config));
         if (config.limits)
           await step("start(): the job type's row in the job-types table", () =>
-            ensureTypeState(this.#db, dialect, this.#typeState(), config.jobType),
+            ensureTypeState(this.#db, dialect, this.#flow(), config.jobType),
           );
       }
       await step("start(): writing the configured schedules", () => this.#schedules.syncConfig());
@@ -215,7 +215,7 @@ export class PersistentQueue<
         db: this.#guard.db,
         dialect,
         table: this.#tables.jobs,
-        typeState: this.#typeState(),
+        flow: this.#flow(),
         workerId: this.workerId,
         config,
         logger: this.#logger,
@@ -504,7 +504,7 @@ export class PersistentQueue<
   async pause(jobType: JobRef<J>): Promise<void> {
     const type = this.#typeRef(jobType);
     const dialect = await this.#ready();
-    await setPaused(this.#db, dialect, this.#typeState(), type, true);
+    await setPaused(this.#db, dialect, this.#flow(), type, true);
   }
 
   /**
@@ -515,7 +515,7 @@ export class PersistentQueue<
   async resume(jobType: JobRef<J>): Promise<void> {
     const type = this.#typeRef(jobType);
     const dialect = await this.#ready();
-    await setPaused(this.#db, dialect, this.#typeState(), type, false);
+    await setPaused(this.#db, dialect, this.#flow(), type, false);
     this.#workers.get(type)?.wake();
     if (this.#notify && dialect.statements.notify) this.#coalescer.notify(dialect, [type]);
   }
@@ -523,20 +523,21 @@ export class PersistentQueue<
   /** True when the job type is paused (by {@link pause}, in any process). */
   async isPaused(jobType: JobRef<J>): Promise<boolean> {
     const type = this.#typeRef(jobType);
-    return readPaused(this.#db, await this.#ready(), this.#typeState(), type);
+    return readPaused(this.#db, await this.#ready(), this.#flow(), type);
   }
 
   /** The paused job types of this queue's job table, ascending. */
   async pausedTypes(): Promise<number[]> {
-    return readPausedTypes(this.#db, await this.#ready(), this.#typeState());
+    return readPausedTypes(this.#db, await this.#ready(), this.#flow());
   }
 
   #typeRef(ref: unknown): number {
     return checkJobTypeInteger(this.#types.resolveRef(ref, "jobType").jobType, "jobType");
   }
 
-  #typeState(): TypeStateRef {
-    return { table: this.#tables.jobTypes, scope: this.#tables.jobs };
+  #flow(): FlowTables {
+    const t = this.#tables;
+    return { scope: t.jobs, types: t.jobTypes, groups: t.jobGroups, starts: t.jobStarts };
   }
 
   async #ready(): Promise<Dialect> {

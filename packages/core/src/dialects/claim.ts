@@ -1,6 +1,13 @@
 import { JobStatus } from "../job-status.js";
-import type { ClaimLimits, ClaimParams, SqlHooks, StaleCutoff, TypeStateRef } from "./dialect.js";
-import { ident, type RawSql, raw, type SqlFragment, type SqlPart, sql } from "./sql.js";
+import type {
+  ClaimLimits,
+  ClaimParams,
+  FlowTables,
+  RateWindow,
+  SqlHooks,
+  StaleCutoff,
+} from "./dialect.js";
+import { ident, join, type RawSql, raw, type SqlFragment, type SqlPart, sql } from "./sql.js";
 
 /**
  * The rows one claim may take: one claimable status, the job type, due by the
@@ -46,10 +53,11 @@ function dueRows(d: SqlHooks, p: ClaimParams, priority?: number): SqlFragment {
 
 /**
  * The claim's pick for a job type with cluster-wide limits (`globalConcurrency`,
- * `groupConcurrency`): the rows {@link pickDue} would take, minus what the
- * limits leave no room for, counted over the type's running rows with a live
- * lease (a crashed worker's jobs stop counting when their lease expires).
- * Rows `(id, prev_status, due)`.
+ * `groupConcurrency`, `rateLimit`, `groupRateLimit`, back-off): the rows
+ * {@link pickDue} would take, minus what the limits leave no room for. Running
+ * jobs are the type's running rows with a live lease (a crashed worker's jobs
+ * stop counting when their lease expires); starts are the rows of the
+ * job-starts table within the window. Rows `(id, prev_status)`, in claim order.
  *
  * Correct only when no other claim of the type runs between its reads and its
  * write: the dialects serialize them on the type's row in the job-types table
@@ -57,11 +65,11 @@ function dueRows(d: SqlHooks, p: ClaimParams, priority?: number): SqlFragment {
  * transaction; SQLite has one writer). `lock` ends the candidates' read
  * (PostgreSQL: FOR UPDATE SKIP LOCKED); `also` is one more condition on them.
  *
- * Groups: rows of a group that is full are skipped (other groups go on: no
- * head-of-line blocking), and a group with room takes at most that room, its
- * oldest due rows first. Groups therefore share workers oldest-first: the
- * claim takes the earliest due rows of the groups that have room. The rows
- * looked at are at most {@link limitedCandidates} per claim, in due order.
+ * Groups: rows of a group that is full (by concurrency or rate) or backing off
+ * are skipped (other groups go on: no head-of-line blocking), and a group with
+ * room takes at most that room, its oldest due rows first. Groups therefore
+ * share workers oldest job first: a claim takes the earliest due rows of the
+ * groups that have room. A claim looks at most at {@link limitedCandidates} rows.
  */
 export function pickLimited(
   d: SqlHooks,
@@ -69,67 +77,123 @@ export function pickLimited(
   limits: ClaimLimits,
   lock: string,
   also: SqlFragment = sql``,
-  priority?: number,
 ): SqlFragment {
   const t = ident(p.table);
+  const f = p.flow;
   const c = (alias: string, column: string) => sql`${ident(alias)}.${ident(column)}`;
-  const running = sql`${ident("job_status")} = ${JobStatus.Running} AND ${ident("job_type")} = ${p.jobType} AND ${ident("lease_until")} > ${raw(d.nowMs)}`;
   const groupKey = ident("group_key");
-  const skipFull =
-    limits.group === undefined
-      ? sql``
-      : sql`AND (${groupKey} IS NULL OR ${groupKey} NOT IN (SELECT ${groupKey} FROM ${t} WHERE ${running} AND ${groupKey} IS NOT NULL GROUP BY ${groupKey} HAVING COUNT(*) >= ${limits.group}))`;
+  const running = sql`${ident("job_status")} = ${JobStatus.Running} AND ${ident("job_type")} = ${p.jobType} AND ${ident("lease_until")} > ${raw(d.nowMs)}`;
+  const flowRow = sql`${ident("scope")} = ${f.scope} AND ${ident("job_type")} = ${p.jobType}`;
+  const startedSince = (w: RateWindow) =>
+    sql`${flowRow} AND ${ident("started_ms")} > ${raw(d.nowMs)} - ${w.perMs}`;
+  // Per group: running jobs, and starts within the group window.
+  const groupRunning = sql`SELECT ${groupKey} AS g, COUNT(*) AS n FROM ${t} WHERE ${running} AND ${groupKey} IS NOT NULL GROUP BY ${groupKey}`;
+  const groupStarts = (w: RateWindow) =>
+    sql`SELECT ${groupKey} AS g, COUNT(*) AS n FROM ${ident(f.starts)} WHERE ${startedSince(w)} AND ${groupKey} IS NOT NULL GROUP BY ${groupKey}`;
+  const closedGroups: SqlFragment[] = [
+    sql`SELECT ${groupKey} FROM ${ident(f.groups)} WHERE ${flowRow} AND ${ident("backoff_until")} > ${raw(d.nowMs)}`,
+  ];
+  if (limits.group !== undefined)
+    closedGroups.push(
+      sql`SELECT ${c("r", "g")} FROM (${groupRunning}) AS ${ident("r")} WHERE ${c("r", "n")} >= ${limits.group}`,
+    );
+  if (limits.groupRate !== undefined)
+    closedGroups.push(
+      sql`SELECT ${c("s", "g")} FROM (${groupStarts(limits.groupRate)}) AS ${ident("s")} WHERE ${c("s", "n")} >= ${limits.groupRate.max}`,
+    );
+  const skipClosed = closedGroups.map(
+    (q) => sql`AND (${groupKey} IS NULL OR ${groupKey} NOT IN (${q}))`,
+  );
   const candidates = sql`SELECT ${ident("id")}, ${ident("job_status")} AS prev_status, ${groupKey} AS g, ${raw(d.dueMs)} AS due FROM ${t}
-    WHERE ${dueRows(d, p, priority)} ${skipFull} ${also}
+    WHERE ${dueRows(d, p)} ${join(skipClosed, " ")} ${also}
     ORDER BY ${raw(d.dueMs)}, ${ident("id")}
     LIMIT ${limitedCandidates(p.limit, limits)}
     ${raw(lock)}`;
   let rows = candidates;
-  if (limits.group !== undefined) {
+  if (limits.group !== undefined || limits.groupRate !== undefined) {
     // Each group's candidates numbered oldest first; a group takes what its room allows.
     const numbered = sql`SELECT ${c("c", "id")}, ${c("c", "prev_status")}, ${c("c", "g")}, ${c("c", "due")},
       ROW_NUMBER() OVER (PARTITION BY ${c("c", "g")} ORDER BY ${c("c", "due")}, ${c("c", "id")}) AS rn
       FROM (${candidates}) AS ${ident("c")}`;
+    const joins: SqlFragment[] = [];
+    const room: SqlFragment[] = [];
+    if (limits.group !== undefined) {
+      joins.push(
+        sql`LEFT JOIN (${groupRunning}) AS ${ident("r")} ON ${c("r", "g")} = ${c("w", "g")}`,
+      );
+      room.push(sql`${c("w", "rn")} <= ${limits.group} - COALESCE(${c("r", "n")}, 0)`);
+    }
+    if (limits.groupRate !== undefined) {
+      joins.push(
+        sql`LEFT JOIN (${groupStarts(limits.groupRate)}) AS ${ident("s")} ON ${c("s", "g")} = ${c("w", "g")}`,
+      );
+      room.push(sql`${c("w", "rn")} <= ${limits.groupRate.max} - COALESCE(${c("s", "n")}, 0)`);
+    }
     rows = sql`SELECT ${c("w", "id")}, ${c("w", "prev_status")}, ${c("w", "g")}, ${c("w", "due")} FROM (${numbered}) AS ${ident("w")}
-      LEFT JOIN (SELECT ${groupKey} AS g, COUNT(*) AS n FROM ${t} WHERE ${running} AND ${groupKey} IS NOT NULL GROUP BY ${groupKey}) AS ${ident("r")}
-        ON ${c("r", "g")} = ${c("w", "g")}
-      WHERE ${c("w", "g")} IS NULL OR ${c("w", "rn")} <= ${limits.group} - COALESCE(${c("r", "n")}, 0)`;
+      ${join(joins, " ")}
+      WHERE ${c("w", "g")} IS NULL OR (${join(room, " AND ")})`;
   }
-  if (limits.global !== undefined) {
+  if (limits.global !== undefined || limits.rate !== undefined) {
     // The rows left, numbered in claim order; the type takes what the cluster's room allows.
     const numbered = sql`SELECT ${c("v", "id")}, ${c("v", "prev_status")}, ${c("v", "due")},
       ROW_NUMBER() OVER (ORDER BY ${c("v", "due")}, ${c("v", "id")}) AS k
       FROM (${rows}) AS ${ident("v")}`;
+    const joins: SqlFragment[] = [];
+    const room: SqlFragment[] = [];
+    if (limits.global !== undefined) {
+      joins.push(
+        sql`CROSS JOIN (SELECT COUNT(*) AS n FROM ${t} WHERE ${running}) AS ${ident("tot")}`,
+      );
+      room.push(sql`${c("x", "k")} <= ${limits.global} - ${c("tot", "n")}`);
+    }
+    if (limits.rate !== undefined) {
+      joins.push(
+        sql`CROSS JOIN (SELECT COUNT(*) AS n FROM ${ident(f.starts)} WHERE ${startedSince(limits.rate)}) AS ${ident("rec")}`,
+      );
+      room.push(sql`${c("x", "k")} <= ${limits.rate.max} - ${c("rec", "n")}`);
+    }
     rows = sql`SELECT ${c("x", "id")}, ${c("x", "prev_status")}, ${c("x", "due")} FROM (${numbered}) AS ${ident("x")}
-      CROSS JOIN (SELECT COUNT(*) AS n FROM ${t} WHERE ${running}) AS ${ident("tot")}
-      WHERE ${c("x", "k")} <= ${limits.global} - ${c("tot", "n")}`;
+      ${join(joins, " ")}
+      WHERE ${join(room, " AND ")}`;
   }
   return sql`SELECT ${c("y", "id")}, ${c("y", "prev_status")} FROM (${rows}) AS ${ident("y")}
     ORDER BY ${c("y", "due")}, ${c("y", "id")} LIMIT ${p.limit}`;
 }
 
-/**
- * How many due rows a limited claim looks at: its batch, and with a group limit
- * more (rows of groups that fill up within the batch are passed over), at most 5000.
- */
-export function limitedCandidates(limit: number, limits: ClaimLimits): number {
-  return limits.group === undefined ? limit : Math.min(5000, Math.max(100, limit * 4));
+/** True when a claim must record its starts in the job-starts table: the type has a rate limit. */
+export function recordsStarts(limits: ClaimLimits | undefined): boolean {
+  return limits?.rate !== undefined || limits?.groupRate !== undefined;
 }
 
-/** SQL condition: the job type is not paused in the job-types table (no row: not paused). */
-export function notPaused(typeState: TypeStateRef, jobType: number): SqlFragment {
-  return sql`NOT EXISTS (SELECT 1 FROM ${ident(typeState.table)} WHERE ${ident("scope")} = ${typeState.scope} AND ${ident("job_type")} = ${jobType} AND ${ident("paused")} <> 0)`;
+/**
+ * How many due rows a limited claim looks at: its batch, and where groups are
+ * limited more (rows of groups that fill up within the batch are passed over),
+ * at most 5000.
+ */
+export function limitedCandidates(limit: number, limits: ClaimLimits): number {
+  return limits.group === undefined && limits.groupRate === undefined
+    ? limit
+    : Math.min(5000, Math.max(100, limit * 4));
+}
+
+/**
+ * SQL condition: the job type may be claimed: not paused and not backing off
+ * in the job-types table (no row: neither).
+ */
+export function typeOpen(d: SqlHooks, flow: FlowTables, jobType: number): SqlFragment {
+  return sql`NOT EXISTS (SELECT 1 FROM ${ident(flow.types)} WHERE ${ident("scope")} = ${flow.scope} AND ${ident("job_type")} = ${jobType}
+    AND (${ident("paused")} <> 0 OR ${ident("backoff_until")} > ${raw(d.nowMs)}))`;
 }
 
 /**
  * Query → one row `{ p }`: the lowest priority of the claim's status and job type
- * that has a due row (NULL: nothing is due, or the type is paused). Seeks only;
+ * that has a due row (NULL: nothing is due, or the type is paused or backing off). Seeks only;
  * see {@link pickDue}.
  */
 export function dueLevel(d: SqlHooks, p: ClaimParams): SqlFragment {
   return sql`SELECT MIN(${ident("lvl")}.${ident("p")}) AS p FROM (${d.priorityLevels(p.table, [p.status], p.jobType)}) AS ${ident("lvl")}
     WHERE ${firstDueOfLevel(d, p.table, p.jobType, p.stale)} <= ${raw(d.nowMs)}
-      AND ${notPaused(p.typeState, p.jobType)}`;
+      AND ${typeOpen(d, p.flow, p.jobType)}`;
 }
 
 /**
@@ -225,4 +289,5 @@ export const JOB_COLUMNS = [
   "start_time",
   "create_time",
   "last_error",
+  "group_key",
 ] as const;

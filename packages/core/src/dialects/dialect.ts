@@ -6,12 +6,13 @@ export type {
   ClaimLimits,
   ClaimParams,
   Completion,
+  FlowTables,
   JobLease,
   JobOperations,
+  RateWindow,
   StaleCutoff,
   SucceededRun,
   SucceededWrite,
-  TypeStateRef,
 } from "./operations.js";
 
 /** One new job as the enqueue statement needs it: due time already resolved to one of three forms. */
@@ -113,6 +114,16 @@ export interface TableNames {
    * cluster-wide limit), default `pq_job_types`; rows are scoped by job table.
    */
   readonly jobTypes: string;
+  /**
+   * Per group state shared by the cluster (a group's back-off after a remote rate
+   * limit), default `pq_job_groups`; rows are scoped by job table.
+   */
+  readonly jobGroups: string;
+  /**
+   * When jobs of rate-limited types started (one row per claimed job, kept for the
+   * longest window), default `pq_job_starts`; rows are scoped by job table.
+   */
+  readonly jobStarts: string;
   /** Where applied schema versions are recorded, default `pq_migrations`. */
   readonly migrations: string;
 }
@@ -251,6 +262,13 @@ export interface DialectDdl {
    * limit: the claims' gate, see claim.ts), `backoff_until` (epoch ms) and `updated_at`.
    */
   createJobTypesTable(table: string): SqlFragment;
+  /** Per group state, one row per (scope, job_type, group_key): `backoff_until` (epoch ms), `updated_at`. */
+  createJobGroupsTable(table: string): SqlFragment;
+  /**
+   * Starts of rate-limited jobs: `id`, `scope`, `job_type`, `group_key` (nullable),
+   * `started_ms` (database clock). Its two indexes are separate migration steps.
+   */
+  createJobStartsTable(table: string): SqlFragment;
   /**
    * Columns the database computes, added by version 4: MySQL's `due_ms` and
    * `unique_live` (it has no expression or partial indexes). Empty elsewhere.

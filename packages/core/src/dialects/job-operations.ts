@@ -74,11 +74,11 @@ export function commonJobOperations(
     async rescueExpired(db, table, jobType, attemptLimit) {
       return (await execSql(db, d, rescueExpired(d, table, jobType, attemptLimit))).affectedRows;
     },
-    async nextDue(db, table, jobType, cutoff, typeState) {
+    async nextDue(db, table, jobType, cutoff, flow) {
       const [due] = await querySql<{ wait: unknown }>(
         db,
         d,
-        nextDue(d, table, jobType, cutoff, typeState),
+        nextDue(d, table, jobType, cutoff, flow),
       );
       return due?.wait === null || due?.wait === undefined
         ? Number.POSITIVE_INFINITY

@@ -14,22 +14,38 @@ export interface StaleCutoff {
   readonly belowId: number;
 }
 
-/** Where the job types' shared state lives: the job-types table and this queue's scope (its job table) in it. */
-export interface TypeStateRef {
-  readonly table: string;
+/**
+ * The flow-control tables (job types, job groups, job starts) and this queue's
+ * scope in them (its job table's name).
+ */
+export interface FlowTables {
   readonly scope: string;
+  readonly types: string;
+  readonly groups: string;
+  readonly starts: string;
+}
+
+/** At most `max` starts in any window of `perMs`. */
+export interface RateWindow {
+  readonly max: number;
+  readonly perMs: number;
 }
 
 /**
- * Cluster-wide limits one claim honours, counted over the job type's running
- * rows whose lease has not expired (a crashed worker's jobs stop counting when
- * their lease does).
+ * Cluster-wide limits one claim honours. Concurrency is counted over the job
+ * type's running rows whose lease has not expired (a crashed worker's jobs stop
+ * counting when their lease does); rates over the starts recorded in the
+ * job-starts table.
  */
 export interface ClaimLimits {
   /** At most this many jobs of the type running at once in the cluster. */
   readonly global?: number | undefined;
   /** At most this many jobs of one group (`group_key`) running at once; jobs without a group are not limited by it. */
   readonly group?: number | undefined;
+  /** At most this many starts of the type per window. */
+  readonly rate?: RateWindow | undefined;
+  /** At most this many starts of one group per window; jobs without a group are not limited by it. */
+  readonly groupRate?: RateWindow | undefined;
 }
 
 /** Inputs of {@link JobOperations.claim}. */
@@ -49,8 +65,8 @@ export interface ClaimParams {
   readonly token: string;
   readonly leaseMs: number;
   readonly workerId: string;
-  /** The job-types table: a paused type is not claimed. */
-  readonly typeState: TypeStateRef;
+  /** The flow-control tables: a paused or backed-off type is not claimed. */
+  readonly flow: FlowTables;
   /**
    * Cluster-wide limits of the type. Present: claims of the type in the whole
    * cluster pass one at a time through the type's row in the job-types table,
@@ -154,14 +170,14 @@ export interface JobOperations {
   rescueExpired(db: DB, table: string, jobType: number, attemptLimit: number): Promise<number>;
   /**
    * Ms from the database's now until the next job of this type is due (≤ 0: now;
-   * Infinity: none, or the type is paused in `typeState`).
+   * Infinity: none, or the type is paused in `flow`).
    */
   nextDue(
     db: DB,
     table: string,
     jobType: number,
     cutoff: StaleCutoff | undefined,
-    typeState?: TypeStateRef,
+    flow?: FlowTables,
   ): Promise<number>;
   /** The running jobs of this type `workerId` holds by the database's account, with `lease_token` and `lease_left`. */
   ownRunning(db: DB, table: string, jobType: number, workerId: string): Promise<Row[]>;

@@ -75,7 +75,7 @@ export class Claimer {
           this.#d.table,
           config.jobType,
           this.#stale,
-          this.#d.typeState,
+          this.#d.flow,
         );
         // Under a cluster-wide limit, due jobs left unclaimed mostly mean the limit is
         // full: back off as when idle (a slot freed here wakes the loop at once) rather
@@ -142,7 +142,7 @@ export class Claimer {
       token,
       leaseMs: config.leaseMs,
       workerId,
-      typeState: this.#d.typeState,
+      flow: this.#d.flow,
       limits: config.limits,
     };
     let rows: Row[];

@@ -4,6 +4,8 @@ import type { QueueEventMap } from "../events.js";
 import { emitSafely } from "../events.js";
 import type { Job } from "../job.js";
 import { JobStatus } from "../job-status.js";
+import { RateLimitedError } from "../rate-limited.js";
+import { backOffJob } from "./back-off.js";
 import { MIN_ATTEMPTS, MIN_RETRY_MS, retryWrite } from "./retry-write.js";
 import { errorMessage, type RunOutcome } from "./run-handler.js";
 import type { TypeContext } from "./type-context.js";
@@ -179,6 +181,29 @@ export class Completer {
         result,
       };
       announce = () => emitSafely(events, logger, "continued", { job, delayMs: config.waitMs });
+    } else if (outcome.error instanceof RateLimitedError) {
+      // A remote rate limit: the type (or group) backs off, and this job waits as a
+      // Continue re-run for as long (a Continue re-run counts no attempt).
+      const error = outcome.error;
+      let delayMs = error.retryAfterMs;
+      try {
+        delayMs = await backOffJob(this.#d, job, error.retryAfterMs, error.scope);
+      } catch (cause) {
+        // No group to back off, or the database refused: the job still waits, and says why.
+        logger.warn(
+          { jobId: job.id, jobType: job.jobType, err: errorMessage(cause) },
+          "RateLimitedError: the back-off was not written; the job waits as a Continue re-run",
+        );
+      }
+      completion = {
+        id: job.id,
+        token,
+        status: JobStatus.Continue,
+        runAfterMs: delayMs,
+        lastError: errorMessage(error),
+        result,
+      };
+      announce = () => emitSafely(events, logger, "continued", { job, delayMs });
     } else {
       const { error } = outcome;
       const retry =

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import type { ResolvedJobConfig } from "../config.js";
 import type { DB } from "../db.js";
-import type { Dialect } from "../dialects/dialect.js";
+import { recordsStarts } from "../dialects/claim.js";
+import type { Dialect, FlowTables } from "../dialects/dialect.js";
+import { deleteOldStarts } from "../flow-control.js";
 import type { Job } from "../job.js";
 import type { ShedLock } from "../lock/shed-lock.js";
 import type { Logger } from "../logger.js";
@@ -13,6 +15,7 @@ export interface LeaseDeps {
   readonly db: DB;
   readonly dialect: Dialect;
   readonly table: string;
+  readonly flow: FlowTables;
   readonly config: ResolvedJobConfig;
   readonly logger: Logger;
   readonly locks: ShedLock;
@@ -90,6 +93,8 @@ export function rescueInterval(config: ResolvedJobConfig): number {
  * Rescue, once per interval in the whole cluster (a ShedLock decides which
  * worker): jobs of this type whose lease expired become claimable again, or
  * Failed once they used their attempts. Resolves how many rows it changed.
+ * For a rate-limited type, the same worker deletes the starts older than its
+ * longest window.
  */
 export async function rescueExpiredLeases(d: LeaseDeps): Promise<number> {
   const { db, dialect, table, config, locks, logger } = d;
@@ -109,6 +114,11 @@ export async function rescueExpiredLeases(d: LeaseDeps): Promise<number> {
     );
     if (rescued > 0)
       logger.warn({ jobType: config.jobType, count: rescued }, "rescued jobs whose lease expired");
+    const limits = config.limits;
+    if (limits && recordsStarts(limits)) {
+      const keepMs = Math.max(limits.rate?.perMs ?? 0, limits.groupRate?.perMs ?? 0);
+      await deleteOldStarts(db, dialect, d.flow, config.jobType, keepMs);
+    }
     return rescued;
   } finally {
     await locks.unlock(name);

@@ -1,8 +1,10 @@
 import type { ResolvedJobConfig } from "../config.js";
 import type { Row } from "../db.js";
+import type { Duration } from "../duration.js";
 import type { Job, JobContext } from "../job.js";
 import { JobStatus } from "../job-status.js";
 import type { Logger } from "../logger.js";
+import type { BackOffScope } from "../rate-limited.js";
 import { abortedByCancel } from "./cancelled.js";
 import type { Completer } from "./completer.js";
 import { JobOutputError } from "./job-output.js";
@@ -37,6 +39,12 @@ export interface SlotsDeps {
   /** A job left its slot and the worker: claim again. */
   readonly settled: () => void;
   readonly emitError: (error: unknown, during: string) => void;
+  /** `ctx.backOff()`: backs the job's type or group off, cluster-wide. */
+  readonly backOff: (
+    job: Job,
+    retryAfter: Duration | number,
+    scope: BackOffScope | undefined,
+  ) => Promise<unknown>;
   /** The `ctx.progress()` of one run, writing under its lease. */
   readonly progress: (lease: { readonly id: number; readonly token: string }) => ProgressReporter;
 }
@@ -208,6 +216,9 @@ export class Slots {
           signal: held.abort.signal,
           logger,
           progress: (value) => progress.report(value),
+          backOff: async (retryAfter, options) => {
+            await this.#d.backOff(job, retryAfter, options?.scope);
+          },
         };
         // cancel() may have come while the params were validated: the handler never starts.
         outcome = invalid

@@ -33,6 +33,7 @@ export function toJob(row: Row, name: string): { job: Job; error?: Error } {
     createTime: Number(row.create_time ?? 0),
     lastError:
       row.last_error === null || row.last_error === undefined ? null : String(row.last_error),
+    group: row.group_key === null || row.group_key === undefined ? null : String(row.group_key),
   };
   return error ? { job, error } : { job };
 }

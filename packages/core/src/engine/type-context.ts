@@ -1,6 +1,6 @@
 import type { ResolvedJobConfig } from "../config.js";
 import type { DB } from "../db.js";
-import type { Dialect, TypeStateRef } from "../dialects/dialect.js";
+import type { Dialect, FlowTables } from "../dialects/dialect.js";
 import type { Logger } from "../logger.js";
 
 /** What every part of a job type's worker (claimer, slots, completer) shares. */
@@ -10,7 +10,7 @@ export interface TypeContext {
   readonly dialect: Dialect;
   readonly table: string;
   /** The job-types table and this queue's scope in it (paused types, limited claims). */
-  readonly typeState: TypeStateRef;
+  readonly flow: FlowTables;
   readonly workerId: string;
   readonly config: ResolvedJobConfig;
   readonly logger: Logger;

@@ -2,6 +2,7 @@ import type { EventEmitter } from "node:events";
 import type { StaleCutoff } from "../dialects/dialect.js";
 import { emitSafely, type QueueEventMap } from "../events.js";
 import type { ShedLock } from "../lock/shed-lock.js";
+import { backOffJob } from "./back-off.js";
 import { abortedByCancel } from "./cancelled.js";
 import { Claimer } from "./claimer.js";
 import { Completer } from "./completer.js";
@@ -52,6 +53,7 @@ export class TypeWorker {
       settled: () => this.wake(),
       emitError,
       progress: (lease) => new ProgressReporter({ ...deps, emitError }, lease),
+      backOff: (job, retryAfter, scope) => backOffJob(deps, job, retryAfter, scope),
     });
     this.#claimer = new Claimer({ ...deps, slots: this.#slots, stopping, emitError });
     this.#intervals = new Intervals({

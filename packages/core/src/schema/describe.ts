@@ -6,8 +6,8 @@ import { resolveTableNames } from "./tables.js";
 /**
  * A stable, text description of the queue's tables as the database reports
  * them: one line per column (type, nullability, default) and per index, for
- * the job, lock, schedules and job-types tables (the migrations table is the
- * runner's own).
+ * every queue table: jobs, locks, schedules, job types, job groups and job
+ * starts (the migrations table is the runner's own).
  * Tests snapshot it per dialect to catch schema drift, and compare the schema
  * an ORM's own tooling creates with core's.
  */
@@ -15,7 +15,14 @@ export async function describeSchema(db: DB, tables?: Partial<TableNames>): Prom
   const names = resolveTableNames(tables);
   const dialect = await resolveDialect(db);
   const out: string[] = [];
-  for (const table of [names.jobs, names.locks, names.schedules, names.jobTypes]) {
+  for (const table of [
+    names.jobs,
+    names.locks,
+    names.schedules,
+    names.jobTypes,
+    names.jobGroups,
+    names.jobStarts,
+  ]) {
     const { columns, indexes } = dialect.introspection.describeTable(table);
     out.push(`table ${table}`);
     for (const row of await querySql(db, dialect, columns))

@@ -1,6 +1,6 @@
 import type { Dialect, TableNames } from "../dialects/dialect.js";
 import { ident, raw, type SqlFragment, sql } from "../dialects/sql.js";
-import { claimIndexName, dueIndexName, uniqueKeyIndexName } from "./tables.js";
+import { claimIndexName, dueIndexName, startsIndexNames, uniqueKeyIndexName } from "./tables.js";
 
 /**
  * One idempotent schema change. The runner checks the catalog before each
@@ -141,16 +141,35 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 5,
     name: "flow control",
-    // A job's group (a tenant, a customer) for per-group limits, and the table of state a
-    // job type shares across the cluster (paused; the claim gate of limited types). No
-    // index: a group's running jobs are counted among the type's running rows, which the
-    // due index already reaches, so jobs without a group cost nothing more per write.
-    steps: (d, t) => [
-      ...flowControlColumns(d).map(([column, type]) =>
-        addColumn(t.jobs, column, d.capabilities.invisibleColumns ? `${type} INVISIBLE` : type),
-      ),
-      { kind: "createTable", table: t.jobTypes, ddl: d.ddl.createJobTypesTable(t.jobTypes) },
-    ],
+    // A job's group (a tenant, a customer) for per-group limits; the state a job type and
+    // a group share across the cluster (paused, back-off, the claim gate of limited types);
+    // and the starts of rate-limited jobs. No index on the job table: a group's running
+    // jobs are counted among the type's running rows, which the due index already reaches,
+    // so jobs without a group cost nothing more per write.
+    steps: (d, t) => {
+      const starts = startsIndexNames(t.jobStarts);
+      const c = (name: string) => ident(name);
+      return [
+        ...flowControlColumns(d).map(([column, type]) =>
+          addColumn(t.jobs, column, d.capabilities.invisibleColumns ? `${type} INVISIBLE` : type),
+        ),
+        { kind: "createTable", table: t.jobTypes, ddl: d.ddl.createJobTypesTable(t.jobTypes) },
+        { kind: "createTable", table: t.jobGroups, ddl: d.ddl.createJobGroupsTable(t.jobGroups) },
+        { kind: "createTable", table: t.jobStarts, ddl: d.ddl.createJobStartsTable(t.jobStarts) },
+        {
+          kind: "createIndex",
+          table: t.jobStarts,
+          index: starts.type,
+          ddl: sql`CREATE INDEX ${ident(starts.type)} ON ${ident(t.jobStarts)} (${c("scope")}, ${c("job_type")}, ${c("started_ms")})`,
+        },
+        {
+          kind: "createIndex",
+          table: t.jobStarts,
+          index: starts.group,
+          ddl: sql`CREATE INDEX ${ident(starts.group)} ON ${ident(t.jobStarts)} (${c("scope")}, ${c("job_type")}, ${c("group_key")}, ${c("started_ms")})`,
+        },
+      ];
+    },
   },
 ];
 

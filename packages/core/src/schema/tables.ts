@@ -8,6 +8,8 @@ export const DEFAULT_TABLES: TableNames = {
   locks: "shedlock_tab",
   schedules: "pq_schedules",
   jobTypes: "pq_job_types",
+  jobGroups: "pq_job_groups",
+  jobStarts: "pq_job_starts",
   migrations: "pq_migrations",
 };
 
@@ -19,6 +21,12 @@ export const dueIndexName = (jobs: string): string => `${jobs}_due_idx`;
 
 /** The unique index of unfinished jobs' (job_type, unique_key) since version 4. */
 export const uniqueKeyIndexName = (jobs: string): string => `${jobs}_unique_idx`;
+
+/** The job-starts table's indexes: (scope, job_type, started_ms) and (scope, job_type, group_key, started_ms). */
+export const startsIndexNames = (starts: string) => ({
+  type: `${starts}_type_idx`,
+  group: `${starts}_group_idx`,
+});
 
 /** The longest job table name: index names derived from it (`<jobs>_claim_idx`) must fit PostgreSQL's 63. */
 const MAX_JOBS_TABLE_LENGTH = 50;
@@ -37,6 +45,8 @@ export function resolveTableNames(tables: Partial<TableNames> = {}): TableNames 
     locks: assertIdentifier("tables.locks", tables.locks ?? DEFAULT_TABLES.locks),
     schedules: assertIdentifier("tables.schedules", tables.schedules ?? DEFAULT_TABLES.schedules),
     jobTypes: assertIdentifier("tables.jobTypes", tables.jobTypes ?? DEFAULT_TABLES.jobTypes),
+    jobGroups: assertIdentifier("tables.jobGroups", tables.jobGroups ?? DEFAULT_TABLES.jobGroups),
+    jobStarts: assertIdentifier("tables.jobStarts", tables.jobStarts ?? DEFAULT_TABLES.jobStarts),
     migrations: assertIdentifier(
       "tables.migrations",
       tables.migrations ?? DEFAULT_TABLES.migrations,

@@ -5,21 +5,15 @@
  * operation (the claim, the batched completion). All times are the database's.
  */
 
-import {
-  dueSince,
-  firstDueOfLevel,
-  JOB_COLUMNS,
-  jobColumns,
-  notPaused,
-} from "../dialects/claim.js";
+import { dueSince, firstDueOfLevel, JOB_COLUMNS, jobColumns, typeOpen } from "../dialects/claim.js";
 import type {
   Completion,
+  FlowTables,
   InsertJobRows,
   InsertRow,
   OnConflict,
   SqlHooks,
   StaleCutoff,
-  TypeStateRef,
   UniqueInsertForm,
 } from "../dialects/dialect.js";
 import { ident, join, raw, type SqlFragment, sql } from "../dialects/sql.js";
@@ -295,14 +289,14 @@ export function nextDue(
   table: string,
   jobType: number,
   cutoff: StaleCutoff | undefined,
-  typeState?: TypeStateRef,
+  flow?: FlowTables,
 ): SqlFragment {
   const levels = d.priorityLevels(
     table,
     [JobStatus.Init, JobStatus.Continue, JobStatus.Retry],
     jobType,
   );
-  const paused = typeState ? sql` WHERE ${notPaused(typeState, jobType)}` : sql``;
+  const paused = flow ? sql` WHERE ${typeOpen(d, flow, jobType)}` : sql``;
   return sql`SELECT MIN(${firstDueOfLevel(d, table, jobType, cutoff)}) - ${raw(d.nowMs)} AS wait FROM (${levels}) AS ${ident("lvl")}${paused}`;
 }
 
@@ -350,7 +344,7 @@ export function selectOutcome(_d: SqlHooks, table: string, id: number): SqlFragm
 
 /** Rows of a job by id, for `queue.getJob()` and tests. */
 export function selectJob(_d: SqlHooks, table: string, id: number): SqlFragment {
-  return sql`SELECT ${raw([...JOB_COLUMNS, "job_status", "run_at", "lease_until", "worker_id", "update_time", "priority", "unique_key", "group_key", "result", "progress"].join(", "))}
+  return sql`SELECT ${raw([...JOB_COLUMNS, "job_status", "run_at", "lease_until", "worker_id", "update_time", "priority", "unique_key", "result", "progress"].join(", "))}
   FROM ${ident(table)} WHERE id = ${id}`;
 }
 

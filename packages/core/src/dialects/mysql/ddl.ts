@@ -64,6 +64,25 @@ export const mysqlDdl: DialectDdl = {
   PRIMARY KEY (\`scope\`, \`job_type\`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
 
+  createJobGroupsTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  \`scope\` varchar(64) NOT NULL,
+  \`job_type\` int NOT NULL,
+  \`group_key\` varchar(255) NOT NULL,
+  \`backoff_until\` bigint NOT NULL DEFAULT 0,
+  \`updated_at\` bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (\`scope\`, \`job_type\`, \`group_key\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
+
+  // group_key compares with the job table's: the same collation, or MySQL refuses the mix.
+  createJobStartsTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  \`id\` bigint unsigned NOT NULL AUTO_INCREMENT,
+  \`scope\` varchar(64) NOT NULL,
+  \`job_type\` int NOT NULL,
+  \`group_key\` varchar(255) NULL DEFAULT NULL,
+  \`started_ms\` bigint NOT NULL,
+  PRIMARY KEY (\`id\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
+
   // MariaDB has no expression or partial indexes (MySQL 8 has the first only), so what the
   // due index and the unique-key index need is computed in VIRTUAL columns: no storage,
   // no table rewrite when added, the Go library's INSERT and UPDATEs keep them current.

@@ -2,7 +2,15 @@ import type { DB, Row } from "../../db.js";
 import { UnsupportedError } from "../../errors.js";
 import { JobStatus } from "../../job-status.js";
 import { claimIndexName } from "../../schema/tables.js";
-import { claimAssignments, dueLevel, jobColumns, pickDue, pickLimited } from "../claim.js";
+import { logStarts } from "../../statements/flow.js";
+import {
+  claimAssignments,
+  dueLevel,
+  jobColumns,
+  pickDue,
+  pickLimited,
+  recordsStarts,
+} from "../claim.js";
 import { completeSucceededStatement } from "../complete.js";
 import type { ClaimLimits, ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
 import { commonJobOperations, insertOperations } from "../job-operations.js";
@@ -63,12 +71,12 @@ export function mysqlStatements(hooks: SqlHooks, variant: MysqlVariant): Dialect
       throw new UnsupportedError(
         `globalConcurrency and groupConcurrency on MySQL need DB.transaction, which this adapter does not offer; use a pool adapter (fromMysql2(pool), an ORM's connection) rather than one bound to a transaction.`,
       );
-    const ts = p.typeState;
+    const ts = p.flow;
     return db.transaction(async (tx) => {
       const [gate] = await querySql<{ paused: unknown }>(
         tx,
         hooks,
-        sql`SELECT ${ident("paused")} FROM ${ident(ts.table)} WHERE ${ident("scope")} = ${ts.scope} AND ${ident("job_type")} = ${p.jobType} FOR UPDATE`,
+        sql`SELECT ${ident("paused")} FROM ${ident(ts.types)} WHERE ${ident("scope")} = ${ts.scope} AND ${ident("job_type")} = ${p.jobType} FOR UPDATE`,
       );
       if (gate === undefined || Number(gate.paused) !== 0) return [];
       const picked = await querySql<{ id: unknown }>(tx, hooks, pickLimited(hooks, p, limits, ""));
@@ -80,6 +88,8 @@ export function mysqlStatements(hooks: SqlHooks, variant: MysqlVariant): Dialect
         sql`UPDATE ${ident(p.table)} SET ${claimAssignments(hooks, p, sql`${p.status}`, ident("attempts"))}
   WHERE ${ident("id")} IN (${join(ids)}) AND ${ident("job_status")} = ${p.status}`,
       );
+      if (recordsStarts(limits))
+        await execSql(tx, hooks, logStarts(hooks, ts, p.table, p.jobType, p.token));
       return querySql(tx, hooks, selectClaimed(p.table, p.jobType, p.token));
     });
   };

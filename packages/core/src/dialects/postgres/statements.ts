@@ -1,5 +1,5 @@
 import { JobStatus } from "../../job-status.js";
-import { claimAssignments, jobColumns, pickDue, pickLimited } from "../claim.js";
+import { claimAssignments, jobColumns, pickDue, pickLimited, recordsStarts } from "../claim.js";
 import type { ClaimParams, DialectStatements, InsertJobRows, SqlHooks } from "../dialect.js";
 import { commonJobOperations, insertOperations } from "../job-operations.js";
 import { returningOperations } from "../returning.js";
@@ -13,11 +13,19 @@ export function postgresStatements(hooks: SqlHooks): DialectStatements {
    * (SKIP LOCKED: concurrent claimers take disjoint rows without waiting),
    * the UPDATE marks them running under `token` and returns them.
    */
-  const claimJobs = (p: ClaimParams) =>
-    sql`WITH ${p.limits ? limitedPick(p) : sql`${ident("picked")} AS (${pickDue(hooks, p)})`}
-UPDATE ${ident(p.table)} AS ${ident("j")} SET ${claimAssignments(hooks, p, sql`${ident("picked")}.${ident("prev_status")}`, sql`${ident("j")}.${ident("attempts")}`)}
+  const claimJobs = (p: ClaimParams) => {
+    const picked = p.limits ? limitedPick(p) : sql`${ident("picked")} AS (${pickDue(hooks, p)})`;
+    const update = sql`UPDATE ${ident(p.table)} AS ${ident("j")} SET ${claimAssignments(hooks, p, sql`${ident("picked")}.${ident("prev_status")}`, sql`${ident("j")}.${ident("attempts")}`)}
   FROM ${ident("picked")} WHERE ${ident("j")}.${ident("id")} = ${ident("picked")}.${ident("id")}
   RETURNING ${jobColumns("j")}`;
+    if (!recordsStarts(p.limits)) return sql`WITH ${picked}\n${update}`;
+    // A rate-limited type records its starts in the same statement.
+    const f = p.flow;
+    return sql`WITH ${picked}, ${ident("claimed")} AS (${update}),
+${ident("logged")} AS (INSERT INTO ${ident(f.starts)} (${ident("scope")}, ${ident("job_type")}, ${ident("group_key")}, ${ident("started_ms")})
+  SELECT ${f.scope}, ${p.jobType}, ${ident("group_key")}, ${raw(hooks.nowMs)} FROM ${ident("claimed")})
+SELECT ${jobColumns()} FROM ${ident("claimed")}`;
+  };
 
   /**
    * The CTEs of a claim under cluster-wide limits: `gate`, then `picked`. Every
@@ -31,15 +39,15 @@ UPDATE ${ident(p.table)} AS ${ident("j")} SET ${claimAssignments(hooks, p, sql`$
    * claimer tries again shortly. Still one statement.
    */
   const limitedPick = (p: ClaimParams) => {
-    const ts = p.typeState;
+    const ts = p.flow;
     const row = (alias?: string) => {
       const c = (name: string) => (alias ? sql`${ident(alias)}.${ident(name)}` : ident(name));
       return sql`${c("scope")} = ${ts.scope} AND ${c("job_type")} = ${p.jobType}`;
     };
     return sql`${ident("gate")} AS (
-  UPDATE ${ident(ts.table)} SET ${ident("claim_seq")} = ${ident("claim_seq")} + 1
+  UPDATE ${ident(ts.types)} SET ${ident("claim_seq")} = ${ident("claim_seq")} + 1
   WHERE ${row()} AND ${ident("paused")} = 0
-    AND ${ident("claim_seq")} = (SELECT ${ident("g")}.${ident("claim_seq")} FROM ${ident(ts.table)} AS ${ident("g")} WHERE ${row("g")})
+    AND ${ident("claim_seq")} = (SELECT ${ident("g")}.${ident("claim_seq")} FROM ${ident(ts.types)} AS ${ident("g")} WHERE ${row("g")})
   RETURNING 1 AS ${ident("ok")}
 ), ${ident("picked")} AS (${pickLimited(hooks, p, p.limits ?? {}, hooks.lockRowsClause, sql`AND EXISTS (SELECT 1 FROM ${ident("gate")})`)})`;
   };

@@ -64,6 +64,23 @@ export const sqliteDdl: DialectDdl = {
   PRIMARY KEY ("scope", "job_type")
 )`,
 
+  createJobGroupsTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  "scope" TEXT NOT NULL,
+  "job_type" INTEGER NOT NULL,
+  "group_key" TEXT NOT NULL,
+  "backoff_until" INTEGER NOT NULL DEFAULT 0,
+  "updated_at" INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY ("scope", "job_type", "group_key")
+)`,
+
+  createJobStartsTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  "id" INTEGER PRIMARY KEY,
+  "scope" TEXT NOT NULL,
+  "job_type" INTEGER NOT NULL,
+  "group_key" TEXT NULL DEFAULT NULL,
+  "started_ms" INTEGER NOT NULL
+)`,
+
   generatedJobColumns: [],
   // An index on the due-time expression: no column to add (so no table rewrite), and the
   // claim's ORDER BY spells the same expression (hooks.dueMs) so that the index serves it.

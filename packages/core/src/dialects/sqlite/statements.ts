@@ -1,8 +1,10 @@
-import { claimAssignments, jobColumns, pickDue, pickLimited } from "../claim.js";
+import { UnsupportedError } from "../../errors.js";
+import { logStarts } from "../../statements/flow.js";
+import { claimAssignments, jobColumns, pickDue, pickLimited, recordsStarts } from "../claim.js";
 import type { ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
 import { commonJobOperations, insertOperations } from "../job-operations.js";
 import { returningOperations } from "../returning.js";
-import { ident, sql } from "../sql.js";
+import { execSql, ident, sql } from "../sql.js";
 import { onConflictForm } from "../unique.js";
 
 /** Lock times are UTC text with milliseconds, which compares correctly as text. */
@@ -20,10 +22,28 @@ export function sqliteStatements(hooks: SqlHooks): DialectStatements {
   WHERE ${ident("id")} IN (SELECT ${ident("id")} FROM (${p.limits ? pickLimited(hooks, p, p.limits, "") : pickDue(hooks, p)}))
   RETURNING ${jobColumns()}`;
 
+  const returning = returningOperations(hooks, claimJobs);
   return {
     claimJobs,
     ...commonJobOperations(hooks),
-    ...returningOperations(hooks, claimJobs),
+    ...returning,
+    /**
+     * A rate-limited type's claim and the record of its starts, in one transaction
+     * (SQLite's writer lock held throughout); other claims are one statement.
+     */
+    async claim(db, p) {
+      if (!recordsStarts(p.limits)) return returning.claim(db, p);
+      if (!db.transaction)
+        throw new UnsupportedError(
+          "rateLimit and groupRateLimit on SQLite need DB.transaction, which this adapter does not offer; use the connection itself rather than a DB bound to a transaction.",
+        );
+      return db.transaction(async (tx) => {
+        const rows = await returning.claim(tx, p);
+        if (rows.length > 0)
+          await execSql(tx, hooks, logStarts(hooks, p.flow, p.table, p.jobType, p.token));
+        return rows;
+      });
+    },
     ...insertOperations(hooks, true, onConflictForm),
     utcStatement: (verb) => verb, // lock times are absolute instants here
     lockNow: LOCK_NOW,
