@@ -33,7 +33,10 @@ export function summarizeTypes(
   const types = new Map<number, { waiting: number; running: number; total: number }>();
   const entry = (jobType: number) => {
     let t = types.get(jobType);
-    if (!t) types.set(jobType, (t = { waiting: 0, running: 0, total: 0 }));
+    if (!t) {
+      t = { waiting: 0, running: 0, total: 0 };
+      types.set(jobType, t);
+    }
     return t;
   };
   for (const c of counts) {
