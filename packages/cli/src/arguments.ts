@@ -55,6 +55,30 @@ export function parseInteger(text: string): number {
   return n;
 }
 
+/** The range of the job_type INT column. */
+const MIN_JOB_TYPE = -2_147_483_648;
+const MAX_JOB_TYPE = 2_147_483_647;
+
+/**
+ * A job type: the integer of its definition (`defineJob({ jobType })`), as
+ * the job_type INT column holds it (-2147483648 to 2147483647). Names are not
+ * accepted: the command runs no job definitions. Throws InvalidArgumentError (exit 2).
+ */
+export function parseJobType(text: string): number {
+  const n = /^-?\d{1,10}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= MIN_JOB_TYPE && n <= MAX_JOB_TYPE))
+    throw new InvalidArgumentError(
+      `"${text}" is not a job type; a job type is the integer of its definition (defineJob({ jobType })), ${MIN_JOB_TYPE} to ${MAX_JOB_TYPE}.`,
+    );
+  return n === 0 ? 0 : n; // "-0" is 0
+}
+
+/** Job types for commands that take several: each parsed, as they accumulate, without repeats. */
+export function collectJobType(text: string, previous: number[] = []): number[] {
+  const jobType = parseJobType(text);
+  return previous.includes(jobType) ? previous : [...previous, jobType];
+}
+
 /** Ids for commands that take several: each parsed, as they accumulate. */
 export function collectId(text: string, previous: number[] = []): number[] {
   return [...previous, parseId(text)];

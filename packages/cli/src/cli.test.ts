@@ -249,9 +249,19 @@ describe.each(Object.keys(TARGETS))("persistent-queue on %s", (kind) => {
       total: 4,
       byStatus: { init: 2, running: 0, retry: 0, continue: 0, success: 1, failed: 1, cancelled: 0 },
       jobTypes: [
-        { jobType: 1, total: 2, byStatus: expect.objectContaining({ init: 2, success: 0 }) },
-        { jobType: 2, total: 1, byStatus: expect.objectContaining({ success: 1, init: 0 }) },
-        { jobType: 3, total: 1, byStatus: expect.objectContaining({ failed: 1 }) },
+        {
+          jobType: 1,
+          paused: false,
+          total: 2,
+          byStatus: expect.objectContaining({ init: 2, success: 0 }),
+        },
+        {
+          jobType: 2,
+          paused: false,
+          total: 1,
+          byStatus: expect.objectContaining({ success: 1, init: 0 }),
+        },
+        { jobType: 3, paused: false, total: 1, byStatus: expect.objectContaining({ failed: 1 }) },
       ],
     });
     expect(stats.stdout).toMatch(/^\s*all\s+2\s+0\s+0\s+0\s+1\s+1\s+0\s+4$/m);
@@ -299,15 +309,100 @@ describe.each(Object.keys(TARGETS))("persistent-queue on %s", (kind) => {
       /nightly-report\s+0 3 \* \* \*\s+UTC\s+1\s+\d{4}-\d\d-\d\dT03:00:00Z/,
     );
   });
+
+  it("pauses job types for every process until types resume; types list and stats say which", async () => {
+    // 41 is paused before its job is added, -42 has no jobs (a negative type needs no "--"),
+    // 43 is the control: the started queue claims it, so not running 41 means something.
+    const seen: number[] = [];
+    const handle = (jobType: number) => () => {
+      seen.push(jobType);
+      return JobStatus.Success;
+    };
+    const queue = new PersistentQueue({
+      db: target.db,
+      serviceName: "cli-test",
+      jobs: [
+        defineJob({ jobType: 41, handleJob: handle(41) }),
+        defineJob({ jobType: 43, handleJob: handle(43) }),
+      ],
+      pollInterval: 50,
+    });
+    try {
+      const paused = await cli(["types", "pause", "41", "-42", db]);
+      expect(paused, paused.stderr).toMatchObject({ code: 0 });
+      expect(paused.stdout).toBe("job type 41: paused\njob type -42: paused\n");
+      expect([
+        await queue.isPaused(41),
+        await queue.isPaused(-42),
+        await queue.isPaused(43),
+      ]).toEqual([true, true, false]);
+
+      await queue.start();
+      const held = await queue.add(41, {});
+      const control = await queue.add(43, {});
+      await queue.waitFor(control, { timeout: "10s" });
+      await new Promise((r) => setTimeout(r, 500)); // ten poll intervals
+      expect(seen).toEqual([43]);
+      expect((await queue.getJob(held))?.status).toBe(JobStatus.Init);
+
+      type Summary = { jobType: number; paused: boolean; waiting: number; total: number };
+      const mine = <T extends { jobType: number }>(list: T[]) =>
+        list.filter((t) => [41, -42, 43].includes(t.jobType));
+      const [list, table, stats, statsTable, again] = await Promise.all([
+        json<Summary[]>(["types", "list", db]),
+        cli(["types", "list", db]),
+        json<{ jobTypes: Summary[] }>(["stats", db]),
+        cli(["stats", db]),
+        cli(["types", "pause", "41", db]),
+      ]);
+      expect(mine(list)).toEqual([
+        { jobType: -42, paused: true, waiting: 0, running: 0, total: 0 },
+        { jobType: 41, paused: true, waiting: 1, running: 0, total: 1 },
+        { jobType: 43, paused: false, waiting: 0, running: 0, total: 1 },
+      ]);
+      expect(table.stdout.split("\n")[0]).toMatch(/^JOB TYPE\s+STATE\s+WAITING\s+RUNNING\s+TOTAL$/);
+      expect(table.stdout).toMatch(/^\s*41\s+paused\s+1\s+0\s+1$/m);
+      expect(table.stdout).toMatch(/^\s*43\s+active\s+0\s+0\s+1$/m);
+      expect(mine(stats.jobTypes).map((t) => [t.jobType, t.paused, t.total])).toEqual([
+        [-42, true, 0],
+        [41, true, 1],
+        [43, false, 1],
+      ]);
+      expect(statsTable.stdout).toMatch(/^\s*41(\s+\d+)+\s+paused$/m);
+      expect(statsTable.stdout).toMatch(/^\s*43(\s+\d+)+$/m);
+      expect(again.stdout).toBe("job type 41: paused (it already was)\n");
+
+      // resume: the held job runs; resuming a type that is not paused is not an error.
+      expect(await json(["types", "resume", "41", "43", db])).toEqual([
+        { jobType: 41, paused: false, changed: true },
+        { jobType: 43, paused: false, changed: false },
+      ]);
+      expect(await queue.isPaused(41)).toBe(false);
+      expect((await queue.waitFor(held, { timeout: "10s" })).status).toBe(JobStatus.Success);
+      expect(seen).toEqual([43, 41]);
+      expect(await queue.pausedTypes()).toEqual([-42]);
+    } finally {
+      await queue.stop();
+    }
+  });
 });
 
 describe("persistent-queue with renamed tables", () => {
-  it("--jobs-table and --migrations-table reach the tables the queue's tables option names", async () => {
+  it("--jobs-table, --job-types-table and --migrations-table reach the tables the queue's tables option names", async () => {
     const file = await createSqliteFile();
     const database = new Database(file.path);
     try {
-      const tables = { jobs: "billing_jobs", migrations: "billing_migrations" };
-      const flags = [`--db=sqlite:${file.path}`, "--jobs-table=billing_jobs"];
+      const tables = {
+        jobs: "billing_jobs",
+        jobTypes: "billing_job_types",
+        migrations: "billing_migrations",
+      };
+      const flags = [
+        `--db=sqlite:${file.path}`,
+        "--jobs-table=billing_jobs",
+        "--job-types-table",
+        "billing_job_types",
+      ];
       const migrated = await cli(["migrate", ...flags, "--migrations-table", "billing_migrations"]);
       expect(migrated, migrated.stderr).toMatchObject({ code: 0 });
       const queue = new PersistentQueue({
@@ -333,6 +428,26 @@ describe("persistent-queue with renamed tables", () => {
         ])
       ).jobs;
       expect(listed).toMatchObject({ id, jobType: 7, statusName: "init" });
+
+      // pause goes to the renamed job-types table, where the queue reads it.
+      const paused = await cli([
+        "types",
+        "pause",
+        "7",
+        ...flags,
+        "--migrations-table=billing_migrations",
+      ]);
+      expect(paused, paused.stderr).toMatchObject({ code: 0 });
+      expect(await queue.isPaused(7)).toBe(true);
+      const wrong = await cli([
+        "types",
+        "list",
+        ...flags,
+        "--migrations-table=billing_migrations",
+        "--job-types-table=billing_types",
+      ]);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/billing_types.*--job-types-table.*persistent-queue migrate/);
     } finally {
       database.close();
       await file.cleanup();
@@ -384,6 +499,17 @@ describe("persistent-queue without a usable database", () => {
     const badId = await cli(["jobs", "cancel", "12", "x7", "--db", "sqlite:x.db"]);
     expect(badId.code).toBe(2);
     expect(badId.stderr).toMatch(/"x7" is not a job id/);
+    const [badType, bigType, noType] = await Promise.all([
+      cli(["types", "pause", "3", "orders", "--db", "sqlite:x.db"]),
+      cli(["types", "resume", "2147483648", "--db", "sqlite:x.db"]),
+      cli(["types", "pause", "--db", "sqlite:x.db"]),
+    ]);
+    expect(badType.code).toBe(2);
+    expect(badType.stderr).toMatch(/"orders" is not a job type; a job type is the integer/);
+    expect(bigType.code).toBe(2);
+    expect(bigType.stderr).toMatch(/"2147483648" is not a job type.* to 2147483647/);
+    expect(noType.code).toBe(2);
+    expect(noType.stderr).toMatch(/missing required argument 'jobTypes'/);
     const help = await cli(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Exit codes: 0 ok/);

@@ -1,7 +1,15 @@
 import { type AnyJob, type DB, PersistentQueue, type TableNames } from "@persistent-queue/core";
 import { openDatabase } from "./connect.js";
 import { parseDatabaseUrl, redactUrl } from "./database-url.js";
-import { CliError, DatabaseUnreachableError, isConnectionError, UsageError } from "./errors.js";
+import {
+  CliError,
+  DatabaseUnreachableError,
+  describeError,
+  ExitCode,
+  isConnectionError,
+  isMissingTableError,
+  UsageError,
+} from "./errors.js";
 import type { Io } from "./output.js";
 
 /** The options every command takes (the program's global options). */
@@ -10,6 +18,7 @@ export interface GlobalOptions {
   readonly jobsTable?: string;
   readonly schedulesTable?: string;
   readonly locksTable?: string;
+  readonly jobTypesTable?: string;
   readonly migrationsTable?: string;
   readonly color?: boolean;
 }
@@ -27,6 +36,7 @@ export function tablesOf(options: GlobalOptions): Partial<TableNames> {
     ...(options.jobsTable !== undefined && { jobs: options.jobsTable }),
     ...(options.schedulesTable !== undefined && { schedules: options.schedulesTable }),
     ...(options.locksTable !== undefined && { locks: options.locksTable }),
+    ...(options.jobTypesTable !== undefined && { jobTypes: options.jobTypesTable }),
     ...(options.migrationsTable !== undefined && { migrations: options.migrationsTable }),
   };
 }
@@ -76,6 +86,13 @@ export async function withQueue<T>(
         { cause: error },
       );
     }
+    if (!(error instanceof CliError) && isMissingTableError(error))
+      throw new CliError(
+        "ERR_PQ_CLI_NO_SUCH_TABLE",
+        ExitCode.Failed,
+        `${describeError(error)}. The table flags (--jobs-table, --job-types-table, --schedules-table, --locks-table, --migrations-table) must name the tables your queue's tables option names, and \`persistent-queue migrate\` must have run with them.`,
+        { cause: error },
+      );
     throw error;
   } finally {
     await queue.stop({ timeoutMs: 5000 }); // lets a NOTIFY sent by cancel() go out first

@@ -117,6 +117,20 @@ export function isConnectionError(error: unknown): boolean {
   return false;
 }
 
+/**
+ * Whether an error says a table does not exist: PostgreSQL's 42P01,
+ * MySQL/MariaDB's ER_NO_SUCH_TABLE, SQLite's "no such table". With migrated
+ * tables this means a table flag names a table the queue does not use.
+ */
+export function isMissingTableError(error: unknown): boolean {
+  for (const e of chain(error)) {
+    const code = codeOf(e);
+    if (code === "42P01" || code === "ER_NO_SUCH_TABLE") return true;
+    if (e instanceof Error && /^no such table:/i.test(e.message)) return true;
+  }
+  return false;
+}
+
 /** One line for an error, without the stack: the message, and the driver's code when it has one. */
 export function describeError(error: unknown): string {
   if (error instanceof CliError || error instanceof PersistentQueueError) return error.message;

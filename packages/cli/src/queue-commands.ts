@@ -47,28 +47,46 @@ export function addQueueCommands(program: Command, ctx: Context): void {
   program
     .command("stats")
     .description("count jobs by job type and status")
-    .option("--json", "print JSON: { total, byStatus, jobTypes: [{ jobType, total, byStatus }] }")
+    .option(
+      "--json",
+      "print JSON: { total, byStatus, jobTypes: [{ jobType, paused, total, byStatus }] }",
+    )
     .action(async (_opts, cmd: Command) => {
       const o = globals(cmd);
-      const counts = await withQueue(ctx, o, ({ db, tables }) => countJobs(db, { tables }));
+      const [counts, paused] = await withQueue(ctx, o, async ({ queue, db, tables }) => [
+        await countJobs(db, { tables }),
+        await queue.pausedTypes(),
+      ]);
       const columns = [...STATS_ORDER];
       for (const c of counts) if (!columns.includes(c.status)) columns.push(c.status);
       const zero = () => Object.fromEntries(columns.map((s) => [statusKey(s), 0]));
       const byStatus: Record<string, number> = zero();
-      const types = new Map<
-        number,
-        { jobType: number; total: number; byStatus: Record<string, number> }
-      >();
+      type TypeStats = {
+        jobType: number;
+        paused: boolean;
+        total: number;
+        byStatus: Record<string, number>;
+      };
+      const types = new Map<number, TypeStats>();
+      const entry = (jobType: number) => {
+        let t = types.get(jobType);
+        if (!t) {
+          t = { jobType, paused: paused.includes(jobType), total: 0, byStatus: zero() };
+          types.set(jobType, t);
+        }
+        return t;
+      };
       for (const c of counts) {
-        const t = types.get(c.jobType) ?? { jobType: c.jobType, total: 0, byStatus: zero() };
-        types.set(c.jobType, t);
+        const t = entry(c.jobType);
         t.byStatus[statusKey(c.status)] = c.count;
         t.total += c.count;
         byStatus[statusKey(c.status)]! += c.count;
       }
+      for (const jobType of paused) entry(jobType); // paused before its first job: shown too
+      const jobTypes = [...types.values()].sort((a, b) => a.jobType - b.jobType);
       const total = counts.reduce((n, c) => n + c.count, 0);
-      if (o.json) return printJson(ctx.io, { total, byStatus, jobTypes: [...types.values()] });
-      if (total === 0) return ctx.io.out("No jobs.\n");
+      if (o.json) return printJson(ctx.io, { total, byStatus, jobTypes });
+      if (jobTypes.length === 0) return ctx.io.out("No jobs.\n");
       const row = (label: string, t: { total: number; byStatus: Record<string, number> }) => [
         label,
         ...columns.map((s) => {
@@ -80,9 +98,12 @@ export function addQueueCommands(program: Command, ctx: Context): void {
       ctx.io.out(
         renderTable(
           ctx.io,
-          ["JOB TYPE", ...columns.map((s) => statusKey(s).toUpperCase()), "TOTAL"],
+          ["JOB TYPE", ...columns.map((s) => statusKey(s).toUpperCase()), "TOTAL", "PAUSED"],
           [
-            ...[...types.values()].map((t) => row(String(t.jobType), t)),
+            ...jobTypes.map((t) => [
+              ...row(String(t.jobType), t),
+              t.paused ? { text: "paused", style: ctx.io.color.yellow } : "",
+            ]),
             row("all", { total, byStatus }),
           ],
           ["right", ...columns.map(() => "right" as const), "right"],

@@ -11,6 +11,7 @@ import { describeError, ExitCode, exitCodeOf } from "./errors.js";
 import { addJobsCommands } from "./jobs-commands.js";
 import { type Io, processIo } from "./output.js";
 import { addQueueCommands } from "./queue-commands.js";
+import { addTypesCommands } from "./types-commands.js";
 
 declare const __PQ_CLI_VERSION__: string;
 /** This package's version (set at build time). */
@@ -47,7 +48,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   let exitCode: ExitCode = ExitCode.Ok;
   const program = new Command("persistent-queue")
     .description(
-      "Operate a persistent-queue job table: migrate it, count, list and act on jobs, prune, list schedules.",
+      "Operate a persistent-queue job table: migrate it, count, list and act on jobs, pause and resume job types, prune, list schedules.",
     )
     .version(VERSION, "-V, --version", "print the version")
     .exitOverride()
@@ -61,6 +62,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     .option("--jobs-table <name>", "the job table (default async_job_tab)")
     .option("--schedules-table <name>", "the schedules table (default pq_schedules)")
     .option("--locks-table <name>", "the ShedLock table (default shedlock_tab)")
+    .option("--job-types-table <name>", "the job types (pause state) table (default pq_job_types)")
     .option("--migrations-table <name>", "the schema versions table (default pq_migrations)")
     .option("--no-color", "no colours (also: NO_COLOR=1, or output that is not a terminal)")
     .addHelpText(
@@ -79,6 +81,7 @@ tables not migrated); 2 usage (bad flag or value, bad URL, driver not installed)
   addJobsCommands(program, ctx, (code) => {
     exitCode = code;
   });
+  addTypesCommands(program, ctx);
   try {
     await program.parseAsync([...argv], { from: "user" });
     return exitCode;
