@@ -10,6 +10,7 @@ import {
   pruneStarts,
   selectPaused,
   selectPausedTypes,
+  selectRateWait,
   updatePaused,
 } from "./statements/flow.js";
 
@@ -137,4 +138,23 @@ export async function readPaused(
 export async function readPausedTypes(db: DB, dialect: Dialect, ts: FlowTables): Promise<number[]> {
   const rows = await querySql<{ job_type: unknown }>(db, dialect, selectPausedTypes(ts));
   return rows.map((r) => Number(r.job_type));
+}
+
+/**
+ * Ms until the type's rate window has room again at the earliest: until its
+ * oldest start in the window leaves it (0: no start in the window).
+ */
+export async function rateWait(
+  db: DB,
+  dialect: Dialect,
+  ts: FlowTables,
+  jobType: number,
+  perMs: number,
+): Promise<number> {
+  const [row] = await querySql<{ wait: unknown }>(
+    db,
+    dialect,
+    selectRateWait(dialect, ts, jobType, perMs),
+  );
+  return row?.wait === null || row?.wait === undefined ? 0 : Math.max(0, Number(row.wait));
 }

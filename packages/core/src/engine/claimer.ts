@@ -1,5 +1,6 @@
 import type { Row } from "../db.js";
 import type { ClaimParams, StaleCutoff } from "../dialects/dialect.js";
+import { rateWait } from "../flow-control.js";
 import { JobStatus } from "../job-status.js";
 import { makeToken } from "../worker-id.js";
 import { dbErrorMessage } from "./redact.js";
@@ -79,9 +80,18 @@ export class Claimer {
         );
         // Under a cluster-wide limit, due jobs left unclaimed mostly mean the limit is
         // full: back off as when idle (a slot freed here wakes the loop at once) rather
-        // than claim again every 10 ms.
-        const until = config.limits && claimed === 0 ? Math.max(wait, this.#idleMs) : wait;
-        const sleep = Math.max(MIN_IDLE_MS, Math.min(this.#idleMs, this.#d.pollMs, until));
+        // than claim again every 10 ms; under a rate limit, until its window has room,
+        // so every process tries again then (not the one whose own jobs end first).
+        let sleep = Math.max(MIN_IDLE_MS, Math.min(this.#idleMs, this.#d.pollMs, wait));
+        if (config.limits && claimed === 0 && wait <= 0) {
+          sleep = Math.max(MIN_IDLE_MS, Math.min(this.#idleMs, this.#d.pollMs));
+          const rate = config.limits.rate;
+          if (rate) {
+            const { db, dialect, flow } = this.#d;
+            const room = await rateWait(db, dialect, flow, config.jobType, rate.perMs);
+            if (room > 0) sleep = Math.max(MIN_IDLE_MS, Math.min(this.#d.pollMs, room + 1));
+          }
+        }
         this.#idleMs = Math.min(this.#idleMs * 2, this.#d.pollMs);
         await this.#sleep(sleep);
       } catch (error) {

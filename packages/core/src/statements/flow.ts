@@ -120,3 +120,17 @@ export function selectPaused(ts: FlowTables, jobType: number): SqlFragment {
 export function selectPausedTypes(ts: FlowTables): SqlFragment {
   return sql`SELECT ${ident("job_type")} FROM ${ident(ts.types)} WHERE ${ident("scope")} = ${ts.scope} AND ${ident("paused")} <> 0 ORDER BY ${ident("job_type")}`;
 }
+
+/**
+ * Query → one row `{ wait }`: ms from the database's now until the oldest start
+ * of the type within the window `perMs` leaves it (NULL: no start in the window).
+ */
+export function selectRateWait(
+  d: SqlHooks,
+  ts: FlowTables,
+  jobType: number,
+  perMs: number,
+): SqlFragment {
+  return sql`SELECT MIN(${ident("started_ms")}) + ${perMs} - ${raw(d.nowMs)} AS wait FROM ${ident(ts.starts)}
+  WHERE ${key(ts, jobType)} AND ${ident("started_ms")} > ${raw(d.nowMs)} - ${perMs}`;
+}

@@ -1,7 +1,13 @@
 import { type ChildProcessByStdio, spawn } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { ConfigError, JobInputError, JobStatus, migrate } from "@persistent-queue/core";
+import {
+  ConfigError,
+  JobInputError,
+  JobStatus,
+  migrate,
+  RateLimitedError,
+} from "@persistent-queue/core";
 import { expect, it } from "vitest";
 import { type AdapterUnderTest, q, type TargetKind, x } from "../context.js";
 import { openFresh } from "../db/open-target.js";
@@ -37,6 +43,19 @@ export function maxOverlap(runs: readonly Run[]): number {
     max = Math.max(max, now);
   }
   return max;
+}
+
+/**
+ * True when no window of `perMs` holds more than `max` of the starts, allowing
+ * `slackMs` for the time between a claim (what the database counts) and its
+ * handler's start (what the runs record).
+ */
+export function withinRate(starts: readonly number[], max: number, perMs: number, slackMs = 60) {
+  const sorted = [...starts].sort((a, b) => a - b);
+  for (let i = 0; i + max < sorted.length; i++) {
+    if (sorted[i + max]! - sorted[i]! < perMs - slackMs) return false;
+  }
+  return true;
 }
 
 /** Runs recorded by handlers in this process. */
@@ -196,6 +215,129 @@ export function flowControlTests(adapter: AdapterUnderTest, kind: TargetKind): v
     expect(maxOverlap(r.runs)).toBeGreaterThanOrEqual(3);
   });
 
+  it("rateLimit: at most max starts in any window, the rest wait and run later, no attempt used", async () => {
+    const r = recorder("here");
+    const queue = fx.track(
+      makeQueue(fx.db, [
+        {
+          jobType: 1208,
+          workerPoolCapacity: 10,
+          rateLimit: { max: 3, per: 500 },
+          handleJob: r.handleJob,
+        },
+      ]),
+    );
+    const ids = await queue.addMany(
+      Array.from({ length: 8 }, () => ({ jobType: 1208 as const, params: { ms: 1 } })),
+    );
+    await queue.start();
+    for (const id of ids) {
+      const record = await finalRecord(queue, id);
+      expect(record.status).toBe(JobStatus.Success);
+      expect(record.attempts).toBe(1);
+    }
+    const starts = r.runs.map((run) => run.start);
+    expect(withinRate(starts, 3, 500)).toBe(true);
+    // 8 starts at 3 per 500 ms: the last is at least two windows after the first.
+    expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(1000 - 60);
+  });
+
+  it("groupRateLimit limits each group's starts while another group goes on", async () => {
+    const r = recorder("here");
+    const queue = fx.track(
+      makeQueue(fx.db, [
+        {
+          jobType: 1209,
+          workerPoolCapacity: 10,
+          groupRateLimit: { max: 2, per: "500ms" },
+          handleJob: r.handleJob,
+        },
+      ]),
+    );
+    const groups = ["a", "a", "a", "a", "a", "b", "b"];
+    const ids = await queue.addMany(
+      groups.map((g) => ({ jobType: 1209 as const, params: { ms: 1, g }, group: g })),
+    );
+    await queue.start();
+    for (const id of ids) await finalRecord(queue, id);
+    const startsOf = (g: string) => r.runs.filter((run) => run.group === g).map((run) => run.start);
+    expect(withinRate(startsOf("a"), 2, 500)).toBe(true);
+    expect(withinRate(startsOf("b"), 2, 500)).toBe(true);
+    // b (added after a's five) started within a's first window.
+    expect(Math.max(...startsOf("b"))).toBeLessThan(Math.min(...startsOf("a")) + 400);
+  });
+
+  it("a handler's RateLimitedError backs the type off cluster-wide and continues the job later without using an attempt", async () => {
+    const runs: { id: number; at: number }[] = [];
+    let thrown = 0;
+    const queue = fx.track(
+      makeQueue(fx.db, [
+        {
+          jobType: 1210,
+          workerPoolCapacity: 1,
+          prefetch: 0,
+          handleJob: async (job) => {
+            runs.push({ id: job.id, at: Date.now() });
+            if ((job.params as { limited?: boolean }).limited && thrown++ === 0)
+              throw new RateLimitedError({ retryAfter: 600 });
+          },
+        },
+      ]),
+    );
+    const limited = await queue.add(1210, { limited: true }, { priority: 0 });
+    const other = await queue.add(1210, {}, { priority: 1 });
+    await queue.start();
+    expect((await finalRecord(queue, limited, 10_000)).status).toBe(JobStatus.Success);
+    expect((await finalRecord(queue, other, 10_000)).status).toBe(JobStatus.Success);
+    const first = runs[0]!;
+    expect(first.id).toBe(limited);
+    // Nothing of the type started during the back-off, in any order.
+    for (const run of runs.slice(1)) expect(run.at).toBeGreaterThanOrEqual(first.at + 540);
+    expect((await queue.getJob(limited))?.attempts).toBe(1);
+    const [row] = await q(
+      fx.db,
+      "SELECT backoff_until FROM pq_job_types WHERE scope = {} AND job_type = {}",
+      ["async_job_tab", 1210],
+    );
+    expect(Number(row?.backoff_until)).toBeGreaterThan(0);
+  });
+
+  it("ctx.backOff({ scope: 'group' }) holds that group off while other groups run; without a group it is a typed error", async () => {
+    const runs: { id: number; group: string | null; at: number }[] = [];
+    const errors: unknown[] = [];
+    const queue = fx.track(
+      makeQueue(fx.db, [
+        {
+          jobType: 1211,
+          workerPoolCapacity: 1,
+          groupConcurrency: 5,
+          handleJob: async (job, ctx) => {
+            runs.push({ id: job.id, group: job.group, at: Date.now() });
+            if ((job.params as { hold?: boolean }).hold)
+              await ctx.backOff("600ms", { scope: "group" });
+            if (job.group === null)
+              await ctx.backOff(600, { scope: "group" }).catch((e) => errors.push(e));
+          },
+        },
+      ]),
+    );
+    const [holder, sameGroup, otherGroup, noGroup] = await queue.addMany([
+      { jobType: 1211, params: { hold: true }, group: "a" },
+      { jobType: 1211, params: {}, group: "a" },
+      { jobType: 1211, params: {}, group: "b" },
+      { jobType: 1211, params: {} },
+    ]);
+    await queue.start();
+    for (const id of [holder!, sameGroup!, otherGroup!, noGroup!]) await finalRecord(queue, id);
+    const at = (id: number) => runs.find((run) => run.id === id)!.at;
+    expect(at(otherGroup!)).toBeLessThan(at(sameGroup!));
+    expect(at(noGroup!)).toBeLessThan(at(sameGroup!));
+    expect(at(sameGroup!)).toBeGreaterThanOrEqual(at(holder!) + 540);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(JobInputError);
+    expect((errors[0] as Error).message).toMatch(/no group/);
+  });
+
   it("invalid limits and groups are typed errors naming the field", () => {
     const bad = (value: unknown, field: "globalConcurrency" | "groupConcurrency") => {
       try {
@@ -212,6 +354,21 @@ export function flowControlTests(adapter: AdapterUnderTest, kind: TargetKind): v
         expect((error as ConfigError).message).toContain(`jobs[0].${field}`);
       }
     }
+    const badRate = (value: unknown) => {
+      try {
+        makeQueue(fx.db, [{ jobType: 1206, rateLimit: value, handleJob: async () => {} } as never]);
+      } catch (error) {
+        return error as ConfigError;
+      }
+      return undefined;
+    };
+    expect(badRate({ max: 0, per: "1s" })?.field).toBe("jobs[0].rateLimit.max");
+    expect(badRate({ max: 2.5, per: "1s" })?.field).toBe("jobs[0].rateLimit.max");
+    expect(badRate({ max: 3 })?.field).toBe("jobs[0].rateLimit");
+    expect(badRate({ max: 3, per: 0 })?.field).toBe("jobs[0].rateLimit.per");
+    expect(badRate({ max: 3, per: "soon" })?.field).toBe("jobs[0].rateLimit.per");
+    expect(badRate("100/min")?.field).toBe("jobs[0].rateLimit");
+    expect(() => new RateLimitedError({ retryAfter: "never" })).toThrow(ConfigError);
   });
 
   it("add() rejects a group that is not a string of 1 to 255 characters, and pause() an unknown name", async () => {
@@ -305,6 +462,42 @@ export function flowControlProcessTests(adapter: AdapterUnderTest, kind: TargetK
         expect(r.runs.length).toBeGreaterThan(0);
         expect(other.runs.length).toBeGreaterThan(0);
         expect(maxOverlap(runs)).toBe(3);
+      } finally {
+        await queue.stop({ timeoutMs: 2000 });
+        await stopFlowWorker(other.child);
+        await main.close();
+      }
+    },
+  );
+
+  it.skipIf(!adapter.openModule)(
+    "rateLimit holds across two processes: no window has more starts than the limit",
+    { timeout: 60_000 },
+    async () => {
+      const main = await openFresh(adapter, kind);
+      await migrate(main.db);
+      const config = { jobType: 1222, workerPoolCapacity: 4, rateLimit: { max: 4, per: 500 } };
+      const other = startFlowWorker(adapter.openModule!, main.target, config);
+      const r = recorder("here");
+      const queue = makeQueue(main.db, [{ ...config, handleJob: r.handleJob }]);
+      try {
+        await other.ready;
+        const ids = await queue.addMany(
+          Array.from({ length: 14 }, () => ({ jobType: 1222 as const, params: { ms: 1 } })),
+        );
+        await queue.start();
+        for (const id of ids) await finalRecord(queue, id, 30_000);
+        const runs = [...r.runs, ...other.runs];
+        expect(runs).toHaveLength(14);
+        expect(other.runs.length).toBeGreaterThan(0);
+        expect(r.runs.length).toBeGreaterThan(0);
+        expect(
+          withinRate(
+            runs.map((run) => run.start),
+            4,
+            500,
+          ),
+        ).toBe(true);
       } finally {
         await queue.stop({ timeoutMs: 2000 });
         await stopFlowWorker(other.child);
