@@ -29,7 +29,7 @@ export const config = {
   /** Comma-separated system ids to run (default all); for development. */
   only: process.env.PQ_BENCH_ONLY?.split(",").filter(Boolean),
   /** Scenarios to run, e.g. "A,B,C" (default all). */
-  scenarios: (process.env.PQ_BENCH_SCENARIOS ?? "A,B,C,D,E,F").split(","),
+  scenarios: (process.env.PQ_BENCH_SCENARIOS ?? "A,B,C,D,E,F,G").split(","),
 };
 
 export interface Summary {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: starts the servers, runs scenarios A-F for every system,
+ * `npm run bench`: starts the servers, runs scenarios A-G for every system,
  * writes docs/benchmarks.{json,md,svg}, stops the servers. Sizes come from
  * the environment (see env.ts); defaults are issue 5's.
  */
@@ -13,6 +13,7 @@ import { type Meta, writeReport } from "./report.js";
 import { scenarioF } from "./scenarios/backlog.js";
 import { scenarioB } from "./scenarios/drain.js";
 import { scenarioA } from "./scenarios/enqueue.js";
+import { scenarioG } from "./scenarios/flow.js";
 import { scenarioE } from "./scenarios/history.js";
 import { scenarioC, scenarioD } from "./scenarios/latency.js";
 import { startServers } from "./servers.js";
@@ -58,6 +59,7 @@ try {
     return e.measurements;
   });
   await run("F", (these) => scenarioF(servers, these));
+  await run("G", (these) => scenarioG(servers, these));
   const meta: Meta = {
     date: new Date().toISOString(),
     durationSeconds: Math.round((Date.now() - started) / 1000),

@@ -3,7 +3,7 @@ import { type Summary, summarize } from "./env.js";
 import type { Servers } from "./servers.js";
 import type { SystemInfo, SystemUnderTest } from "./systems/types.js";
 
-export type ScenarioId = "A" | "B" | "C" | "D" | "E" | "F";
+export type ScenarioId = "A" | "B" | "C" | "D" | "E" | "F" | "G";
 
 export interface Measurement {
   scenario: ScenarioId;

@@ -23,6 +23,7 @@ const TITLES: Record<ScenarioId, string> = {
   D: "D. Delayed jobs: lateness after the due time (ms, lower is better)",
   E: "E. Drain rate of our queue as finished history grows (jobs/s; should stay flat)",
   F: "F. Drain rate of due jobs with 100,000 not-yet-due rows of the same type in the table, against an empty table (jobs/s; the ratio should stay near 1)",
+  G: "G. What flow control costs: drain with globalConcurrency equal to the capacity, and over 1,000 groups with groupConcurrency 1, against the same drain without limits (jobs/s; ratios near 1 are best)",
 };
 
 const fmt = (v: number, unit: string) =>
@@ -58,6 +59,29 @@ function scenarioTable(ms: Measurement[], meta: Meta): string[] {
 }
 
 /** Scenario F: each system's drain with the backlog over its drain on an empty table (target ≥ 0.8×). */
+/** Scenario G: each limited variant over its unlimited twin, per database. */
+function flowRatios(ms: Measurement[], meta: Meta): string[] {
+  const pairs = [
+    ["globalConcurrency = capacity", "no limit"],
+    ["1000 groups, groupConcurrency 1", "1000 groups, no limit"],
+  ] as const;
+  const lines = [
+    `| system | ${pairs.map(([limited, free]) => `${limited} / ${free}`).join(" | ")} |`,
+    `| --- |${pairs.map(() => " ---: |").join("")}`,
+  ];
+  for (const s of meta.systems) {
+    const of = (variant: string) =>
+      ms.find((m) => m.system === s.id && m.variant === variant)?.summary.median;
+    const cells = pairs.map(([limited, free]) => {
+      const a = of(limited);
+      const b = of(free);
+      return a !== undefined && b !== undefined ? `**${(a / b).toFixed(2)}×**` : "–";
+    });
+    if (cells.some((c) => c !== "–")) lines.push(`| ${s.label} | ${cells.join(" | ")} |`);
+  }
+  return lines;
+}
+
 function backlogRatios(ms: Measurement[], meta: Meta): string[] {
   const lines = ["| system | with backlog / empty table |", "| --- | ---: |"];
   for (const s of meta.systems) {
@@ -134,7 +158,7 @@ export function writeReport(docs: string, meta: Meta, ms: Measurement[]): void {
     `- Date: ${meta.date}; the run took ${meta.durationSeconds} s.`,
     `- Machine: ${meta.machine.nproc} cores (${meta.machine.cpu}), ${meta.machine.memoryGiB} GiB, Node ${meta.machine.node}, load average at the end ${meta.machine.loadAverageAtEnd}.`,
     `- Databases: MariaDB ${meta.databases.mariadb}, PostgreSQL ${meta.databases.postgres} (testkit's throwaway servers, defaults: fsync on), SQLite ${meta.databases.sqlite}${meta.extras.sqliteSettings ? ` (${meta.extras.sqliteSettings})` : ""}, Redis ${meta.databases.redis} (\`--save '' --appendonly yes --appendfsync everysec\`). All on 127.0.0.1.`,
-    `- Sizes: ${c.jobs.toLocaleString("en")} jobs for A and B, ${c.samples} pickups spaced 15 ms for C, ${c.delayed} delayed jobs (due in 0.3–1.5 s) for D, ${c.historyJobs.toLocaleString("en")} jobs over ${c.history.map((h) => h.toLocaleString("en")).join(" / ")} finished rows for E, ${c.backlogJobs.toLocaleString("en")} due jobs with and without ${c.backlog.toLocaleString("en")} delayed rows for F; concurrency ${c.concurrency}; ${c.reps} repetition(s) (E's 1M case: 1). Every system gets a fresh database (or Redis prefix) for every repetition.`,
+    `- Sizes: ${c.jobs.toLocaleString("en")} jobs for A and B, ${c.samples} pickups spaced 15 ms for C, ${c.delayed} delayed jobs (due in 0.3–1.5 s) for D, ${c.historyJobs.toLocaleString("en")} jobs over ${c.history.map((h) => h.toLocaleString("en")).join(" / ")} finished rows for E, ${c.backlogJobs.toLocaleString("en")} due jobs with and without ${c.backlog.toLocaleString("en")} delayed rows for F and the same number of due jobs for G; concurrency ${c.concurrency}; ${c.reps} repetition(s) (E's 1M case: 1). Every system gets a fresh database (or Redis prefix) for every repetition.`,
     "",
     "![bar chart](benchmarks.svg)",
     "",
@@ -146,12 +170,13 @@ export function writeReport(docs: string, meta: Meta, ms: Measurement[]): void {
     "| sidequest | – | – | not measured: every published version requires Node >= 22.6 (engines), this machine and CI run Node 20 |",
     "",
   ];
-  for (const id of ["A", "B", "C", "D", "E", "F"] as const) {
+  for (const id of ["A", "B", "C", "D", "E", "F", "G"] as const) {
     const part = ms.filter((m) => m.scenario === id);
     if (!part.length) continue;
     out.push(`## ${TITLES[id]}`, "", ...scenarioTable(part, meta), "");
     if (id === "F") out.push(...backlogRatios(part, meta), "");
-    const ratios = id === "E" || id === "F" ? [] : ratioTable(part, meta);
+    if (id === "G") out.push(...flowRatios(part, meta), "");
+    const ratios = id === "E" || id === "F" || id === "G" ? [] : ratioTable(part, meta);
     if (ratios.length) out.push("Ratios (> 1× = persistent-queue better):", "", ...ratios, "");
     if (id === "C")
       out.push(

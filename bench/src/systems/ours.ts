@@ -46,6 +46,8 @@ export class OurQueue implements SystemUnderTest {
     private readonly spec: TargetSpec,
     /** Jobs claimed ahead of free slots (the queue's `prefetch`); undefined = its default. */
     private readonly prefetch?: number,
+    /** More of the job type's config (flow-control limits, scenario G). */
+    private readonly jobOptions: Record<string, unknown> = {},
   ) {}
 
   async setup(): Promise<void> {
@@ -70,6 +72,15 @@ export class OurQueue implements SystemUnderTest {
     await q.addMany(payloads.map((params) => ({ jobType: JOB_TYPE, params }) as never));
   }
 
+  /** Enqueues jobs with a group each, in one addMany (scenario G). */
+  async enqueueGrouped(jobs: readonly { params: Payload; group: string }[]): Promise<void> {
+    const q = this.#worker ?? this.#producer;
+    if (!q) throw new Error("setup() first");
+    await q.addMany(
+      jobs.map(({ params, group }) => ({ jobType: JOB_TYPE, params, group }) as never),
+    );
+  }
+
   async start(concurrency: number, handler: Handler): Promise<void> {
     if (!this.#db) throw new Error("setup() first");
     this.#worker = new PersistentQueue({
@@ -80,6 +91,7 @@ export class OurQueue implements SystemUnderTest {
           jobType: JOB_TYPE,
           workerPoolCapacity: concurrency,
           ...(this.prefetch === undefined ? {} : { prefetch: this.prefetch }),
+          ...this.jobOptions,
           handleJob: (job: { params: unknown }) => handler(job.params as Payload),
         },
       ],

@@ -7,6 +7,7 @@ import {
   extendTypeBackoff,
   insertGroupBackoff,
   insertTypeState,
+  pruneGroups,
   pruneStarts,
   selectPaused,
   selectPausedTypes,
@@ -112,15 +113,23 @@ export async function backOff(
   }
 }
 
-/** Deletes the type's recorded starts older than `keepMs`; resolves how many. */
-export async function deleteOldStarts(
+/** How long a group's row outlives its back-off before it is deleted. */
+const GROUP_ROW_GRACE_MS = 3_600_000;
+
+/**
+ * Housekeeping of a limited type's flow rows: starts older than `keepStartsMs`
+ * (the longest rate window; none kept when 0) and group rows whose back-off
+ * ended an hour ago.
+ */
+export async function pruneFlowRows(
   db: DB,
   dialect: Dialect,
   ts: FlowTables,
   jobType: number,
-  keepMs: number,
-): Promise<number> {
-  return (await execSql(db, dialect, pruneStarts(dialect, ts, jobType, keepMs))).affectedRows;
+  keepStartsMs: number,
+): Promise<void> {
+  if (keepStartsMs > 0) await execSql(db, dialect, pruneStarts(dialect, ts, jobType, keepStartsMs));
+  await execSql(db, dialect, pruneGroups(dialect, ts, jobType, GROUP_ROW_GRACE_MS));
 }
 
 /** True when the type is paused in the job-types table. */

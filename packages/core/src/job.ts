@@ -77,7 +77,8 @@ export interface JobContext {
    * claims its jobs until then (a longer back-off already set stays). For a
    * remote rate limit; the run itself goes on (to give the job up for now as well,
    * throw a {@link RateLimitedError} instead). Rejects with a `JobInputError`
-   * for a bad duration, or for the group scope on a job without a group.
+   * for a bad duration, or for the group scope on a job without a group or of a
+   * type without any flow-control limit (only limited claims look at groups).
    */
   backOff(retryAfter: Duration, options?: { readonly scope?: BackOffScope }): Promise<void>;
 }

@@ -11,7 +11,7 @@ import type { TypeContext } from "./type-context.js";
  * group, off for `retryAfter` in the whole cluster (see `backOff` in
  * flow-control.ts). Resolves the back-off in ms. Bad input rejects with a
  * {@link JobInputError}: a duration that is none, a scope that is none, the
- * group scope for a job without a group.
+ * group scope for a job without a group or of a type without any limit.
  */
 export async function backOffJob(
   d: TypeContext,
@@ -34,6 +34,11 @@ export async function backOffJob(
     throw new JobInputError(
       "scope",
       `job ${job.id} has no group to back off; add it with { group }, or back off the type.`,
+    );
+  if (s === "group" && d.config.limits === undefined)
+    throw new JobInputError(
+      "scope",
+      `job type ${job.jobType} has no flow-control limit, and only a limited claim looks at groups: give it groupConcurrency or groupRateLimit (or globalConcurrency, rateLimit) to back off a group, or back off the type.`,
     );
   await backOff(d.db, d.dialect, d.flow, job.jobType, ms, s === "group" ? job.group! : undefined);
   d.logger.warn(

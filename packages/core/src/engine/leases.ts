@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import type { ResolvedJobConfig } from "../config.js";
 import type { DB } from "../db.js";
-import { recordsStarts } from "../dialects/claim.js";
 import type { Dialect, FlowTables } from "../dialects/dialect.js";
-import { deleteOldStarts } from "../flow-control.js";
+import { pruneFlowRows } from "../flow-control.js";
 import type { Job } from "../job.js";
 import type { ShedLock } from "../lock/shed-lock.js";
 import type { Logger } from "../logger.js";
@@ -93,8 +92,8 @@ export function rescueInterval(config: ResolvedJobConfig): number {
  * Rescue, once per interval in the whole cluster (a ShedLock decides which
  * worker): jobs of this type whose lease expired become claimable again, or
  * Failed once they used their attempts. Resolves how many rows it changed.
- * For a rate-limited type, the same worker deletes the starts older than its
- * longest window.
+ * For a limited type, the same worker deletes flow rows that count no more
+ * (starts older than the longest rate window, groups' ended back-offs).
  */
 export async function rescueExpiredLeases(d: LeaseDeps): Promise<number> {
   const { db, dialect, table, config, locks, logger } = d;
@@ -115,9 +114,9 @@ export async function rescueExpiredLeases(d: LeaseDeps): Promise<number> {
     if (rescued > 0)
       logger.warn({ jobType: config.jobType, count: rescued }, "rescued jobs whose lease expired");
     const limits = config.limits;
-    if (limits && recordsStarts(limits)) {
+    if (limits) {
       const keepMs = Math.max(limits.rate?.perMs ?? 0, limits.groupRate?.perMs ?? 0);
-      await deleteOldStarts(db, dialect, d.flow, config.jobType, keepMs);
+      await pruneFlowRows(db, dialect, d.flow, config.jobType, keepMs);
     }
     return rescued;
   } finally {

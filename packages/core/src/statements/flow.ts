@@ -134,3 +134,13 @@ export function selectRateWait(
   return sql`SELECT MIN(${ident("started_ms")}) + ${perMs} - ${raw(d.nowMs)} AS wait FROM ${ident(ts.starts)}
   WHERE ${key(ts, jobType)} AND ${ident("started_ms")} > ${raw(d.nowMs)} - ${perMs}`;
 }
+
+/** Deletes the type's group rows whose back-off ended more than `graceMs` ago: they hold nothing any more. */
+export function pruneGroups(
+  d: SqlHooks,
+  ts: FlowTables,
+  jobType: number,
+  graceMs: number,
+): SqlFragment {
+  return sql`DELETE FROM ${ident(ts.groups)} WHERE ${key(ts, jobType)} AND ${ident("backoff_until")} < ${raw(d.nowMs)} - ${graceMs}`;
+}
