@@ -15,7 +15,14 @@ import { freshDrizzle } from "../test/fresh.js";
 import { mysqlQueueTables, pgQueueTables, sqliteQueueTables } from "./index.js";
 
 /** Table names as in core's `tables` option. */
-type Names = { jobs: string; locks: string; schedules: string; jobTypes: string };
+type Names = {
+  jobs: string;
+  locks: string;
+  schedules: string;
+  jobTypes: string;
+  jobGroups: string;
+  jobStarts: string;
+};
 
 /** What `drizzle-kit generate` writes for the queue's tables, from an empty database. */
 async function drizzleKitDdl(kind: TargetKind, tables?: Names) {
@@ -57,8 +64,9 @@ const SQLITE_DUE_INDEX_LINE = /^ {2}CREATE INDEX "\w+_due_idx" .*\n/m;
  *   `due_ms` and `unique_live` too) come out visible, and the Go library's SELECT * would
  *   fail on them (see the README): run migrate() after drizzle-kit's migration; it hides
  *   them (checked below).
- * - SQLite: Drizzle writes `id integer PRIMARY KEY AUTOINCREMENT NOT NULL`
- *   (core omits NOT NULL: a rowid is never NULL anyway), and SQLite keeps the
+ * - SQLite: Drizzle writes `id integer PRIMARY KEY AUTOINCREMENT NOT NULL` (the job
+ *   table) and `id integer PRIMARY KEY NOT NULL` (the job-starts table); core omits
+ *   NOT NULL (a rowid is never NULL anyway). SQLite keeps the
  *   index's DDL text verbatim, with Drizzle's backticks instead of core's quotes.
  * - SQLite: no due index from drizzle-kit (it splits an index expression at its commas,
  *   drizzle-orm#6062, so the definitions leave it out); migrate() creates it (checked below).
@@ -76,7 +84,7 @@ function knownDifferences(kind: TargetKind, text: string, { migrated = false } =
   }
   if (kind === "sqlite") {
     return text
-      .replace("id integer not null primary key", "id integer primary key")
+      .replace(/^ {2}id integer not null primary key$/gm, "  id integer primary key")
       .replace(/^( {2}CREATE (UNIQUE )?INDEX .*)$/gm, (line) =>
         line.replace(/`,`/g, '", "').replace(/`/g, '"'),
       );
@@ -93,9 +101,11 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
         locks: "shop_locks",
         schedules: "shop_schedules",
         jobTypes: "shop_job_types",
+        jobGroups: "shop_job_groups",
+        jobStarts: "shop_job_starts",
       },
     ]) {
-      it(`drizzle-kit's DDL from the definitions, then migrate(), gives core's schema (schema version 5)${tables ? " (custom table names)" : ""}`, async () => {
+      it(`drizzle-kit's DDL from the definitions, then migrate(), gives core's schema (schema version 5, six tables)${tables ? " (custom table names)" : ""}`, async () => {
         const jobs = tables?.jobs ?? "async_job_tab";
         const byCore = await freshDrizzle(kind);
         const byDrizzle = await freshDrizzle(kind);
@@ -114,10 +124,29 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
           expect(core).toContain(`table ${tables?.schedules ?? "pq_schedules"}`);
           expect(core).toContain(`table ${tables?.jobTypes ?? "pq_job_types"}`);
           expect(core).toMatch(/^ {2}group_key /m);
+          const starts = tables?.jobStarts ?? "pq_job_starts";
+          expect(core).toContain(`table ${tables?.jobGroups ?? "pq_job_groups"}`);
+          expect(core).toContain(`table ${starts}`);
+          for (const index of ["type_idx", "group_idx"]) {
+            expect(core).toContain(`${starts}_${index}`);
+            expect(ddl.join("\n")).toContain(`${starts}_${index}`);
+          }
           const withoutDueIndex =
             kind === "sqlite" ? core.replace(SQLITE_DUE_INDEX_LINE, "") : core;
           if (kind === "sqlite") expect(withoutDueIndex).not.toBe(core);
           expect(knownDifferences(kind, drizzled)).toBe(withoutDueIndex);
+          if (kind === "sqlite") {
+            // describeSchema() does not show AUTOINCREMENT: the job table has it, as core's; the
+            // job-starts table's id is a plain rowid, as core's.
+            const autoincrement = async (db: typeof byCore.db) =>
+              (
+                await db.query(
+                  "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%' AND name <> 'sqlite_sequence' ORDER BY name",
+                )
+              ).map((r) => r.name);
+            expect(await autoincrement(byCore.db)).toEqual([jobs]);
+            expect(await autoincrement(byDrizzle.db)).toEqual([jobs]);
+          }
           // The claim index, column for column (the claim's SKIP LOCKED depends on it on MariaDB).
           expect(drizzled).toMatch(/claim_idx.*\(.*job_status.*id.*\)/);
           if (kind === "mariadb") {

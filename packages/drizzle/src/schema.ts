@@ -22,6 +22,10 @@ export interface DrizzleQueueTableNames {
   readonly schedules?: string;
   /** The job-types table (core's `tables.jobTypes`). Default `pq_job_types`. */
   readonly jobTypes?: string;
+  /** The job-groups table (core's `tables.jobGroups`). Default `pq_job_groups`. */
+  readonly jobGroups?: string;
+  /** The job-starts table (core's `tables.jobStarts`). Default `pq_job_starts`. */
+  readonly jobStarts?: string;
 }
 
 const names = (t: DrizzleQueueTableNames) => ({
@@ -29,6 +33,8 @@ const names = (t: DrizzleQueueTableNames) => ({
   locks: t.locks ?? "shedlock_tab",
   schedules: t.schedules ?? "pq_schedules",
   jobTypes: t.jobTypes ?? "pq_job_types",
+  jobGroups: t.jobGroups ?? "pq_job_groups",
+  jobStarts: t.jobStarts ?? "pq_job_starts",
 });
 
 /** Job statuses a unique key holds in (init, continue, retry, running): core's unique index. */
@@ -124,13 +130,38 @@ function defineMysql(
     },
     (t) => [m.primaryKey({ columns: [t.scope, t.jobType] })],
   );
+  const jobGroups = m.mysqlTable(
+    n.jobGroups,
+    {
+      scope: m.varchar("scope", { length: 64 }).notNull(),
+      jobType: m.int("job_type").notNull(),
+      groupKey: m.varchar("group_key", { length: 255 }).notNull(),
+      backoffUntil: m.bigint("backoff_until", { mode: "number" }).notNull().default(0),
+      updatedAt: m.bigint("updated_at", { mode: "number" }).notNull().default(0),
+    },
+    (t) => [m.primaryKey({ columns: [t.scope, t.jobType, t.groupKey] })],
+  );
+  const jobStarts = m.mysqlTable(
+    n.jobStarts,
+    {
+      id: m.bigint("id", { mode: "number", unsigned: true }).autoincrement().primaryKey(),
+      scope: m.varchar("scope", { length: 64 }).notNull(),
+      jobType: m.int("job_type").notNull(),
+      groupKey: m.varchar("group_key", { length: 255 }).default(sql`NULL`),
+      startedMs: m.bigint("started_ms", { mode: "number" }).notNull(),
+    },
+    (t) => [
+      m.index(`${n.jobStarts}_type_idx`).on(t.scope, t.jobType, t.startedMs),
+      m.index(`${n.jobStarts}_group_idx`).on(t.scope, t.jobType, t.groupKey, t.startedMs),
+    ],
+  );
   const locks = m.mysqlTable(n.locks, {
     lockName: m.varchar("lock_name", { length: 64 }).primaryKey(),
     lockUntil: m.timestamp("lock_until").notNull().defaultNow().onUpdateNow(),
     lockedAt: m.timestamp("locked_at").notNull().defaultNow(),
     lockedBy: m.varchar("locked_by", { length: 255 }).notNull(),
   });
-  return { jobs, locks, schedules, jobTypes };
+  return { jobs, locks, schedules, jobTypes, jobGroups, jobStarts };
 }
 
 /**
@@ -214,6 +245,33 @@ function definePg(p: typeof PgCore, { sql }: typeof Drizzle, n: Required<Drizzle
     },
     (t) => [p.primaryKey({ name: `${n.jobTypes}_pkey`, columns: [t.scope, t.jobType] })],
   );
+  const jobGroups = p.pgTable(
+    n.jobGroups,
+    {
+      scope: p.varchar("scope", { length: 64 }).notNull(),
+      jobType: p.integer("job_type").notNull(),
+      groupKey: p.varchar("group_key", { length: 255 }).notNull(),
+      backoffUntil: p.bigint("backoff_until", { mode: "number" }).notNull().default(0),
+      updatedAt: p.bigint("updated_at", { mode: "number" }).notNull().default(0),
+    },
+    (t) => [
+      p.primaryKey({ name: `${n.jobGroups}_pkey`, columns: [t.scope, t.jobType, t.groupKey] }),
+    ],
+  );
+  const jobStarts = p.pgTable(
+    n.jobStarts,
+    {
+      id: p.bigint("id", { mode: "number" }).primaryKey().generatedByDefaultAsIdentity(),
+      scope: p.varchar("scope", { length: 64 }).notNull(),
+      jobType: p.integer("job_type").notNull(),
+      groupKey: p.varchar("group_key", { length: 255 }).default(sql`NULL`),
+      startedMs: p.bigint("started_ms", { mode: "number" }).notNull(),
+    },
+    (t) => [
+      p.index(`${n.jobStarts}_type_idx`).on(t.scope, t.jobType, t.startedMs),
+      p.index(`${n.jobStarts}_group_idx`).on(t.scope, t.jobType, t.groupKey, t.startedMs),
+    ],
+  );
   const locks = p.pgTable(n.locks, {
     lockName: p.varchar("lock_name", { length: 64 }).primaryKey(),
     lockUntil: p
@@ -223,7 +281,7 @@ function definePg(p: typeof PgCore, { sql }: typeof Drizzle, n: Required<Drizzle
     lockedAt: p.timestamp("locked_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     lockedBy: p.varchar("locked_by", { length: 255 }).notNull(),
   });
-  return { jobs, locks, schedules, jobTypes };
+  return { jobs, locks, schedules, jobTypes, jobGroups, jobStarts };
 }
 
 /**
@@ -310,11 +368,37 @@ function defineSqlite(
     },
     (t) => [l.primaryKey({ columns: [t.scope, t.jobType] })],
   );
+  const jobGroups = l.sqliteTable(
+    n.jobGroups,
+    {
+      scope: l.text("scope").notNull(),
+      jobType: l.integer("job_type").notNull(),
+      groupKey: l.text("group_key").notNull(),
+      backoffUntil: l.integer("backoff_until").notNull().default(0),
+      updatedAt: l.integer("updated_at").notNull().default(0),
+    },
+    (t) => [l.primaryKey({ columns: [t.scope, t.jobType, t.groupKey] })],
+  );
+  const jobStarts = l.sqliteTable(
+    n.jobStarts,
+    {
+      // A plain rowid (INTEGER PRIMARY KEY), no AUTOINCREMENT: as core creates it.
+      id: l.integer("id").primaryKey(),
+      scope: l.text("scope").notNull(),
+      jobType: l.integer("job_type").notNull(),
+      groupKey: l.text("group_key").default(sql`NULL`),
+      startedMs: l.integer("started_ms").notNull(),
+    },
+    (t) => [
+      l.index(`${n.jobStarts}_type_idx`).on(t.scope, t.jobType, t.startedMs),
+      l.index(`${n.jobStarts}_group_idx`).on(t.scope, t.jobType, t.groupKey, t.startedMs),
+    ],
+  );
   const locks = l.sqliteTable(n.locks, {
     lockName: l.text("lock_name").notNull().primaryKey(),
     lockUntil: l.text("lock_until").notNull().default(now),
     lockedAt: l.text("locked_at").notNull().default(now),
     lockedBy: l.text("locked_by").notNull(),
   });
-  return { jobs, locks, schedules, jobTypes };
+  return { jobs, locks, schedules, jobTypes, jobGroups, jobStarts };
 }

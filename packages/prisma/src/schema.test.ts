@@ -73,6 +73,8 @@ for (const kind of KINDS) {
       ["shedlock_tab", "locks"],
       ["pq_schedules", "schedules"],
       ["pq_job_types", "jobTypes"],
+      ["pq_job_groups", "jobGroups"],
+      ["pq_job_starts", "jobStarts"],
     ] as const) {
       it(`${table}: the same columns, in order, with the same types, nullability and defaults`, () => {
         const columns = columnsOf(schema).get(table);
@@ -111,6 +113,50 @@ for (const kind of KINDS) {
       // pq_job_types' primary key (scope, job_type), as each database reports a primary key.
       expect(schema).toMatch(
         /(PRIMARY|pq_job_types_pkey).*\(scope, job_type\)|^table pq_job_types\n {2}scope text not null primary key\n {2}job_type integer not null primary key$/m,
+      );
+      expect(prismaQueueModels(provider)).toContain("@@id([scope, jobType, groupKey])");
+      const [groupsTable = ""] = schema
+        .split(/^table /m)
+        .filter((t) => t.startsWith("pq_job_groups\n"));
+      expect(groupsTable).toMatch(
+        /(PRIMARY|pq_job_groups_pkey).*\(scope, job_type, group_key\)|^ {2}scope text not null primary key\n {2}job_type integer not null primary key\n {2}group_key text not null primary key$/m,
+      );
+    });
+
+    it("the job-starts indexes are the models' @@index declarations, by name and columns, as migrate() creates them", () => {
+      const fields = PRISMA_QUEUE_FIELDS[provider].jobStarts;
+      const declared = [
+        ...prismaQueueModels(provider).matchAll(
+          /@@index\(\[([^\]]+)\], map: "(pq_job_starts_\w+)"\)/g,
+        ),
+      ].map(([, list = "", name = ""]) => ({
+        name,
+        columns: list.split(", ").map((field) => fields.find((x) => x.field === field)?.column),
+      }));
+      expect(declared).toEqual([
+        { name: "pq_job_starts_type_idx", columns: ["scope", "job_type", "started_ms"] },
+        {
+          name: "pq_job_starts_group_idx",
+          columns: ["scope", "job_type", "group_key", "started_ms"],
+        },
+      ]);
+      const [startsTable = ""] = schema
+        .split(/^table /m)
+        .filter((t) => t.startsWith("pq_job_starts\n"));
+      // An index line as each database prints it, its column list last: quotes dropped.
+      const indexes = startsTable
+        .split("\n")
+        .filter((l) => /_idx\b/.test(l))
+        .map((l) => l.replace(/"/g, ""))
+        .map((l) => ({
+          name: /(pq_job_starts_\w+_idx)/.exec(l)?.[1],
+          columns: /\(([^()]*)\)$/.exec(l)?.[1]?.split(", "),
+        }));
+      expect(indexes).toHaveLength(2);
+      for (const index of declared) expect(indexes).toContainEqual(index);
+      // Its primary key: id alone.
+      expect(startsTable).toMatch(
+        /(PRIMARY|pq_job_starts_pkey).*\(id\)|^ {2}id integer primary key$/m,
       );
     });
 
@@ -217,6 +263,38 @@ for (const kind of KINDS) {
         "SELECT paused, backoff_until FROM pq_job_types WHERE scope = 's' AND job_type = 9",
       );
       expect(typeRow).toEqual({ paused: 1, backoff_until: 1_764_000_000_456 });
+      const group = await fx.prisma.queueJobGroup.create({
+        data: { scope: "s", jobType: 9, groupKey: "tenant-4" },
+      });
+      expect(Number(group.backoffUntil)).toBe(0);
+      await fx.prisma.queueJobGroup.update({
+        where: { scope_jobType_groupKey: { scope: "s", jobType: 9, groupKey: "tenant-4" } },
+        data: { backoffUntil: 1_764_000_000_789n },
+      });
+      const [groupRow] = await fx.db.query(
+        "SELECT group_key, backoff_until, updated_at FROM pq_job_groups WHERE scope = 's' AND job_type = 9",
+      );
+      expect(groupRow).toEqual({
+        group_key: "tenant-4",
+        backoff_until: 1_764_000_000_789,
+        updated_at: 0,
+      });
+      // The database numbers the starts (identity, AUTO_INCREMENT, rowid).
+      const first = await fx.prisma.queueJobStart.create({
+        data: { scope: "s", jobType: 9, startedMs: 1_764_000_000_900n },
+      });
+      const second = await fx.prisma.queueJobStart.create({
+        data: { scope: "s", jobType: 9, groupKey: "tenant-4", startedMs: 1_764_000_000_901n },
+      });
+      expect(first.groupKey).toBeNull();
+      expect(second.id).toBeGreaterThan(first.id);
+      const starts = await fx.db.query(
+        "SELECT id, group_key, started_ms FROM pq_job_starts WHERE scope = 's' AND job_type = 9 ORDER BY id",
+      );
+      expect(starts.map((r) => ({ ...r, id: Number(r.id) }))).toEqual([
+        { id: Number(first.id), group_key: null, started_ms: 1_764_000_000_900 },
+        { id: Number(second.id), group_key: "tenant-4", started_ms: 1_764_000_000_901 },
+      ]);
 
       const lock = await fx.prisma.shedLock.create({
         data: { lockName: "job-a", lockedBy: "host" },

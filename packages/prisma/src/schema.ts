@@ -3,7 +3,8 @@
  * (schema version 5: the seed's columns plus attempts, run_at, lease_*,
  * worker_id, last_error, priority, unique_key, result, progress, group_key; the
  * claim index on (job_status, job_type, id); the ShedLock table; the schedules
- * table; the job-types table).
+ * table; the job-types table; the job-groups table; the job-starts table with its
+ * indexes on (scope, job_type, started_ms) and (scope, job_type, group_key, started_ms)).
  * Not in the models, because Prisma cannot declare them: MySQL's generated
  * columns `due_ms` and `unique_live`, the due index (an expression index on
  * PostgreSQL and SQLite) and the unique-key index (partial on PostgreSQL and
@@ -33,10 +34,14 @@ export interface PrismaQueueField {
 
 /**
  * Field lists per provider and table: `jobs` is async_job_tab, `locks` is shedlock_tab,
- * `schedules` is pq_schedules, `jobTypes` is pq_job_types.
+ * `schedules` is pq_schedules, `jobTypes` is pq_job_types, `jobGroups` is pq_job_groups,
+ * `jobStarts` is pq_job_starts.
  */
 export type PrismaQueueFieldSet = Readonly<
-  Record<"jobs" | "locks" | "schedules" | "jobTypes", readonly PrismaQueueField[]>
+  Record<
+    "jobs" | "locks" | "schedules" | "jobTypes" | "jobGroups" | "jobStarts",
+    readonly PrismaQueueField[]
+  >
 >;
 
 const f = (field: string, column: string, type: string, attributes = ""): PrismaQueueField => ({
@@ -56,8 +61,9 @@ const SQLITE_NOW = `@default(dbgenerated("strftime('%Y-%m-%d %H:%M:%f', 'now')")
  *   `autoincrement()` means a sequence default (BIGSERIAL). Both generate ids.
  * - MySQL `lock_until`'s `ON UPDATE CURRENT_TIMESTAMP` (from the seed) and the
  *   `utf8mb4_unicode_ci` collation have no Prisma attribute.
- * - SQLite: `@default(autoincrement())` means `AUTOINCREMENT`; core's `id` is a
- *   plain `INTEGER PRIMARY KEY` (rowid). ShedLock times are `String` (UTC text).
+ * - SQLite: `@default(autoincrement())` means `AUTOINCREMENT`, as core's job table
+ *   has it; the job-starts table's `id` is a plain `INTEGER PRIMARY KEY` (rowid) in
+ *   core, which numbers rows alike. ShedLock times are `String` (UTC text).
  * - MySQL's VIRTUAL columns `due_ms` and `unique_live` (core's due and unique-key
  *   indexes are on them) are left out: Prisma has no generated columns. On MySQL
  *   `group_key` (version 5) comes after them in the table, after `progress` in the model.
@@ -105,6 +111,20 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("claimSeq", "claim_seq", "BigInt", "@default(0)"),
       f("backoffUntil", "backoff_until", "BigInt", "@default(0)"),
       f("updatedAt", "updated_at", "BigInt", "@default(0)"),
+    ],
+    jobGroups: [
+      f("scope", "scope", "String", "@db.VarChar(64)"),
+      f("jobType", "job_type", "Int"),
+      f("groupKey", "group_key", "String", "@db.VarChar(255)"),
+      f("backoffUntil", "backoff_until", "BigInt", "@default(0)"),
+      f("updatedAt", "updated_at", "BigInt", "@default(0)"),
+    ],
+    jobStarts: [
+      f("id", "id", "BigInt", "@id @default(autoincrement())"),
+      f("scope", "scope", "String", "@db.VarChar(64)"),
+      f("jobType", "job_type", "Int"),
+      f("groupKey", "group_key", "String?", "@db.VarChar(255)"),
+      f("startedMs", "started_ms", "BigInt"),
     ],
     locks: [
       f("lockName", "lock_name", "String", "@id @db.VarChar(64)"),
@@ -156,6 +176,20 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("backoffUntil", "backoff_until", "BigInt", "@default(0)"),
       f("updatedAt", "updated_at", "BigInt", "@default(0)"),
     ],
+    jobGroups: [
+      f("scope", "scope", "String", "@db.VarChar(64)"),
+      f("jobType", "job_type", "Int"),
+      f("groupKey", "group_key", "String", "@db.VarChar(255)"),
+      f("backoffUntil", "backoff_until", "BigInt", "@default(0)"),
+      f("updatedAt", "updated_at", "BigInt", "@default(0)"),
+    ],
+    jobStarts: [
+      f("id", "id", "BigInt", "@id @default(autoincrement()) @db.UnsignedBigInt"),
+      f("scope", "scope", "String", "@db.VarChar(64)"),
+      f("jobType", "job_type", "Int"),
+      f("groupKey", "group_key", "String?", "@db.VarChar(255)"),
+      f("startedMs", "started_ms", "BigInt"),
+    ],
     locks: [
       f("lockName", "lock_name", "String", "@id @db.VarChar(64)"),
       f("lockUntil", "lock_until", "DateTime", "@default(now()) @db.Timestamp(0)"),
@@ -206,6 +240,20 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("backoffUntil", "backoff_until", "BigInt", "@default(0)"),
       f("updatedAt", "updated_at", "BigInt", "@default(0)"),
     ],
+    jobGroups: [
+      f("scope", "scope", "String"),
+      f("jobType", "job_type", "Int"),
+      f("groupKey", "group_key", "String"),
+      f("backoffUntil", "backoff_until", "BigInt", "@default(0)"),
+      f("updatedAt", "updated_at", "BigInt", "@default(0)"),
+    ],
+    jobStarts: [
+      f("id", "id", "BigInt", "@id @default(autoincrement())"),
+      f("scope", "scope", "String"),
+      f("jobType", "job_type", "Int"),
+      f("groupKey", "group_key", "String?"),
+      f("startedMs", "started_ms", "BigInt"),
+    ],
     locks: [
       f("lockName", "lock_name", "String", "@id"),
       f("lockUntil", "lock_until", "String", SQLITE_NOW),
@@ -225,11 +273,20 @@ export interface PrismaQueueModelOptions {
   readonly schedules?: string;
   /** Job-types table (default `pq_job_types`). */
   readonly jobTypes?: string;
-  /** Model names (default `AsyncJob`, `ShedLock`, `QueueSchedule` and `QueueJobType`). */
+  /** Job-groups table (default `pq_job_groups`). */
+  readonly jobGroups?: string;
+  /** Job-starts table (default `pq_job_starts`). */
+  readonly jobStarts?: string;
+  /**
+   * Model names (default `AsyncJob`, `ShedLock`, `QueueSchedule`, `QueueJobType`,
+   * `QueueJobGroup` and `QueueJobStart`).
+   */
   readonly jobModel?: string;
   readonly lockModel?: string;
   readonly scheduleModel?: string;
   readonly jobTypeModel?: string;
+  readonly jobGroupModel?: string;
+  readonly jobStartModel?: string;
 }
 
 const renderFields = (fields: readonly PrismaQueueField[]): string[] => {
@@ -244,7 +301,7 @@ const renderFields = (fields: readonly PrismaQueueField[]): string[] => {
 };
 
 /**
- * The four models as `schema.prisma` text for `provider`: paste them into your
+ * The six models as `schema.prisma` text for `provider`: paste them into your
  * schema (or write them to a file of a multi-file schema) and run
  * `prisma generate`. The tables themselves come from `queue.migrate()`, which
  * also makes what Prisma cannot declare (see {@link PRISMA_QUEUE_FIELDS}).
@@ -258,6 +315,8 @@ export function prismaQueueModels(
   const locks = assertIdentifier("locks table", options.locks ?? "shedlock_tab");
   const schedules = assertIdentifier("schedules table", options.schedules ?? "pq_schedules");
   const jobTypes = assertIdentifier("job-types table", options.jobTypes ?? "pq_job_types");
+  const jobGroups = assertIdentifier("job-groups table", options.jobGroups ?? "pq_job_groups");
+  const jobStarts = assertIdentifier("job-starts table", options.jobStarts ?? "pq_job_starts");
   return [
     `/// persistent-queue jobs (${jobs}). job_status: 0 init, 1 success, 2 failed, 3 continue, 4 retry, 5 running, 6 cancelled.`,
     `model ${options.jobModel ?? "AsyncJob"} {`,
@@ -288,6 +347,23 @@ export function prismaQueueModels(
     "",
     "  @@id([scope, jobType])",
     `  @@map("${jobTypes}")`,
+    "}",
+    "",
+    `/// persistent-queue job groups (${jobGroups}): state a group of a job type shares across the cluster.`,
+    `model ${options.jobGroupModel ?? "QueueJobGroup"} {`,
+    ...renderFields(fields.jobGroups),
+    "",
+    "  @@id([scope, jobType, groupKey])",
+    `  @@map("${jobGroups}")`,
+    "}",
+    "",
+    `/// persistent-queue job starts (${jobStarts}): starts of rate-limited jobs, what rate limits count.`,
+    `model ${options.jobStartModel ?? "QueueJobStart"} {`,
+    ...renderFields(fields.jobStarts),
+    "",
+    `  @@index([scope, jobType, startedMs], map: "${jobStarts}_type_idx")`,
+    `  @@index([scope, jobType, groupKey, startedMs], map: "${jobStarts}_group_idx")`,
+    `  @@map("${jobStarts}")`,
     "}",
     "",
   ].join("\n");

@@ -56,7 +56,7 @@ const visible = (s: string) => s.replace(/,? invisible$/gm, "");
 
 for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
   describe(`sequelize schema on ${kind}`, () => {
-    it("the migration's up(), then migrate(), creates what core's migrate() creates (schema version 5: columns, types, nullability, defaults, indexes, schedules and job-types tables)", async () => {
+    it("the migration's up(), then migrate(), creates what core's migrate() creates (schema version 5: columns, types, nullability, defaults, indexes, all six tables)", async () => {
       const ours = await fresh(kind);
       const core = await fresh(kind);
       try {
@@ -68,6 +68,9 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
           expect(actual).toContain(`async_job_tab_${index}`);
         expect(actual).toContain("table pq_schedules");
         expect(actual).toContain("table pq_job_types");
+        expect(actual).toContain("table pq_job_groups");
+        for (const index of ["type_idx", "group_idx"])
+          expect(actual).toContain(`pq_job_starts_${index}`);
         expect(actual).toMatch(/^ {2}group_key /m);
         // Sequelize cannot write INVISIBLE: until migrate() runs, the added columns are
         // visible on MariaDB (the README says to run it). Compared with only that flag dropped.
@@ -89,6 +92,18 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
             "  lock_until timestamp not null default current_timestamp()",
           ]);
         }
+        if (kind === "sqlite") {
+          // describeSchema() does not show AUTOINCREMENT: the job table has it, as core's; the
+          // job-starts table's id is a plain rowid, as core's.
+          const autoincrement = async (db: typeof ours.db) =>
+            (
+              await db.query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%AUTOINCREMENT%' AND name <> 'sqlite_sequence' ORDER BY name",
+              )
+            ).map((r) => r.name);
+          expect(await autoincrement(core.db)).toEqual(["async_job_tab"]);
+          expect(await autoincrement(ours.db)).toEqual(["async_job_tab"]);
+        }
         // core's migrate() accepts the tables the migration made and, on MariaDB, hides the
         // added columns: then they are core's tables but for ON UPDATE.
         const result = await migrate(ours.db);
@@ -96,7 +111,7 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
         expect(KNOWN[kind](await describeQueueTables(ours.db))).toBe(KNOWN[kind](expected));
         await queueMigration.down(ours.sequelize.getQueryInterface());
         expect(await describeQueueTables(ours.db)).toBe(
-          "table async_job_tab\ntable shedlock_tab\ntable pq_schedules\ntable pq_job_types\n",
+          "table async_job_tab\ntable shedlock_tab\ntable pq_schedules\ntable pq_job_types\ntable pq_job_groups\ntable pq_job_starts\n",
         );
       } finally {
         await ours.drop();
@@ -108,7 +123,9 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
       const synced = await fresh(kind);
       const migrated = await fresh(kind);
       try {
-        const { Job, ShedLock, Schedule, JobType } = defineQueueModels(synced.sequelize);
+        const { Job, ShedLock, Schedule, JobType, JobGroup, JobStart } = defineQueueModels(
+          synced.sequelize,
+        );
         await synced.sequelize.sync();
         await queueMigration.up(migrated.sequelize.getQueryInterface());
         expect(await describeQueueTables(synced.db)).toBe(await describeQueueTables(migrated.db));
@@ -132,10 +149,46 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
         expect(await ShedLock.count()).toBe(0);
         expect(await Schedule.count()).toBe(0);
         expect(await JobType.count()).toBe(0);
+        expect(await JobGroup.count()).toBe(0);
+        expect(await JobStart.count()).toBe(0);
       } finally {
         await synced.drop();
         await migrated.drop();
       }
     });
+
+    if (kind === "mariadb")
+      it("group_key has core's collation in the job, job-groups and job-starts tables whatever the database's default (the claim compares them)", async () => {
+        const synced = await fresh(kind);
+        const migrated = await fresh(kind);
+        try {
+          const collations = async (db: typeof synced.db) => {
+            await db.exec("ALTER DATABASE CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
+            return db.query(
+              "SELECT table_name AS t, collation_name AS collation FROM information_schema.columns WHERE table_schema = DATABASE() AND column_name = 'group_key' ORDER BY table_name",
+            );
+          };
+          const before = await collations(synced.db);
+          await collations(migrated.db);
+          defineQueueModels(synced.sequelize);
+          await synced.sequelize.sync();
+          await queueMigration.up(migrated.sequelize.getQueryInterface());
+          const expected = ["async_job_tab", "pq_job_groups", "pq_job_starts"].map((t) => ({
+            t,
+            collation: "utf8mb4_unicode_ci",
+          }));
+          expect(before).toEqual([]);
+          expect(await collations(synced.db)).toEqual(expected);
+          expect(await collations(migrated.db)).toEqual(expected);
+          // The database's default did change: the job-types table (charset only) took it.
+          const [types] = await synced.db.query(
+            "SELECT collation_name AS collation FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'pq_job_types' AND column_name = 'scope'",
+          );
+          expect(types).toEqual({ collation: "utf8mb4_general_ci" });
+        } finally {
+          await synced.drop();
+          await migrated.drop();
+        }
+      });
   });
 }

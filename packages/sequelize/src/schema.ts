@@ -16,7 +16,10 @@ import type {
  * indexes `<jobs>_claim_idx` (job_status, job_type, id), `<jobs>_due_idx`
  * (job_status, job_type, priority, due time, id) and the unique `<jobs>_unique_idx`
  * of unfinished jobs' (job_type, unique_key); the seed's `shedlock_tab`; the
- * schedules table `pq_schedules`; and the job-types table `pq_job_types`. On MySQL/MariaDB, as in core, the due time and
+ * schedules table `pq_schedules`; the job-types table `pq_job_types`; the job-groups
+ * table `pq_job_groups`; and the job-starts table `pq_job_starts` with its indexes
+ * `<starts>_type_idx` (scope, job_type, started_ms) and `<starts>_group_idx`
+ * (scope, job_type, group_key, started_ms). On MySQL/MariaDB, as in core, the due time and
  * the live unique key are VIRTUAL generated columns (`due_ms`, `unique_live`:
  * MariaDB has no expression or partial index), written as raw column types;
  * on PostgreSQL and SQLite the due index is on the expression and the unique
@@ -45,6 +48,10 @@ export interface QueueTableNames {
   readonly schedules?: string;
   /** Default `pq_job_types`. */
   readonly jobTypes?: string;
+  /** Default `pq_job_groups`. */
+  readonly jobGroups?: string;
+  /** Default `pq_job_starts`. */
+  readonly jobStarts?: string;
 }
 
 /** What the schema needs of the Sequelize library (the class: `sequelize.Sequelize`). */
@@ -63,6 +70,10 @@ export interface QueueModels {
   readonly Schedule: ModelStatic<Model>;
   /** `pq_job_types`: one row per job type with state the cluster shares (paused, the claim gate). */
   readonly JobType: ModelStatic<Model>;
+  /** `pq_job_groups`: one row per group of a job type with state the cluster shares (back-off). */
+  readonly JobGroup: ModelStatic<Model>;
+  /** `pq_job_starts`: one row per start of a rate-limited job, what rate limits count. */
+  readonly JobStart: ModelStatic<Model>;
 }
 
 const names = (tables: QueueTableNames = {}) => ({
@@ -70,12 +81,14 @@ const names = (tables: QueueTableNames = {}) => ({
   locks: tables.locks ?? "shedlock_tab",
   schedules: tables.schedules ?? "pq_schedules",
   jobTypes: tables.jobTypes ?? "pq_job_types",
+  jobGroups: tables.jobGroups ?? "pq_job_groups",
+  jobStarts: tables.jobStarts ?? "pq_job_starts",
 });
 
 /** Job statuses a unique key holds in (init, continue, retry, running): core's unique index. */
 const LIVE_STATUSES = "0, 3, 4, 5";
 
-/** Column attributes of the four tables in the dialect's types, matching core's DDL column for column. */
+/** Column attributes of the six tables in the dialect's types, matching core's DDL column for column. */
 export function queueTableAttributes(
   lib: SequelizeLibrary,
   dialect: string,
@@ -84,6 +97,8 @@ export function queueTableAttributes(
   locks: ModelAttributes;
   schedules: ModelAttributes;
   jobTypes: ModelAttributes;
+  jobGroups: ModelAttributes;
+  jobStarts: ModelAttributes;
 } {
   const T = lib.DataTypes;
   const mysql = dialect === "mysql" || dialect === "mariadb";
@@ -178,7 +193,27 @@ export function queueTableAttributes(
     backoff_until: { type: bigint, allowNull: false, defaultValue: 0 },
     updated_at: { type: bigint, allowNull: false, defaultValue: 0 },
   };
-  return { jobs, locks, schedules, jobTypes };
+  const jobGroups: ModelAttributes = {
+    scope: { type: text(64), allowNull: false, primaryKey: true },
+    job_type: { type: T.INTEGER, allowNull: false, primaryKey: true },
+    group_key: { type: text(255), allowNull: false, primaryKey: true },
+    backoff_until: { type: bigint, allowNull: false, defaultValue: 0 },
+    updated_at: { type: bigint, allowNull: false, defaultValue: 0 },
+  };
+  const jobStarts: ModelAttributes = {
+    id: {
+      type: mysql ? T.BIGINT.UNSIGNED : pg ? T.BIGINT : T.INTEGER,
+      primaryKey: true,
+      // SQLite: a plain rowid (INTEGER PRIMARY KEY numbers rows itself), as core; no AUTOINCREMENT.
+      autoIncrement: mysql || pg,
+      autoIncrementIdentity: pg,
+    },
+    scope: { type: text(64), allowNull: false },
+    job_type: { type: T.INTEGER, allowNull: false },
+    group_key: { type: text(255), allowNull: true, defaultValue: null },
+    started_ms: { type: bigint, allowNull: false },
+  };
+  return { jobs, locks, schedules, jobTypes, jobGroups, jobStarts };
 }
 
 /** The claim index: one status and job type, oldest id first. Without it a MySQL claim locks every row it scans. */
@@ -225,6 +260,12 @@ function jobIndexes(
   ];
 }
 
+/** The job-starts table's indexes: what a rate limit counts, per job type and per group. */
+const startsIndexes = (starts: string) => [
+  { name: `${starts}_type_idx`, fields: ["scope", "job_type", "started_ms"] },
+  { name: `${starts}_group_idx`, fields: ["scope", "job_type", "group_key", "started_ms"] },
+];
+
 /** MySQL table options of core's DDL (ignored by the other dialects). */
 const MYSQL_TABLE = { engine: "InnoDB", charset: "utf8mb4", collate: "utf8mb4_unicode_ci" };
 
@@ -256,7 +297,16 @@ export function defineQueueModels(sequelize: Sequelize, tables?: QueueTableNames
     tableName: t.jobTypes,
     collate: undefined, // core's job-types table has only the charset
   });
-  return { Job, ShedLock, Schedule, JobType };
+  const JobGroup = sequelize.define("PersistentQueueJobGroup", attrs.jobGroups, {
+    ...common,
+    tableName: t.jobGroups,
+  });
+  const JobStart = sequelize.define("PersistentQueueJobStart", attrs.jobStarts, {
+    ...common,
+    tableName: t.jobStarts,
+    indexes: startsIndexes(t.jobStarts),
+  });
+  return { Job, ShedLock, Schedule, JobType, JobGroup, JobStart };
 }
 
 /** The Sequelize class that made `sequelize` (Sequelize 6 sets it on its prototype). */
@@ -276,7 +326,7 @@ export interface QueueMigration {
 
 /**
  * A Sequelize migration creating the queue's tables (for other table names
- * than the defaults). `up` creates the four tables and the job table's indexes;
+ * than the defaults). `up` creates the six tables and the job and job-starts tables' indexes;
  * `down` drops them. On MySQL/MariaDB run core's `migrate()` afterwards: it makes
  * the added columns INVISIBLE (Sequelize cannot).
  */
@@ -298,8 +348,15 @@ export function createQueueMigration(tables?: QueueTableNames): QueueMigration {
         ...MYSQL_TABLE,
         collate: undefined,
       });
+      // utf8mb4_unicode_ci, as core: the claim compares their group_key with the job table's.
+      await queryInterface.createTable(t.jobGroups, attrs.jobGroups, MYSQL_TABLE);
+      await queryInterface.createTable(t.jobStarts, attrs.jobStarts, MYSQL_TABLE);
+      for (const index of startsIndexes(t.jobStarts))
+        await queryInterface.addIndex(t.jobStarts, index);
     },
     async down(queryInterface) {
+      await queryInterface.dropTable(t.jobStarts);
+      await queryInterface.dropTable(t.jobGroups);
       await queryInterface.dropTable(t.jobTypes);
       await queryInterface.dropTable(t.schedules);
       await queryInterface.dropTable(t.locks);

@@ -2,6 +2,8 @@ export {
   type AsyncJobRow,
   createQueueEntitySchemas,
   type EntitySchemaClass,
+  type JobGroupRow,
+  type JobStartRow,
   type JobTypeRow,
   PersistentQueueSchema1764000000000,
   type QueueEntitySchemas,

@@ -20,13 +20,13 @@ const TYPE = { mariadb: "mariadb", postgres: "postgres", sqlite: "better-sqlite3
 /** Runs `fn` on a DataSource over a fresh database, with the queue's entities and migration registered. */
 async function withDataSource<T>(kind: TargetKind, fn: (ds: DataSource) => Promise<T>): Promise<T> {
   const { target, drop } = await freshTarget(kind);
-  const { AsyncJob, ShedLock, Schedule, JobType } = createQueueEntitySchemas(
+  const { AsyncJob, ShedLock, Schedule, JobType, JobGroup, JobStart } = createQueueEntitySchemas(
     EntitySchema,
     TYPE[kind],
   );
   const ds = new DataSource({
     ...dataSourceOptions(target),
-    entities: [AsyncJob, ShedLock, Schedule, JobType],
+    entities: [AsyncJob, ShedLock, Schedule, JobType, JobGroup, JobStart],
     migrations: [PersistentQueueSchema1764000000000],
   } as DataSourceOptions);
   await ds.initialize();
@@ -43,11 +43,14 @@ async function withDataSource<T>(kind: TargetKind, fn: (ds: DataSource) => Promi
  * catalog's `NULL` (PostgresDriver.defaultEqual), so it takes every nullable varchar column
  * for changed. That writes no SQL for the column itself, but TypeORM drops and re-creates the
  * composite indexes on a "changed" column: `migration:generate` and `synchronize()` re-create
- * the unique-key index, identical, every time (the README says to delete the two lines).
+ * the unique-key index and the job-starts table's group index (on the nullable group_key),
+ * identical, every time (the README says to delete those four lines).
  */
 const PG_UNIQUE_INDEX_CHURN = [
   'DROP INDEX "public"."async_job_tab_unique_idx"',
+  'DROP INDEX "public"."pq_job_starts_group_idx"',
   'CREATE UNIQUE INDEX "async_job_tab_unique_idx" ON "async_job_tab"  ("job_type", "unique_key") WHERE ((unique_key IS NOT NULL) AND (job_status = ANY (ARRAY[0, 3, 4, 5])))',
+  'CREATE INDEX "pq_job_starts_group_idx" ON "pq_job_starts"  ("scope", "job_type", "group_key", "started_ms") ',
 ];
 
 for (const kind of KINDS) {
@@ -61,18 +64,28 @@ for (const kind of KINDS) {
         const ran = await ds.runMigrations();
         expect(ran.map((m) => m.name)).toEqual(["PersistentQueueSchema1764000000000"]);
         expect(expected).toContain("table pq_job_types");
+        expect(expected).toContain("table pq_job_groups");
+        for (const index of ["type_idx", "group_idx"])
+          expect(expected).toContain(`pq_job_starts_${index}`);
         expect(expected).toMatch(/^ {2}group_key /m);
         expect(await describeQueueTables(fromTypeORM(ds))).toBe(expected);
         // What `typeorm migration:generate` would emit for the entities after the migration ran.
         const pending = (await ds.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query);
         if (kind === "sqlite") {
           // TypeORM always declares an SQLite primary key NOT NULL (core's DDL leaves it implicit) and
-          // proposes rebuilding the job table for that alone; nothing else differs.
+          // proposes rebuilding the job and job-starts tables for that alone; nothing else differs.
           expect(pending.filter((q) => /^CREATE TABLE/.test(q)).length).toBeGreaterThan(0);
-          for (const q of pending) expect(q).toMatch(/async_job_tab/);
+          for (const q of pending) expect(q).toMatch(/async_job_tab|pq_job_starts/);
           expect(
             pending.some((q) => q.includes('"id" integer PRIMARY KEY AUTOINCREMENT NOT NULL')),
           ).toBe(true);
+          // The job-starts id stays a plain rowid, as core's (no AUTOINCREMENT): the rebuild
+          // TypeORM proposes (its last CREATE TABLE) adds NOT NULL only.
+          const startsTables = pending.filter((q) =>
+            q.startsWith('CREATE TABLE "temporary_pq_job_starts"'),
+          );
+          expect(startsTables.at(-1)).toContain('("id" integer PRIMARY KEY NOT NULL, ');
+          for (const q of startsTables) expect(q).not.toContain("AUTOINCREMENT");
         } else {
           expect(pending).toEqual(kind === "postgres" ? PG_UNIQUE_INDEX_CHURN : []);
         }
@@ -88,9 +101,9 @@ for (const kind of KINDS) {
         const db = fromTypeORM(ds);
         const left =
           kind === "sqlite"
-            ? "SELECT name FROM sqlite_master WHERE name IN ('async_job_tab', 'shedlock_tab', 'pq_schedules', 'pq_job_types')"
-            : `SELECT table_name FROM information_schema.tables WHERE table_name IN ('async_job_tab', 'shedlock_tab', 'pq_schedules', 'pq_job_types') AND table_schema = ${kind === "postgres" ? "current_schema()" : "DATABASE()"}`;
-        expect(await db.query(left)).toEqual([]); // down() dropped all four
+            ? "SELECT name FROM sqlite_master WHERE name IN ('async_job_tab', 'shedlock_tab', 'pq_schedules', 'pq_job_types', 'pq_job_groups', 'pq_job_starts')"
+            : `SELECT table_name FROM information_schema.tables WHERE table_name IN ('async_job_tab', 'shedlock_tab', 'pq_schedules', 'pq_job_types', 'pq_job_groups', 'pq_job_starts') AND table_schema = ${kind === "postgres" ? "current_schema()" : "DATABASE()"}`;
+        expect(await db.query(left)).toEqual([]); // down() dropped all six
         await ds.runMigrations(); // and up() again recreates them
         expect(await describeQueueTables(db)).toBe(expected);
       });
@@ -166,5 +179,23 @@ for (const kind of KINDS) {
       expect(migrated).toBe(expected);
       expect(pending).toEqual(kind === "postgres" ? PG_UNIQUE_INDEX_CHURN : []);
     });
+
+    if (kind === "mariadb")
+      it("group_key has core's collation in the job, job-groups and job-starts tables whatever the database's default (the claim compares them)", async () => {
+        await withDataSource(kind, async (ds) => {
+          await ds.query("ALTER DATABASE CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci");
+          await ds.synchronize();
+          const rows: Array<{ t: string; c: string; collation: string }> = await ds.query(
+            "SELECT table_name AS t, column_name AS c, collation_name AS collation FROM information_schema.columns WHERE table_schema = DATABASE() AND column_name IN ('group_key', 'lease_token') ORDER BY table_name, column_name",
+          );
+          expect(rows).toEqual([
+            { t: "async_job_tab", c: "group_key", collation: "utf8mb4_unicode_ci" },
+            // A column core's collation is not declared on: the database's default applied.
+            { t: "async_job_tab", c: "lease_token", collation: "utf8mb4_general_ci" },
+            { t: "pq_job_groups", c: "group_key", collation: "utf8mb4_unicode_ci" },
+            { t: "pq_job_starts", c: "group_key", collation: "utf8mb4_unicode_ci" },
+          ]);
+        });
+      });
   });
 }

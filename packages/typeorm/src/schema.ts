@@ -74,6 +74,31 @@ export interface JobTypeRow {
   updated_at: string | number;
 }
 
+/** A row of the job-groups table (`pq_job_groups`): state a group of a job type shares across the cluster. BIGINT columns are strings on MySQL and PostgreSQL. */
+export interface JobGroupRow {
+  /** The job table the row belongs to. */
+  scope: string;
+  job_type: number;
+  /** The group (a tenant, a customer), as in the job table's `group_key`. */
+  group_key: string;
+  /** Epoch ms until which the group's jobs back off. */
+  backoff_until: string | number;
+  /** Epoch ms of the row's last change. */
+  updated_at: string | number;
+}
+
+/** A row of the job-starts table (`pq_job_starts`): one start of a rate-limited job. BIGINT columns are strings on MySQL and PostgreSQL. */
+export interface JobStartRow {
+  id: string | number;
+  /** The job table the row belongs to. */
+  scope: string;
+  job_type: number;
+  /** The started job's group, if it had one. */
+  group_key: string | null;
+  /** Epoch ms (database clock) when the job was claimed. */
+  started_ms: string | number;
+}
+
 /** A row of the ShedLock table (`shedlock_tab`); lock times are Dates (text on SQLite). */
 export interface ShedLockRow {
   lock_name: string;
@@ -143,6 +168,10 @@ export interface QueueEntitySchemas {
   readonly Schedule: EntitySchema<ScheduleRow>;
   /** The job-types table (`pq_job_types`, `tables.jobTypes`). */
   readonly JobType: EntitySchema<JobTypeRow>;
+  /** The job-groups table (`pq_job_groups`, `tables.jobGroups`). */
+  readonly JobGroup: EntitySchema<JobGroupRow>;
+  /** The job-starts table (`pq_job_starts`, `tables.jobStarts`). */
+  readonly JobStart: EntitySchema<JobStartRow>;
 }
 
 /** Job statuses a unique key holds in (init, continue, retry, running): core's unique index. */
@@ -167,7 +196,7 @@ const GENERATED_COLUMNS = {
 } as const;
 
 /**
- * TypeORM `EntitySchema`s for the queue's four tables (schema version 5), for
+ * TypeORM `EntitySchema`s for the queue's six tables (schema version 5), for
  * one database family (column types differ per database, as in core's DDL). Add them to
  * your DataSource's `entities` to query the tables with repositories and to
  * let `typeorm migration:generate` know them; create the tables with
@@ -201,6 +230,10 @@ export function createQueueEntitySchemas(
   const pk = (table: string): Partial<Col> =>
     family === "postgres" ? { primaryKeyConstraintName: `${table}_pkey` } : {};
   const zero = (type: Col["type"]): Col => ({ type, default: 0 });
+  // MySQL: core's job, job-groups and job-starts tables are utf8mb4_unicode_ci, and the claim
+  // compares group_key across them (MySQL refuses a mix of collations): said per column, since
+  // EntitySchema has no table collation (TypeORM does not compare collations, so no churn).
+  const unicodeCi: Partial<Col> = mysql ? { collation: "utf8mb4_unicode_ci" } : {};
   const now =
     family === "mysql"
       ? "CURRENT_TIMESTAMP"
@@ -279,7 +312,7 @@ export function createQueueEntitySchemas(
           }
         : {}),
       // Version 5, after version 4's generated columns (core adds it later).
-      group_key: nullableText(255),
+      group_key: { ...nullableText(255), ...unicodeCi },
     } as EntitySchemaOptions<AsyncJobRow>["columns"],
     indices: [
       { name: `${names.jobs}_claim_idx`, columns: ["job_status", "job_type", "id"] },
@@ -359,7 +392,54 @@ export function createQueueEntitySchemas(
       updated_at: zero(t.big),
     },
   });
-  return { AsyncJob, ShedLock, Schedule, JobType };
+
+  const JobGroup = new EntitySchemaCtor<JobGroupRow>({
+    name: "PersistentQueueJobGroup",
+    tableName: names.jobGroups,
+    columns: {
+      scope: { type: t.text, ...varchar(64), ...unicodeCi, primary: true, ...pk(names.jobGroups) },
+      job_type: { type: t.int, primary: true, ...pk(names.jobGroups) },
+      group_key: {
+        type: t.text,
+        ...varchar(255),
+        ...unicodeCi,
+        primary: true,
+        ...pk(names.jobGroups),
+      },
+      backoff_until: zero(t.big),
+      updated_at: zero(t.big),
+    },
+  });
+
+  const JobStart = new EntitySchemaCtor<JobStartRow>({
+    name: "PersistentQueueJobStart",
+    tableName: names.jobStarts,
+    columns: {
+      id: {
+        type: t.id,
+        primary: true,
+        ...pk(names.jobStarts),
+        ...unsigned,
+        // SQLite: core's id is a plain rowid (INTEGER PRIMARY KEY, which numbers rows itself);
+        // TypeORM's "increment" would add AUTOINCREMENT. The queue writes this table, not TypeORM.
+        ...(family === "sqlite"
+          ? {}
+          : { generated: (family === "postgres" ? "identity" : "increment") as Col["generated"] }),
+      },
+      scope: { type: t.text, ...varchar(64), ...unicodeCi },
+      job_type: { type: t.int },
+      group_key: { ...nullableText(255), ...unicodeCi },
+      started_ms: { type: t.big },
+    },
+    indices: [
+      { name: `${names.jobStarts}_type_idx`, columns: ["scope", "job_type", "started_ms"] },
+      {
+        name: `${names.jobStarts}_group_idx`,
+        columns: ["scope", "job_type", "group_key", "started_ms"],
+      },
+    ],
+  });
+  return { AsyncJob, ShedLock, Schedule, JobType, JobGroup, JobStart };
 }
 
 /**
@@ -370,7 +450,7 @@ export function createQueueEntitySchemas(
  * It runs core's versioned, idempotent migrations on TypeORM's query runner,
  * so TypeORM's migration table and `queue.migrate()` always agree, also about
  * versions added later, and a table the Go library created is upgraded in
- * place. `down()` drops both tables (and the queue's version records).
+ * place. `down()` drops the queue's six tables (and its version records).
  * Subclass it and set `tables` for other table names.
  */
 export class PersistentQueueSchema1764000000000 implements MigrationInterface {
@@ -390,13 +470,15 @@ export class PersistentQueueSchema1764000000000 implements MigrationInterface {
     if (isMysqlFamily(queryRunner)) await recordGeneratedColumns(queryRunner, this.tables, "up");
   }
 
-  /** Drops the job, lock, schedules and job-types tables and forgets their versions. */
+  /** Drops the job, lock, schedules, job-types, job-groups and job-starts tables and forgets their versions. */
   async down(queryRunner: QueryRunner): Promise<void> {
     const names = resolveTableNames(this.tables);
     await queryRunner.dropTable(names.jobs, true);
     await queryRunner.dropTable(names.locks, true);
     await queryRunner.dropTable(names.schedules, true);
     await queryRunner.dropTable(names.jobTypes, true);
+    await queryRunner.dropTable(names.jobGroups, true);
+    await queryRunner.dropTable(names.jobStarts, true);
     if (isMysqlFamily(queryRunner)) await recordGeneratedColumns(queryRunner, this.tables, "down");
     if (await queryRunner.hasTable(names.migrations)) {
       const q = queryRunner.connection.driver.escape.bind(queryRunner.connection.driver);
