@@ -54,7 +54,7 @@ export async function scenarioG(servers: Servers, systems: SystemInfo[]): Promis
             } else await enqueueBatches(sut, jobs);
             const r = await drain(sut, jobs, BUDGET_MS);
             log(
-              `G ${info.id} ${variant.name}: drain ${Math.round(r.rate)} jobs/s${r.complete ? "" : " (cut short)"}`,
+              `G ${info.id} ${variant.name}: drain ${Math.round(r.rate)} jobs/s, ${r.statements?.toFixed(2)} statements/job${r.complete ? "" : " (cut short)"}`,
             );
             return r.rate;
           }),

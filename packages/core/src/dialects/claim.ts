@@ -82,7 +82,10 @@ export function pickLimited(
   const f = p.flow;
   const c = (alias: string, column: string) => sql`${ident(alias)}.${ident(column)}`;
   const groupKey = ident("group_key");
-  const running = sql`${ident("job_status")} = ${JobStatus.Running} AND ${ident("job_type")} = ${p.jobType} AND ${ident("lease_until")} > ${raw(d.nowMs)}`;
+  const finished = p.finishedIds?.length
+    ? sql` AND ${ident("id")} NOT IN (${join(p.finishedIds.map((id) => sql`${id}`))})`
+    : sql``;
+  const running = sql`${ident("job_status")} = ${JobStatus.Running} AND ${ident("job_type")} = ${p.jobType} AND ${ident("lease_until")} > ${raw(d.nowMs)}${finished}`;
   const flowRow = sql`${ident("scope")} = ${f.scope} AND ${ident("job_type")} = ${p.jobType}`;
   const startedSince = (w: RateWindow) =>
     sql`${flowRow} AND ${ident("started_ms")} > ${raw(d.nowMs)} - ${w.perMs}`;

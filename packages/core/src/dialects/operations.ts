@@ -73,6 +73,12 @@ export interface ClaimParams {
    * which must exist (see `ensureTypeState`).
    */
   readonly limits?: ClaimLimits | undefined;
+  /**
+   * With `limits`: running jobs of this worker whose handler has finished and
+   * whose outcome is still being written. They run no more, so the limits do
+   * not count them (other workers do until the outcome is written).
+   */
+  readonly finishedIds?: readonly number[] | undefined;
 }
 
 /** A job the engine holds: its id and the lease token of its claim. */

@@ -19,6 +19,8 @@ export interface ClaimerDeps extends TypeContext {
 }
 
 const MIN_IDLE_MS = 10;
+/** Most finished-but-unwritten jobs one limited claim names (the rest count as running: safe). */
+const MAX_FINISHED_IDS = 500;
 const INIT_FIRST = [JobStatus.Init, JobStatus.Retry, JobStatus.Continue] as const;
 const RETRIES_FIRST = [JobStatus.Retry, JobStatus.Continue, JobStatus.Init] as const;
 
@@ -60,7 +62,12 @@ export class Claimer {
         // capacity is free while there is still work queued: fewer, larger claims.
         // Held jobs include those whose outcome is being written.
         const { slots } = this.#d;
-        const room = Math.min(config.capacity + config.prefetch, config.queueMaxSize) - slots.size;
+        // Under a cluster-wide limit, jobs whose handler finished (their outcome being
+        // written) hold no room here either: the claim tells the database they run no more.
+        const finished = config.limits ? slots.completingIds(MAX_FINISHED_IDS) : [];
+        const room =
+          Math.min(config.capacity + config.prefetch, config.queueMaxSize) -
+          (slots.size - finished.length);
         const threshold = slots.waitingCount > 0 ? Math.ceil(config.capacity / 2) : 1;
         if (room < threshold) {
           await this.#sleep(this.#d.pollMs); // a finishing job wakes us
@@ -68,9 +75,16 @@ export class Claimer {
         }
         if (this.#claimUncertain) await this.#adoptLostClaims();
         const limit = Math.min(room, config.loadLimit);
-        const claimed = await this.#claim(limit);
+        const claimed = await this.#claim(limit, finished);
         failures = 0;
         if (claimed === limit) continue; // there may be more
+        if (config.limits && claimed > 0) {
+          // Under a cluster-wide limit, a claim that took fewer than asked was mostly held
+          // to the limit's room: the next try comes when a job of this worker settles (a
+          // wake), or after the idle wait; no next-due read in between.
+          await this.#sleep(Math.max(MIN_IDLE_MS, Math.min(this.#idleMs, this.#d.pollMs)));
+          continue;
+        }
         const wait = await this.#d.dialect.statements.nextDue(
           this.#d.db,
           this.#d.table,
@@ -120,7 +134,7 @@ export class Claimer {
    * lone new job does not wait for the other statuses' round trips). Returns
    * how many were claimed.
    */
-  async #claim(limit: number): Promise<number> {
+  async #claim(limit: number, finishedIds: readonly number[]): Promise<number> {
     const now = performance.now();
     const retriesFirst = now - this.#retriesFirstAt >= 1000;
     if (retriesFirst) this.#retriesFirstAt = now;
@@ -128,7 +142,7 @@ export class Claimer {
     let claimed = 0;
     for (const status of order) {
       if (claimed >= limit || this.#d.stopping()) break;
-      const rows = await this.#claimStatus(status, limit - claimed);
+      const rows = await this.#claimStatus(status, limit - claimed, finishedIds);
       for (const { row, token, since } of rows) this.#d.slots.enqueue(row, token, since);
       claimed += rows.length;
       this.#d.slots.pump();
@@ -139,6 +153,7 @@ export class Claimer {
   async #claimStatus(
     status: JobStatus,
     limit: number,
+    finishedIds: readonly number[],
   ): Promise<{ row: Row; token: string; since: number }[]> {
     const { db, dialect, table, config, workerId } = this.#d;
     const token = makeToken();
@@ -154,6 +169,7 @@ export class Claimer {
       workerId,
       flow: this.#d.flow,
       limits: config.limits,
+      finishedIds,
     };
     let rows: Row[];
     try {

@@ -84,6 +84,16 @@ export class Slots {
     return this.#held.size;
   }
 
+  /** Held jobs whose handler finished and whose outcome is being written, at most `max` of them. */
+  completingIds(max: number): number[] {
+    const ids: number[] = [];
+    for (const h of this.#held.values()) {
+      if (ids.length >= max) break;
+      if (h.state === "completing") ids.push(h.job.id);
+    }
+    return ids;
+  }
+
   /** Jobs claimed ahead that wait for a slot. */
   get waitingCount(): number {
     return this.#waiting.length;
@@ -203,6 +213,9 @@ export class Slots {
       slotFreed = true;
       this.#running--;
       this.pump();
+      // Under a cluster-wide limit a finished handler frees room at once (the claim
+      // names the jobs being completed): claim again now, not after the write.
+      if (config.limits && held.state === "completing") this.#d.settled();
     };
     const progress = this.#d.progress({ id: job.id, token: held.token });
     held.done = (async () => {
