@@ -9,6 +9,9 @@ describe("resolveTableNames", () => {
       jobs: "async_job_tab",
       locks: "shedlock_tab",
       schedules: "pq_schedules",
+      jobTypes: "pq_job_types",
+      jobGroups: "pq_job_groups",
+      jobStarts: "pq_job_starts",
       migrations: "pq_migrations",
     });
   });
