@@ -38,9 +38,14 @@ export function extendTypeBackoff(
   jobType: number,
   ms: number,
 ): SqlFragment {
+  return extendBackoff(d, ts.types, key(ts, jobType), ms);
+}
+
+/** `UPDATE table SET backoff_until = the later of it and now + ms WHERE where`. */
+function extendBackoff(d: SqlHooks, table: string, where: SqlFragment, ms: number): SqlFragment {
   const until = sql`${raw(d.greatest)}(${ident("backoff_until")}, ${raw(d.nowMs)} + ${ms})`;
-  return sql`UPDATE ${ident(ts.types)} SET ${ident("backoff_until")} = ${until}, ${ident("updated_at")} = ${raw(d.nowMs)}
-  WHERE ${key(ts, jobType)}`;
+  return sql`UPDATE ${ident(table)} SET ${ident("backoff_until")} = ${until}, ${ident("updated_at")} = ${raw(d.nowMs)}
+  WHERE ${where}`;
 }
 
 const groupKey = (ts: FlowTables, jobType: number, group: string) =>
@@ -68,9 +73,7 @@ export function extendGroupBackoff(
   group: string,
   ms: number,
 ): SqlFragment {
-  const until = sql`${raw(d.greatest)}(${ident("backoff_until")}, ${raw(d.nowMs)} + ${ms})`;
-  return sql`UPDATE ${ident(ts.groups)} SET ${ident("backoff_until")} = ${until}, ${ident("updated_at")} = ${raw(d.nowMs)}
-  WHERE ${groupKey(ts, jobType, group)}`;
+  return extendBackoff(d, ts.groups, groupKey(ts, jobType, group), ms);
 }
 
 /**

@@ -438,42 +438,58 @@ async function stopFlowWorker(child: ChildProcessByStdio<Writable, Readable, nul
   clearTimeout(timer);
 }
 
+/**
+ * Runs `jobs` of one job type (`config`) in this process and in a second one,
+ * both recording every handler's start and end; resolves the runs of both,
+ * once every job is final and the other process has reported each run.
+ * `childFirst`: this process starts only after the other started a job.
+ */
+async function runInTwoProcesses(
+  adapter: AdapterUnderTest,
+  kind: TargetKind,
+  config: { jobType: number } & Record<string, unknown>,
+  jobs: readonly { params: { ms: number; g?: string }; group?: string }[],
+  childFirst = false,
+): Promise<{ here: Run[]; other: Run[]; all: Run[] }> {
+  const main = await openFresh(adapter, kind);
+  await migrate(main.db);
+  const other = startFlowWorker(adapter.openModule!, main.target, config);
+  const r = recorder("here");
+  const queue = makeQueue(main.db, [{ ...config, handleJob: r.handleJob }]);
+  try {
+    await other.ready;
+    const ids = await queue.addMany(jobs.map((j) => ({ ...j, jobType: config.jobType as never })));
+    if (childFirst) await waitFor("the other process to start a job", () => other.runs.length > 0);
+    await queue.start();
+    for (const id of ids) await finalRecord(queue, id, 30_000);
+    // The child's lines may arrive after its last completion is in the table.
+    await waitFor(
+      "every run's start and end",
+      () =>
+        other.runs.length + r.runs.length === jobs.length &&
+        other.runs.every((run) => run.end !== undefined),
+    );
+    return { here: r.runs, other: other.runs, all: [...r.runs, ...other.runs] };
+  } finally {
+    await queue.stop({ timeoutMs: 2000 });
+    await stopFlowWorker(other.child);
+    await main.close();
+  }
+}
+
 /** Limits across two processes, with start and end times from both (raw-driver cells: each spawns a process). */
 export function flowControlProcessTests(adapter: AdapterUnderTest, kind: TargetKind): void {
   it.skipIf(!adapter.openModule)(
     "globalConcurrency holds across two processes: never more running at once than the limit",
     { timeout: 60_000 },
     async () => {
-      const main = await openFresh(adapter, kind);
-      await migrate(main.db);
+      // Capacity 2 each under a limit of 3: both processes must run some.
       const config = { jobType: 1220, workerPoolCapacity: 2, globalConcurrency: 3 };
-      const other = startFlowWorker(adapter.openModule!, main.target, config);
-      const r = recorder("here");
-      const queue = makeQueue(main.db, [{ ...config, handleJob: r.handleJob }]);
-      try {
-        await other.ready;
-        const ids = await queue.addMany(
-          Array.from({ length: 40 }, () => ({ jobType: 1220 as const, params: { ms: 25 } })),
-        );
-        await queue.start();
-        for (const id of ids) await finalRecord(queue, id, 30_000);
-        // The child's lines may arrive after its last completion is in the table.
-        await waitFor(
-          "every run's start and end",
-          () =>
-            other.runs.length + r.runs.length === 40 &&
-            other.runs.every((run) => run.end !== undefined),
-        );
-        const runs = [...r.runs, ...other.runs];
-        expect(runs).toHaveLength(40);
-        expect(r.runs.length).toBeGreaterThan(0);
-        expect(other.runs.length).toBeGreaterThan(0);
-        expect(maxOverlap(runs)).toBe(3);
-      } finally {
-        await queue.stop({ timeoutMs: 2000 });
-        await stopFlowWorker(other.child);
-        await main.close();
-      }
+      const runs = await runInTwoProcesses(adapter, kind, config, jobsOf(40, 25));
+      expect(runs.all).toHaveLength(40);
+      expect(runs.here.length).toBeGreaterThan(0);
+      expect(runs.other.length).toBeGreaterThan(0);
+      expect(maxOverlap(runs.all)).toBe(3);
     },
   );
 
@@ -481,43 +497,18 @@ export function flowControlProcessTests(adapter: AdapterUnderTest, kind: TargetK
     "rateLimit holds across two processes: no window has more starts than the limit",
     { timeout: 60_000 },
     async () => {
-      const main = await openFresh(adapter, kind);
-      await migrate(main.db);
+      // The child takes the first window; from then on both claim at every window. (Which
+      // one wins a window is a race: on SQLite the loser also waits in its busy handler.)
       const config = { jobType: 1222, workerPoolCapacity: 4, rateLimit: { max: 4, per: 500 } };
-      const other = startFlowWorker(adapter.openModule!, main.target, config);
-      const r = recorder("here");
-      const queue = makeQueue(main.db, [{ ...config, handleJob: r.handleJob }]);
-      try {
-        await other.ready;
-        const ids = await queue.addMany(
-          Array.from({ length: 14 }, () => ({ jobType: 1222 as const, params: { ms: 1 } })),
-        );
-        // The child takes the first window; from then on both claim at every window. (Which
-        // one wins a window is a race: on SQLite the loser also waits in its busy handler.)
-        await waitFor("the other process to start a job", () => other.runs.length > 0);
-        await queue.start();
-        for (const id of ids) await finalRecord(queue, id, 30_000);
-        // The child's lines may arrive after its last completion is in the table.
-        await waitFor(
-          "every run's start and end",
-          () =>
-            other.runs.length + r.runs.length === 14 &&
-            other.runs.every((run) => run.end !== undefined),
-        );
-        const runs = [...r.runs, ...other.runs];
-        expect(runs).toHaveLength(14);
-        expect(
-          withinRate(
-            runs.map((run) => run.start),
-            4,
-            500,
-          ),
-        ).toBe(true);
-      } finally {
-        await queue.stop({ timeoutMs: 2000 });
-        await stopFlowWorker(other.child);
-        await main.close();
-      }
+      const runs = await runInTwoProcesses(adapter, kind, config, jobsOf(14, 1), true);
+      expect(runs.all).toHaveLength(14);
+      expect(
+        withinRate(
+          runs.all.map((run) => run.start),
+          4,
+          500,
+        ),
+      ).toBe(true);
     },
   );
 
@@ -525,43 +516,23 @@ export function flowControlProcessTests(adapter: AdapterUnderTest, kind: TargetK
     "groupConcurrency holds across two processes, and a busy group starves no other",
     { timeout: 60_000 },
     async () => {
-      const main = await openFresh(adapter, kind);
-      await migrate(main.db);
       const config = { jobType: 1221, workerPoolCapacity: 3, groupConcurrency: 1 };
-      const other = startFlowWorker(adapter.openModule!, main.target, config);
-      const r = recorder("here");
-      const queue = makeQueue(main.db, [{ ...config, handleJob: r.handleJob }]);
-      try {
-        await other.ready;
-        const groups = [...Array(12).fill("busy"), ...Array(4).fill("b"), ...Array(4).fill("c")];
-        const ids = await queue.addMany(
-          groups.map((g) => ({ jobType: 1221 as const, params: { ms: 30, g }, group: g })),
-        );
-        await queue.start();
-        for (const id of ids) await finalRecord(queue, id, 30_000);
-        // The child's lines may arrive after its last completion is in the table.
-        await waitFor(
-          "every run's start and end",
-          () =>
-            other.runs.length + r.runs.length === 20 &&
-            other.runs.every((run) => run.end !== undefined),
-        );
-        const runs = [...r.runs, ...other.runs];
-        expect(runs).toHaveLength(20);
-        for (const g of ["busy", "b", "c"])
-          expect(maxOverlap(runs.filter((run) => run.group === g))).toBe(1);
-        const ends = (g: string) =>
-          runs
-            .filter((run) => run.group === g)
-            .map((run) => run.end!)
-            .sort((a, b) => a - b);
-        // b and c finished while the busy group (added first) still had most of its jobs to run.
-        expect(Math.max(...ends("b"), ...ends("c"))).toBeLessThan(ends("busy")[7]!);
-      } finally {
-        await queue.stop({ timeoutMs: 2000 });
-        await stopFlowWorker(other.child);
-        await main.close();
-      }
+      const groups = [...Array(12).fill("busy"), ...Array(4).fill("b"), ...Array(4).fill("c")];
+      const jobs = groups.map((g: string) => ({ params: { ms: 30, g }, group: g }));
+      const { all } = await runInTwoProcesses(adapter, kind, config, jobs);
+      expect(all).toHaveLength(20);
+      for (const g of ["busy", "b", "c"])
+        expect(maxOverlap(all.filter((run) => run.group === g))).toBe(1);
+      const ends = (g: string) =>
+        all
+          .filter((run) => run.group === g)
+          .map((run) => run.end!)
+          .sort((a, b) => a - b);
+      // b and c finished while the busy group (added first) still had most of its jobs to run.
+      expect(Math.max(...ends("b"), ...ends("c"))).toBeLessThan(ends("busy")[7]!);
     },
   );
 }
+
+/** `n` jobs whose handlers sleep `ms`. */
+const jobsOf = (n: number, ms: number) => Array.from({ length: n }, () => ({ params: { ms } }));
