@@ -1,6 +1,6 @@
 import type { Row } from "../db.js";
 import type { ClaimParams, StaleCutoff } from "../dialects/dialect.js";
-import { rateWait } from "../flow-control.js";
+import { ensureTypeState, rateWait } from "../flow-control.js";
 import { JobStatus } from "../job-status.js";
 import { makeToken } from "../worker-id.js";
 import { dbErrorMessage } from "./redact.js";
@@ -19,6 +19,8 @@ export interface ClaimerDeps extends TypeContext {
 }
 
 const MIN_IDLE_MS = 10;
+/** How often a limited type that claims nothing while jobs are due makes sure its gate row exists. */
+const TYPE_ROW_CHECK_MS = 1000;
 /** Most finished-but-unwritten jobs one limited claim names (the rest count as running: safe). */
 const MAX_FINISHED_IDS = 500;
 const INIT_FIRST = [JobStatus.Init, JobStatus.Retry, JobStatus.Continue] as const;
@@ -40,6 +42,8 @@ export class Claimer {
   #claimUncertain = false;
   #idleMs = MIN_IDLE_MS;
   #retriesFirstAt = Number.NEGATIVE_INFINITY;
+  /** performance.now() when a limited type's row in the job-types table was last made sure of. */
+  #typeRowCheckedAt = performance.now();
 
   constructor(deps: ClaimerDeps) {
     this.#d = deps;
@@ -99,9 +103,16 @@ export class Claimer {
         let sleep = Math.max(MIN_IDLE_MS, Math.min(this.#idleMs, this.#d.pollMs, wait));
         if (config.limits && claimed === 0 && wait <= 0) {
           sleep = Math.max(MIN_IDLE_MS, Math.min(this.#idleMs, this.#d.pollMs));
+          const { db, dialect, flow } = this.#d;
+          // Limited claims pass through the type's row in the job-types table: should it
+          // have gone (a truncated table), put it back rather than claim nothing for ever.
+          const now = performance.now();
+          if (now - this.#typeRowCheckedAt >= TYPE_ROW_CHECK_MS) {
+            this.#typeRowCheckedAt = now;
+            await ensureTypeState(db, dialect, flow, config.jobType);
+          }
           const rate = config.limits.rate;
           if (rate) {
-            const { db, dialect, flow } = this.#d;
             const room = await rateWait(db, dialect, flow, config.jobType, rate.perMs);
             if (room > 0) sleep = Math.max(MIN_IDLE_MS, Math.min(this.#d.pollMs, room + 1));
           }

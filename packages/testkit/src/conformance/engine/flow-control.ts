@@ -338,6 +338,19 @@ export function flowControlTests(adapter: AdapterUnderTest, kind: TargetKind): v
     expect((errors[0] as Error).message).toMatch(/no group/);
   });
 
+  it("a limited type whose row in pq_job_types was deleted still claims (the row is put back where claims need it)", async () => {
+    const r = recorder("here");
+    const queue = fx.track(
+      makeQueue(fx.db, [{ jobType: 1212, globalConcurrency: 2, handleJob: r.handleJob }]),
+    );
+    await queue.start(); // start() made the row
+    await x(fx.db, "DELETE FROM pq_job_types WHERE job_type = {}", [1212]);
+    // PostgreSQL and MySQL claim through the row (put back within a second); SQLite's single
+    // writer needs none.
+    const id = await queue.add(1212, { ms: 1 });
+    expect((await finalRecord(queue, id, 10_000)).status).toBe(JobStatus.Success);
+  });
+
   it("invalid limits and groups are typed errors naming the field", () => {
     const bad = (value: unknown, field: "globalConcurrency" | "groupConcurrency") => {
       try {
