@@ -89,20 +89,29 @@ export function pickLimited(
   const flowRow = sql`${ident("scope")} = ${f.scope} AND ${ident("job_type")} = ${p.jobType}`;
   const startedSince = (w: RateWindow) =>
     sql`${flowRow} AND ${ident("started_ms")} > ${raw(d.nowMs)} - ${w.perMs}`;
-  // Per group: running jobs, and starts within the group window.
-  const groupRunning = sql`SELECT ${groupKey} AS g, COUNT(*) AS n FROM ${t} WHERE ${running} AND ${groupKey} IS NOT NULL GROUP BY ${groupKey}`;
-  const groupStarts = (w: RateWindow) =>
-    sql`SELECT ${groupKey} AS g, COUNT(*) AS n FROM ${ident(f.starts)} WHERE ${startedSince(w)} AND ${groupKey} IS NOT NULL GROUP BY ${groupKey}`;
+  // Per group: running jobs, and starts within the group window. Each is read once, as a
+  // CTE that both the candidates (to skip full groups) and the room per group use.
+  const perGroup: SqlFragment[] = [];
+  const groupRunning = ident("pq_group_running");
+  const groupStarts = ident("pq_group_starts");
+  if (limits.group !== undefined)
+    perGroup.push(
+      sql`${groupRunning} AS (SELECT ${groupKey} AS g, COUNT(*) AS n FROM ${t} WHERE ${running} AND ${groupKey} IS NOT NULL GROUP BY ${groupKey})`,
+    );
+  if (limits.groupRate !== undefined)
+    perGroup.push(
+      sql`${groupStarts} AS (SELECT ${groupKey} AS g, COUNT(*) AS n FROM ${ident(f.starts)} WHERE ${startedSince(limits.groupRate)} AND ${groupKey} IS NOT NULL GROUP BY ${groupKey})`,
+    );
   const closedGroups: SqlFragment[] = [
     sql`SELECT ${groupKey} FROM ${ident(f.groups)} WHERE ${flowRow} AND ${ident("backoff_until")} > ${raw(d.nowMs)}`,
   ];
   if (limits.group !== undefined)
     closedGroups.push(
-      sql`SELECT ${c("r", "g")} FROM (${groupRunning}) AS ${ident("r")} WHERE ${c("r", "n")} >= ${limits.group}`,
+      sql`SELECT ${c("r", "g")} FROM ${groupRunning} AS ${ident("r")} WHERE ${c("r", "n")} >= ${limits.group}`,
     );
   if (limits.groupRate !== undefined)
     closedGroups.push(
-      sql`SELECT ${c("s", "g")} FROM (${groupStarts(limits.groupRate)}) AS ${ident("s")} WHERE ${c("s", "n")} >= ${limits.groupRate.max}`,
+      sql`SELECT ${c("s", "g")} FROM ${groupStarts} AS ${ident("s")} WHERE ${c("s", "n")} >= ${limits.groupRate.max}`,
     );
   const skipClosed = closedGroups.map(
     (q) => sql`AND (${groupKey} IS NULL OR ${groupKey} NOT IN (${q}))`,
@@ -122,13 +131,13 @@ export function pickLimited(
     const room: SqlFragment[] = [];
     if (limits.group !== undefined) {
       joins.push(
-        sql`LEFT JOIN (${groupRunning}) AS ${ident("r")} ON ${c("r", "g")} = ${c("w", "g")}`,
+        sql`LEFT JOIN ${groupRunning} AS ${ident("r")} ON ${c("r", "g")} = ${c("w", "g")}`,
       );
       room.push(sql`${c("w", "rn")} <= ${limits.group} - COALESCE(${c("r", "n")}, 0)`);
     }
     if (limits.groupRate !== undefined) {
       joins.push(
-        sql`LEFT JOIN (${groupStarts(limits.groupRate)}) AS ${ident("s")} ON ${c("s", "g")} = ${c("w", "g")}`,
+        sql`LEFT JOIN ${groupStarts} AS ${ident("s")} ON ${c("s", "g")} = ${c("w", "g")}`,
       );
       room.push(sql`${c("w", "rn")} <= ${limits.groupRate.max} - COALESCE(${c("s", "n")}, 0)`);
     }
@@ -159,7 +168,8 @@ export function pickLimited(
       ${join(joins, " ")}
       WHERE ${join(room, " AND ")}`;
   }
-  return sql`SELECT ${c("y", "id")}, ${c("y", "prev_status")} FROM (${rows}) AS ${ident("y")}
+  const ctes = perGroup.length ? sql`WITH ${join(perGroup, ", ")} ` : sql``;
+  return sql`${ctes}SELECT ${c("y", "id")}, ${c("y", "prev_status")} FROM (${rows}) AS ${ident("y")}
     ORDER BY ${c("y", "due")}, ${c("y", "id")} LIMIT ${p.limit}`;
 }
 
