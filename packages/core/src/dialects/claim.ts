@@ -136,9 +136,7 @@ export function pickLimited(
       room.push(sql`${c("w", "rn")} <= ${limits.group} - COALESCE(${c("r", "n")}, 0)`);
     }
     if (limits.groupRate !== undefined) {
-      joins.push(
-        sql`LEFT JOIN ${groupStarts} AS ${ident("s")} ON ${c("s", "g")} = ${c("w", "g")}`,
-      );
+      joins.push(sql`LEFT JOIN ${groupStarts} AS ${ident("s")} ON ${c("s", "g")} = ${c("w", "g")}`);
       room.push(sql`${c("w", "rn")} <= ${limits.groupRate.max} - COALESCE(${c("s", "n")}, 0)`);
     }
     rows = sql`SELECT ${c("w", "id")}, ${c("w", "prev_status")}, ${c("w", "g")}, ${c("w", "due")} FROM (${numbered}) AS ${ident("w")}
