@@ -12,6 +12,7 @@ const adapter: AdapterUnderTest = {
   kinds: ["postgres"],
   open,
   openModule: fileURLToPath(new URL("../test/open.mjs", import.meta.url)),
+  engineTiming: true,
 };
 
 describeDbConformance(adapter);

@@ -1,5 +1,6 @@
 import type { DB, Dialect } from "@persistent-queue/core";
 import { resolveDialect } from "@persistent-queue/core/adapter";
+import { it } from "vitest";
 import type { DatabaseServer } from "../servers.js";
 
 /** Where a conformance test runs. */
@@ -49,6 +50,24 @@ export interface AdapterUnderTest {
    * the built packages, so `npm run build` must have run.
    */
   readonly openModule?: string;
+  /**
+   * Also run the engine's timing-heavy checks ({@link timingIt}). The raw-driver
+   * packages set it (one cell per database); the ORM adapters, whose SQL takes the
+   * same engine path, leave it unset and run the rest of the suite.
+   */
+  readonly engineTiming?: boolean;
+}
+
+/**
+ * `it` for engine checks that turn on leases, heartbeats, clocks, schedule ticks
+ * and races between processes — the engine's own behaviour, the same whichever
+ * adapter passes its SQL through — and that take seconds each: run in the cells of
+ * adapters with {@link AdapterUnderTest.engineTiming}, listed as skipped elsewhere.
+ * What an adapter can get wrong (errors, transactions, types, pooling, LISTEN,
+ * unique-key conflicts) stays in every cell. `skip`: skipped in every cell too.
+ */
+export function timingIt(adapter: AdapterUnderTest, skip = false): ReturnType<typeof it.skipIf> {
+  return it.skipIf(skip || !adapter.engineTiming);
 }
 
 /**

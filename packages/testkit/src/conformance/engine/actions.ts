@@ -10,7 +10,7 @@ import {
   JobStatus,
 } from "@persistent-queue/core";
 import { expect, it } from "vitest";
-import { type AdapterUnderTest, SEED_INSERT, type TargetKind, x } from "../context.js";
+import { type AdapterUnderTest, SEED_INSERT, type TargetKind, timingIt, x } from "../context.js";
 import { useMigratedDatabase } from "../fixture.js";
 import { finalRecord, gate, makeQueue, waitFor } from "./helpers.js";
 
@@ -118,7 +118,7 @@ export function actionTests(adapter: AdapterUnderTest, kind: TargetKind): void {
     expect((await worker.getJob(ahead!))?.status).toBe(JobStatus.Cancelled);
   });
 
-  it.skipIf(!adapter.openModule)(
+  timingIt(adapter, !adapter.openModule)(
     "cancel() from this process of a job running in a second process: its signal aborts within a heartbeat, the row stays Cancelled",
     { timeout: 60_000 },
     async () => {

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { JobStatus, migrate } from "@persistent-queue/core";
-import { expect, it } from "vitest";
-import { type AdapterUnderTest, q, type TargetKind } from "../context.js";
+import { expect } from "vitest";
+import { type AdapterUnderTest, q, type TargetKind, timingIt } from "../context.js";
 import { openFresh } from "../db/open-target.js";
 import { makeQueue, waitFor } from "./helpers.js";
 
@@ -10,7 +10,7 @@ const WORKER = fileURLToPath(new URL("../../../fixtures/worker.mjs", import.meta
 
 /** A worker process killed with SIGKILL: its jobs are finished elsewhere after the lease, and nothing else re-runs. */
 export function killTests(adapter: AdapterUnderTest, kind: TargetKind): void {
-  it.skipIf(!adapter.openModule)(
+  timingIt(adapter, !adapter.openModule)(
     "a SIGKILLed worker's jobs run elsewhere after the lease; only its in-flight jobs run twice",
     { timeout: 90_000 },
     async () => {

@@ -8,7 +8,7 @@ import {
   ShedLock,
 } from "@persistent-queue/core";
 import { expect, it } from "vitest";
-import { type AdapterUnderTest, q, type TargetKind, x } from "../context.js";
+import { type AdapterUnderTest, q, type TargetKind, timingIt, x } from "../context.js";
 import { useMigratedDatabase } from "../fixture.js";
 import { makeQueue, waitFor } from "./helpers.js";
 
@@ -167,73 +167,77 @@ export function retentionTests(adapter: AdapterUnderTest, kind: TargetKind): voi
     expect(await counts(fx.db, [live])).toEqual({ [JobStatus.Success]: ids.length });
   });
 
-  it("one cleaner at a time: a holder of the retention lock holds every queue off; two queues never delete at once", {
-    timeout: 60_000,
-  }, async () => {
-    const t = 1206;
-    await x(fx.db, "DELETE FROM async_job_tab"); // see above: oldest first
-    await seed(fx.db, [{ jobType: t, status: JobStatus.Success, ageSec: 10 * DAY, n: 50 }]);
-    const outside = new ShedLock({ db: fx.db, serviceName: "outside" });
-    // (The previous test's cleaner may keep it for its lockAtLeastFor.)
-    expect(
-      await outside.lock(RETENTION_LOCK, { lockAtMostFor: "30s", timeoutMs: 5000, pollMs: 50 }),
-    ).toBe(true);
-    const retention = { success: "1d", failed: "1d", interval: "200ms" } as const;
-    const first = fx.track(makeQueue(fx.db, [], { retention }));
-    await first.start();
-    await new Promise((r) => setTimeout(r, 2000));
-    expect(await counts(fx.db, [t])).toEqual({ [JobStatus.Success]: 50 }); // held off
-    await outside.unlock(RETENTION_LOCK);
-    await waitFor("the rows to go once the lock is free", async () => {
-      return (await counts(fx.db, [t]))[JobStatus.Success] === undefined;
-    });
-    await first.stop();
-
-    // Two queues, each on its own connection, whose DELETEs are slow: if both cleaned at
-    // once their DELETEs would overlap in time.
-    const other = await adapter.open(fx.target);
-    try {
-      const spans: { who: string; from: number; to: number }[] = [];
-      const slow = (db: DB, who: string): DB => ({
-        dialect: db.dialect,
-        query: (sql, params) => db.query(sql, params),
-        ping: () => db.ping(),
-        close: () => db.close(),
-        exec: async (sql, params) => {
-          if (!/^\s*DELETE/i.test(sql)) return db.exec(sql, params);
-          const from = performance.now();
-          await new Promise((r) => setTimeout(r, 80));
-          const result = await db.exec(sql, params);
-          spans.push({ who, from, to: performance.now() });
-          return result;
-        },
+  timingIt(adapter)(
+    "one cleaner at a time: a holder of the retention lock holds every queue off; two queues never delete at once",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const t = 1206;
+      await x(fx.db, "DELETE FROM async_job_tab"); // see above: oldest first
+      await seed(fx.db, [{ jobType: t, status: JobStatus.Success, ageSec: 10 * DAY, n: 50 }]);
+      const outside = new ShedLock({ db: fx.db, serviceName: "outside" });
+      // (The previous test's cleaner may keep it for its lockAtLeastFor.)
+      expect(
+        await outside.lock(RETENTION_LOCK, { lockAtMostFor: "30s", timeoutMs: 5000, pollMs: 50 }),
+      ).toBe(true);
+      const retention = { success: "1d", failed: "1d", interval: "200ms" } as const;
+      const first = fx.track(makeQueue(fx.db, [], { retention }));
+      await first.start();
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(await counts(fx.db, [t])).toEqual({ [JobStatus.Success]: 50 }); // held off
+      await outside.unlock(RETENTION_LOCK);
+      await waitFor("the rows to go once the lock is free", async () => {
+        return (await counts(fx.db, [t]))[JobStatus.Success] === undefined;
       });
-      const a = fx.track(makeQueue(slow(fx.db, "a"), [], { retention }));
-      const b = fx.track(makeQueue(slow(other.db, "b"), [], { retention }));
-      await Promise.all([a.start(), b.start()]);
-      // Old rows keep arriving in several job types: every round has DELETEs to run.
-      const until = Date.now() + 5000;
-      while (Date.now() < until) {
-        await seed(fx.db, [
-          { jobType: t + 1, status: JobStatus.Success, ageSec: 10 * DAY, n: 5 },
-          { jobType: t + 2, status: JobStatus.Success, ageSec: 10 * DAY, n: 5 },
-          { jobType: t + 3, status: JobStatus.Failed, ageSec: 10 * DAY, n: 5 },
-        ]);
-        await new Promise((r) => setTimeout(r, 100));
+      await first.stop();
+
+      // Two queues, each on its own connection, whose DELETEs are slow: if both cleaned at
+      // once their DELETEs would overlap in time.
+      const other = await adapter.open(fx.target);
+      try {
+        const spans: { who: string; from: number; to: number }[] = [];
+        const slow = (db: DB, who: string): DB => ({
+          dialect: db.dialect,
+          query: (sql, params) => db.query(sql, params),
+          ping: () => db.ping(),
+          close: () => db.close(),
+          exec: async (sql, params) => {
+            if (!/^\s*DELETE/i.test(sql)) return db.exec(sql, params);
+            const from = performance.now();
+            await new Promise((r) => setTimeout(r, 80));
+            const result = await db.exec(sql, params);
+            spans.push({ who, from, to: performance.now() });
+            return result;
+          },
+        });
+        const a = fx.track(makeQueue(slow(fx.db, "a"), [], { retention }));
+        const b = fx.track(makeQueue(slow(other.db, "b"), [], { retention }));
+        await Promise.all([a.start(), b.start()]);
+        // Old rows keep arriving in several job types: every round has DELETEs to run.
+        const until = Date.now() + 5000;
+        while (Date.now() < until) {
+          await seed(fx.db, [
+            { jobType: t + 1, status: JobStatus.Success, ageSec: 10 * DAY, n: 5 },
+            { jobType: t + 2, status: JobStatus.Success, ageSec: 10 * DAY, n: 5 },
+            { jobType: t + 3, status: JobStatus.Failed, ageSec: 10 * DAY, n: 5 },
+          ]);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await Promise.all([a.stop(), b.stop()]);
+        expect(spans.length).toBeGreaterThanOrEqual(3);
+        for (const s of spans.filter((s) => s.who === "a"))
+          for (const o of spans.filter((o) => o.who === "b"))
+            expect(
+              s.to <= o.from || o.to <= s.from,
+              `a ${s.from}-${s.to} / b ${o.from}-${o.to}`,
+            ).toBe(true);
+        console.info(
+          `[retention ${adapter.adapter}/${kind}] deletes: a=${spans.filter((s) => s.who === "a").length} b=${spans.filter((s) => s.who === "b").length}`,
+        );
+      } finally {
+        await other.close();
       }
-      await Promise.all([a.stop(), b.stop()]);
-      expect(spans.length).toBeGreaterThanOrEqual(3);
-      for (const s of spans.filter((s) => s.who === "a"))
-        for (const o of spans.filter((o) => o.who === "b"))
-          expect(
-            s.to <= o.from || o.to <= s.from,
-            `a ${s.from}-${s.to} / b ${o.from}-${o.to}`,
-          ).toBe(true);
-      console.info(
-        `[retention ${adapter.adapter}/${kind}] deletes: a=${spans.filter((s) => s.who === "a").length} b=${spans.filter((s) => s.who === "b").length}`,
-      );
-    } finally {
-      await other.close();
-    }
-  });
+    },
+  );
 }

@@ -10,7 +10,7 @@ import {
 } from "@persistent-queue/core";
 import { beforeEach, expect, it } from "vitest";
 import { z } from "zod";
-import { type AdapterUnderTest, q, type TargetKind, x } from "../context.js";
+import { type AdapterUnderTest, q, type TargetKind, timingIt, x } from "../context.js";
 import { useMigratedDatabase } from "../fixture.js";
 import { makeQueue, waitFor } from "./helpers.js";
 
@@ -52,99 +52,105 @@ export function scheduleTests(adapter: AdapterUnderTest, kind: TargetKind): void
   // Each test starts with no schedules: one left by a failed test would enqueue into the next.
   beforeEach(() => x(fx.db, "DELETE FROM pq_schedules"));
 
-  it("each tick of a schedule (every second, Europe/Berlin) becomes one job whose startTime is the tick; listSchedules reports it", async () => {
-    const ran: { startTime: number; params: unknown }[] = [];
-    const queue = fx.track(
-      new PersistentQueue({
-        db: fx.db,
-        serviceName: "conformance",
-        pollInterval: 100,
-        jobs: [
-          {
-            jobType: 451,
-            name: "heartbeat",
-            handleJob: async (job: Job<{ hello: number }>) =>
-              void ran.push({ startTime: job.startTime, params: job.params }),
-          },
-        ],
-        schedules: [
-          {
-            name: "every-second",
-            cron: "* * * * * *",
-            tz: "Europe/Berlin",
-            jobType: "heartbeat",
-            params: { hello: 1 },
-          },
-        ],
-      }),
-    );
-    const before = Math.floor(Date.now() / 1000);
-    await queue.start();
-    await waitFor("three ticks to run", () => ran.length >= 3, 10_000);
-    await queue.stop({ timeoutMs: 2000 });
-    const seconds = await tickSeconds(fx.db, 451);
-    expect(seconds).toEqual(consecutive(seconds));
-    expect(seconds[0]).toBeGreaterThanOrEqual(before);
-    expect(ran[0]!.params).toEqual({ hello: 1 });
-    expect(ran.map((r) => r.startTime)).toEqual(seconds.slice(0, ran.length));
-    const [info, ...others] = await queue.listSchedules();
-    expect(others).toEqual([]);
-    expect(info).toMatchObject({
-      name: "every-second",
-      cron: "* * * * * *",
-      tz: "Europe/Berlin",
-      jobType: 451,
-      jobName: "heartbeat",
-      params: { hello: 1 },
-      priority: 0,
-      backfillMs: 0,
-      source: "config",
-    });
-    expect(info!.lastRun?.getTime()).toBe(seconds.at(-1)! * 1000);
-    expect(info!.nextRun?.getTime()).toBe(seconds.at(-1)! * 1000 + 1000);
-  });
+  timingIt(adapter)(
+    "each tick of a schedule (every second, Europe/Berlin) becomes one job whose startTime is the tick; listSchedules reports it",
+    async () => {
+      const ran: { startTime: number; params: unknown }[] = [];
+      const queue = fx.track(
+        new PersistentQueue({
+          db: fx.db,
+          serviceName: "conformance",
+          pollInterval: 100,
+          jobs: [
+            {
+              jobType: 451,
+              name: "heartbeat",
+              handleJob: async (job: Job<{ hello: number }>) =>
+                void ran.push({ startTime: job.startTime, params: job.params }),
+            },
+          ],
+          schedules: [
+            {
+              name: "every-second",
+              cron: "* * * * * *",
+              tz: "Europe/Berlin",
+              jobType: "heartbeat",
+              params: { hello: 1 },
+            },
+          ],
+        }),
+      );
+      const before = Math.floor(Date.now() / 1000);
+      await queue.start();
+      await waitFor("three ticks to run", () => ran.length >= 3, 10_000);
+      await queue.stop({ timeoutMs: 2000 });
+      const seconds = await tickSeconds(fx.db, 451);
+      expect(seconds).toEqual(consecutive(seconds));
+      expect(seconds[0]).toBeGreaterThanOrEqual(before);
+      expect(ran[0]!.params).toEqual({ hello: 1 });
+      expect(ran.map((r) => r.startTime)).toEqual(seconds.slice(0, ran.length));
+      const [info, ...others] = await queue.listSchedules();
+      expect(others).toEqual([]);
+      expect(info).toMatchObject({
+        name: "every-second",
+        cron: "* * * * * *",
+        tz: "Europe/Berlin",
+        jobType: 451,
+        jobName: "heartbeat",
+        params: { hello: 1 },
+        priority: 0,
+        backfillMs: 0,
+        source: "config",
+      });
+      expect(info!.lastRun?.getTime()).toBe(seconds.at(-1)! * 1000);
+      expect(info!.nextRun?.getTime()).toBe(seconds.at(-1)! * 1000 + 1000);
+    },
+  );
 
-  it("schedule() without start() only writes the row; a started queue runs it; unschedule() stops it in every process", async () => {
-    const producer = new PersistentQueue({ db: fx.db, serviceName: "producer", jobs: [] });
-    await producer.schedule({ name: "runtime-every-second", cron: "* * * * * *", jobType: 455 });
-    const [row] = await producer.listSchedules();
-    expect(row).toMatchObject({ name: "runtime-every-second", source: "runtime", tz: "UTC" });
-    expect(row!.nextRun!.getTime()).toBeGreaterThan(Date.now() - 1500);
-    // Nothing runs the schedule yet: no job, however long.
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(await tickSeconds(fx.db, 455)).toEqual([]);
-    const runner = fx.track(makeQueue(fx.db, []));
-    await runner.start();
-    await waitFor("two ticks", async () => (await tickSeconds(fx.db, 455)).length >= 2, 10_000);
-    // Updating by name keeps the ticks (same pattern): no tick twice, none lost.
-    await producer.schedule({
-      name: "runtime-every-second",
-      cron: "* * * * * *",
-      jobType: 455,
-      priority: 3,
-    });
-    await waitFor(
-      "a tick with the new priority",
-      async () =>
-        (
-          await q(
-            fx.db,
-            "SELECT id FROM async_job_tab WHERE job_type = {} AND priority = {}",
-            [455, 3],
-          )
-        ).length > 0,
-      10_000,
-    );
-    expect(await producer.unschedule("runtime-every-second")).toBe(true);
-    const atUnschedule = await tickSeconds(fx.db, 455);
-    await new Promise((r) => setTimeout(r, 2500));
-    expect(await tickSeconds(fx.db, 455)).toEqual(atUnschedule);
-    expect(atUnschedule).toEqual(consecutive(atUnschedule));
-    expect(await producer.listSchedules()).toEqual([]);
-    expect(await producer.unschedule("runtime-every-second")).toBe(false);
-  });
+  timingIt(adapter)(
+    "schedule() without start() only writes the row; a started queue runs it; unschedule() stops it in every process",
+    async () => {
+      const producer = new PersistentQueue({ db: fx.db, serviceName: "producer", jobs: [] });
+      await producer.schedule({ name: "runtime-every-second", cron: "* * * * * *", jobType: 455 });
+      const [row] = await producer.listSchedules();
+      expect(row).toMatchObject({ name: "runtime-every-second", source: "runtime", tz: "UTC" });
+      expect(row!.nextRun!.getTime()).toBeGreaterThan(Date.now() - 1500);
+      // Nothing runs the schedule yet: no job, however long.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await tickSeconds(fx.db, 455)).toEqual([]);
+      const runner = fx.track(makeQueue(fx.db, []));
+      await runner.start();
+      await waitFor("two ticks", async () => (await tickSeconds(fx.db, 455)).length >= 2, 10_000);
+      // Updating by name keeps the ticks (same pattern): no tick twice, none lost.
+      await producer.schedule({
+        name: "runtime-every-second",
+        cron: "* * * * * *",
+        jobType: 455,
+        priority: 3,
+      });
+      await waitFor(
+        "a tick with the new priority",
+        async () =>
+          (
+            await q(
+              fx.db,
+              "SELECT id FROM async_job_tab WHERE job_type = {} AND priority = {}",
+              [455, 3],
+            )
+          ).length > 0,
+        10_000,
+      );
+      expect(await producer.unschedule("runtime-every-second")).toBe(true);
+      const atUnschedule = await tickSeconds(fx.db, 455);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(await tickSeconds(fx.db, 455)).toEqual(atUnschedule);
+      expect(atUnschedule).toEqual(consecutive(atUnschedule));
+      expect(await producer.listSchedules()).toEqual([]);
+      expect(await producer.unschedule("runtime-every-second")).toBe(false);
+    },
+  );
 
-  it.skipIf(!adapter.openModule)(
+  timingIt(adapter, !adapter.openModule)(
     "two queues and a second process running one schedule enqueue exactly one job per tick",
     { timeout: 60_000 },
     async () => {
@@ -251,54 +257,57 @@ export function scheduleTests(adapter: AdapterUnderTest, kind: TargetKind): void
     expect(seconds).toEqual(consecutive(seconds)); // …nor enqueued twice
   });
 
-  it("missed ticks are skipped, unless backfill asks for those within its window, each once", async () => {
-    const producer = new PersistentQueue({ db: fx.db, serviceName: "producer", jobs: [] });
-    const now = new Date();
-    // Hourly at a minute half an hour from now's: the last tick was about 30 minutes ago,
-    // far from both the one-minute grace and the window edges, so the counts are exact.
-    const minute = (now.getUTCMinutes() + 30) % 60;
-    await producer.schedule({
-      name: "backfilled",
-      cron: `${minute} * * * *`,
-      jobType: 453,
-      backfill: "3h",
-    });
-    await producer.schedule({ name: "skipped", cron: `${minute} * * * *`, jobType: 454 });
-    // As if no process had run them for five hours: their next tick lies 5 h back.
-    // The latest tick: the minute half an hour ago (its minute is `minute`).
-    const last = Math.floor((now.getTime() - 30 * 60_000) / 60_000) * 60_000;
-    await x(fx.db, "UPDATE pq_schedules SET next_tick_ms = {} WHERE name IN ({}, {})", [
-      last - 5 * 3_600_000,
-      "backfilled",
-      "skipped",
-    ]);
-    const queue = fx.track(makeQueue(fx.db, []));
-    await queue.start();
-    await waitFor(
-      "both schedules to move past now",
-      async () =>
-        (await queue.listSchedules()).every((s) => (s.nextRun?.getTime() ?? 0) > Date.now()),
-      10_000,
-    );
-    // Backfill "3h": the ticks 30 min, 1.5 h and 2.5 h ago, oldest first; not the one 3.5 h ago.
-    const hour = 3_600_000;
-    expect((await tickSeconds(fx.db, 453)).map((s) => s * 1000)).toEqual([
-      last - 2 * hour,
-      last - hour,
-      last,
-    ]);
-    expect(await tickSeconds(fx.db, 454)).toEqual([]);
-    const byName = new Map((await queue.listSchedules()).map((s) => [s.name, s]));
-    expect(byName.get("backfilled")?.lastRun?.getTime()).toBe(last);
-    expect(byName.get("backfilled")?.nextRun?.getTime()).toBe(last + hour);
-    expect(byName.get("skipped")?.lastRun).toBeUndefined();
-    expect(byName.get("skipped")?.nextRun?.getTime()).toBe(last + hour);
-    // Running on: nothing more until the next tick, half an hour away.
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(await tickSeconds(fx.db, 453)).toHaveLength(3);
-    await producer.unschedule("backfilled");
-    await producer.unschedule("skipped");
-  });
+  timingIt(adapter)(
+    "missed ticks are skipped, unless backfill asks for those within its window, each once",
+    async () => {
+      const producer = new PersistentQueue({ db: fx.db, serviceName: "producer", jobs: [] });
+      const now = new Date();
+      // Hourly at a minute half an hour from now's: the last tick was about 30 minutes ago,
+      // far from both the one-minute grace and the window edges, so the counts are exact.
+      const minute = (now.getUTCMinutes() + 30) % 60;
+      await producer.schedule({
+        name: "backfilled",
+        cron: `${minute} * * * *`,
+        jobType: 453,
+        backfill: "3h",
+      });
+      await producer.schedule({ name: "skipped", cron: `${minute} * * * *`, jobType: 454 });
+      // As if no process had run them for five hours: their next tick lies 5 h back.
+      // The latest tick: the minute half an hour ago (its minute is `minute`).
+      const last = Math.floor((now.getTime() - 30 * 60_000) / 60_000) * 60_000;
+      await x(fx.db, "UPDATE pq_schedules SET next_tick_ms = {} WHERE name IN ({}, {})", [
+        last - 5 * 3_600_000,
+        "backfilled",
+        "skipped",
+      ]);
+      const queue = fx.track(makeQueue(fx.db, []));
+      await queue.start();
+      await waitFor(
+        "both schedules to move past now",
+        async () =>
+          (await queue.listSchedules()).every((s) => (s.nextRun?.getTime() ?? 0) > Date.now()),
+        10_000,
+      );
+      // Backfill "3h": the ticks 30 min, 1.5 h and 2.5 h ago, oldest first; not the one 3.5 h ago.
+      const hour = 3_600_000;
+      expect((await tickSeconds(fx.db, 453)).map((s) => s * 1000)).toEqual([
+        last - 2 * hour,
+        last - hour,
+        last,
+      ]);
+      expect(await tickSeconds(fx.db, 454)).toEqual([]);
+      const byName = new Map((await queue.listSchedules()).map((s) => [s.name, s]));
+      expect(byName.get("backfilled")?.lastRun?.getTime()).toBe(last);
+      expect(byName.get("backfilled")?.nextRun?.getTime()).toBe(last + hour);
+      expect(byName.get("skipped")?.lastRun).toBeUndefined();
+      expect(byName.get("skipped")?.nextRun?.getTime()).toBe(last + hour);
+      // Running on: nothing more until the next tick, half an hour away.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await tickSeconds(fx.db, 453)).toHaveLength(3);
+      await producer.unschedule("backfilled");
+      await producer.unschedule("skipped");
+    },
+  );
 
   it("bad schedules throw ScheduleError naming the field, and write nothing", async () => {
     const report = defineJob<{ day: string }>()({

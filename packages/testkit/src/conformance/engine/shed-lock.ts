@@ -1,6 +1,6 @@
 import { LockNotAcquiredError, ShedLock } from "@persistent-queue/core";
 import { expect, it } from "vitest";
-import type { AdapterUnderTest, TargetKind } from "../context.js";
+import { type AdapterUnderTest, type TargetKind, timingIt } from "../context.js";
 import { useMigratedDatabase } from "../fixture.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -24,58 +24,70 @@ export function shedLockTests(adapter: AdapterUnderTest, kind: TargetKind): void
     await b.unlock("report");
   });
 
-  it("an expired lock is taken over; its old holder can no longer extend it", {
-    timeout: 20_000,
-  }, async () => {
-    const a = new ShedLock({ db: fx.db });
-    const b = new ShedLock({ db: fx.db });
-    // MySQL's TIMESTAMP keeps whole seconds, so lock times here are whole seconds too.
-    expect(await a.tryLock("expiring", { lockAtMostFor: 1000 })).toBe(true);
-    expect(await b.tryLock("expiring")).toBe(false);
-    await sleep(2200);
-    expect(await b.tryLock("expiring", { lockAtMostFor: "10s" })).toBe(true);
-    expect(await a.extend("expiring")).toBe(false);
-    expect(await b.extend("expiring", "10s")).toBe(true);
-    await b.unlock("expiring");
-  });
+  timingIt(adapter)(
+    "an expired lock is taken over; its old holder can no longer extend it",
+    {
+      timeout: 20_000,
+    },
+    async () => {
+      const a = new ShedLock({ db: fx.db });
+      const b = new ShedLock({ db: fx.db });
+      // MySQL's TIMESTAMP keeps whole seconds, so lock times here are whole seconds too.
+      expect(await a.tryLock("expiring", { lockAtMostFor: 1000 })).toBe(true);
+      expect(await b.tryLock("expiring")).toBe(false);
+      await sleep(2200);
+      expect(await b.tryLock("expiring", { lockAtMostFor: "10s" })).toBe(true);
+      expect(await a.extend("expiring")).toBe(false);
+      expect(await b.extend("expiring", "10s")).toBe(true);
+      await b.unlock("expiring");
+    },
+  );
 
-  it("unlock keeps the lock until lockAtLeastFor after it was taken", {
-    timeout: 20_000,
-  }, async () => {
-    const a = new ShedLock({ db: fx.db });
-    const b = new ShedLock({ db: fx.db });
-    expect(await a.tryLock("least", { lockAtMostFor: "30s", lockAtLeastFor: 2000 })).toBe(true);
-    expect(await a.unlock("least")).toBe(true);
-    expect(await b.tryLock("least")).toBe(false);
-    await sleep(3200);
-    expect(await b.tryLock("least")).toBe(true);
-    await b.unlock("least");
-  });
+  timingIt(adapter)(
+    "unlock keeps the lock until lockAtLeastFor after it was taken",
+    {
+      timeout: 20_000,
+    },
+    async () => {
+      const a = new ShedLock({ db: fx.db });
+      const b = new ShedLock({ db: fx.db });
+      expect(await a.tryLock("least", { lockAtMostFor: "30s", lockAtLeastFor: 2000 })).toBe(true);
+      expect(await a.unlock("least")).toBe(true);
+      expect(await b.tryLock("least")).toBe(false);
+      await sleep(3200);
+      expect(await b.tryLock("least")).toBe(true);
+      await b.unlock("least");
+    },
+  );
 
-  it("withLock runs fn once in the cluster and keeps the lock alive while it runs", {
-    timeout: 20_000,
-  }, async () => {
-    const a = new ShedLock({ db: fx.db });
-    const b = new ShedLock({ db: fx.db });
-    let during: boolean | undefined;
-    const result = await a.withLock(
-      "job",
-      async (signal) => {
-        await sleep(2500); // longer than lockAtMostFor: only keep-alive holds it
-        during = await b.tryLock("job");
-        expect(signal.aborted).toBe(false);
-        return "ran";
-      },
-      { lockAtMostFor: 1000 },
-    );
-    expect(result).toBe("ran");
-    expect(during).toBe(false);
-    await expect(b.withLock("job", async () => "again")).resolves.toBe("again");
-    await a.tryLock("held");
-    await expect(b.withLock("held", async () => "never")).rejects.toBeInstanceOf(
-      LockNotAcquiredError,
-    );
-  });
+  timingIt(adapter)(
+    "withLock runs fn once in the cluster and keeps the lock alive while it runs",
+    {
+      timeout: 20_000,
+    },
+    async () => {
+      const a = new ShedLock({ db: fx.db });
+      const b = new ShedLock({ db: fx.db });
+      let during: boolean | undefined;
+      const result = await a.withLock(
+        "job",
+        async (signal) => {
+          await sleep(2500); // longer than lockAtMostFor: only keep-alive holds it
+          during = await b.tryLock("job");
+          expect(signal.aborted).toBe(false);
+          return "ran";
+        },
+        { lockAtMostFor: 1000 },
+      );
+      expect(result).toBe("ran");
+      expect(during).toBe(false);
+      await expect(b.withLock("job", async () => "again")).resolves.toBe("again");
+      await a.tryLock("held");
+      await expect(b.withLock("held", async () => "never")).rejects.toBeInstanceOf(
+        LockNotAcquiredError,
+      );
+    },
+  );
 
   it("rejects lock names the seed's column cannot hold", async () => {
     const a = new ShedLock({ db: fx.db });
