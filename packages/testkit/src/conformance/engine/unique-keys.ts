@@ -220,7 +220,10 @@ export function uniqueKeyTests(adapter: AdapterUnderTest, kind: TargetKind): voi
     try {
       const queues = [fx.db, ...extra.map((o) => o.db)].map((db) => makeQueue(db, []));
       for (const queue of queues) await queue.getJob(0); // dialect and schema resolved before the start line
-      for (let round = 0; round < 3; round++) {
+      // Three rounds of the race where the engine's timing is under test; one elsewhere
+      // (what an adapter can get wrong, its duplicate-key error, shows in the first).
+      const rounds = adapter.engineTiming ? 3 : 1;
+      for (let round = 0; round < rounds; round++) {
         const key = `race-${round}`;
         const startAt = Date.now() + 1500;
         const child = adapter.openModule
