@@ -8,7 +8,7 @@ import {
 } from "@persistent-queue/core/adapter";
 
 /** The subset of a better-sqlite3 `Statement` this adapter uses. */
-interface Statement {
+export interface Statement {
   readonly reader: boolean;
   run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
   all(...params: unknown[]): unknown[];
@@ -60,7 +60,7 @@ function assertDatabase(database: unknown): asserts database is BetterSqlite3Dat
 }
 
 /**
- * Adapts a better-sqlite3 `Database` to the queue's {@link DB}: the embedded
+ * Adapts a better-sqlite3 `Database` to the queue's `DB`: the embedded
  * default, no server to run.
  *
  * - Sets WAL and a busy timeout (see options) on the connection you pass.

@@ -4,4 +4,5 @@ export {
   betterSqlite3Db,
   type FromBetterSqlite3Options,
   fromBetterSqlite3,
+  type Statement,
 } from "./better-sqlite3.js";

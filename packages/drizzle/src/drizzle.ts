@@ -61,7 +61,7 @@ const EXPECTED =
 
 /**
  * Adapts a Drizzle database, or the `tx` of a Drizzle transaction, to the
- * queue's {@link DB}. Drizzle is a wrapper around a driver client, so this is
+ * queue's `DB`. Drizzle is a wrapper around a driver client, so this is
  * the raw adapter for that client (`fromMysql2`, `fromPg`, better-sqlite3's),
  * given the client Drizzle runs on (for a `tx`, the connection its
  * transaction holds): the same SQL path, results and rules as the raw adapters.

@@ -56,7 +56,7 @@ function assertMysql2Client(client: unknown): asserts client is Mysql2Pool | Mys
 
 /**
  * Adapts a mysql2/promise pool or connection (MySQL 8, MariaDB 10.6+) to the
- * queue's {@link DB}.
+ * queue's `DB`.
  *
  * - SQL and parameters go to `query()` unchanged (mysql2 escapes client-side).
  * - `affectedRows` counts matched rows: mysql2 sets the FOUND_ROWS client flag by default.

@@ -1,1 +1,1 @@
-export { type FromPgOptions, fromPg, type PgClient, type PgPool } from "./pg.js";
+export { type FromPgOptions, fromPg, type PgClient, type PgPool, type PgResult } from "./pg.js";

@@ -8,7 +8,7 @@ import {
 } from "@persistent-queue/core/adapter";
 
 /** What pg returns from `query()`. */
-interface PgResult {
+export interface PgResult {
   rows: unknown[];
   rowCount: number | null;
 }
@@ -52,7 +52,7 @@ function assertPgClient(client: unknown): asserts client is PgPool | PgClient {
 }
 
 /**
- * Adapts a node-postgres `Pool` (recommended) or `Client` to the queue's {@link DB}.
+ * Adapts a node-postgres `Pool` (recommended) or `Client` to the queue's `DB`.
  *
  * - Anything else (undefined, a Promise, another driver's pool) throws an
  *   `AdapterArgumentError` here, not at the first query.

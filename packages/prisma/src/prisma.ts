@@ -136,7 +136,7 @@ function assertClient(client: unknown): asserts client is PrismaTransactionClien
 }
 
 /**
- * Adapts a Prisma 7 client to the queue's {@link DB}: a `PrismaClient` (with
+ * Adapts a Prisma 7 client to the queue's `DB`: a `PrismaClient` (with
  * the `PrismaPg`, `PrismaMariaDb` or `PrismaBetterSqlite3` driver adapter), an
  * `$extends` result, or the `tx` of an interactive `$transaction`.
  *

@@ -105,7 +105,7 @@ function assertArguments(
 
 /**
  * Adapts a Sequelize 6 instance (dialects mysql, mariadb, postgres, sqlite) to
- * the queue's {@link DB}. The dialect family is read from `sequelize.getDialect()`.
+ * the queue's `DB`. The dialect family is read from `sequelize.getDialect()`.
  *
  * - Statements run on the driver connection Sequelize manages (checked out of
  *   its pool with `connectionManager.getConnection`, or `transaction.connection`),

@@ -119,7 +119,7 @@ function familyOf(dataSource: TypeORMDataSource): DialectFamily {
 }
 
 /**
- * Adapts a TypeORM `DataSource`, `EntityManager` or `QueryRunner` to the queue's {@link DB}.
+ * Adapts a TypeORM `DataSource`, `EntityManager` or `QueryRunner` to the queue's `DB`.
  *
  * - The dialect comes from the DataSource's `type` option.
  * - A DataSource (or its non-transactional `manager`) runs each statement on a

@@ -13,6 +13,7 @@
  * @packageDocumentation
  */
 
+export type { ColumnTypes } from "../dialects/dialect.js";
 export {
   type DialectDdl,
   type DialectIntrospection,
@@ -24,10 +25,26 @@ export {
   type SqlHooks,
   sqliteDialect,
 } from "../dialects/index.js";
+export type { MysqlVariant } from "../dialects/mysql/version.js";
+// The types the dialect interfaces above take and return, for dialect authors.
+export type {
+  ClaimLimits,
+  ClaimParams,
+  Completion,
+  FlowTables,
+  JobLease,
+  JobOperations,
+  RateWindow,
+  StaleCutoff,
+  SucceededRun,
+  SucceededWrite,
+} from "../dialects/operations.js";
+export type { SqlFragment, SqlPart } from "../dialects/sql.js";
 export { describeValue, recogniseConnection } from "../errors.js";
 export { assertIdentifier } from "../identifier.js";
 export { describeSchema } from "../schema/describe.js";
 export { DEFAULT_TABLES, resolveTableNames } from "../schema/tables.js";
+export type { NewJobRow } from "../statements/jobs.js";
 export { withConnection } from "./connection.js";
 export {
   type DbParts,

@@ -12,7 +12,7 @@ export interface NotifyingConnection {
   ): unknown;
   on(event: "error", listener: (err: Error) => void): unknown;
   removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
-  /** node-postgres's own; used when {@link ListenOnConnection.run} is left out. */
+  /** node-postgres's own; used when `run` is left out. */
   query?(sql: string): Promise<unknown>;
 }
 

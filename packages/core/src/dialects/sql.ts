@@ -14,7 +14,7 @@ export class RawSql {
   constructor(readonly text: string) {}
 }
 
-/** A piece of SQL with its parameters, built with the {@link sql} tag. */
+/** A piece of SQL with its parameters, built with the `sql` tag. */
 export class SqlFragment {
   constructor(
     readonly strings: readonly string[],
@@ -22,7 +22,7 @@ export class SqlFragment {
   ) {}
 }
 
-/** What may be interpolated into the {@link sql} tag. Plain values become bound parameters. */
+/** What may be interpolated into the `sql` tag. Plain values become bound parameters. */
 export type SqlPart = SqlValue | Identifier | RawSql | SqlFragment | readonly SqlValue[];
 
 /** A statement ready for `DB.exec` / `DB.query`: text in the dialect's placeholder style, and its parameters. */

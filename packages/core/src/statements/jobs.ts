@@ -35,7 +35,7 @@ export function chunks<T>(items: readonly T[], size = MAX_LIST): T[][] {
   return out;
 }
 
-/** One row for {@link insertJobs}. */
+/** One row for `insertJobs`. */
 export interface NewJobRow {
   readonly jobType: number;
   /** The params as JSON text (already checked against the column size). */
@@ -46,7 +46,7 @@ export interface NewJobRow {
   readonly delayMs?: number | undefined;
   /** Lower runs first; 0 when undefined. */
   readonly priority?: number | undefined;
-  /** At most one unfinished job per (job type, key): enqueued with {@link insertUniqueJob}. */
+  /** At most one unfinished job per (job type, key): enqueued with `insertUniqueJob`. */
   readonly uniqueKey?: string | undefined;
   /** The job's group (`group_key`), for per-group limits; undefined: none. */
   readonly group?: string | undefined;
