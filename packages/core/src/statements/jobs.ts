@@ -52,6 +52,8 @@ export interface NewJobRow {
   readonly group?: string | undefined;
   /** With `uniqueKey`: what meeting an unfinished job with the key does; default "keep". */
   readonly onConflict?: OnConflict | undefined;
+  /** The enqueuing span's trace context (`trace_context`, schema version 6); undefined: NULL. */
+  readonly traceContext?: string | undefined;
 }
 
 /** The statuses of an unfinished job: the ones the unique-key index holds (waiting, continuing, retrying, running). */
@@ -87,7 +89,7 @@ export function insertJobs(
 ): SqlFragment {
   const resolved = rows.map(toInsertRow);
   if (resolved.length > 1 && rowsForm) return rowsForm(table, resolved, returning);
-  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, create_time, update_time)
+  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, trace_context, create_time, update_time)
   VALUES ${join(resolved.map((r) => insertValues(d, r)))}${raw(returning ? " RETURNING id" : "")}`;
 }
 
@@ -107,7 +109,7 @@ export function insertUniqueJob(
 ): SqlFragment {
   const r = toInsertRow(row);
   const values = insertValues(d, r, sql`, ${row.uniqueKey}`);
-  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, create_time, update_time, unique_key)
+  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, trace_context, create_time, update_time, unique_key)
   VALUES ${values} ${form.conflictClause(table, row.onConflict ?? "keep")}${raw(form.returning ? " RETURNING id" : "")}`;
 }
 
@@ -143,7 +145,7 @@ function insertValues(d: SqlHooks, r: InsertRow, extra: SqlFragment = sql``): Sq
     startTime = sql`0`;
     runAt = sql`0`;
   }
-  return sql`(${r.params}, ${r.jobType}, ${JobStatus.Init}, ${startTime}, ${runAt}, ${r.priority}, ${r.group ?? null}, ${raw(d.nowSec)}, ${raw(d.nowSec)}${extra})`;
+  return sql`(${r.params}, ${r.jobType}, ${JobStatus.Init}, ${startTime}, ${runAt}, ${r.priority}, ${r.group ?? null}, ${r.traceContext ?? null}, ${raw(d.nowSec)}, ${raw(d.nowSec)}${extra})`;
 }
 
 function toInsertRow(r: NewJobRow): InsertRow {
@@ -152,6 +154,7 @@ function toInsertRow(r: NewJobRow): InsertRow {
     params: r.params,
     priority: r.priority ?? 0,
     group: r.group,
+    traceContext: r.traceContext,
   };
   if (r.dueAtMs !== undefined) {
     return {
