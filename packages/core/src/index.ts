@@ -114,6 +114,7 @@ export {
   PROMETHEUS_CONTENT_TYPE,
   type PrometheusOptions,
   prometheusMetrics,
+  type QueueWithMetrics,
 } from "./telemetry/prometheus.js";
 export { METRIC_STATUS_NAMES } from "./telemetry/status-names.js";
 export {

@@ -21,7 +21,12 @@ export interface PrometheusOptions {
    * `persistent_queue_jobs_failed_total` and the `persistent_queue_job_duration_seconds`
    * histogram, summed over them. Left out: only the table's gauges.
    */
-  readonly queues?: readonly object[] | undefined;
+  readonly queues?: readonly QueueWithMetrics[] | undefined;
+}
+
+/** A queue, as {@link PrometheusOptions.queues} takes it: any `PersistentQueue`. */
+export interface QueueWithMetrics {
+  prometheusMetrics(): Promise<string>;
 }
 
 /** Each queue's in-memory counters, registered by the queue itself. */

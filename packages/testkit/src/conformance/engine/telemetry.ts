@@ -25,7 +25,7 @@ import {
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
 import { defineJob, JobStatus, prometheusMetrics } from "@persistent-queue/core";
-import { beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { type AdapterUnderTest, q, SEED_INSERT, type TargetKind, x } from "../context.js";
 import { useMigratedDatabase } from "../fixture.js";
 import { makeQueue, waitFor } from "./helpers.js";
@@ -44,15 +44,13 @@ interface GlobalOtel {
   readonly reader: TestReader;
 }
 
-let registered: GlobalOtel | undefined;
-
 /**
  * The OpenTelemetry SDK registered globally, as an application does (context manager,
- * W3C propagator, tracer and meter providers): once per test process, since the API
- * takes each global once. Cells of one process tell their data apart by job type and trace.
+ * W3C propagator, tracer and meter providers), for one describe block:
+ * {@link unregisterGlobalOtel} takes it away again, so later tests in the process run
+ * without it and the next cell can register its own.
  */
 function registerGlobalOtel(): GlobalOtel {
-  if (registered) return registered;
   const spans = new InMemorySpanExporter();
   const reader = new TestReader();
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -61,11 +59,17 @@ function registerGlobalOtel(): GlobalOtel {
     new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }),
   );
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
-  registered = { spans, reader };
-  return registered;
+  return { spans, reader };
 }
 
-/** Job types of this cell: distinct per database, as cells of one process share the global SDK. */
+function unregisterGlobalOtel(): void {
+  trace.disable();
+  metrics.disable();
+  propagation.disable();
+  context.disable();
+}
+
+/** Job types of this cell: distinct per database, so that one cell's rows never look like another's. */
 const BASE: Record<TargetKind, number> = { mariadb: 9100, postgres: 9200, sqlite: 9300 };
 
 /** The data points of metric `name` in a collection whose attributes include `match`. */
@@ -107,6 +111,7 @@ export function telemetryTests(adapter: AdapterUnderTest, kind: TargetKind): voi
   beforeAll(() => {
     otel = registerGlobalOtel();
   });
+  afterAll(unregisterGlobalOtel);
 
   it("a job's process span is a child of (and linked to) the request span that enqueued it, with messaging attributes; a throw is recorded; counters and histograms count the runs", async () => {
     const ok = BASE[kind] + 1;
