@@ -345,9 +345,25 @@ export function selectOutcome(_d: SqlHooks, table: string, id: number): SqlFragm
   return sql`SELECT job_type, job_status, result, last_error FROM ${ident(table)} WHERE id = ${id}`;
 }
 
+/** The columns of {@link selectJob}: the claim's and the rest, each once (the mariadb driver refuses a repeated name). */
+const JOB_RECORD_COLUMNS = [
+  ...new Set([
+    ...JOB_COLUMNS,
+    "job_status",
+    "run_at",
+    "lease_until",
+    "worker_id",
+    "update_time",
+    "priority",
+    "unique_key",
+    "result",
+    "progress",
+  ]),
+].join(", ");
+
 /** Rows of a job by id, for `queue.getJob()` and tests. */
 export function selectJob(_d: SqlHooks, table: string, id: number): SqlFragment {
-  return sql`SELECT ${raw([...JOB_COLUMNS, "job_status", "run_at", "lease_until", "worker_id", "update_time", "priority", "unique_key", "result", "progress"].join(", "))}
+  return sql`SELECT ${raw(JOB_RECORD_COLUMNS)}
   FROM ${ident(table)} WHERE id = ${id}`;
 }
 
