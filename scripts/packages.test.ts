@@ -135,6 +135,54 @@ describe("@persistent-queue/core/adapter", () => {
   });
 });
 
+// @opentelemetry/api is an optional peer: the smoke app (installed without peers) does not
+// have it, and a queue must run there, from either build, with no telemetry and no error.
+describe("@persistent-queue/core without @opentelemetry/api installed", () => {
+  const script = `const { PersistentQueue, JobStatus, prometheusMetrics } = core;
+    const { fromBetterSqlite3 } = sqlite;
+    let resolvable = true;
+    try { createRequire(process.cwd() + "/").resolve("@opentelemetry/api"); } catch { resolvable = false; }
+    const database = new Database(":memory:");
+    const db = fromBetterSqlite3(database);
+    const queue = new PersistentQueue({ db, serviceName: "smoke", pollInterval: 50,
+      jobs: [{ jobType: 1, name: "smoke", handleJob: async () => JobStatus.Success }] });
+    await queue.migrate();
+    await queue.start();
+    const id = await queue.add(1, {});
+    const outcome = await queue.waitFor(id, { timeout: "10s" });
+    const text = await prometheusMetrics(db);
+    await queue.stop();
+    database.close();
+    console.log(JSON.stringify({ resolvable, status: outcome.status,
+      counted: text.includes('persistent_queue_jobs{job_type="1",status="success"} 1') }));`;
+  beforeAll(() => {
+    // The driver only (its own dependencies resolve from the monorepo through its real path).
+    execFileSync("ln", [
+      "-sfn",
+      join(root, "node_modules", "better-sqlite3"),
+      join(work, "app", "node_modules", "better-sqlite3"),
+    ]);
+  });
+  it.each([
+    [
+      "require",
+      `const { createRequire } = require("node:module"); const core = require("@persistent-queue/core"), sqlite = require("@persistent-queue/better-sqlite3"), Database = require("better-sqlite3"); (async () => { ${script} })();`,
+    ],
+    [
+      "import",
+      `import { createRequire } from "node:module"; const core = await import("@persistent-queue/core"), sqlite = await import("@persistent-queue/better-sqlite3"), { default: Database } = await import("better-sqlite3"); ${script}`,
+    ],
+  ])(
+    "runs a job and writes Prometheus text under %s()",
+    (how, code) => {
+      const args = how === "import" ? ["--input-type=module", "-e", code] : ["-e", code];
+      const out = execFileSync("node", args, { cwd: join(work, "app"), encoding: "utf8" });
+      expect(JSON.parse(out.trim())).toEqual({ resolvable: false, status: 1, counted: true });
+    },
+    30_000,
+  );
+});
+
 // Issue 2: a minor (or patch) release of core must not force a major on the adapters.
 // Changesets bumps a peer dependent to major when the new core version leaves its peer range.
 describe("core's peer range in every adapter", () => {

@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
 import { defineConfig } from "tsup";
+
+const { version } = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
 
 export default defineConfig({
   // The adapter kit is its own subpath (@persistent-queue/core/adapter).
@@ -12,4 +15,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: "node20",
+  // The tracer's and meter's instrumentation version (telemetry/telemetry.ts).
+  define: { __PQ_VERSION__: JSON.stringify(version) },
 });

@@ -7,6 +7,7 @@ import type { Logger } from "./logger.js";
 import { type RetentionOptions, resolveRetention } from "./retention.js";
 import { type BackoffFn, makeBackoff } from "./retry.js";
 import type { Schedule } from "./schedules/schedule-spec.js";
+import type { TelemetryOptions } from "./telemetry/telemetry.js";
 
 /** Options of a {@link PersistentQueue}. */
 export interface QueueOptions<J extends readonly AnyJob[]> {
@@ -44,6 +45,13 @@ export interface QueueOptions<J extends readonly AnyJob[]> {
    * See `queue.schedule()` and docs/schedules.md.
    */
   readonly schedules?: readonly Schedule<J>[];
+  /**
+   * OpenTelemetry spans and metrics (docs/observability.md). By default the queue
+   * uses the global tracer and meter providers when `@opentelemetry/api` is
+   * installed, and does nothing otherwise; give providers to use others, or
+   * `false` to make no spans or OpenTelemetry metrics at all.
+   */
+  readonly telemetry?: TelemetryOptions | false;
 }
 
 /** What the queue knows of a job type it may only enqueue: its integer, name and schema. */

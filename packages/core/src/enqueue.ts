@@ -106,30 +106,40 @@ export interface LooseJob extends JobOptions {
   readonly params: unknown;
 }
 
-/** Validates one job and inserts it synchronously through `db.querySync`/`execSync` (SQLite). */
+/**
+ * Validates one job and inserts it synchronously through `db.querySync`/`execSync` (SQLite);
+ * `traceContext` (the enqueuing span's) goes into its `trace_context`.
+ */
 export function enqueueSync(
   db: DB,
   dialect: Dialect,
   table: string,
   configs: ReadonlyMap<number, ResolvedJobSpec>,
   job: LooseJob,
+  traceContext?: string,
 ): number {
-  const row = toRowSync(job, "", configs);
+  const row = { ...toRowSync(job, "", configs), traceContext };
   if (row.uniqueKey !== undefined) return dialect.statements.insertUniqueJobSync(db, table, row);
   return dialect.statements.insertJobsSync(db, table, [row])[0]!;
 }
 
-/** Validates every job, then inserts them (one statement per {@link BATCH}); resolves their ids in order. */
+/**
+ * Validates every job, then inserts them (one statement per {@link BATCH}); resolves their
+ * ids in order. `traceContext` (the enqueuing span's) goes into every row's `trace_context`.
+ */
 export async function enqueue(
   db: DB,
   dialect: Dialect,
   table: string,
   configs: ReadonlyMap<number, ResolvedJobSpec>,
   jobs: readonly LooseJob[],
+  traceContext?: string,
 ): Promise<number[]> {
   const rows: NewJobRow[] = [];
-  for (let i = 0; i < jobs.length; i++)
-    rows.push(await toRow(jobs[i]!, jobs.length === 1 ? "" : `jobs[${i}].`, configs));
+  for (let i = 0; i < jobs.length; i++) {
+    const row = await toRow(jobs[i]!, jobs.length === 1 ? "" : `jobs[${i}].`, configs);
+    rows.push(traceContext === undefined ? row : { ...row, traceContext });
+  }
   const runs = statementRuns(rows);
   const insertAll = async (target: DB): Promise<number[]> => {
     const ids: number[] = [];

@@ -111,6 +111,18 @@ export { type MigrateOptions, type MigrateResult, migrate } from "./schema/migra
 export { LATEST_SCHEMA_VERSION } from "./schema/migrations.js";
 export { type CountJobsOptions, countJobs, type JobCount } from "./stats.js";
 export {
+  PROMETHEUS_CONTENT_TYPE,
+  type PrometheusOptions,
+  prometheusMetrics,
+  type QueueWithMetrics,
+} from "./telemetry/prometheus.js";
+export { METRIC_STATUS_NAMES } from "./telemetry/status-names.js";
+export {
+  INSTRUMENTATION_NAME,
+  MESSAGING_SYSTEM,
+  type TelemetryOptions,
+} from "./telemetry/telemetry.js";
+export {
   type FinalStatus,
   type JobOutcome,
   type WaitForOptions,

@@ -35,6 +35,9 @@ import { type MigrateResult, migrate } from "./schema/migrate.js";
 import { resolveTableNames } from "./schema/tables.js";
 import { assertSchemaCurrent, assertSchemaCurrentSync } from "./schema/version.js";
 import { selectJob } from "./statements/jobs.js";
+import { countJobs } from "./stats.js";
+import { prometheusMetrics, registerLocalMetrics } from "./telemetry/prometheus.js";
+import { Telemetry } from "./telemetry/telemetry.js";
 import { type JobOutcome, Waiters, type WaitForOptions } from "./wait-for.js";
 import { makeWorkerId } from "./worker-id.js";
 
@@ -95,6 +98,8 @@ export class PersistentQueue<
   readonly #schedules: QueueSchedules;
   /** cancel, retry, promote, remove and listJobs. */
   readonly #actions: JobActions;
+  /** OpenTelemetry spans and metrics, and this process's counters for Prometheus. */
+  readonly #telemetry: Telemetry;
 
   constructor(options: QueueOptions<J>) {
     super();
@@ -107,6 +112,11 @@ export class PersistentQueue<
     this.#retention = resolved.retention;
     this.#tables = resolveTableNames(options.tables);
     this.#logger = options.logger ?? silentLogger;
+    this.#telemetry = new Telemetry(
+      options.telemetry,
+      (type) => this.#types.specs.get(type)?.name ?? String(type),
+    );
+    registerLocalMetrics(this, this.#telemetry.local);
     this.workerId = makeWorkerId(resolved.serviceName);
     this.locks = new ShedLock({
       db: this.#db,
@@ -205,6 +215,7 @@ export class PersistentQueue<
           );
       }
       await step("start(): writing the configured schedules", () => this.#schedules.syncConfig());
+      await this.#telemetry.startMetrics(() => countJobs(this.#db, { tables: this.#tables }));
     } catch (error) {
       if (this.#state === "starting") this.#state = "new"; // the database was away: start() may be called again
       throw error;
@@ -223,6 +234,7 @@ export class PersistentQueue<
         pollMs: this.#pollMs,
         locks: this.#engineLocks,
         finished: (ids) => this.#announceFinal(dialect, ids),
+        telemetry: this.#telemetry,
       });
       this.#workers.set(config.jobType, worker);
       worker.start(stale.get(config.jobType));
@@ -325,7 +337,9 @@ export class PersistentQueue<
       assertSchemaCurrentSync(target, dialect, this.#tables);
       this.#schemaChecked = Promise.resolve();
     }
-    const id = enqueueSync(target, dialect, this.#tables.jobs, specs, one!);
+    const id = this.#telemetry.sendSync([one!.jobType], (traceContext) =>
+      enqueueSync(target, dialect, this.#tables.jobs, specs, one!, traceContext),
+    );
     this.#workers.get(one!.jobType)?.wake(); // claims after the caller's transaction commits
     return id;
   }
@@ -347,7 +361,10 @@ export class PersistentQueue<
     const target = opts.db ?? this.#db;
     const dialect = await (target === this.#db ? this.#resolveDialect() : resolveDialect(target));
     await this.#checkSchema(target);
-    const ids = await enqueue(target, dialect, this.#tables.jobs, specs, resolved);
+    const ids = await this.#telemetry.send(
+      resolved.map((j) => j.jobType),
+      (traceContext) => enqueue(target, dialect, this.#tables.jobs, specs, resolved, traceContext),
+    );
     const types = new Set(resolved.map((j) => j.jobType));
     for (const type of types) this.#workers.get(type)?.wake();
     if (this.#notify && dialect.statements.notify) {
@@ -575,6 +592,7 @@ export class PersistentQueue<
     const handlersUntil = deadline - Math.min(2000, Math.floor(timeoutMs / 4));
     this.#state = "stopping";
     this.#notifier?.cancelRetry();
+    this.#telemetry.stopMetrics();
     this.#stopped = (async () => {
       await Promise.all([
         this.#schedules.stopLoop(deadline),
@@ -597,6 +615,14 @@ export class PersistentQueue<
       this.#logger.info({ workerId: this.workerId }, "persistent-queue stopped");
     })();
     return this.#stopped;
+  }
+
+  /**
+   * Prometheus text (exposition format 0.0.4) of this queue's job table and of this
+   * queue's runs in this process: {@link prometheusMetrics} with `{ tables, queues: [this] }`.
+   */
+  prometheusMetrics(): Promise<string> {
+    return prometheusMetrics(this.#db, { tables: this.#tables, queues: [this] });
   }
 
   /** Jobs this process holds right now, over all types. */

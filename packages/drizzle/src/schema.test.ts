@@ -48,7 +48,7 @@ async function runThroughDrizzle(shop: Awaited<ReturnType<typeof freshDrizzle>>,
 
 /** A line of describeSchema() for a plain column the queue adds to the seed's job table. */
 const ADDED_COLUMN_LINE =
-  /^( {2}(attempts|run_at|lease_token|lease_until|worker_id|last_error|priority|unique_key|result|progress|group_key) .*)$/gm;
+  /^( {2}(attempts|run_at|lease_token|lease_until|worker_id|last_error|priority|unique_key|result|progress|group_key|trace_context) .*)$/gm;
 /** A line of describeSchema() for a generated column the queue adds (MySQL family). */
 const GENERATED_COLUMN_LINE = /^( {2}(due_ms|unique_live) .* virtual generated)$/gm;
 /** The due index's line on SQLite (drizzle-kit cannot write it; migrate() does). */
@@ -105,7 +105,7 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
         jobStarts: "shop_job_starts",
       },
     ]) {
-      it(`drizzle-kit's DDL from the definitions, then migrate(), gives core's schema (schema version 5, six tables)${tables ? " (custom table names)" : ""}`, async () => {
+      it(`drizzle-kit's DDL from the definitions, then migrate(), gives core's schema (schema version 6, six tables)${tables ? " (custom table names)" : ""}`, async () => {
         const jobs = tables?.jobs ?? "async_job_tab";
         const byCore = await freshDrizzle(kind);
         const byDrizzle = await freshDrizzle(kind);
@@ -124,6 +124,7 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
           expect(core).toContain(`table ${tables?.schedules ?? "pq_schedules"}`);
           expect(core).toContain(`table ${tables?.jobTypes ?? "pq_job_types"}`);
           expect(core).toMatch(/^ {2}group_key /m);
+          expect(core).toMatch(/^ {2}trace_context /m);
           const starts = tables?.jobStarts ?? "pq_job_starts";
           expect(core).toContain(`table ${tables?.jobGroups ?? "pq_job_groups"}`);
           expect(core).toContain(`table ${starts}`);

@@ -1,5 +1,5 @@
 // Drizzle table definitions of the queue's tables, equivalent to core's
-// migrations (schema version 5), so drizzle-kit sees them and does not try to
+// migrations (schema version 6), so drizzle-kit sees them and does not try to
 // drop them. drizzle-orm is loaded when a factory is first called, not when the
 // package is imported: it is an optional peer, and `fromDrizzle` alone needs
 // nothing from it. A table definition is a Drizzle object, so the factories
@@ -93,6 +93,8 @@ function defineMysql(
         ),
       // Version 5, after version 4's generated columns (core adds it later).
       groupKey: m.varchar("group_key", { length: 255 }).default(sql`NULL`),
+      // Version 6: the enqueuing span's trace context (OpenTelemetry).
+      traceContext: m.varchar("trace_context", { length: 255 }).default(sql`NULL`),
     },
     (t) => [
       m.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id),
@@ -194,6 +196,7 @@ function definePg(p: typeof PgCore, { sql }: typeof Drizzle, n: Required<Drizzle
       result: p.text("result").default(sql`NULL`),
       progress: p.text("progress").default(sql`NULL`),
       groupKey: p.varchar("group_key", { length: 255 }).default(sql`NULL`),
+      traceContext: p.varchar("trace_context", { length: 255 }).default(sql`NULL`),
     },
     (t) => [
       p.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id),
@@ -324,6 +327,7 @@ function defineSqlite(
       result: l.text("result").default(sql`NULL`),
       progress: l.text("progress").default(sql`NULL`),
       groupKey: l.text("group_key").default(sql`NULL`),
+      traceContext: l.text("trace_context").default(sql`NULL`),
     },
     (t) => [
       l.index(`${n.jobs}_claim_idx`).on(t.jobStatus, t.jobType, t.id),

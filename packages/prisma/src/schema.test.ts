@@ -80,7 +80,7 @@ for (const kind of KINDS) {
         const columns = columnsOf(schema).get(table);
         const fields = PRISMA_QUEUE_FIELDS[provider][model];
         // Prisma has no generated columns: MySQL's due_ms and unique_live are not in the model
-        // (in the table they come after version 4's columns, before version 5's group_key).
+        // (in the table they come after version 4's columns, before version 5's group_key and version 6's trace_context).
         const generated = kind === "mariadb" && model === "jobs" ? ["due_ms", "unique_live"] : [];
         const names = [...(columns?.keys() ?? [])];
         expect(names.filter((c) => !generated.includes(c))).toEqual(fields.map((f) => f.column));
@@ -198,6 +198,7 @@ for (const kind of KINDS) {
         result: null,
         progress: null,
         groupKey: null,
+        traceContext: null,
       });
       expect(Number(created.startTime)).toBe(0);
       expect(Number(created.runAt)).toBe(0);
@@ -218,10 +219,11 @@ for (const kind of KINDS) {
           result: '{"ok":true}',
           progress: '{"pct":50}',
           groupKey: "tenant-4",
+          traceContext: '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}',
         },
       });
       const [row] = await fx.db.query(
-        `SELECT params, job_status, attempts, run_at, lease_token, lease_until, worker_id, last_error, priority, unique_key, result, progress, group_key FROM async_job_tab WHERE id = ${kind === "postgres" ? "$1" : "?"}`,
+        `SELECT params, job_status, attempts, run_at, lease_token, lease_until, worker_id, last_error, priority, unique_key, result, progress, group_key, trace_context FROM async_job_tab WHERE id = ${kind === "postgres" ? "$1" : "?"}`,
         [Number(created.id)],
       );
       expect(row).toEqual({
@@ -238,6 +240,7 @@ for (const kind of KINDS) {
         result: '{"ok":true}',
         progress: '{"pct":50}',
         group_key: "tenant-4",
+        trace_context: '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}',
       });
       const schedule = await fx.prisma.queueSchedule.create({
         data: {

@@ -1,7 +1,8 @@
 /**
  * Prisma models for the queue's tables, as core's `migrate()` creates them
- * (schema version 5: the seed's columns plus attempts, run_at, lease_*,
- * worker_id, last_error, priority, unique_key, result, progress, group_key; the
+ * (schema version 6: the seed's columns plus attempts, run_at, lease_*,
+ * worker_id, last_error, priority, unique_key, result, progress, group_key,
+ * trace_context; the
  * claim index on (job_status, job_type, id); the ShedLock table; the schedules
  * table; the job-types table; the job-groups table; the job-starts table with its
  * indexes on (scope, job_type, started_ms) and (scope, job_type, group_key, started_ms)).
@@ -66,7 +67,8 @@ const SQLITE_NOW = `@default(dbgenerated("strftime('%Y-%m-%d %H:%M:%f', 'now')")
  *   core, which numbers rows alike. ShedLock times are `String` (UTC text).
  * - MySQL's VIRTUAL columns `due_ms` and `unique_live` (core's due and unique-key
  *   indexes are on them) are left out: Prisma has no generated columns. On MySQL
- *   `group_key` (version 5) comes after them in the table, after `progress` in the model.
+ *   `group_key` (version 5) and `trace_context` (version 6) come after them in the
+ *   table, after `progress` in the model.
  */
 export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQueueFieldSet>> = {
   postgresql: {
@@ -89,6 +91,7 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("result", "result", "String?"),
       f("progress", "progress", "String?"),
       f("groupKey", "group_key", "String?", "@db.VarChar(255)"),
+      f("traceContext", "trace_context", "String?", "@db.VarChar(255)"),
     ],
     schedules: [
       f("scope", "scope", "String", "@db.VarChar(64)"),
@@ -153,6 +156,7 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("result", "result", "String?", "@db.MediumText"),
       f("progress", "progress", "String?", "@db.MediumText"),
       f("groupKey", "group_key", "String?", "@db.VarChar(255)"),
+      f("traceContext", "trace_context", "String?", "@db.VarChar(255)"),
     ],
     schedules: [
       f("scope", "scope", "String", "@db.VarChar(64)"),
@@ -217,6 +221,7 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("result", "result", "String?"),
       f("progress", "progress", "String?"),
       f("groupKey", "group_key", "String?"),
+      f("traceContext", "trace_context", "String?"),
     ],
     schedules: [
       f("scope", "scope", "String"),

@@ -56,7 +56,7 @@ const visible = (s: string) => s.replace(/,? invisible$/gm, "");
 
 for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
   describe(`sequelize schema on ${kind}`, () => {
-    it("the migration's up(), then migrate(), creates what core's migrate() creates (schema version 5: columns, types, nullability, defaults, indexes, all six tables)", async () => {
+    it("the migration's up(), then migrate(), creates what core's migrate() creates (schema version 6: columns, types, nullability, defaults, indexes, all six tables)", async () => {
       const ours = await fresh(kind);
       const core = await fresh(kind);
       try {
@@ -72,6 +72,7 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
         for (const index of ["type_idx", "group_idx"])
           expect(actual).toContain(`pq_job_starts_${index}`);
         expect(actual).toMatch(/^ {2}group_key /m);
+        expect(actual).toMatch(/^ {2}trace_context /m);
         // Sequelize cannot write INVISIBLE: until migrate() runs, the added columns are
         // visible on MariaDB (the README says to run it). Compared with only that flag dropped.
         expect(KNOWN[kind](actual)).toBe(
@@ -107,7 +108,7 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
         // core's migrate() accepts the tables the migration made and, on MariaDB, hides the
         // added columns: then they are core's tables but for ON UPDATE.
         const result = await migrate(ours.db);
-        expect(result).toMatchObject({ version: 5, warnings: [] });
+        expect(result).toMatchObject({ version: 6, warnings: [] });
         expect(KNOWN[kind](await describeQueueTables(ours.db))).toBe(KNOWN[kind](expected));
         await queueMigration.down(ours.sequelize.getQueryInterface());
         expect(await describeQueueTables(ours.db)).toBe(
@@ -145,6 +146,7 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
           unique_key: null,
           result: null,
           group_key: null,
+          trace_context: null,
         });
         expect(await ShedLock.count()).toBe(0);
         expect(await Schedule.count()).toBe(0);

@@ -11,7 +11,7 @@ import type {
 
 /**
  * The queue's tables as Sequelize models and a Sequelize migration, equivalent
- * to core's `migrate()` (schema version 5): the seed's `async_job_tab` with
+ * to core's `migrate()` (schema version 6): the seed's `async_job_tab` with
  * the lease, retry, priority, unique-key, result, progress and group-key columns, its
  * indexes `<jobs>_claim_idx` (job_status, job_type, id), `<jobs>_due_idx`
  * (job_status, job_type, priority, due time, id) and the unique `<jobs>_unique_idx`
@@ -159,6 +159,8 @@ export function queueTableAttributes(
       : {}),
     // Version 5, after version 4's generated columns (core adds it later).
     group_key: { type: text(255), allowNull: true, defaultValue: null },
+    // Version 6: the enqueuing span's trace context (OpenTelemetry).
+    trace_context: { type: text(255), allowNull: true, defaultValue: null },
   };
   const locks: ModelAttributes = {
     lock_name: { type: text(64), allowNull: false, primaryKey: true, comment: "lock key" },

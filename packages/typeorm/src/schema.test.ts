@@ -68,6 +68,7 @@ for (const kind of KINDS) {
         for (const index of ["type_idx", "group_idx"])
           expect(expected).toContain(`pq_job_starts_${index}`);
         expect(expected).toMatch(/^ {2}group_key /m);
+        expect(expected).toMatch(/^ {2}trace_context /m);
         expect(await describeQueueTables(fromTypeORM(ds))).toBe(expected);
         // What `typeorm migration:generate` would emit for the entities after the migration ran.
         const pending = (await ds.driver.createSchemaBuilder().log()).upQueries.map((q) => q.query);
@@ -109,7 +110,7 @@ for (const kind of KINDS) {
       });
     });
 
-    it("the entity schemas, synchronised by TypeORM, then migrate(), give core's schema (schema version 5)", async () => {
+    it("the entity schemas, synchronised by TypeORM, then migrate(), give core's schema (schema version 6)", async () => {
       const [expected, coreExpressions] = await withDataSource(kind, async (ds) => {
         await migrate(fromTypeORM(ds));
         const described = await describeQueueTables(fromTypeORM(ds));
@@ -142,7 +143,7 @@ for (const kind of KINDS) {
         mariadb: [
           [/int\(10\) unsigned/g, "int(11) unsigned"],
           [
-            /^( {2}(attempts|run_at|lease_token|lease_until|worker_id|last_error|priority|unique_key|result|progress|group_key) (?!.*invisible).*)$(?=[\s\S]*^table shedlock_tab)/gm,
+            /^( {2}(attempts|run_at|lease_token|lease_until|worker_id|last_error|priority|unique_key|result|progress|group_key|trace_context) (?!.*invisible).*)$(?=[\s\S]*^table shedlock_tab)/gm,
             "$1 invisible",
           ],
           [/^( {2}(due_ms|unique_live) .* virtual generated)$/gm, "$1, invisible"],

@@ -41,6 +41,8 @@ export interface AsyncJobRow {
   unique_live?: string | null;
   /** The job's group (a tenant, a customer), for per-group limits. */
   group_key: string | null;
+  /** The enqueuing span's trace context (OpenTelemetry), as compact JSON; null: none. */
+  trace_context: string | null;
 }
 
 /** A row of the schedules table (`pq_schedules`). BIGINT columns are strings on MySQL and PostgreSQL. */
@@ -196,7 +198,7 @@ const GENERATED_COLUMNS = {
 } as const;
 
 /**
- * TypeORM `EntitySchema`s for the queue's six tables (schema version 5), for
+ * TypeORM `EntitySchema`s for the queue's six tables (schema version 6), for
  * one database family (column types differ per database, as in core's DDL). Add them to
  * your DataSource's `entities` to query the tables with repositories and to
  * let `typeorm migration:generate` know them; create the tables with
@@ -313,6 +315,8 @@ export function createQueueEntitySchemas(
         : {}),
       // Version 5, after version 4's generated columns (core adds it later).
       group_key: { ...nullableText(255), ...unicodeCi },
+      // Version 6: the enqueuing span's trace context (OpenTelemetry).
+      trace_context: nullableText(255),
     } as EntitySchemaOptions<AsyncJobRow>["columns"],
     indices: [
       { name: `${names.jobs}_claim_idx`, columns: ["job_status", "job_type", "id"] },

@@ -301,4 +301,6 @@ export const JOB_COLUMNS = [
   "create_time",
   "last_error",
   "group_key",
+  "run_at",
+  "trace_context",
 ] as const;

@@ -28,6 +28,8 @@ export interface InsertRow {
   readonly priority: number;
   /** The job's group (`group_key`); undefined: none. */
   readonly group?: string | undefined;
+  /** The enqueuing span's trace context (`trace_context`); undefined: none. */
+  readonly traceContext?: string | undefined;
 }
 
 /**

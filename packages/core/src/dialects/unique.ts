@@ -10,6 +10,7 @@ const REPLACED = [
   "run_at",
   "priority",
   "group_key",
+  "trace_context",
   "update_time",
 ] as const;
 

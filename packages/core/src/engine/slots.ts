@@ -5,6 +5,7 @@ import type { Job, JobContext } from "../job.js";
 import { JobStatus } from "../job-status.js";
 import type { Logger } from "../logger.js";
 import type { BackOffScope } from "../rate-limited.js";
+import type { Telemetry } from "../telemetry/telemetry.js";
 import { abortedByCancel } from "./cancelled.js";
 import type { Completer } from "./completer.js";
 import { JobOutputError } from "./job-output.js";
@@ -24,6 +25,10 @@ export interface Held {
   readonly parseError: Error | undefined;
   /** performance.now() when the lease was last known good: the claim or a heartbeat was sent then. */
   leaseSince: number;
+  /** The row's `trace_context`: the enqueuing span's context, or null. */
+  readonly traceContext: string | null;
+  /** When the job became due, epoch ms (for the time-waiting metric). */
+  readonly dueMs: number;
   done: Promise<void>;
 }
 
@@ -47,6 +52,8 @@ export interface SlotsDeps {
   ) => Promise<unknown>;
   /** The `ctx.progress()` of one run, writing under its lease. */
   readonly progress: (lease: { readonly id: number; readonly token: string }) => ProgressReporter;
+  /** Spans and metrics of each run; none when undefined. */
+  readonly telemetry?: Telemetry | undefined;
 }
 
 /** Part of a lease after which a job's lease, not confirmed since, is no longer trusted to start it. */
@@ -167,6 +174,8 @@ export class Slots {
       abort: new AbortController(),
       state: "queued",
       parseError: parsed.error,
+      traceContext: parsed.traceContext,
+      dueMs: parsed.dueMs,
       done: Promise.resolve(),
     };
     this.#held.set(parsed.job.id, held);
@@ -220,10 +229,9 @@ export class Slots {
     const progress = this.#d.progress({ id: job.id, token: held.token });
     held.done = (async () => {
       const started = performance.now();
-      let outcome: RunOutcome;
-      if (held.parseError !== undefined) {
-        outcome = { status: JobStatus.Failed, error: held.parseError };
-      } else {
+      const attempt = async (): Promise<RunOutcome> => {
+        if (held.parseError !== undefined)
+          return { status: JobStatus.Failed, error: held.parseError };
         const invalid = await this.#validate(job);
         const ctx: JobContext = {
           signal: held.abort.signal,
@@ -234,12 +242,14 @@ export class Slots {
           },
         };
         // cancel() may have come while the params were validated: the handler never starts.
-        outcome = invalid
+        return invalid
           ? { status: JobStatus.Failed, error: invalid }
           : abortedByCancel(held.abort.signal)
             ? { status: JobStatus.Failed, error: held.abort.signal.reason as Error }
             : await runHandler(config, job, ctx, held.abort);
-      }
+      };
+      const telemetry = this.#d.telemetry;
+      const outcome = telemetry ? await telemetry.process(held, attempt) : await attempt();
       if (held.state === "released") {
         progress.discard();
         return;

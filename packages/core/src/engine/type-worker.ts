@@ -2,6 +2,7 @@ import type { EventEmitter } from "node:events";
 import type { StaleCutoff } from "../dialects/dialect.js";
 import { emitSafely, type QueueEventMap } from "../events.js";
 import type { ShedLock } from "../lock/shed-lock.js";
+import type { Telemetry } from "../telemetry/telemetry.js";
 import { backOffJob } from "./back-off.js";
 import { abortedByCancel } from "./cancelled.js";
 import { Claimer } from "./claimer.js";
@@ -22,6 +23,8 @@ export interface TypeWorkerDeps extends TypeContext {
   readonly locks: ShedLock;
   /** Jobs whose final outcome was just written (wakes `waitFor()`). */
   readonly finished?: ((ids: readonly number[]) => void) | undefined;
+  /** Spans and metrics of each run. */
+  readonly telemetry?: Telemetry | undefined;
 }
 
 /**
@@ -54,6 +57,7 @@ export class TypeWorker {
       emitError,
       progress: (lease) => new ProgressReporter({ ...deps, emitError }, lease),
       backOff: (job, retryAfter, scope) => backOffJob(deps, job, retryAfter, scope),
+      telemetry: deps.telemetry,
     });
     this.#claimer = new Claimer({ ...deps, slots: this.#slots, stopping, emitError });
     this.#intervals = new Intervals({

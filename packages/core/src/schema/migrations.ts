@@ -171,7 +171,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ];
     },
   },
+  {
+    version: 6,
+    name: "trace context",
+    // The W3C trace context of the span that enqueued a job (OpenTelemetry), so the job's
+    // run joins the request's trace. NULL unless a span was active at enqueue: nothing to
+    // pay without OpenTelemetry. INVISIBLE on MySQL from the start, as versions 4 and 5.
+    steps: (d, t) =>
+      telemetryColumns(d).map(([column, type]) =>
+        addColumn(t.jobs, column, d.capabilities.invisibleColumns ? `${type} INVISIBLE` : type),
+      ),
+  },
 ];
+
+/**
+ * The plain columns version 6 added. `trace_context`: the enqueuing span's propagation
+ * carrier as compact JSON (W3C `traceparent`, and `tracestate` when it fits).
+ */
+export function telemetryColumns(d: Dialect): ReadonlyArray<readonly [string, string]> {
+  return [["trace_context", d.ddl.columnTypes.varcharNull(255)]];
+}
 
 /** The plain columns version 5 added. `group_key`: the job's group, for per-group limits. */
 export function flowControlColumns(d: Dialect): ReadonlyArray<readonly [string, string]> {
@@ -204,6 +223,7 @@ export function addedJobColumns(
 ): ReadonlyArray<readonly [string, string]> {
   const ty = d.ddl.columnTypes;
   return [
+    ...(version >= 6 ? telemetryColumns(d) : []),
     ...(version >= 5 ? flowControlColumns(d) : []),
     ...(version >= 4 ? jobControlColumns(d) : []),
     ["attempts", ty.intZero],

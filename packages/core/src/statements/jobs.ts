@@ -52,6 +52,8 @@ export interface NewJobRow {
   readonly group?: string | undefined;
   /** With `uniqueKey`: what meeting an unfinished job with the key does; default "keep". */
   readonly onConflict?: OnConflict | undefined;
+  /** The enqueuing span's trace context (`trace_context`, schema version 6); undefined: NULL. */
+  readonly traceContext?: string | undefined;
 }
 
 /** The statuses of an unfinished job: the ones the unique-key index holds (waiting, continuing, retrying, running). */
@@ -87,7 +89,7 @@ export function insertJobs(
 ): SqlFragment {
   const resolved = rows.map(toInsertRow);
   if (resolved.length > 1 && rowsForm) return rowsForm(table, resolved, returning);
-  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, create_time, update_time)
+  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, trace_context, create_time, update_time)
   VALUES ${join(resolved.map((r) => insertValues(d, r)))}${raw(returning ? " RETURNING id" : "")}`;
 }
 
@@ -107,7 +109,7 @@ export function insertUniqueJob(
 ): SqlFragment {
   const r = toInsertRow(row);
   const values = insertValues(d, r, sql`, ${row.uniqueKey}`);
-  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, create_time, update_time, unique_key)
+  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, trace_context, create_time, update_time, unique_key)
   VALUES ${values} ${form.conflictClause(table, row.onConflict ?? "keep")}${raw(form.returning ? " RETURNING id" : "")}`;
 }
 
@@ -143,7 +145,7 @@ function insertValues(d: SqlHooks, r: InsertRow, extra: SqlFragment = sql``): Sq
     startTime = sql`0`;
     runAt = sql`0`;
   }
-  return sql`(${r.params}, ${r.jobType}, ${JobStatus.Init}, ${startTime}, ${runAt}, ${r.priority}, ${r.group ?? null}, ${raw(d.nowSec)}, ${raw(d.nowSec)}${extra})`;
+  return sql`(${r.params}, ${r.jobType}, ${JobStatus.Init}, ${startTime}, ${runAt}, ${r.priority}, ${r.group ?? null}, ${r.traceContext ?? null}, ${raw(d.nowSec)}, ${raw(d.nowSec)}${extra})`;
 }
 
 function toInsertRow(r: NewJobRow): InsertRow {
@@ -152,6 +154,7 @@ function toInsertRow(r: NewJobRow): InsertRow {
     params: r.params,
     priority: r.priority ?? 0,
     group: r.group,
+    traceContext: r.traceContext,
   };
   if (r.dueAtMs !== undefined) {
     return {
@@ -342,9 +345,25 @@ export function selectOutcome(_d: SqlHooks, table: string, id: number): SqlFragm
   return sql`SELECT job_type, job_status, result, last_error FROM ${ident(table)} WHERE id = ${id}`;
 }
 
+/** The columns of {@link selectJob}: the claim's and the rest, each once (the mariadb driver refuses a repeated name). */
+const JOB_RECORD_COLUMNS = [
+  ...new Set([
+    ...JOB_COLUMNS,
+    "job_status",
+    "run_at",
+    "lease_until",
+    "worker_id",
+    "update_time",
+    "priority",
+    "unique_key",
+    "result",
+    "progress",
+  ]),
+].join(", ");
+
 /** Rows of a job by id, for `queue.getJob()` and tests. */
 export function selectJob(_d: SqlHooks, table: string, id: number): SqlFragment {
-  return sql`SELECT ${raw([...JOB_COLUMNS, "job_status", "run_at", "lease_until", "worker_id", "update_time", "priority", "unique_key", "result", "progress"].join(", "))}
+  return sql`SELECT ${raw(JOB_RECORD_COLUMNS)}
   FROM ${ident(table)} WHERE id = ${id}`;
 }
 

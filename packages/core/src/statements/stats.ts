@@ -3,8 +3,10 @@
  * status, written once for every database.
  */
 
+import { dueSince } from "../dialects/claim.js";
 import type { SqlHooks } from "../dialects/dialect.js";
-import { ident, type SqlFragment, sql } from "../dialects/sql.js";
+import { ident, raw, type SqlFragment, sql } from "../dialects/sql.js";
+import { CLAIMABLE_STATUSES } from "../job-status.js";
 
 /**
  * Rows `{ job_type, job_status, n }`: one per (job type, status) pair that has
@@ -17,4 +19,18 @@ import { ident, type SqlFragment, sql } from "../dialects/sql.js";
 export function countByTypeAndStatus(_d: SqlHooks, table: string): SqlFragment {
   return sql`SELECT job_type, job_status, COUNT(*) AS ${ident("n")} FROM ${ident(table)}
   GROUP BY job_type, job_status ORDER BY job_type, job_status`;
+}
+
+/**
+ * Rows `{ job_type, due_ms, now_ms }`: per job type with claimable jobs (waiting,
+ * continuing, retrying) that are due, the earliest time one of them became due
+ * (epoch ms; see `dueSince`) and the database's now, for the age of the oldest
+ * waiting job. Reads the claim index's (job_status, job_type) ranges of those
+ * statuses: the backlog, not the finished jobs. No locks.
+ */
+export function oldestDueByType(d: SqlHooks, table: string): SqlFragment {
+  const due = dueSince(d);
+  return sql`SELECT job_type, MIN(${due}) AS ${ident("due_ms")}, ${raw(d.nowMs)} AS ${ident("now_ms")} FROM ${ident(table)}
+  WHERE job_status IN (${raw(CLAIMABLE_STATUSES.join(", "))}) AND ${due} <= ${raw(d.nowMs)}
+  GROUP BY job_type ORDER BY job_type`;
 }

@@ -68,14 +68,15 @@ SELECT ${jobColumns()} FROM ${ident("claimed")}`;
         d: r.delayMs ?? null,
         pr: r.priority,
         g: r.group ?? null,
+        tc: r.traceContext ?? null,
       })),
     );
-    return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, create_time, update_time)
+    return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, trace_context, create_time, update_time)
 SELECT v.p, v.t, ${JobStatus.Init},
   CASE WHEN v.d IS NOT NULL THEN (n.ms + v.d) / 1000 ELSE COALESCE(v.st, 0) END,
   CASE WHEN v.d IS NOT NULL THEN n.ms + v.d ELSE COALESCE(v.ra, 0) END,
-  v.pr, v.g, n.s, n.s
-FROM ROWS FROM (json_to_recordset(${json}::json) AS (p text, t integer, st bigint, ra bigint, d bigint, pr integer, g text)) WITH ORDINALITY AS v(p, t, st, ra, d, pr, g, ord)
+  v.pr, v.g, v.tc, n.s, n.s
+FROM ROWS FROM (json_to_recordset(${json}::json) AS (p text, t integer, st bigint, ra bigint, d bigint, pr integer, g text, tc text)) WITH ORDINALITY AS v(p, t, st, ra, d, pr, g, tc, ord)
 CROSS JOIN (SELECT ${raw(hooks.nowMs)} AS ms, ${raw(hooks.nowSec)} AS s) AS n
 ORDER BY v.ord${raw(returning ? " RETURNING id" : "")}`;
   };

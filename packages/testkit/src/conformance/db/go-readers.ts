@@ -44,6 +44,7 @@ const ADDED = [
   "due_ms",
   "unique_live",
   "group_key",
+  "trace_context",
 ];
 
 const invisible = async (db: DB) =>
@@ -85,7 +86,7 @@ export function goReaderTests(adapter: AdapterUnderTest, kind: TargetKind): void
         // A row the queue itself wrote, with every added column set.
         await x(
           db,
-          "UPDATE async_job_tab SET attempts = 2, run_at = 5, lease_token = 't', lease_until = 6, worker_id = 'w', last_error = 'e' WHERE id = 1",
+          "UPDATE async_job_tab SET attempts = 2, run_at = 5, lease_token = 't', lease_until = 6, worker_id = 'w', last_error = 'e', group_key = 'g', trace_context = '{\"traceparent\":\"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\"}' WHERE id = 1",
         );
         const all = await q(db, "SELECT * FROM async_job_tab ORDER BY id");
         expect(all).toHaveLength(5);

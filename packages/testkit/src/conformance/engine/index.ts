@@ -15,6 +15,7 @@ import { retentionTests } from "./retention.js";
 import { scheduleTests } from "./schedules.js";
 import { semanticsTests } from "./semantics.js";
 import { shedLockTests } from "./shed-lock.js";
+import { telemetryTests } from "./telemetry.js";
 import { uniqueKeyTests } from "./unique-keys.js";
 
 /**
@@ -40,6 +41,7 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("retention and prune", () => retentionTests(adapter, kind));
       describe("cron schedules", () => scheduleTests(adapter, kind));
       describe("flow control", () => flowControlTests(adapter, kind));
+      describe("OpenTelemetry and Prometheus", () => telemetryTests(adapter, kind));
     });
   }
 }
