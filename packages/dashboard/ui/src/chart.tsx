@@ -15,7 +15,7 @@ export function ThroughputChart(props: {
   jobType?: number;
 }) {
   const box = useRef<HTMLDivElement>(null);
-  const plot = useRef<uPlot>();
+  const plot = useRef<uPlot | null>(null);
   const { buckets, bucketSeconds, windowSeconds, jobType } = props;
 
   const data = (): uPlot.AlignedData => {

@@ -7,6 +7,16 @@ import { navigate, usePoll } from "./hooks.js";
 const ACTIONS: JobAction[] = ["retry", "cancel", "promote", "remove"];
 const title = (a: string) => a[0]!.toUpperCase() + a.slice(1);
 
+/** Whether `action` applies to a job in `status` (the server re-checks, atomically). */
+const applies = (action: JobAction, status: number) =>
+  action === "retry"
+    ? status === 2 || status === 6
+    : action === "cancel"
+      ? [0, 3, 4, 5].includes(status)
+      : action === "promote"
+        ? [0, 3, 4].includes(status)
+        : status !== 5;
+
 export function JobPage(props: { id: number; session: Session; notify: (text: string) => void }) {
   const { id } = props;
   const { data: job, error, reload } = usePoll(() => api.job(id), String(id));
@@ -25,7 +35,7 @@ export function JobPage(props: { id: number; session: Session; notify: (text: st
   };
 
   if (!job) return <p class={error ? "error" : "muted"}>{error ?? "Loading…"}</p>;
-  const can = ACTIONS.filter((a) => props.session.can[a]);
+  const can = ACTIONS.filter((a) => props.session.can[a] && applies(a, job.status));
   const fields: [string, string][] = [
     ["Job type", String(job.jobType)],
     ["Status", statusName(job.status)],
@@ -36,7 +46,7 @@ export function JobPage(props: { id: number; session: Session; notify: (text: st
     ["Created (UTC)", time(job.createTime)],
     ["Updated (UTC)", time(job.updateTime)],
     ["Runs at (UTC)", time(job.runAt, true)],
-    ["Lease holder", job.workerId ?? "—"],
+    ["Worker (last to hold it)", job.workerId ?? "—"],
     ["Lease until (UTC)", time(job.leaseUntil, true)],
   ];
   return (
