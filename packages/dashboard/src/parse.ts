@@ -30,11 +30,15 @@ export function parseStatuses(value: string): JobStatus[] {
   return [...new Set(out)];
 }
 
-/** A job type's integer (0 to 2^31-1, as the seed's int column holds). */
+/** A job type's integer, as the seed's INT column holds it (-2147483648 to 2147483647). */
 export function parseJobType(value: string, field = "type"): number {
-  if (!/^[0-9]{1,10}$/.test(value) || Number(value) > 2_147_483_647)
-    throw badInput(field, `"${value}" is not a job type; give its integer (0 to 2147483647).`);
-  return Number(value);
+  const n = /^-?[0-9]{1,10}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= -2_147_483_648 && n <= 2_147_483_647))
+    throw badInput(
+      field,
+      `"${value}" is not a job type; give its integer (-2147483648 to 2147483647).`,
+    );
+  return n;
 }
 
 /** A job id: a positive safe integer. */
