@@ -12,7 +12,8 @@ export const newCsrfToken = (): string => randomBytes(32).toString("base64url");
  * checks, each enough against a cross-site form or fetch on its own, kept
  * together for old browsers and odd proxies:
  * - `Sec-Fetch-Site`, when the browser sends it, must be `same-origin`;
- * - `Origin`, when present, must name the host the request was sent to;
+ * - `Origin`, when present, must name the host the request was sent to (Host,
+ *   or X-Forwarded-Host from a proxy);
  * - the `x-pq-csrf` header must hold the dashboard's token. A page on another
  *   site can neither read the token (`GET api/session` sends no CORS headers)
  *   nor send a custom header cross-origin without a CORS preflight, which this
@@ -31,8 +32,13 @@ export function checkCsrf(request: Request, token: string): void {
     } catch {
       originHost = undefined;
     }
-    if (originHost !== host)
-      throw refused(`the request's Origin (${origin}) is not this dashboard's host (${host}).`);
+    // A proxy that rewrites Host passes the original in X-Forwarded-Host. Trusting it
+    // here opens nothing: a cross-site page cannot set that header without a preflight.
+    const forwarded = request.headers.get("x-forwarded-host")?.split(",")[0]?.trim();
+    if (originHost !== host && (forwarded === undefined || originHost !== forwarded))
+      throw refused(
+        `the request's Origin (${origin}) is not this dashboard's host (${forwarded ?? host}); a proxy in front must pass Host or X-Forwarded-Host on.`,
+      );
   }
   const given = request.headers.get(CSRF_HEADER);
   if (given === null || !same(given, token))

@@ -82,6 +82,19 @@ describe("mounts", () => {
     }
   });
 
+  it("Express: behind a global express.json(), the parsed body reaches the handler", async () => {
+    const app = express();
+    app.use(express.json());
+    app.use("/queues", expressDashboard(createDashboard({ db: target.db, basePath: "/queues" })));
+    const server = createServer(app);
+    try {
+      await reader.retry(seeded.charges[1]!); // failed → waiting: one more job to cancel
+      await exercise(`${await listen(server)}/queues`, seeded.charges[1]!);
+    } finally {
+      await closeServer(server);
+    }
+  });
+
   it('Fastify: app.register(fastifyDashboard(…), { prefix: "/queues" })', async () => {
     const app = Fastify();
     await app.register(fastifyDashboard(createDashboard({ db: target.db, basePath: "/queues" })), {

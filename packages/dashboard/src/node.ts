@@ -6,9 +6,14 @@ const MAX_BODY = 1024 * 1024;
 
 /**
  * A Request from Node's request: the URL from `url` (default `req.url`) and the
- * Host header, the headers, and for POST the body (read here).
+ * Host header, the headers, and for POST the body: read here, or, when a body
+ * parser in front already read the stream, `parsedBody` (JSON-encoded again).
  */
-export async function toRequest(req: IncomingMessage, url = req.url ?? "/"): Promise<Request> {
+export async function toRequest(
+  req: IncomingMessage,
+  url = req.url ?? "/",
+  parsedBody?: unknown,
+): Promise<Request> {
   const host = req.headers.host ?? "localhost";
   const encrypted = (req.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
   const headers = new Headers();
@@ -19,7 +24,16 @@ export async function toRequest(req: IncomingMessage, url = req.url ?? "/"): Pro
   }
   const method = req.method ?? "GET";
   let body: Buffer | undefined;
-  if (method !== "GET" && method !== "HEAD") {
+  if (method !== "GET" && method !== "HEAD" && req.readableEnded) {
+    // A body parser in front (express.json()) read the stream: take what it parsed.
+    body =
+      parsedBody === undefined
+        ? Buffer.alloc(0)
+        : Buffer.isBuffer(parsedBody)
+          ? parsedBody
+          : Buffer.from(typeof parsedBody === "string" ? parsedBody : JSON.stringify(parsedBody));
+    headers.delete("content-length");
+  } else if (method !== "GET" && method !== "HEAD") {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {

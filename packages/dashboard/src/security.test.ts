@@ -125,6 +125,18 @@ describe("forgery protection", () => {
       }),
     );
     expect(form.status).toBe(403);
+    // Behind a proxy that rewrote Host, X-Forwarded-Host names the origin's host.
+    const proxied = await write({
+      ...token,
+      host: "127.0.0.1:8080",
+      "x-forwarded-host": "dash.test",
+      origin: "http://dash.test",
+      "sec-fetch-site": "same-origin",
+    });
+    expect(proxied.status).toBe(200);
+    expect(await reader.getJob(failedId())).toMatchObject({ status: JobStatus.Init });
+    await reader.cancel(failedId());
+    expect(await reader.getJob(failedId())).toMatchObject({ status: JobStatus.Cancelled });
     // Same origin, with the token: applied.
     const ok = await write({
       ...token,
