@@ -6,11 +6,18 @@ import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { JobStatus, PersistentQueue } from "@persistent-queue/core";
+import { type DB, JobStatus, PersistentQueue } from "@persistent-queue/core";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDashboard, type DashboardOptions, toNodeListener } from "./index.js";
-import { FAILURE, openSqlite, type Seeded, seed, type TestDatabase } from "./test-fixtures.js";
+import {
+  FAILURE,
+  openMariadb,
+  openSqlite,
+  type Seeded,
+  seed,
+  type TestDatabase,
+} from "./test-fixtures.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const docs = (name: string) => fileURLToPath(new URL(`../../../docs/${name}`, import.meta.url));
@@ -49,10 +56,10 @@ afterAll(async () => {
   await target?.close();
 });
 
-/** A dashboard on a loopback port, under /queues. */
-async function serve(options: Partial<DashboardOptions> = {}): Promise<string> {
+/** A dashboard on a loopback port, under /queues (on the SQLite database unless `db`). */
+async function serve(options: Partial<DashboardOptions> = {}, db: DB = target.db): Promise<string> {
   const server = createServer(
-    toNodeListener(createDashboard({ db: target.db, basePath: "/queues", ...options })),
+    toNodeListener(createDashboard({ db, basePath: "/queues", ...options })),
   );
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -175,5 +182,34 @@ describe("dashboard in Chromium", () => {
     expect(await postFromPage(page, `jobs/${seeded.charges[1]}/retry`)).toBe(403);
     expect((await reader.getJob(seeded.charges[1]!))?.status).toBe(JobStatus.Failed);
     expect(errors.filter((e) => !e.includes("403"))).toEqual([]);
+  });
+});
+
+describe("dashboard in Chromium on MariaDB", () => {
+  let maria: TestDatabase;
+  let mariaSeeded: Seeded;
+  let mariaReader: PersistentQueue;
+  beforeAll(async () => {
+    maria = await openMariadb(inject("pqMysqlUrl"));
+    mariaSeeded = await seed(maria.db);
+    mariaReader = new PersistentQueue({ db: maria.db, serviceName: "reader", jobs: [] });
+  });
+  afterAll(() => maria?.close());
+
+  it("the overview's counts, a filter, a job's error and a retry from its page", async () => {
+    const base = await serve({}, maria.db);
+    const { page, errors } = await open(base);
+    await expect.poll(() => cell(page, 1, "waiting").textContent()).toBe("3");
+    expect(await cell(page, 3, "failed").textContent()).toBe("2");
+    await page.click('tr[data-job-type="3"] td[data-status="failed"] a');
+    const rows = page.locator("tr[data-job-id]");
+    await expect.poll(() => rows.count()).toBe(2);
+    const id = mariaSeeded.charges[1]!;
+    await page.click(`tr[data-job-id="${id}"] a`);
+    await expect.poll(() => page.locator("pre.last-error").textContent()).toContain(FAILURE);
+    await page.click('.actions button:has-text("Retry")');
+    await page.click('dialog.confirm button.danger:has-text("Retry")');
+    await until(async () => (await mariaReader.getJob(id))?.status === JobStatus.Init, "the retry");
+    expect(errors).toEqual([]);
   });
 });
