@@ -2,6 +2,7 @@ import {
   type AnyJob,
   countJobs,
   type DB,
+  type FinishedBucket,
   finishedJobs,
   JobActionError,
   JobInputError,
@@ -40,6 +41,13 @@ export interface ActionResult {
   readonly message?: string;
 }
 
+/**
+ * How long the throughput is reused (ms). It reads every job finished in the last
+ * day (no index has update_time): on SQLite with 1,000,000 finished jobs, 1.7 s.
+ * Counts stay fresh on every poll; the charts move in 15 s steps.
+ */
+export const THROUGHPUT_TTL_MS = 15_000;
+
 /** Most ids one bulk action takes. */
 export const MAX_BULK_IDS = 500;
 
@@ -55,6 +63,7 @@ export class DashboardApi {
   readonly #db: DB;
   readonly #tables: Partial<TableNames>;
   readonly #queue: PersistentQueue;
+  #throughput: { at: number; value: Promise<FinishedBucket[]> } | undefined;
 
   constructor(db: DB, tables: Partial<TableNames>) {
     this.#db = db;
@@ -70,13 +79,23 @@ export class DashboardApi {
 
   async overview() {
     const opts = { tables: this.#tables };
-    const [counts, paused, oldest, perMinute, perHour] = await Promise.all([
+    const [counts, paused, oldest, day] = await Promise.all([
       countJobs(this.#db, opts),
       this.#queue.pausedTypes(),
       oldestWaiting(this.#db, opts),
-      finishedJobs(this.#db, { ...opts, bucketSeconds: 60, windowSeconds: 3600 }),
-      finishedJobs(this.#db, { ...opts, bucketSeconds: 3600, windowSeconds: 86_400 }),
+      this.#lastDay(),
     ]);
+    // One read of the day by minute serves both charts.
+    const since = Math.floor(Date.now() / 1000) - 3600;
+    const perMinute = day.filter((b) => b.bucket >= since - (since % 60));
+    const hours = new Map<string, FinishedBucket>();
+    for (const b of day) {
+      const bucket = b.bucket - (b.bucket % 3600);
+      const key = `${b.jobType}/${b.status}/${bucket}`;
+      const prev = hours.get(key);
+      hours.set(key, { ...b, bucket, count: (prev?.count ?? 0) + b.count });
+    }
+    const perHour = [...hours.values()].sort((a, b) => a.bucket - b.bucket);
     return {
       counts,
       paused,
@@ -86,6 +105,23 @@ export class DashboardApi {
         perHour: { bucketSeconds: 3600, windowSeconds: 86_400, buckets: perHour },
       },
     };
+  }
+
+  /** Finished jobs per minute over the last day, reused for {@link THROUGHPUT_TTL_MS}; one read at a time. */
+  #lastDay(): Promise<FinishedBucket[]> {
+    const now = Date.now();
+    if (!this.#throughput || now - this.#throughput.at > THROUGHPUT_TTL_MS) {
+      const value = finishedJobs(this.#db, {
+        tables: this.#tables,
+        bucketSeconds: 60,
+        windowSeconds: 86_400,
+      });
+      this.#throughput = { at: now, value };
+      value.catch(() => {
+        if (this.#throughput?.value === value) this.#throughput = undefined;
+      });
+    }
+    return this.#throughput.value;
   }
 
   /** `GET api/jobs?type=&status=&search=&createdFrom=&createdTo=&updatedFrom=&updatedTo=&limit=&cursor=` */
