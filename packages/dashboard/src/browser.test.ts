@@ -159,6 +159,23 @@ describe("dashboard in Chromium", () => {
     expect(errors).toEqual([]);
   });
 
+  it("schedules with their next run; locks with their holder", async () => {
+    const { page, errors } = await open(`${await serve()}#/schedules`);
+    const schedule = page.locator("tbody tr", { hasText: "nightly-report" });
+    await schedule.waitFor();
+    expect(await schedule.textContent()).toMatch(/0 3 \* \* \*.*\d{4}-\d{2}-\d{2} 03:00:00/);
+    await page.click('nav a:has-text("Locks")');
+    const lock = page.locator("tbody tr", { hasText: "report-lock" });
+    await lock.waitFor();
+    expect(await lock.textContent()).toMatch(/held.*dashboard-test/);
+    if (screenshots) {
+      await page.click('nav a:has-text("Jobs")');
+      await page.locator("tr[data-job-id]").first().waitFor();
+      await page.screenshot({ path: docs("dashboard-jobs.png"), fullPage: true });
+    }
+    expect(errors).toEqual([]);
+  });
+
   it("read-only hides the write buttons and refuses writes", async () => {
     const { page, errors } = await open(
       `${await serve({ readOnly: true })}#/jobs/${seeded.charges[1]}`,

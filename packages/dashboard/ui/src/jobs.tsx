@@ -107,7 +107,7 @@ export function JobsPage(props: {
           <input name="search" value={query.get("search") ?? ""} placeholder='"orderId":42' />
         </label>
         <label>
-          Created from{" "}
+          Created from (UTC){" "}
           <input
             type="datetime-local"
             name="createdFrom"
@@ -119,7 +119,7 @@ export function JobsPage(props: {
           <input type="datetime-local" name="createdTo" value={toInput(query.get("createdTo"))} />
         </label>
         <label>
-          Updated from{" "}
+          Updated from (UTC){" "}
           <input
             type="datetime-local"
             name="updatedFrom"
