@@ -97,7 +97,7 @@ export interface LockInfo {
   readonly name: string;
   /** Who took it last (ShedLock's locked_by). */
   readonly lockedBy: string;
-  /** When it was last taken, as the driver returns it, made an ISO 8601 string in UTC. */
+  /** When it was last taken, ISO 8601 in UTC (on this process's clock: see {@link listLocks}). */
   readonly lockedAt: string;
   /** Until when it is (or was) held, as `lockedAt`. */
   readonly lockUntil: string;
@@ -108,31 +108,36 @@ export interface LockInfo {
 /**
  * The rows of the ShedLock table (`tables.locks`, default `shedlock_tab`), by
  * name, and whether each is held now by the database's clock. The times are
- * what the driver returns: a Date (PostgreSQL, MySQL: read as the driver's
- * time zone, UTC for the statement) or SQLite's UTC text.
+ * read as offsets from the database's now, read in the same statement and
+ * type, and put on this process's clock: right whatever time zone the driver
+ * takes the lock columns' values to be in (mysql2 reads them as local time),
+ * and free of clock skew between this host and the database.
  */
 export async function listLocks(db: DB, options: OverviewOptions = {}): Promise<LockInfo[]> {
   const tables = resolveTableNames(options.tables);
   const dialect = await resolveDialect(db);
   await assertSchemaCurrent(db, dialect, tables);
   const rows = await querySql(db, dialect, listLockRows(dialect, tables.locks));
-  return rows.map((row) => ({
-    name: String(row.lock_name),
-    lockedBy: String(row.locked_by ?? ""),
-    lockedAt: isoTime(row.locked_at),
-    lockUntil: isoTime(row.lock_until),
-    held: Number(row.held) === 1,
-  }));
+  const here = Date.now();
+  return rows.map((row) => {
+    const now = lockTimeMs(row.now_lock);
+    const at = (value: unknown) => {
+      const ms = lockTimeMs(value);
+      return Number.isNaN(ms) || Number.isNaN(now) ? "" : new Date(here + (ms - now)).toISOString();
+    };
+    return {
+      name: String(row.lock_name),
+      lockedBy: String(row.locked_by ?? ""),
+      lockedAt: at(row.locked_at),
+      lockUntil: at(row.lock_until),
+      held: Number(row.held) === 1,
+    };
+  });
 }
 
-function isoTime(value: unknown): string {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? "" : value.toISOString();
-  const text = String(value ?? "");
-  // SQLite's "YYYY-MM-DD HH:MM:SS.fff" is UTC.
-  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)$/.exec(text);
-  if (m) {
-    const d = new Date(`${m[1]}T${m[2]}Z`);
-    if (!Number.isNaN(d.getTime())) return d.toISOString();
-  }
-  return text;
+/** A lock time as the driver returns it (a Date, or SQLite's "YYYY-MM-DD HH:MM:SS.fff") in ms; NaN if neither. */
+function lockTimeMs(value: unknown): number {
+  if (value instanceof Date) return value.getTime();
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)$/.exec(String(value ?? ""));
+  return m ? new Date(`${m[1]}T${m[2]}Z`).getTime() : Number.NaN;
 }

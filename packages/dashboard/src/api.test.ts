@@ -198,9 +198,17 @@ describe.each(Object.keys(TARGETS))("dashboard API on %s", (kind) => {
       expect.objectContaining({ name: "nightly-report", cron: "0 3 * * *", jobType: 2 }),
     ]);
     expect(new Date(schedules[0]!.nextRun).getUTCHours()).toBe(3);
-    const { locks } = (await (await api.get("locks")).json()) as {
-      locks: { name: string; held: boolean; lockedBy: string; lockUntil: string }[];
-    };
+    // In a time zone other than the database session's: mysql2 reads lock times as
+    // local time, and listLocks must not depend on it.
+    const zone = process.env.TZ;
+    process.env.TZ = "America/New_York";
+    let locks: { name: string; held: boolean; lockedBy: string; lockUntil: string }[];
+    try {
+      ({ locks } = (await (await api.get("locks")).json()) as { locks: typeof locks });
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
     expect(locks).toEqual([
       expect.objectContaining({
         name: "report-lock",

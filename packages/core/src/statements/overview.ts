@@ -50,12 +50,16 @@ export function oldestWaitingPerType(d: SqlHooks, table: string): SqlFragment {
 }
 
 /**
- * Rows `{ lock_name, locked_by, locked_at, lock_until, held }` of the ShedLock
- * table, by name; `held` is 1 while lock_until is in the future by the
- * database's clock. The lock table holds one row per lock name ever taken.
+ * Rows `{ lock_name, locked_by, locked_at, lock_until, held, now_lock }` of the
+ * ShedLock table, by name; `held` is 1 while lock_until is in the future by
+ * the database's clock, and `now_lock` is that clock's now in the lock
+ * columns' type (so a caller can take differences that do not depend on how
+ * the driver reads the time zone of these values). The lock table holds one
+ * row per lock name ever taken.
  */
 export function listLockRows(d: Dialect, table: string): SqlFragment {
   return sql`${raw(d.statements.utcStatement("SELECT"))} lock_name, locked_by, locked_at, lock_until,
-    CASE WHEN lock_until > ${raw(d.statements.lockNow)} THEN 1 ELSE 0 END AS ${ident("held")}
+    CASE WHEN lock_until > ${raw(d.statements.lockNow)} THEN 1 ELSE 0 END AS ${ident("held")},
+    ${raw(d.statements.lockNow)} AS ${ident("now_lock")}
   FROM ${ident(table)} ORDER BY lock_name`;
 }
