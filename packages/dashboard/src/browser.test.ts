@@ -1,12 +1,14 @@
 // The dashboard in a real browser: Debian's Chromium driven by playwright-core,
-// against a dashboard on a real SQLite database. If the browser cannot start,
-// this fails (it is never skipped). PQ_DASHBOARD_SCREENSHOTS=1 also writes
+// against dashboards on a real SQLite file and a MariaDB database. Chromium is
+// installed with apt when missing (root on Debian, as the database servers are);
+// if the browser cannot start, this fails (it is never skipped). PQ_DASHBOARD_SCREENSHOTS=1 also writes
 // docs/dashboard-overview.png and docs/dashboard-job.png.
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { type DB, JobStatus, PersistentQueue } from "@persistent-queue/core";
+import { ensureDebianBinary } from "@persistent-queue/testkit";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDashboard, type DashboardOptions, toNodeListener } from "./index.js";
@@ -32,8 +34,8 @@ const servers: Server[] = [];
 beforeAll(async () => {
   if (!existsSync(fileURLToPath(new URL("../dist/ui/index.html", import.meta.url))))
     throw new Error("the dashboard's page is not built: npx turbo run build --filter=./packages/*");
-  if (!existsSync(CHROMIUM))
-    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (see .ci/run)`);
+  // As the database servers: installed with apt when missing (root on Debian), else an error.
+  await ensureDebianBinary(CHROMIUM, "chromium");
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
