@@ -2,7 +2,7 @@
 // dist/) as a child process against real databases: a SQLite file, and the run's
 // MariaDB and PostgreSQL (from the vitest globalSetup). The test itself writes
 // jobs and reads rows through core (from source), never through the CLI.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -25,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 const bin = fileURLToPath(new URL("../bin/persistent-queue.js", import.meta.url));
 
 beforeAll(() => {
-  for (const pkg of ["cli", "core", "mysql2", "pg", "better-sqlite3"]) {
+  for (const pkg of ["cli", "core", "dashboard", "mysql2", "pg", "better-sqlite3"]) {
     const dist = fileURLToPath(new URL(`../../${pkg}/dist/index.js`, import.meta.url));
     if (!existsSync(dist))
       throw new Error(
@@ -489,7 +489,7 @@ describe("persistent-queue without a usable database", () => {
     },
   );
 
-  it("a bad flag value is a usage error (exit 2); help exits 0; the dashboard is not there yet (exit 1)", async () => {
+  it("a bad flag value is a usage error (exit 2); help exits 0", async () => {
     const bad = await cli(["jobs", "list", "--status", "done", "--db", "sqlite:x.db"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/"done" is not a job status; use init, success/);
@@ -513,8 +513,77 @@ describe("persistent-queue without a usable database", () => {
     const help = await cli(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Exit codes: 0 ok/);
-    const dashboard = await cli(["dashboard", "--port", "8080"]);
-    expect(dashboard.code).toBe(1);
-    expect(dashboard.stderr).toMatch(/dashboard is not available yet/);
+    const [badPort, badBase] = await Promise.all([
+      cli(["dashboard", "--port", "70000", "--db", "sqlite:x.db"]),
+      cli(["dashboard", "--base-path", "queues/", "--db", "sqlite:x.db"]),
+    ]);
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toMatch(/"70000" is not a port/);
+    expect(badBase.code).toBe(2);
+    expect(badBase.stderr).toMatch(/"queues\/" is not a base path/);
+  });
+});
+
+describe("persistent-queue dashboard", () => {
+  it("serves the dashboard on a free port against SQLite until SIGTERM (exit 0)", async () => {
+    const target = await TARGETS.sqlite!();
+    try {
+      expect((await cli(["migrate", `--db=${target.url}`])).code).toBe(0);
+      const child = spawn(
+        process.execPath,
+        [
+          bin,
+          "dashboard",
+          "--port",
+          "0",
+          "--base-path",
+          "/queues",
+          "--read-only",
+          `--db=${target.url}`,
+        ],
+        { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => {
+        stdout += d;
+      });
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d;
+      });
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      const end = Date.now() + 20_000;
+      let url: string | undefined;
+      while (!url && Date.now() < end) {
+        url = /Dashboard at (http:\/\/\S+\/) \(read-only\)/.exec(stdout)?.[1];
+        if (!url) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(url, stderr).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/queues\/$/);
+      const overview = await fetch(`${url}api/overview`);
+      expect(overview.status).toBe(200);
+      expect(await overview.json()).toMatchObject({ counts: [], paused: [] });
+      const session = (await (await fetch(`${url}api/session`)).json()) as { readOnly: boolean };
+      expect(session.readOnly).toBe(true);
+      expect((await fetch(url!)).headers.get("content-type")).toBe("text/html; charset=utf-8");
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(stdout).toContain("Dashboard stopped.");
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("says to migrate first, before it listens (exit 1)", async () => {
+    const target = await TARGETS.sqlite!();
+    try {
+      const created = new Database(target.url.slice("sqlite:".length));
+      created.close(); // an empty database file, never migrated
+      const run = await cli(["dashboard", "--port", "0", `--db=${target.url}`]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/persistent-queue migrate/);
+      expect(run.stdout).not.toContain("Dashboard at");
+    } finally {
+      await target.close();
+    }
   });
 });

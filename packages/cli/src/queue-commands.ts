@@ -1,8 +1,8 @@
 import { countJobs, type Duration, JobStatus, type PrunableStatus } from "@persistent-queue/core";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { parseInteger, parseOlderThan, parsePrunable } from "./arguments.js";
 import { type Context, type GlobalOptions, withQueue } from "./context.js";
-import { CliError, ExitCode } from "./errors.js";
+import { type DashboardFlags, serveDashboard } from "./dashboard-command.js";
 import { printJson, renderTable, STATUS_NAMES, time } from "./output.js";
 
 type WithJson = GlobalOptions & { json?: boolean };
@@ -166,14 +166,35 @@ export function addQueueCommands(program: Command, ctx: Context): void {
 
   program
     .command("dashboard")
-    .description("serve the web dashboard (not available yet)")
-    .option("-p, --port <port>", "the port to listen on", parseInteger)
-    .option("--read-only", "allow no actions")
-    .action(() => {
-      throw new CliError(
-        "ERR_PQ_CLI_NOT_AVAILABLE",
-        ExitCode.Failed,
-        "the dashboard is not available yet: @persistent-queue/dashboard has not been released. Use `persistent-queue stats` and `persistent-queue jobs list` meanwhile.",
-      );
+    .description(
+      "serve the web dashboard (@persistent-queue/dashboard) on Node's http until Ctrl+C (SIGINT) or SIGTERM",
+    )
+    .option("-p, --port <port>", "the port to listen on (0: any free port)", parsePort, 8080)
+    .option("--host <host>", "the address to listen on", "127.0.0.1")
+    .option("--read-only", "allow no actions: every write is refused and no write button is shown")
+    .option(
+      "--base-path <path>",
+      'serve under this path, e.g. "/queues" (behind a proxy)',
+      parseBasePath,
+    )
+    .action(async (_opts, cmd: Command) => {
+      await serveDashboard(ctx, cmd.optsWithGlobals<DashboardFlags>());
     });
+}
+
+/** A TCP port: 0 to 65535. */
+function parsePort(text: string): number {
+  const n = parseInteger(text);
+  if (n < 0 || n > 65_535)
+    throw new InvalidArgumentError(`"${text}" is not a port; use 0 to 65535.`);
+  return n;
+}
+
+/** A URL path prefix such as "/queues": segments of safe characters, no trailing slash. */
+function parseBasePath(text: string): string {
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(text))
+    throw new InvalidArgumentError(
+      `"${text}" is not a base path; use a path like /queues (no trailing slash).`,
+    );
+  return text;
 }

@@ -89,6 +89,16 @@ export {
   type ShedLockOptions,
 } from "./lock/shed-lock.js";
 export type { Logger } from "./logger.js";
+export {
+  type FinishedBucket,
+  type FinishedJobsOptions,
+  finishedJobs,
+  type LockInfo,
+  listLocks,
+  type OldestWaiting,
+  type OverviewOptions,
+  oldestWaiting,
+} from "./overview.js";
 export { PersistentQueue, QueueStateError } from "./queue.js";
 export {
   type BackOffScope,

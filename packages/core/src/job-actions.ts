@@ -87,6 +87,14 @@ export interface ListJobsOptions<R = unknown> {
    * `"order-42"` or `"orderId":42`). `%`, `_` and `!` match themselves.
    */
   readonly search?: string;
+  /** Only jobs created at or after this time (the seed's create_time, whole seconds). */
+  readonly createdFrom?: Date;
+  /** Only jobs created before this time. */
+  readonly createdTo?: Date;
+  /** Only jobs last updated at or after this time (update_time: a finished job's finish time). */
+  readonly updatedFrom?: Date;
+  /** Only jobs last updated before this time. */
+  readonly updatedTo?: Date;
   /** Jobs per page: 1 to {@link MAX_LIST_LIMIT}, default {@link DEFAULT_LIST_LIMIT}. */
   readonly limit?: number;
   /** `nextCursor` of the previous page, for the page after it; absent: the newest jobs. */
@@ -209,6 +217,10 @@ export class JobActions {
         statuses,
         beforeId,
         pattern: search === undefined ? undefined : likePattern(search),
+        createdFrom: checkTime(options.createdFrom, "createdFrom"),
+        createdTo: checkTime(options.createdTo, "createdTo"),
+        updatedFrom: checkTime(options.updatedFrom, "updatedFrom"),
+        updatedTo: checkTime(options.updatedTo, "updatedTo"),
         limit: limit + 1, // one more than the page: is there a next page?
       }),
     );
@@ -289,6 +301,14 @@ function checkCursor(cursor: unknown): number {
       "must be the nextCursor of an earlier listJobs() page, passed back unchanged.",
     );
   return id;
+}
+
+/** A time bound as the table's unit (unix seconds, rounded up: `from` and `to` both stay exact on whole seconds). */
+function checkTime(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+    throw new JobInputError(name, "must be a valid Date (or left out).");
+  return Math.ceil(value.getTime() / 1000);
 }
 
 function checkSearch(search: unknown): string | undefined {

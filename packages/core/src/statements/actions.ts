@@ -133,6 +133,14 @@ export interface ListFilter {
   readonly pattern?: string | undefined;
   /** Only ids below this one (the keyset cursor). */
   readonly beforeId?: number | undefined;
+  /** create_time (unix seconds) at least this. */
+  readonly createdFrom?: number | undefined;
+  /** create_time (unix seconds) below this. */
+  readonly createdTo?: number | undefined;
+  /** update_time (unix seconds) at least this. */
+  readonly updatedFrom?: number | undefined;
+  /** update_time (unix seconds) below this. */
+  readonly updatedTo?: number | undefined;
   /** Rows to read: the page size plus one, to know whether another page follows. */
   readonly limit: number;
 }
@@ -168,6 +176,10 @@ export function listJobs(d: SqlHooks, table: string, f: ListFilter): SqlFragment
     );
   }
   if (f.jobType !== undefined) where.push(sql`job_type = ${f.jobType}`);
+  if (f.createdFrom !== undefined) where.push(sql`create_time >= ${f.createdFrom}`);
+  if (f.createdTo !== undefined) where.push(sql`create_time < ${f.createdTo}`);
+  if (f.updatedFrom !== undefined) where.push(sql`update_time >= ${f.updatedFrom}`);
+  if (f.updatedTo !== undefined) where.push(sql`update_time < ${f.updatedTo}`);
   if (f.pattern !== undefined) {
     where.push(
       d.likeIgnoringCase?.("params", f.pattern) ?? sql`lower(params) LIKE ${f.pattern} ESCAPE '!'`,
