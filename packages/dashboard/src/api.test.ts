@@ -70,6 +70,19 @@ describe.each(Object.keys(TARGETS))("dashboard API on %s", (kind) => {
     expect(sum(3, JobStatus.Failed)).toBe(2);
   });
 
+  it("GET metrics: Prometheus text with the table's jobs by type and status", async () => {
+    const res = await dashboard(new Request("http://127.0.0.1/metrics"));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const value = (labels: string) =>
+      Number(new RegExp(`^persistent_queue_jobs\\{${labels}\\} (\\S+)$`, "m").exec(text)?.[1]);
+    expect(value('job_type="1",status="init"')).toBe(3);
+    expect(value('job_type="2",status="success"')).toBe(2);
+    expect(value('job_type="3",status="failed"')).toBe(2);
+    expect(text).toMatch(/^# TYPE persistent_queue_jobs gauge$/m);
+  });
+
   it("jobs list: filters by type, status, search and time; pages by cursor", async () => {
     const list = async (q: string) => {
       const res = await api.get(`jobs?${q}`);

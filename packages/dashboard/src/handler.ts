@@ -1,13 +1,24 @@
-import type { DB, TableNames } from "@persistent-queue/core";
+import {
+  type DB,
+  PROMETHEUS_CONTENT_TYPE,
+  prometheusMetrics,
+  type QueueWithMetrics,
+  type TableNames,
+} from "@persistent-queue/core";
 import { DashboardApi, JOB_ACTIONS, type JobActionName, parseBulkBody } from "./api.js";
 import { AssetStore, defaultAssetsDir } from "./assets.js";
 import { checkCsrf, newCsrfToken } from "./csrf.js";
 import { badInput, DashboardHttpError } from "./errors.js";
 import { parseId, parseJobType } from "./parse.js";
 
-/** What a request asks to do: `read` for every GET, else the write it makes. */
+/**
+ * What a request asks to do: `read` for the pages and every GET of the API,
+ * `metrics` for `GET /metrics` (Prometheus text; a scraper often has no
+ * session, so it is decided apart), else the write it makes.
+ */
 export type DashboardAction =
   | "read"
+  | "metrics"
   | "retry"
   | "cancel"
   | "promote"
@@ -16,7 +27,7 @@ export type DashboardAction =
   | "resume";
 
 /** The writes (every {@link DashboardAction} but `read`). */
-export type DashboardWriteAction = Exclude<DashboardAction, "read">;
+export type DashboardWriteAction = Exclude<DashboardAction, "read" | "metrics">;
 
 const WRITE_ACTIONS: readonly DashboardWriteAction[] = [...JOB_ACTIONS, "pause", "resume"];
 
@@ -45,6 +56,11 @@ export interface DashboardOptions {
    * one load balancer, so a page from one process can write through another.
    */
   readonly csrfToken?: string;
+  /**
+   * Queues of this process whose counters and duration histogram `GET /metrics`
+   * adds to the table's gauges (see `prometheusMetrics` in core). Default none.
+   */
+  readonly queues?: readonly QueueWithMetrics[];
 }
 
 /** A Fetch handler: takes a Request, resolves a Response. */
@@ -82,6 +98,7 @@ const MAX_BODY = 64 * 1024;
  * - `GET api/jobs/:id`; `POST api/jobs/:id/(retry|cancel|promote|remove)`
  * - `POST api/jobs/bulk` with `{ action, ids }`: an outcome per id
  * - `POST api/types/:type/(pause|resume)`; `GET api/schedules`; `GET api/locks`
+ * - `GET metrics`: Prometheus text (`prometheusMetrics` of core), decided by `authorize(request, "metrics")`
  *
  * Writes are POST only, need the `x-pq-csrf` header (see `checkCsrf`), and
  * are refused when `readOnly` or when `authorize` says no.
@@ -122,10 +139,10 @@ export function createDashboard(options: DashboardOptions): DashboardHandler & {
       );
   };
 
-  const requireRead = async (request: Request) => {
+  const requireRead = async (request: Request, action: "read" | "metrics" = "read") => {
     if (request.method !== "GET" && request.method !== "HEAD")
       throw new DashboardHttpError(405, "ERR_PQ_DASHBOARD_METHOD", "this is read with GET.");
-    if (!(await allowed(request, "read")))
+    if (!(await allowed(request, action)))
       throw new DashboardHttpError(
         403,
         "ERR_PQ_DASHBOARD_FORBIDDEN",
@@ -136,6 +153,21 @@ export function createDashboard(options: DashboardOptions): DashboardHandler & {
   async function route(request: Request, path: string): Promise<Response> {
     const parts = path.split("/").filter((p) => p !== "");
     const [head, a, b, c] = parts;
+
+    if (head === "metrics" && parts.length === 1) {
+      await requireRead(request, "metrics");
+      const text = await prometheusMetrics(options.db, {
+        ...(options.tables && { tables: options.tables }),
+        ...(options.queues && { queues: options.queues }),
+      });
+      return new Response(request.method === "HEAD" ? null : text, {
+        headers: {
+          "content-type": PROMETHEUS_CONTENT_TYPE,
+          "cache-control": "no-store",
+          ...SECURITY_HEADERS,
+        },
+      });
+    }
 
     if (head !== "api") {
       await requireRead(request);

@@ -90,6 +90,26 @@ describe("authorize", () => {
   });
 });
 
+describe("metrics", () => {
+  it("GET /metrics is its own action: a scraper may be let in where pages are not, and refused", async () => {
+    const dashboard = createDashboard({
+      db: target.db,
+      authorize: (request, action) =>
+        action === "metrics" ? request.headers.get("authorization") === "Bearer scrape" : false,
+    });
+    const scrape = (headers: Record<string, string>) =>
+      dashboard(new Request("http://dash.test/metrics", { headers }));
+    const ok = await scrape({ authorization: "Bearer scrape" });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toMatch(/^persistent_queue_jobs\{job_type="\d+",status="\w+"\} \d+$/m);
+    expect((await scrape({})).status).toBe(403);
+    expect((await dashboard(new Request("http://dash.test/api/overview"))).status).toBe(403);
+    expect(
+      (await dashboard(new Request("http://dash.test/metrics", { method: "POST" }))).status,
+    ).toBe(405);
+  });
+});
+
 describe("forgery protection", () => {
   const dashboard = () => createDashboard({ db: target.db, csrfToken: "s3cret-token-for-tests" });
 

@@ -53,7 +53,7 @@ const KNOWN_STATUSES = [
  * {@link PROMETHEUS_CONTENT_TYPE}), read from the job table on each call:
  *
  * - `persistent_queue_jobs{job_type,status}` (gauge): jobs by type and status
- *   (`waiting`, `running`, `retry`, `continue`, `success`, `failed`, `cancelled`;
+ *   (`init`, `running`, `retry`, `continue`, `success`, `failed`, `cancelled`;
  *   every status of a type that has jobs, 0 included);
  * - `persistent_queue_oldest_waiting_seconds{job_type}` (gauge): how long the
  *   oldest due, unstarted job of the type has been due (0: none);

@@ -2,10 +2,10 @@ import { JobStatus } from "../job-status.js";
 
 /**
  * The name of each status in metrics (`status` label, `persistent_queue.job.status`
- * attribute). Init is "waiting": what an operator asks of it.
+ * attribute): the `JobStatus` names in lower case, as the CLI and the dashboard spell them.
  */
 export const METRIC_STATUS_NAMES: Readonly<Record<number, string>> = {
-  [JobStatus.Init]: "waiting",
+  [JobStatus.Init]: "init",
   [JobStatus.Success]: "success",
   [JobStatus.Failed]: "failed",
   [JobStatus.Continue]: "continue",

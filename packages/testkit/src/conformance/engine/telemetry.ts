@@ -279,8 +279,8 @@ export function telemetryTests(adapter: AdapterUnderTest, kind: TargetKind): voi
 
     const table = parsePrometheus(await prometheusMetrics(fx.db));
     expect(table.get(`persistent_queue_jobs{job_type="${run}",status="success"}`)).toBe(2);
-    expect(table.get(`persistent_queue_jobs{job_type="${run}",status="waiting"}`)).toBe(0);
-    expect(table.get(`persistent_queue_jobs{job_type="${idle}",status="waiting"}`)).toBe(3);
+    expect(table.get(`persistent_queue_jobs{job_type="${run}",status="init"}`)).toBe(0);
+    expect(table.get(`persistent_queue_jobs{job_type="${idle}",status="init"}`)).toBe(3);
     expect(table.get(`persistent_queue_jobs{job_type="${idle}",status="failed"}`)).toBe(0);
     const age = table.get(`persistent_queue_oldest_waiting_seconds{job_type="${idle}"}`)!;
     expect(age).toBeGreaterThanOrEqual(0);
@@ -293,7 +293,7 @@ export function telemetryTests(adapter: AdapterUnderTest, kind: TargetKind): voi
     ).toBe(false);
 
     const own = parsePrometheus(await queue.prometheusMetrics());
-    expect(own.get(`persistent_queue_jobs{job_type="${idle}",status="waiting"}`)).toBe(3);
+    expect(own.get(`persistent_queue_jobs{job_type="${idle}",status="init"}`)).toBe(3);
     expect(
       own.get(`persistent_queue_jobs_processed_total{job_type="${run}",outcome="success"}`),
     ).toBe(2);
