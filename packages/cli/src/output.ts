@@ -1,4 +1,4 @@
-import { JobStatus } from "@persistent-queue/core";
+import { JOB_STATUS_NAMES, JobStatus } from "@persistent-queue/core";
 import picocolors from "picocolors";
 
 /** Where a command writes, and whether it may colour it. */
@@ -94,16 +94,8 @@ export function renderTable(
   return `${out.join("\n")}\n`;
 }
 
-/** Lower-case status names, as `--status` takes them and `--json` writes them. */
-export const STATUS_NAMES: Readonly<Record<number, string>> = {
-  [JobStatus.Init]: "init",
-  [JobStatus.Success]: "success",
-  [JobStatus.Failed]: "failed",
-  [JobStatus.Continue]: "continue",
-  [JobStatus.Retry]: "retry",
-  [JobStatus.Running]: "running",
-  [JobStatus.Cancelled]: "cancelled",
-};
+/** Lower-case status names, as `--status` takes them and `--json` writes them (core's). */
+export const STATUS_NAMES: Readonly<Record<number, string>> = JOB_STATUS_NAMES;
 
 /** A status code's name ("status 9" for a code persistent-queue does not know). */
 export const statusName = (status: number): string => STATUS_NAMES[status] ?? `status ${status}`;

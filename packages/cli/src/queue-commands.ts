@@ -1,4 +1,10 @@
-import { countJobs, type Duration, JobStatus, type PrunableStatus } from "@persistent-queue/core";
+import {
+  countJobs,
+  type Duration,
+  JOB_STATUS_ORDER,
+  JobStatus,
+  type PrunableStatus,
+} from "@persistent-queue/core";
 import { type Command, InvalidArgumentError } from "commander";
 import { parseInteger, parseOlderThan, parsePrunable } from "./arguments.js";
 import { type Context, type GlobalOptions, withQueue } from "./context.js";
@@ -8,15 +14,7 @@ import { printJson, renderTable, STATUS_NAMES, time } from "./output.js";
 type WithJson = GlobalOptions & { json?: boolean };
 
 /** The status columns of `stats`, in the order a job moves through them. */
-const STATS_ORDER: readonly JobStatus[] = [
-  JobStatus.Init,
-  JobStatus.Running,
-  JobStatus.Retry,
-  JobStatus.Continue,
-  JobStatus.Success,
-  JobStatus.Failed,
-  JobStatus.Cancelled,
-];
+const STATS_ORDER = JOB_STATUS_ORDER;
 
 /** A status's key in `stats --json` (`status_9` for a code persistent-queue does not know). */
 const statusKey = (status: number) => STATUS_NAMES[status] ?? `status_${status}`;

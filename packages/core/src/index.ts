@@ -81,7 +81,7 @@ export {
   MAX_LIST_LIMIT,
 } from "./job-actions.js";
 export type { JobRecord } from "./job-record.js";
-export { JobStatus } from "./job-status.js";
+export { JOB_STATUS_NAMES, JOB_STATUS_ORDER, JobStatus } from "./job-status.js";
 export {
   LockNotAcquiredError,
   type LockTimes,
@@ -126,7 +126,6 @@ export {
   prometheusMetrics,
   type QueueWithMetrics,
 } from "./telemetry/prometheus.js";
-export { METRIC_STATUS_NAMES } from "./telemetry/status-names.js";
 export {
   INSTRUMENTATION_NAME,
   MESSAGING_SYSTEM,

@@ -36,3 +36,28 @@ export const CLAIMABLE_STATUSES: readonly JobStatus[] = [
   JobStatus.Continue,
   JobStatus.Retry,
 ];
+
+/**
+ * Each status's name in lower case (`init`, `success`, …), as the CLI, the
+ * dashboard's API and the metrics' `status` label spell it.
+ */
+export const JOB_STATUS_NAMES: Readonly<Record<JobStatus, string>> = {
+  [JobStatus.Init]: "init",
+  [JobStatus.Success]: "success",
+  [JobStatus.Failed]: "failed",
+  [JobStatus.Continue]: "continue",
+  [JobStatus.Retry]: "retry",
+  [JobStatus.Running]: "running",
+  [JobStatus.Cancelled]: "cancelled",
+};
+
+/** Every status, in the order a job moves through them (for columns and series). */
+export const JOB_STATUS_ORDER: readonly JobStatus[] = [
+  JobStatus.Init,
+  JobStatus.Running,
+  JobStatus.Retry,
+  JobStatus.Continue,
+  JobStatus.Success,
+  JobStatus.Failed,
+  JobStatus.Cancelled,
+];

@@ -2,7 +2,7 @@ import type { DB } from "../db.js";
 import type { TableNames } from "../dialects/dialect.js";
 import { querySql, resolveDialect } from "../dialects/index.js";
 import { readPausedTypes } from "../flow-control.js";
-import { JobStatus } from "../job-status.js";
+import { JOB_STATUS_ORDER } from "../job-status.js";
 import { resolveTableNames } from "../schema/tables.js";
 import { assertSchemaCurrent } from "../schema/version.js";
 import { countByTypeAndStatus, oldestDueByType } from "../statements/stats.js";
@@ -38,15 +38,7 @@ export function registerLocalMetrics(queue: object, metrics: LocalMetrics): void
 }
 
 /** Every status a job type's `persistent_queue_jobs` series are written for (0 when none). */
-const KNOWN_STATUSES = [
-  JobStatus.Init,
-  JobStatus.Running,
-  JobStatus.Retry,
-  JobStatus.Continue,
-  JobStatus.Success,
-  JobStatus.Failed,
-  JobStatus.Cancelled,
-] as const;
+const KNOWN_STATUSES = JOB_STATUS_ORDER;
 
 /**
  * The queue's metrics as Prometheus text (exposition format 0.0.4; serve it with
