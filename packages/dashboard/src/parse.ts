@@ -1,16 +1,15 @@
-import { JobStatus, MAX_LIST_LIMIT } from "@persistent-queue/core";
+import {
+  JOB_STATUS_NAMES,
+  JOB_STATUS_ORDER,
+  JobStatus,
+  MAX_LIST_LIMIT,
+} from "@persistent-queue/core";
 import { badInput } from "./errors.js";
 
-/** Status names the API takes (lower case), by code. */
+/** Status names the API takes (core's lower-case names, and "waiting" for init), by code. */
 export const STATUS_NAMES: Readonly<Record<string, JobStatus>> = {
-  init: JobStatus.Init,
+  ...Object.fromEntries(JOB_STATUS_ORDER.map((status) => [JOB_STATUS_NAMES[status], status])),
   waiting: JobStatus.Init,
-  success: JobStatus.Success,
-  failed: JobStatus.Failed,
-  continue: JobStatus.Continue,
-  retry: JobStatus.Retry,
-  running: JobStatus.Running,
-  cancelled: JobStatus.Cancelled,
 };
 
 const STATUS_HELP =
