@@ -68,7 +68,7 @@ export async function setPaused(
  * An update; where it matched no row, an insert; where a concurrent insert won
  * the race for the primary key, the update again. Portable, race-free.
  */
-async function upsert(
+export async function upsert(
   db: DB,
   dialect: Dialect,
   update: SqlFragment,

@@ -4,6 +4,7 @@ import { querySql, resolveDialect } from "./dialects/index.js";
 import type { JobStatus } from "./job-status.js";
 import { resolveTableNames } from "./schema/tables.js";
 import { assertSchemaCurrent } from "./schema/version.js";
+import { statsPerBucket } from "./statements/job-stats.js";
 import { finishedPerBucket, listLockRows, oldestWaitingPerType } from "./statements/overview.js";
 
 /** Options of the overview reads ({@link finishedJobs}, {@link oldestWaiting}, {@link listLocks}). */
@@ -14,10 +15,23 @@ export interface OverviewOptions {
 
 /** Options of {@link finishedJobs}. */
 export interface FinishedJobsOptions extends OverviewOptions {
-  /** Bucket width in seconds, a whole number from 1 to 86,400 (60: per minute, 3600: per hour). */
+  /**
+   * Bucket width in seconds, a whole number from 1 to 86,400 (60: per minute, 3600: per
+   * hour); a multiple of 60 with the default `source`, whose counters are per minute.
+   */
   readonly bucketSeconds: number;
   /** How far back, in seconds from the database's now (3600: the last hour). */
   readonly windowSeconds: number;
+  /**
+   * Where to count. `"counters"` (default): the job-stats table, to which every
+   * queue process adds its finished jobs per type, status and minute every 5 s:
+   * reads at most a row per type, status and minute of the window, whatever the
+   * size of the job table; kept two days; jobs finished by a process of the Go
+   * library, or failed by the rescue of an expired lease, are not in it, and the
+   * last few seconds are not there yet. `"jobs"`: the job table's finished rows,
+   * exact, but it reads every job finished in the window (no index has update_time).
+   */
+  readonly source?: "counters" | "jobs";
 }
 
 /** Jobs of one type that finished in one status in one time bucket: a row of {@link finishedJobs}. */
@@ -33,18 +47,24 @@ export interface FinishedBucket {
 /**
  * Finished jobs (Success and Failed) per job type, status and time bucket over
  * the last `windowSeconds`, by the database's clock: the throughput a
- * dashboard charts. Buckets with no job are left out. It reads every job that
- * finished in the window and has not been pruned (no index has update_time),
- * so poll it every few seconds at most.
+ * dashboard charts. Buckets with no job are left out. From the finished-job
+ * counters by default (cheap at any table size), or from the job table's rows
+ * with `source: "jobs"`; see {@link FinishedJobsOptions.source}.
  */
 export async function finishedJobs(
   db: DB,
   options: FinishedJobsOptions,
 ): Promise<FinishedBucket[]> {
-  const { bucketSeconds, windowSeconds } = options;
+  const { bucketSeconds, windowSeconds, source = "counters" } = options;
+  if (source !== "counters" && source !== "jobs")
+    throw new RangeError(`source must be "counters" or "jobs" (got ${String(source)}).`);
   if (!Number.isInteger(bucketSeconds) || bucketSeconds < 1 || bucketSeconds > 86_400)
     throw new RangeError(
       `bucketSeconds must be a whole number from 1 to 86400 (got ${bucketSeconds}).`,
+    );
+  if (source === "counters" && bucketSeconds % 60 !== 0)
+    throw new RangeError(
+      `bucketSeconds must be a multiple of 60 when counting from the per-minute counters (got ${bucketSeconds}); pass source: "jobs" for finer buckets.`,
     );
   if (!Number.isInteger(windowSeconds) || windowSeconds < 1)
     throw new RangeError(`windowSeconds must be a positive whole number (got ${windowSeconds}).`);
@@ -54,7 +74,9 @@ export async function finishedJobs(
   const rows = await querySql(
     db,
     dialect,
-    finishedPerBucket(dialect, tables.jobs, bucketSeconds, windowSeconds),
+    source === "counters"
+      ? statsPerBucket(dialect, tables.jobStats, tables.jobs, bucketSeconds, windowSeconds)
+      : finishedPerBucket(dialect, tables.jobs, bucketSeconds, windowSeconds),
   );
   return rows.map((row) => ({
     jobType: Number(row.job_type),

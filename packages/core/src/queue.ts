@@ -5,6 +5,7 @@ import type { Dialect, FlowTables, StaleCutoff, TableNames } from "./dialects/di
 import { execSql, querySql, resolveDialect, resolveDialectSync } from "./dialects/index.js";
 import { parseDuration } from "./duration.js";
 import { RetentionCleaner } from "./engine/cleaner.js";
+import { FinishedStats } from "./engine/finished-stats.js";
 import { Notifier } from "./engine/notifier.js";
 import { NotifyCoalescer } from "./engine/notify-coalescer.js";
 import { pruneFinished } from "./engine/prune.js";
@@ -77,6 +78,8 @@ export class PersistentQueue<
   readonly #retention: ResolvedRetention | undefined;
   /** Deletes finished jobs past their retention while the queue runs. */
   #cleaner: RetentionCleaner | undefined;
+  /** This process's finished jobs per type, status and minute, added to the job-stats table. */
+  #stats: FinishedStats | undefined;
   /** The engine's statements go through this; stop() closes it. */
   readonly #guard: StatementGuard;
   /** ShedLock for the engine's own rescues, on the guarded DB. */
@@ -221,6 +224,17 @@ export class PersistentQueue<
       throw error;
     }
     if (this.#state !== "starting") return; // stop() was called while starting
+    const stats = new FinishedStats({
+      db: this.#guard.db,
+      dialect,
+      table: this.#tables.jobStats,
+      scope: this.#tables.jobs,
+      logger: this.#logger,
+    });
+    if (this.#jobs.size > 0) {
+      this.#stats = stats;
+      stats.start();
+    }
     for (const config of this.#jobs.values()) {
       const worker = new TypeWorker({
         db: this.#guard.db,
@@ -233,7 +247,10 @@ export class PersistentQueue<
         events: this as unknown as EventEmitter<QueueEventMap>,
         pollMs: this.#pollMs,
         locks: this.#engineLocks,
-        finished: (ids) => this.#announceFinal(dialect, ids),
+        finished: (ids, status) => {
+          this.#announceFinal(dialect, ids);
+          stats.record(config.jobType, status, ids.length);
+        },
         telemetry: this.#telemetry,
       });
       this.#workers.set(config.jobType, worker);
@@ -599,6 +616,8 @@ export class PersistentQueue<
         ...[...this.#workers.values()].map((w) => w.stop(handlersUntil, deadline)),
         this.#cleaner?.stop(),
       ]);
+      // After the workers, so their last completions are counted; never past the deadline.
+      if (this.#stats) await withinDeadline(this.#stats.stop(), deadline);
       this.#guard.close();
       await Promise.all([
         this.#notifier?.close(),
@@ -688,4 +707,16 @@ const SCHEDULE_POLL_MS = 1000;
 /** The DB offers LISTEN. */
 function hasListen(db: DB): db is DB & Required<Pick<DB, "listen">> {
   return db.listen !== undefined;
+}
+
+/** `work`, or nothing once `deadline` (epoch ms) has passed, whichever comes first. */
+async function withinDeadline(work: Promise<void>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+    }),
+  ]);
+  clearTimeout(timer);
 }

@@ -10,6 +10,15 @@ import { countByTypeAndStatus } from "./statements/stats.js";
 export interface CountJobsOptions {
   /** Table names, as the queue's `tables` option; default the seed's `async_job_tab`. */
   readonly tables?: Partial<TableNames>;
+  /**
+   * How old, in ms, the counts of finished jobs (Success, Failed, Cancelled, and codes
+   * other software wrote) may be: they are read at most once per this interval per DB
+   * and job table and reused meanwhile, while the unfinished ones (waiting, running,
+   * continuing, retrying: the backlog, a few ranges of the claim index) are read on
+   * every call. For dashboards polling a table with a long history. Default 0: every
+   * count read now.
+   */
+  readonly finishedMaxAgeMs?: number;
 }
 
 /** How many jobs of one type are in one status: a row of {@link countJobs}. */
@@ -33,12 +42,49 @@ export interface JobCount {
  */
 export async function countJobs(db: DB, options: CountJobsOptions = {}): Promise<JobCount[]> {
   const tables = resolveTableNames(options.tables);
+  const maxAge = options.finishedMaxAgeMs ?? 0;
+  if (!Number.isFinite(maxAge) || maxAge < 0)
+    throw new RangeError(
+      `finishedMaxAgeMs must be a number of milliseconds, 0 or more (got ${maxAge}).`,
+    );
   const dialect = await resolveDialect(db);
   await assertSchemaCurrent(db, dialect, tables);
-  const rows = await querySql(db, dialect, countByTypeAndStatus(dialect, tables.jobs));
-  return rows.map((row) => ({
-    jobType: Number(row.job_type),
-    status: Number(row.job_status) as JobStatus,
-    count: Number(row.n),
-  }));
+  const read = (part: "all" | "unfinished" | "others") =>
+    querySql(db, dialect, countByTypeAndStatus(dialect, tables.jobs, part)).then((rows) =>
+      rows.map((row) => ({
+        jobType: Number(row.job_type),
+        status: Number(row.job_status) as JobStatus,
+        count: Number(row.n),
+      })),
+    );
+  if (maxAge === 0) return read("all");
+  const [fresh, finished] = await Promise.all([
+    read("unfinished"),
+    cached(db, tables.jobs, maxAge, () => read("others")),
+  ]);
+  return [...fresh, ...finished].sort((a, b) => a.jobType - b.jobType || a.status - b.status);
+}
+
+/** Per DB and job table: the last read of the finished counts, and when it started. */
+const finishedCounts = new WeakMap<DB, Map<string, { at: number; value: Promise<JobCount[]> }>>();
+
+/** `read()`'s result from at most `maxAgeMs` ago, shared by every caller; one read at a time; a failed read is not kept. */
+function cached(
+  db: DB,
+  table: string,
+  maxAgeMs: number,
+  read: () => Promise<JobCount[]>,
+): Promise<JobCount[]> {
+  let perTable = finishedCounts.get(db);
+  if (!perTable) finishedCounts.set(db, (perTable = new Map()));
+  const now = Date.now();
+  const hit = perTable.get(table);
+  if (hit && now - hit.at <= maxAgeMs) return hit.value;
+  const value = read();
+  const entry = { at: now, value };
+  perTable.set(table, entry);
+  value.catch(() => {
+    if (perTable.get(table) === entry) perTable.delete(table);
+  });
+  return value;
 }

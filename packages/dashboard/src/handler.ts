@@ -5,7 +5,13 @@ import {
   type QueueWithMetrics,
   type TableNames,
 } from "@persistent-queue/core";
-import { DashboardApi, JOB_ACTIONS, type JobActionName, parseBulkBody } from "./api.js";
+import {
+  DashboardApi,
+  FINISHED_COUNTS_MAX_AGE_MS,
+  JOB_ACTIONS,
+  type JobActionName,
+  parseBulkBody,
+} from "./api.js";
 import { AssetStore, defaultAssetsDir } from "./assets.js";
 import { checkCsrf, newCsrfToken } from "./csrf.js";
 import { badInput, DashboardHttpError } from "./errors.js";
@@ -159,6 +165,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler & {
       const text = await prometheusMetrics(options.db, {
         ...(options.tables && { tables: options.tables }),
         ...(options.queues && { queues: options.queues }),
+        finishedMaxAgeMs: FINISHED_COUNTS_MAX_AGE_MS,
       });
       return new Response(request.method === "HEAD" ? null : text, {
         headers: {

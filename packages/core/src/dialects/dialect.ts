@@ -126,6 +126,8 @@ export interface TableNames {
    * longest window), default `pq_job_starts`; rows are scoped by job table.
    */
   readonly jobStarts: string;
+  /** Finished jobs per job type, status and minute (schema version 7). Default `pq_job_stats`. */
+  readonly jobStats: string;
   /** Where applied schema versions are recorded, default `pq_migrations`. */
   readonly migrations: string;
 }
@@ -271,6 +273,13 @@ export interface DialectDdl {
    * `started_ms` (database clock). Its two indexes are separate migration steps.
    */
   createJobStartsTable(table: string): SqlFragment;
+  /**
+   * Version 7's finished-jobs counters: per (`scope`, `job_type`, `job_status`,
+   * `minute_start`) the number `finished` of jobs that ended in that status
+   * (Success 1, Failed 2) in that minute (unix seconds of its start), added to
+   * by each queue process; the primary key is those four columns.
+   */
+  createJobStatsTable(table: string): SqlFragment;
   /**
    * Columns the database computes, added by version 4: MySQL's `due_ms` and
    * `unique_live` (it has no expression or partial indexes). Empty elsewhere.

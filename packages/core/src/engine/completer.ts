@@ -14,8 +14,13 @@ import type { TypeContext } from "./type-context.js";
 export interface CompleterDeps extends TypeContext {
   readonly events: EventEmitter<QueueEventMap>;
   readonly emitError: (error: unknown, during: string) => void;
-  /** Jobs whose final outcome (Success, Failed) was just written: wakes `waitFor()` callers. */
-  readonly finished?: ((ids: readonly number[]) => void) | undefined;
+  /**
+   * Jobs whose final outcome (Success, Failed) was just written: wakes `waitFor()`
+   * callers and counts them in the finished-job counters.
+   */
+  readonly finished?:
+    | ((ids: readonly number[], status: JobStatus.Success | JobStatus.Failed) => void)
+    | undefined;
 }
 
 interface PendingSuccess {
@@ -155,7 +160,7 @@ export class Completer {
         }
         p.resolve();
       }
-      if (finished.length > 0) this.#d.finished?.(finished);
+      if (finished.length > 0) this.#d.finished?.(finished, JobStatus.Success);
     } catch (error) {
       for (const p of batch) p.reject(error);
     }
@@ -247,7 +252,7 @@ export class Completer {
     }
     if (written) {
       announce();
-      if (completion.status === JobStatus.Failed) this.#d.finished?.([job.id]);
+      if (completion.status === JobStatus.Failed) this.#d.finished?.([job.id], JobStatus.Failed);
       return;
     }
     logger.warn({ jobId: job.id, jobType: job.jobType }, LOST);

@@ -6,7 +6,7 @@ import type { Telemetry } from "../telemetry/telemetry.js";
 import { backOffJob } from "./back-off.js";
 import { abortedByCancel } from "./cancelled.js";
 import { Claimer } from "./claimer.js";
-import { Completer } from "./completer.js";
+import { Completer, type CompleterDeps } from "./completer.js";
 import { handBack } from "./hand-back.js";
 import { Intervals } from "./intervals.js";
 import { extendHeldLeases, rescueExpiredLeases, rescueInterval } from "./leases.js";
@@ -21,8 +21,8 @@ export interface TypeWorkerDeps extends TypeContext {
   readonly events: EventEmitter<QueueEventMap>;
   readonly pollMs: number;
   readonly locks: ShedLock;
-  /** Jobs whose final outcome was just written (wakes `waitFor()`). */
-  readonly finished?: ((ids: readonly number[]) => void) | undefined;
+  /** Jobs whose final outcome was just written (wakes `waitFor()`, counts them). */
+  readonly finished?: CompleterDeps["finished"];
   /** Spans and metrics of each run. */
   readonly telemetry?: Telemetry | undefined;
 }

@@ -6,8 +6,8 @@ import { resolveTableNames } from "./tables.js";
 /**
  * A stable, text description of the queue's tables as the database reports
  * them: one line per column (type, nullability, default) and per index, for
- * every queue table: jobs, locks, schedules, job types, job groups and job
- * starts (the migrations table is the runner's own).
+ * every queue table: jobs, locks, schedules, job types, job groups, job
+ * starts and job stats (the migrations table is the runner's own).
  * Tests snapshot it per dialect to catch schema drift, and compare the schema
  * an ORM's own tooling creates with core's.
  */
@@ -22,6 +22,7 @@ export async function describeSchema(db: DB, tables?: Partial<TableNames>): Prom
     names.jobTypes,
     names.jobGroups,
     names.jobStarts,
+    names.jobStats,
   ]) {
     const { columns, indexes } = dialect.introspection.describeTable(table);
     out.push(`table ${table}`);

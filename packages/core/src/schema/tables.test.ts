@@ -12,6 +12,7 @@ describe("resolveTableNames", () => {
       jobTypes: "pq_job_types",
       jobGroups: "pq_job_groups",
       jobStarts: "pq_job_starts",
+      jobStats: "pq_job_stats",
       migrations: "pq_migrations",
     });
   });

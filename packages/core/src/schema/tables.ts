@@ -10,6 +10,7 @@ export const DEFAULT_TABLES: TableNames = {
   jobTypes: "pq_job_types",
   jobGroups: "pq_job_groups",
   jobStarts: "pq_job_starts",
+  jobStats: "pq_job_stats",
   migrations: "pq_migrations",
 };
 
@@ -47,6 +48,7 @@ export function resolveTableNames(tables: Partial<TableNames> = {}): TableNames 
     jobTypes: assertIdentifier("tables.jobTypes", tables.jobTypes ?? DEFAULT_TABLES.jobTypes),
     jobGroups: assertIdentifier("tables.jobGroups", tables.jobGroups ?? DEFAULT_TABLES.jobGroups),
     jobStarts: assertIdentifier("tables.jobStarts", tables.jobStarts ?? DEFAULT_TABLES.jobStarts),
+    jobStats: assertIdentifier("tables.jobStats", tables.jobStats ?? DEFAULT_TABLES.jobStats),
     migrations: assertIdentifier(
       "tables.migrations",
       tables.migrations ?? DEFAULT_TABLES.migrations,

@@ -6,7 +6,7 @@
 import { dueSince } from "../dialects/claim.js";
 import type { SqlHooks } from "../dialects/dialect.js";
 import { ident, raw, type SqlFragment, sql } from "../dialects/sql.js";
-import { CLAIMABLE_STATUSES } from "../job-status.js";
+import { CLAIMABLE_STATUSES, JobStatus } from "../job-status.js";
 
 /**
  * Rows `{ job_type, job_status, n }`: one per (job type, status) pair that has
@@ -16,10 +16,32 @@ import { CLAIMABLE_STATUSES } from "../job-status.js";
  * grows with the table: meant for people and scripts, never run by the
  * engine. A plain read: no locks.
  */
-export function countByTypeAndStatus(_d: SqlHooks, table: string): SqlFragment {
-  return sql`SELECT job_type, job_status, COUNT(*) AS ${ident("n")} FROM ${ident(table)}
+export function countByTypeAndStatus(
+  _d: SqlHooks,
+  table: string,
+  part: "all" | "unfinished" | "others" = "all",
+): SqlFragment {
+  const list = raw(UNFINISHED_STATUSES.join(", "));
+  const where =
+    part === "all"
+      ? sql``
+      : part === "unfinished"
+        ? sql`WHERE job_status IN (${list})`
+        : sql`WHERE job_status NOT IN (${list}) OR job_status IS NULL`;
+  return sql`SELECT job_type, job_status, COUNT(*) AS ${ident("n")} FROM ${ident(table)} ${where}
   GROUP BY job_type, job_status ORDER BY job_type, job_status`;
 }
+
+/**
+ * The statuses of jobs that are not finished (waiting, running, continuing,
+ * retrying): `countByTypeAndStatus(…, "unfinished")` reads their ranges of the
+ * claim index, the backlog; `"others"` is the rest (finished, cancelled, codes
+ * other software wrote), which on a long-lived table is most of it.
+ */
+export const UNFINISHED_STATUSES: readonly number[] = [
+  ...CLAIMABLE_STATUSES,
+  JobStatus.Running,
+].sort((a, b) => a - b);
 
 /**
  * Rows `{ job_type, due_ms, now_ms }`: per job type with claimable jobs (waiting,

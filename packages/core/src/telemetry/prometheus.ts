@@ -5,7 +5,8 @@ import { readPausedTypes } from "../flow-control.js";
 import { JOB_STATUS_ORDER } from "../job-status.js";
 import { resolveTableNames } from "../schema/tables.js";
 import { assertSchemaCurrent } from "../schema/version.js";
-import { countByTypeAndStatus, oldestDueByType } from "../statements/stats.js";
+import { oldestDueByType } from "../statements/stats.js";
+import { countJobs } from "../stats.js";
 import { DURATION_BUCKETS, getOrSet, type LocalMetrics } from "./local-metrics.js";
 import { metricStatusName } from "./status-names.js";
 
@@ -22,6 +23,12 @@ export interface PrometheusOptions {
    * histogram, summed over them. Left out: only the table's gauges.
    */
   readonly queues?: readonly QueueWithMetrics[] | undefined;
+  /**
+   * How old the counts of finished jobs may be, in ms: as `countJobs`' option of the
+   * same name (read at most once per interval and reused; the backlog is read on every
+   * call). Default 0: every count read on each scrape.
+   */
+  readonly finishedMaxAgeMs?: number | undefined;
 }
 
 /** A queue, as {@link PrometheusOptions.queues} takes it: any `PersistentQueue`. */
@@ -53,7 +60,8 @@ const KNOWN_STATUSES = JOB_STATUS_ORDER;
  *
  * and, for `queues` of this process, their runs (see {@link PrometheusOptions.queues}).
  * No dependency on OpenTelemetry. It counts every job of the table (from the
- * claim index), so let Prometheus scrape it every 15 s or more on a large table.
+ * claim index), so let Prometheus scrape it every 15 s or more on a large table,
+ * or let the finished jobs' counts be reused (`finishedMaxAgeMs`).
  * Throws `SchemaVersionError` when the tables were not migrated; database errors
  * pass through.
  */
@@ -61,7 +69,10 @@ export async function prometheusMetrics(db: DB, options: PrometheusOptions = {})
   const tables = resolveTableNames(options.tables);
   const dialect = await resolveDialect(db);
   await assertSchemaCurrent(db, dialect, tables);
-  const counts = await querySql(db, dialect, countByTypeAndStatus(dialect, tables.jobs));
+  const counts = await countJobs(db, {
+    tables,
+    finishedMaxAgeMs: options.finishedMaxAgeMs ?? 0,
+  });
   const oldest = await querySql(db, dialect, oldestDueByType(dialect, tables.jobs));
   const paused = new Set(
     await readPausedTypes(db, dialect, {
@@ -74,9 +85,8 @@ export async function prometheusMetrics(db: DB, options: PrometheusOptions = {})
 
   const byType = new Map<number, Map<number, number>>();
   for (const row of counts) {
-    const type = Number(row.job_type);
-    const statuses = getOrSet(byType, type, () => new Map());
-    statuses.set(Number(row.job_status), Number(row.n));
+    const statuses = getOrSet(byType, row.jobType, () => new Map());
+    statuses.set(row.status, row.count);
   }
   for (const type of paused) if (!byType.has(type)) byType.set(type, new Map());
   const types = [...byType.keys()].sort((a, b) => a - b);

@@ -83,6 +83,15 @@ export const mysqlDdl: DialectDdl = {
   PRIMARY KEY (\`id\`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`,
 
+  createJobStatsTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  \`scope\` varchar(64) NOT NULL,
+  \`job_type\` int NOT NULL,
+  \`job_status\` int NOT NULL,
+  \`minute_start\` bigint NOT NULL,
+  \`finished\` bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (\`scope\`, \`job_type\`, \`job_status\`, \`minute_start\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+
   // MariaDB has no expression or partial indexes (MySQL 8 has the first only), so what the
   // due index and the unique-key index need is computed in VIRTUAL columns: no storage,
   // no table rewrite when added, the Go library's INSERT and UPDATEs keep them current.

@@ -81,6 +81,15 @@ export const sqliteDdl: DialectDdl = {
   "started_ms" INTEGER NOT NULL
 )`,
 
+  createJobStatsTable: (table) => sql`CREATE TABLE IF NOT EXISTS ${ident(table)} (
+  "scope" TEXT NOT NULL,
+  "job_type" INTEGER NOT NULL,
+  "job_status" INTEGER NOT NULL,
+  "minute_start" INTEGER NOT NULL,
+  "finished" INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY ("scope", "job_type", "job_status", "minute_start")
+)`,
+
   generatedJobColumns: [],
   // An index on the due-time expression: no column to add (so no table rewrite), and the
   // claim's ORDER BY spells the same expression (hooks.dueMs) so that the index serves it.

@@ -9,6 +9,7 @@ import { flowControlProcessTests, flowControlTests } from "./flow-control.js";
 import { goLibraryTests } from "./go-library.js";
 import { hardeningTests, statementLimitTests } from "./hardening.js";
 import { killTests } from "./kill.js";
+import { overviewTests } from "./overview.js";
 import { priorityTests } from "./priorities.js";
 import { resultsTests } from "./results.js";
 import { retentionTests } from "./retention.js";
@@ -42,6 +43,7 @@ export function describeEngineConformance(adapter: AdapterUnderTest): void {
       describe("cron schedules", () => scheduleTests(adapter, kind));
       describe("flow control", () => flowControlTests(adapter, kind));
       describe("OpenTelemetry and Prometheus", () => telemetryTests(adapter, kind));
+      describe("finished-job counters", () => overviewTests(adapter, kind));
     });
   }
 }
