@@ -76,7 +76,10 @@ function cached(
   read: () => Promise<JobCount[]>,
 ): Promise<JobCount[]> {
   let perTable = finishedCounts.get(db);
-  if (!perTable) finishedCounts.set(db, (perTable = new Map()));
+  if (!perTable) {
+    perTable = new Map();
+    finishedCounts.set(db, perTable);
+  }
   const now = Date.now();
   const hit = perTable.get(table);
   if (hit && now - hit.at <= maxAgeMs) return hit.value;
