@@ -12,6 +12,12 @@ import { withQueue } from "./context.js";
 import { describeError, ExitCode } from "./errors.js";
 import { type Io, printJson, renderTable, statusCell, statusName, time } from "./output.js";
 
+/**
+ * Ids one `jobs list` page looks at when no index serves its filters (a search, a
+ * status without a type): on a table of 1,000,000 jobs, a tenth, about 0.1 s.
+ */
+const SCAN_LIMIT = 100_000;
+
 /** Unix seconds (the seed's create_time and update_time) as a time. */
 const timeSec = (sec: number) => time(sec * 1000);
 
@@ -89,14 +95,20 @@ export function addJobsCommands(
           search: o.search,
           limit: o.limit,
           cursor: o.cursor,
+          scanLimit: SCAN_LIMIT,
         }),
       );
       if (o.json)
         return printJson(ctx.io, {
           jobs: page.jobs.map(jobJson),
           nextCursor: page.nextCursor ?? null,
+          scannedDownTo: page.scannedDownTo ?? null,
         });
-      if (page.jobs.length === 0) return ctx.io.out("No jobs match.\n");
+      const scanned =
+        page.scannedDownTo === undefined
+          ? ""
+          : `Looked at jobs down to id ${page.scannedDownTo} (${SCAN_LIMIT.toLocaleString("en")} ids per page); older ones: add --cursor ${page.nextCursor}\n`;
+      if (page.jobs.length === 0) return ctx.io.out(`No jobs match.\n${scanned}`);
       ctx.io.out(
         renderTable(
           ctx.io,
@@ -114,7 +126,8 @@ export function addJobsCommands(
           ["right", "right", "left", "right"],
         ),
       );
-      if (page.nextCursor)
+      if (scanned) ctx.io.out(ctx.io.color.dim(scanned));
+      else if (page.nextCursor)
         ctx.io.out(ctx.io.color.dim(`More jobs: add --cursor ${page.nextCursor}\n`));
     });
 

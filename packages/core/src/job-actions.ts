@@ -12,6 +12,7 @@ import {
   jobState,
   likePattern,
   listJobs,
+  maxJobId,
   promoteJob,
   removeJob,
   retryJob,
@@ -99,6 +100,15 @@ export interface ListJobsOptions<R = unknown> {
   readonly limit?: number;
   /** `nextCursor` of the previous page, for the page after it; absent: the newest jobs. */
   readonly cursor?: string;
+  /**
+   * Bounds the work of one page when no index serves the filters (a `search`; statuses
+   * without a `jobType`; a `jobType` without exactly one status; a time range): only the
+   * `scanLimit` ids below the cursor (or the newest id) are looked at. The page may then
+   * hold fewer than `limit` jobs, even none, and still have a `nextCursor`, which goes on
+   * where the scan stopped. A whole number from 1,000; default no bound (a rare match in
+   * a big table reads all of it). The dashboard and the CLI use 100,000.
+   */
+  readonly scanLimit?: number;
 }
 
 /** One page of {@link PersistentQueue.listJobs}. */
@@ -107,6 +117,12 @@ export interface JobPage {
   readonly jobs: JobRecord[];
   /** Pass it as `cursor` for the next (older) page; undefined on the last page. */
   readonly nextCursor: string | undefined;
+  /**
+   * With `scanLimit`: the lowest id this page looked at, when the scan stopped at its
+   * bound before the page was full (older jobs were not looked at; `nextCursor` goes on
+   * from there). Undefined otherwise.
+   */
+  readonly scannedDownTo?: number;
 }
 
 /** What {@link JobActions} needs from its queue. */
@@ -208,19 +224,36 @@ export class JobActions {
     const limit = checkLimit(options.limit);
     const beforeId = options.cursor === undefined ? undefined : checkCursor(options.cursor);
     const search = checkSearch(options.search);
+    const scanLimit = checkScanLimit(options.scanLimit);
+    const times = {
+      createdFrom: checkTime(options.createdFrom, "createdFrom"),
+      createdTo: checkTime(options.createdTo, "createdTo"),
+      updatedFrom: checkTime(options.updatedFrom, "updatedFrom"),
+      updatedTo: checkTime(options.updatedTo, "updatedTo"),
+    };
     const dialect = await this.#d.ready();
+    const { db, table } = this.#d;
+    const filtered =
+      search !== undefined ||
+      Object.values(times).some((t) => t !== undefined) ||
+      (jobType === undefined ? statuses !== undefined : statuses?.length !== 1);
+    // Unserved filters read rows until `limit` match: bounded to scanLimit ids when asked.
+    let fromId: number | undefined;
+    if (scanLimit !== undefined && filtered) {
+      const top =
+        beforeId ?? Number((await querySql(db, dialect, maxJobId(table)))[0]?.id ?? 0) + 1;
+      if (top - scanLimit > 1) fromId = top - scanLimit;
+    }
     const rows = await querySql(
-      this.#d.db,
+      db,
       dialect,
-      listJobs(dialect, this.#d.table, {
+      listJobs(dialect, table, {
         jobType,
         statuses,
         beforeId,
+        fromId,
         pattern: search === undefined ? undefined : likePattern(search),
-        createdFrom: checkTime(options.createdFrom, "createdFrom"),
-        createdTo: checkTime(options.createdTo, "createdTo"),
-        updatedFrom: checkTime(options.updatedFrom, "updatedFrom"),
-        updatedTo: checkTime(options.updatedTo, "updatedTo"),
+        ...times,
         limit: limit + 1, // one more than the page: is there a next page?
       }),
     );
@@ -228,10 +261,9 @@ export class JobActions {
     const jobs = page.map((row) =>
       toJobRecord(row, types.specs.get(Number(row.job_type ?? 0))?.name),
     );
-    return {
-      jobs,
-      nextCursor: rows.length > limit ? String(jobs[jobs.length - 1]!.id) : undefined,
-    };
+    if (rows.length > limit) return { jobs, nextCursor: String(jobs[jobs.length - 1]!.id) };
+    if (fromId !== undefined) return { jobs, nextCursor: String(fromId), scannedDownTo: fromId };
+    return { jobs, nextCursor: undefined };
   }
 
   /**
@@ -291,6 +323,23 @@ function checkLimit(limit: unknown): number {
       `must be an integer from 1 to ${MAX_LIST_LIMIT} (got ${typeof limit === "number" ? limit : typeof limit}); page through more with nextCursor.`,
     );
   return limit;
+}
+
+/** The smallest `scanLimit`: a bound that small would make pages of little use. */
+const MIN_SCAN_LIMIT = 1000;
+
+function checkScanLimit(scanLimit: unknown): number | undefined {
+  if (scanLimit === undefined) return undefined;
+  if (
+    typeof scanLimit !== "number" ||
+    !Number.isSafeInteger(scanLimit) ||
+    scanLimit < MIN_SCAN_LIMIT
+  )
+    throw new JobInputError(
+      "scanLimit",
+      `must be a whole number of ids from ${MIN_SCAN_LIMIT} (got ${typeof scanLimit === "number" ? scanLimit : typeof scanLimit}), or left out for no bound.`,
+    );
+  return scanLimit;
 }
 
 function checkCursor(cursor: unknown): number {

@@ -56,6 +56,13 @@ export const THROUGHPUT_TTL_MS = 5_000;
  */
 export const FINISHED_COUNTS_MAX_AGE_MS = 60_000;
 
+/**
+ * Ids one page of the jobs list looks at when no index serves its filters (a search,
+ * a status without a type, a time range): core's `scanLimit`. On a table of 1,000,000
+ * jobs a tenth of it, 0.05 to 0.2 s; the page then offers to go on from there.
+ */
+export const SCAN_LIMIT = 100_000;
+
 /** Most ids one bulk action takes. */
 export const MAX_BULK_IDS = 500;
 
@@ -170,6 +177,7 @@ export class DashboardApi {
       ...(limit !== undefined && { limit: parseLimit(limit) }),
       ...(cursor !== undefined && { cursor: parseCursor(cursor) }),
       ...times,
+      scanLimit: SCAN_LIMIT,
     };
     try {
       return await this.#queue.listJobs(options);

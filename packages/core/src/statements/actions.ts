@@ -133,6 +133,8 @@ export interface ListFilter {
   readonly pattern?: string | undefined;
   /** Only ids below this one (the keyset cursor). */
   readonly beforeId?: number | undefined;
+  /** Only ids at or above this one (the bound of a page's scan). */
+  readonly fromId?: number | undefined;
   /** create_time (unix seconds) at least this. */
   readonly createdFrom?: number | undefined;
   /** create_time (unix seconds) below this. */
@@ -157,7 +159,7 @@ export interface ListFilter {
  * primary key backwards, filtering, or reads each status's range and sorts. A
  * `search` is never served by an index (a substring of JSON text): it filters the
  * rows the scan reads, so its cost is the rows read until `limit` match — a rare
- * match in a large table reads all of it (200k rows: about 0.3 s on PostgreSQL
+ * match in a large table reads all of it unless `fromId` bounds the scan (200k rows: about 0.3 s on PostgreSQL
  * and SQLite, 1 s on MariaDB). Case-insensitive through the dialect's
  * {@link SqlHooks.likeIgnoringCase} (PostgreSQL's ILIKE), else lower() on both
  * sides (SQLite folds ASCII letters only; MySQL keeps lower() although its
@@ -168,6 +170,7 @@ export interface ListFilter {
 export function listJobs(d: SqlHooks, table: string, f: ListFilter): SqlFragment {
   const where: SqlFragment[] = [];
   if (f.beforeId !== undefined) where.push(sql`id < ${f.beforeId}`);
+  if (f.fromId !== undefined) where.push(sql`id >= ${f.fromId}`);
   if (f.statuses !== undefined) {
     where.push(
       f.statuses.length === 1
@@ -188,6 +191,11 @@ export function listJobs(d: SqlHooks, table: string, f: ListFilter): SqlFragment
   const clause = where.length > 0 ? sql`WHERE ${join(where, " AND ")}` : sql``;
   return sql`SELECT ${raw(RECORD_COLUMNS.join(", "))} FROM ${ident(table)} ${clause}
   ORDER BY id DESC LIMIT ${f.limit}`;
+}
+
+/** Row `{ id }`: the highest job id (NULL in an empty table), from the primary key's end. */
+export function maxJobId(table: string): SqlFragment {
+  return sql`SELECT MAX(id) AS ${ident("id")} FROM ${ident(table)}`;
 }
 
 /**

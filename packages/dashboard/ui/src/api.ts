@@ -57,6 +57,8 @@ export interface Job {
 export interface JobPage {
   jobs: Job[];
   nextCursor?: string;
+  /** Set when the page's scan stopped at its bound: older jobs were not looked at yet. */
+  scannedDownTo?: number;
 }
 
 export interface ActionResult {

@@ -218,6 +218,12 @@ export function JobsPage(props: {
           ))}
         </tbody>
       </table>
+      {data?.scannedDownTo !== undefined && (
+        <p class="scan-note">
+          {data.jobs.length === 0 ? "No match" : "These are the matches"} among jobs down to #
+          {data.scannedDownTo}; older jobs are searched on the next page.
+        </p>
+      )}
       <p class="pager">
         <button type="button" disabled={!query.get("cursor")} onClick={() => page(undefined)}>
           ← Newest

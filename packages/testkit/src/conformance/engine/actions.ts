@@ -292,6 +292,9 @@ export function actionTests(adapter: AdapterUnderTest, kind: TargetKind): void {
       { cursor: "0" },
       { jobType: "no-such-name" },
       { search: 42 as unknown as string },
+      { scanLimit: 999 },
+      { scanLimit: 1500.5 },
+      { scanLimit: "100000" },
     ];
     for (const options of bad) {
       const error = await q.listJobs(options as never).catch((e: unknown) => e);
@@ -364,5 +367,40 @@ export function actionTests(adapter: AdapterUnderTest, kind: TargetKind): void {
     const fresh = await q.listJobs({ jobType: 711, limit: 500 });
     expect(fresh.jobs.map((j) => j.id)).toEqual([...before, ...added].reverse());
     expect(fresh.nextCursor).toBeUndefined();
+  });
+
+  it("listJobs() with scanLimit: a search looks at that many ids per page and goes on from there; an index-served filter is not bounded", async () => {
+    const q = producer();
+    const needle = await q.add(713, { ref: "needle-7f3" });
+    await q.addMany(
+      Array.from({ length: 2500 }, (_, i) => ({ jobType: 714 as const, params: { i } })),
+    );
+    const top = (await q.listJobs({ limit: 1 })).jobs[0]!.id;
+    const seen: number[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await q.listJobs({
+        search: "needle-7f3",
+        scanLimit: 1000,
+        ...(cursor ? { cursor } : {}),
+      });
+      seen.push(...page.jobs.map((j) => j.id));
+      if (page.scannedDownTo !== undefined) {
+        // Each page looked at exactly the 1,000 ids below its cursor.
+        expect(page.scannedDownTo).toBe((cursor ? Number(cursor) : top + 1) - 1000);
+        expect(page.nextCursor).toBe(String(page.scannedDownTo));
+      }
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor !== undefined && pages < 100);
+    expect(seen).toEqual([needle]);
+    expect(pages).toBeGreaterThanOrEqual(3); // 2,501 ids and more: at least three scans
+    // One type, one status: the claim index serves it; no bound, though the only match
+    // lies 2,500 ids below the newest.
+    const served = await q.listJobs({ jobType: 713, status: JobStatus.Init, scanLimit: 1000 });
+    expect(served.jobs.map((j) => j.id)).toEqual([needle]);
+    expect(served.scannedDownTo).toBeUndefined();
+    expect(served.nextCursor).toBeUndefined();
   });
 }
