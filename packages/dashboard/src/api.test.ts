@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDashboard } from "./index.js";
 import {
   client,
+  DEFINITIONS,
   FAILURE,
   openMariadb,
   openPostgres,
@@ -68,6 +69,31 @@ describe.each(Object.keys(TARGETS))("dashboard API on %s", (kind) => {
         .reduce((n, b) => n + b.count, 0);
     expect(sum(2, JobStatus.Success)).toBe(2);
     expect(sum(3, JobStatus.Failed)).toBe(2);
+  });
+
+  it("with the job definitions: the session names the types, records carry the name, jobs?type= takes a name", async () => {
+    const named = createDashboard({ db, jobs: DEFINITIONS });
+    try {
+      const c = await client(named);
+      const session = (await (await c.get("session")).json()) as { types: unknown };
+      expect(session.types).toEqual([
+        { jobType: 1, name: "order" },
+        { jobType: 2, name: "mail" },
+        { jobType: 3, name: "charge" },
+      ]);
+      const page = (await (await c.get("jobs?type=charge")).json()) as {
+        jobs: { id: number; name: string }[];
+      };
+      expect(page.jobs.map((j) => j.id)).toEqual([...seeded.charges].reverse());
+      expect(page.jobs.map((j) => j.name)).toEqual(["charge", "charge"]);
+      const unknown = await c.get("jobs?type=no-such-type");
+      expect(unknown.status).toBe(400);
+      expect(await unknown.json()).toMatchObject({ error: { field: "type" } });
+      // Without definitions the names are unknown: a name is then refused the same way.
+      expect((await api.get("jobs?type=charge")).status).toBe(400);
+    } finally {
+      await named.close();
+    }
   });
 
   it("GET metrics: Prometheus text with the table's jobs by type and status", async () => {

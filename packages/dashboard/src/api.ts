@@ -80,16 +80,27 @@ export class DashboardApi {
   readonly #queue: PersistentQueue;
   #throughput: { at: number; value: Promise<FinishedBucket[]> } | undefined;
 
-  constructor(db: DB, tables: Partial<TableNames>) {
+  readonly #jobs: readonly AnyJob[];
+
+  constructor(db: DB, tables: Partial<TableNames>, jobs: readonly AnyJob[] = []) {
     this.#db = db;
     this.#tables = tables;
-    // Never started: it runs no worker, cleaner or schedule loop, only the calls made here.
+    this.#jobs = jobs;
+    // Never started: it runs no worker, cleaner or schedule loop, only the calls made here
+    // (the definitions give names to the records it reads; their handlers never run).
     this.#queue = new PersistentQueue<readonly AnyJob[]>({
       db,
       serviceName: "persistent-queue-dashboard",
-      jobs: [],
+      jobs,
       tables,
     });
+  }
+
+  /** `[{ jobType, name }]` of the definitions given, for the pages to name types. */
+  typeNames(): { jobType: number; name: string }[] {
+    return this.#jobs.flatMap((j) =>
+      typeof j.name === "string" ? [{ jobType: j.jobType, name: j.name }] : [],
+    );
   }
 
   async overview() {
@@ -170,8 +181,10 @@ export class DashboardApi {
       const v = get(k);
       if (v !== undefined) times[k] = parseTime(v, k);
     }
-    const options: ListJobsOptions<number> = {
-      ...(type !== undefined && { jobType: parseJobType(type) }),
+    const options: ListJobsOptions<number | string> = {
+      ...(type !== undefined && {
+        jobType: /^-?[0-9]+$/.test(type) ? parseJobType(type) : type,
+      }),
       ...(status !== undefined && { status: parseStatuses(status) }),
       ...(search !== undefined && { search }),
       ...(limit !== undefined && { limit: parseLimit(limit) }),
@@ -180,10 +193,16 @@ export class DashboardApi {
       scanLimit: SCAN_LIMIT,
     };
     try {
-      return await this.#queue.listJobs(options);
+      // A name is checked at run time against the definitions given (else a JobInputError).
+      return await this.#queue.listJobs(options as ListJobsOptions<number>);
     } catch (error) {
       if (error instanceof JobInputError)
-        throw new DashboardHttpError(400, "ERR_PQ_DASHBOARD_BAD_INPUT", error.message, error.field);
+        throw new DashboardHttpError(
+          400,
+          "ERR_PQ_DASHBOARD_BAD_INPUT",
+          error.message,
+          error.field === "jobType" ? "type" : error.field, // the query's name for it
+        );
       throw error;
     }
   }

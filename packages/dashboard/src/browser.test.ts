@@ -13,6 +13,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDashboard, type DashboardOptions, toNodeListener } from "./index.js";
 import {
+  DEFINITIONS,
   FAILURE,
   openMariadb,
   openSqlite,
@@ -106,8 +107,9 @@ async function until(check: () => Promise<boolean>, what: string, ms = 10_000) {
 
 describe("dashboard in Chromium", () => {
   it("overview shows the real counts and refreshes by itself", async () => {
-    const { page, errors } = await open(await serve());
+    const { page, errors } = await open(await serve({ jobs: DEFINITIONS }));
     await expect.poll(() => cell(page, 1, "waiting").textContent()).toBe("3");
+    expect(await page.locator('tr[data-job-type="3"] td').first().textContent()).toBe("charge (3)");
     expect(await cell(page, 2, "success").textContent()).toBe("2");
     expect(await cell(page, 3, "failed").textContent()).toBe("2");
     expect(await page.locator("figure.chart canvas").count()).toBe(2);

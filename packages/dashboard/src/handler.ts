@@ -1,4 +1,5 @@
 import {
+  type AnyJob,
   type DB,
   PROMETHEUS_CONTENT_TYPE,
   prometheusMetrics,
@@ -67,6 +68,12 @@ export interface DashboardOptions {
    * adds to the table's gauges (see `prometheusMetrics` in core). Default none.
    */
   readonly queues?: readonly QueueWithMetrics[];
+  /**
+   * The queue's job definitions (`defineJob()`, with or without handlers: none runs
+   * here), so that the pages show each type's name and `jobs?type=` takes names too.
+   * Default none: types are shown by their integers.
+   */
+  readonly jobs?: readonly AnyJob[];
 }
 
 /** A Fetch handler: takes a Request, resolves a Response. */
@@ -117,7 +124,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler & {
   const readOnly = options.readOnly === true;
   const authorize = options.authorize;
   const token = options.csrfToken ?? newCsrfToken();
-  const api = new DashboardApi(options.db, options.tables ?? {});
+  const api = new DashboardApi(options.db, options.tables ?? {}, options.jobs ?? []);
   const assets = new AssetStore(defaultAssetsDir());
 
   const allowed = async (request: Request, action: DashboardAction) =>
@@ -210,6 +217,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler & {
         return json({
           csrfToken: token,
           readOnly,
+          types: api.typeNames(),
           can: Object.fromEntries(
             await Promise.all(
               WRITE_ACTIONS.map(

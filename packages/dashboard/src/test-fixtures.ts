@@ -68,6 +68,13 @@ export interface Seeded {
 
 export const FAILURE = "card declined: insufficient funds";
 
+/** The seed's job types as a producer knows them (names, no handlers): what `jobs` takes. */
+export const DEFINITIONS = [
+  defineJob<{ orderId: number }>()({ jobType: 1, name: "order" }),
+  defineJob({ jobType: 2, name: "mail" }),
+  defineJob({ jobType: 3, name: "charge" }),
+] as const;
+
 /**
  * Migrates, then adds 3 waiting orders (type 1), 2 mails that succeed (type 2)
  * and 2 charges that fail (type 3), runs types 2 and 3 to the end, adds a
@@ -75,7 +82,7 @@ export const FAILURE = "card declined: insufficient funds";
  * 2; type 3 failed 2.
  */
 export async function seed(db: DB): Promise<Seeded> {
-  const order = defineJob<{ orderId: number }>()({ jobType: 1, name: "order" });
+  const [order] = DEFINITIONS;
   const mail = defineJob({ jobType: 2, name: "mail", handleJob: () => JobStatus.Success });
   const charge = defineJob({
     jobType: 3,

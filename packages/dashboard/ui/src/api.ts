@@ -1,6 +1,8 @@
 // The browser's side of the JSON API: every URL relative to the page, so the
 // dashboard works under any basePath.
 
+import { setTypeNames } from "./format.js";
+
 export type WriteAction = "retry" | "cancel" | "promote" | "remove" | "pause" | "resume";
 export type JobAction = "retry" | "cancel" | "promote" | "remove";
 
@@ -8,6 +10,8 @@ export interface Session {
   csrfToken: string;
   readOnly: boolean;
   can: Record<WriteAction, boolean>;
+  /** Names of the job types the dashboard was given definitions of. */
+  types?: { jobType: number; name: string }[];
 }
 
 export interface JobCount {
@@ -123,6 +127,7 @@ export const api = {
   async session(): Promise<Session> {
     const s = await call<Session>("session");
     csrfToken = s.csrfToken;
+    setTypeNames(s.types ?? []);
     return s;
   },
   overview: () => call<Overview>("overview"),

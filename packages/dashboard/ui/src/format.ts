@@ -22,6 +22,20 @@ export const STATUS_PARAM: Record<number, string> = {
 
 export const statusName = (code: number) => STATUS[code] ?? `status ${code}`;
 
+/** Job type names by integer, from the session (the definitions the dashboard was given). */
+const typeNames = new Map<number, string>();
+
+export function setTypeNames(types: readonly { jobType: number; name: string }[]): void {
+  typeNames.clear();
+  for (const t of types) typeNames.set(t.jobType, t.name);
+}
+
+/** "send-mail (3)" when the type has a name, else "3". */
+export const typeLabel = (jobType: number) => {
+  const name = typeNames.get(jobType);
+  return name === undefined ? String(jobType) : `${name} (${jobType})`;
+};
+
 /** Unix seconds (or ms with `ms`) as "2026-11-29 10:13:34" in UTC; "—" for 0. */
 export function time(value: number, ms = false): string {
   if (!value) return "—";

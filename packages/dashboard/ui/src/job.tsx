@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, type JobAction, type Session } from "./api.js";
 import { Confirm } from "./confirm.js";
-import { pretty, statusName, time } from "./format.js";
+import { pretty, statusName, time, typeLabel } from "./format.js";
 import { navigate, usePoll } from "./hooks.js";
 
 const ACTIONS: JobAction[] = ["retry", "cancel", "promote", "remove"];
@@ -37,7 +37,7 @@ export function JobPage(props: { id: number; session: Session; notify: (text: st
   if (!job) return <p class={error ? "error" : "muted"}>{error ?? "Loading…"}</p>;
   const can = ACTIONS.filter((a) => props.session.can[a] && applies(a, job.status));
   const fields: [string, string][] = [
-    ["Job type", String(job.jobType)],
+    ["Job type", typeLabel(job.jobType)],
     ["Status", statusName(job.status)],
     ["Attempts", String(job.attempts)],
     ["Priority", String(job.priority)],

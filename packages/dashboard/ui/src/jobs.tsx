@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { type ActionResult, api, type JobAction, type Session } from "./api.js";
 import { Confirm } from "./confirm.js";
-import { STATUS, STATUS_PARAM, short, statusName, time } from "./format.js";
+import { STATUS, STATUS_PARAM, short, statusName, time, typeLabel } from "./format.js";
 import { navigate, type Route, usePoll } from "./hooks.js";
 
 const FILTERS = [
@@ -89,7 +89,13 @@ export function JobsPage(props: {
       <h2>Jobs</h2>
       <form class="filters" onSubmit={submit}>
         <label>
-          Type <input name="type" size={6} inputMode="numeric" value={query.get("type") ?? ""} />
+          Type{" "}
+          <input
+            name="type"
+            size={10}
+            placeholder="integer or name"
+            value={query.get("type") ?? ""}
+          />
         </label>
         <label>
           Status{" "}
@@ -205,7 +211,7 @@ export function JobsPage(props: {
               <td>
                 <a href={`#/jobs/${j.id}`}>{j.id}</a>
               </td>
-              <td>{j.jobType}</td>
+              <td>{typeLabel(j.jobType)}</td>
               <td>
                 <span class={`badge status-${statusName(j.status)}`}>{statusName(j.status)}</span>
               </td>

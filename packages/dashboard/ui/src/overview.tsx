@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { api, type Session } from "./api.js";
 import { ThroughputChart } from "./chart.js";
 import { Confirm } from "./confirm.js";
-import { age, STATUS, STATUS_PARAM } from "./format.js";
+import { age, STATUS, STATUS_PARAM, typeLabel } from "./format.js";
 import { navigate, usePoll } from "./hooks.js";
 
 const COLUMNS = [0, 3, 4, 5, 1, 2, 6];
@@ -30,7 +30,7 @@ export function OverviewPage(props: { session: Session; notify: (text: string) =
     setAsk(undefined);
     try {
       await api.setPaused(jobType, pause);
-      props.notify(`Job type ${jobType} ${pause ? "paused" : "resumed"}.`);
+      props.notify(`Job type ${typeLabel(jobType)} ${pause ? "paused" : "resumed"}.`);
     } catch (e) {
       props.notify(e instanceof Error ? e.message : String(e));
     }
@@ -70,7 +70,7 @@ export function OverviewPage(props: { session: Session; notify: (text: string) =
             return (
               <tr key={t} data-job-type={t}>
                 <td>
-                  <a href={`#/jobs?type=${t}`}>{t}</a>
+                  <a href={`#/jobs?type=${t}`}>{typeLabel(t)}</a>
                 </td>
                 {COLUMNS.map((s) => (
                   <td key={s} class={`num status-${STATUS[s]}`} data-status={STATUS[s]}>
@@ -124,7 +124,7 @@ export function OverviewPage(props: { session: Session; notify: (text: string) =
       </p>
       {ask && (
         <Confirm
-          title={`${ask.pause ? "Pause" : "Resume"} job type ${ask.jobType}?`}
+          title={`${ask.pause ? "Pause" : "Resume"} job type ${typeLabel(ask.jobType)}?`}
           confirmLabel={ask.pause ? "Pause" : "Resume"}
           onConfirm={() => toggle(ask.jobType, ask.pause)}
           onCancel={() => setAsk(undefined)}

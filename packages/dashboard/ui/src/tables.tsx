@@ -1,5 +1,5 @@
 import { api } from "./api.js";
-import { isoTime } from "./format.js";
+import { isoTime, typeLabel } from "./format.js";
 import { usePoll } from "./hooks.js";
 
 export function SchedulesPage() {
@@ -35,7 +35,7 @@ export function SchedulesPage() {
               <td class="mono">{s.cron}</td>
               <td>{s.tz}</td>
               <td>
-                <a href={`#/jobs?type=${s.jobType}`}>{s.jobType}</a>
+                <a href={`#/jobs?type=${s.jobType}`}>{typeLabel(s.jobType)}</a>
               </td>
               <td>{isoTime(s.nextRun)}</td>
               <td>{isoTime(s.lastRun)}</td>
