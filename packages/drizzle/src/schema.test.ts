@@ -22,6 +22,7 @@ type Names = {
   jobTypes: string;
   jobGroups: string;
   jobStarts: string;
+  jobStats: string;
 };
 
 /** What `drizzle-kit generate` writes for the queue's tables, from an empty database. */
@@ -103,9 +104,10 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
         jobTypes: "shop_job_types",
         jobGroups: "shop_job_groups",
         jobStarts: "shop_job_starts",
+        jobStats: "shop_job_stats",
       },
     ]) {
-      it(`drizzle-kit's DDL from the definitions, then migrate(), gives core's schema (schema version 6, six tables)${tables ? " (custom table names)" : ""}`, async () => {
+      it(`drizzle-kit's DDL from the definitions, then migrate(), gives core's schema (schema version 7, seven tables)${tables ? " (custom table names)" : ""}`, async () => {
         const jobs = tables?.jobs ?? "async_job_tab";
         const byCore = await freshDrizzle(kind);
         const byDrizzle = await freshDrizzle(kind);
@@ -132,6 +134,9 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
             expect(core).toContain(`${starts}_${index}`);
             expect(ddl.join("\n")).toContain(`${starts}_${index}`);
           }
+          const stats = tables?.jobStats ?? "pq_job_stats";
+          expect(core).toContain(`table ${stats}`);
+          expect(ddl.join("\n")).toContain(stats);
           const withoutDueIndex =
             kind === "sqlite" ? core.replace(SQLITE_DUE_INDEX_LINE, "") : core;
           if (kind === "sqlite") expect(withoutDueIndex).not.toBe(core);

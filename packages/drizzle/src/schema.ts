@@ -1,5 +1,5 @@
 // Drizzle table definitions of the queue's tables, equivalent to core's
-// migrations (schema version 6), so drizzle-kit sees them and does not try to
+// migrations (schema version 7), so drizzle-kit sees them and does not try to
 // drop them. drizzle-orm is loaded when a factory is first called, not when the
 // package is imported: it is an optional peer, and `fromDrizzle` alone needs
 // nothing from it. A table definition is a Drizzle object, so the factories
@@ -26,6 +26,8 @@ export interface DrizzleQueueTableNames {
   readonly jobGroups?: string;
   /** The job-starts table (core's `tables.jobStarts`). Default `pq_job_starts`. */
   readonly jobStarts?: string;
+  /** The job-stats table (core's `tables.jobStats`). Default `pq_job_stats`. */
+  readonly jobStats?: string;
 }
 
 const names = (t: DrizzleQueueTableNames) => ({
@@ -35,6 +37,7 @@ const names = (t: DrizzleQueueTableNames) => ({
   jobTypes: t.jobTypes ?? "pq_job_types",
   jobGroups: t.jobGroups ?? "pq_job_groups",
   jobStarts: t.jobStarts ?? "pq_job_starts",
+  jobStats: t.jobStats ?? "pq_job_stats",
 });
 
 /** Job statuses a unique key holds in (init, continue, retry, running): core's unique index. */
@@ -157,13 +160,24 @@ function defineMysql(
       m.index(`${n.jobStarts}_group_idx`).on(t.scope, t.jobType, t.groupKey, t.startedMs),
     ],
   );
+  const jobStats = m.mysqlTable(
+    n.jobStats,
+    {
+      scope: m.varchar("scope", { length: 64 }).notNull(),
+      jobType: m.int("job_type").notNull(),
+      jobStatus: m.int("job_status").notNull(),
+      minuteStart: m.bigint("minute_start", { mode: "number" }).notNull(),
+      finished: m.bigint("finished", { mode: "number" }).notNull().default(0),
+    },
+    (t) => [m.primaryKey({ columns: [t.scope, t.jobType, t.jobStatus, t.minuteStart] })],
+  );
   const locks = m.mysqlTable(n.locks, {
     lockName: m.varchar("lock_name", { length: 64 }).primaryKey(),
     lockUntil: m.timestamp("lock_until").notNull().defaultNow().onUpdateNow(),
     lockedAt: m.timestamp("locked_at").notNull().defaultNow(),
     lockedBy: m.varchar("locked_by", { length: 255 }).notNull(),
   });
-  return { jobs, locks, schedules, jobTypes, jobGroups, jobStarts };
+  return { jobs, locks, schedules, jobTypes, jobGroups, jobStarts, jobStats };
 }
 
 /**
@@ -275,6 +289,22 @@ function definePg(p: typeof PgCore, { sql }: typeof Drizzle, n: Required<Drizzle
       p.index(`${n.jobStarts}_group_idx`).on(t.scope, t.jobType, t.groupKey, t.startedMs),
     ],
   );
+  const jobStats = p.pgTable(
+    n.jobStats,
+    {
+      scope: p.varchar("scope", { length: 64 }).notNull(),
+      jobType: p.integer("job_type").notNull(),
+      jobStatus: p.integer("job_status").notNull(),
+      minuteStart: p.bigint("minute_start", { mode: "number" }).notNull(),
+      finished: p.bigint("finished", { mode: "number" }).notNull().default(0),
+    },
+    (t) => [
+      p.primaryKey({
+        name: `${n.jobStats}_pkey`,
+        columns: [t.scope, t.jobType, t.jobStatus, t.minuteStart],
+      }),
+    ],
+  );
   const locks = p.pgTable(n.locks, {
     lockName: p.varchar("lock_name", { length: 64 }).primaryKey(),
     lockUntil: p
@@ -284,7 +314,7 @@ function definePg(p: typeof PgCore, { sql }: typeof Drizzle, n: Required<Drizzle
     lockedAt: p.timestamp("locked_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     lockedBy: p.varchar("locked_by", { length: 255 }).notNull(),
   });
-  return { jobs, locks, schedules, jobTypes, jobGroups, jobStarts };
+  return { jobs, locks, schedules, jobTypes, jobGroups, jobStarts, jobStats };
 }
 
 /**
@@ -398,11 +428,22 @@ function defineSqlite(
       l.index(`${n.jobStarts}_group_idx`).on(t.scope, t.jobType, t.groupKey, t.startedMs),
     ],
   );
+  const jobStats = l.sqliteTable(
+    n.jobStats,
+    {
+      scope: l.text("scope").notNull(),
+      jobType: l.integer("job_type").notNull(),
+      jobStatus: l.integer("job_status").notNull(),
+      minuteStart: l.integer("minute_start").notNull(),
+      finished: l.integer("finished").notNull().default(0),
+    },
+    (t) => [l.primaryKey({ columns: [t.scope, t.jobType, t.jobStatus, t.minuteStart] })],
+  );
   const locks = l.sqliteTable(n.locks, {
     lockName: l.text("lock_name").notNull().primaryKey(),
     lockUntil: l.text("lock_until").notNull().default(now),
     lockedAt: l.text("locked_at").notNull().default(now),
     lockedBy: l.text("locked_by").notNull(),
   });
-  return { jobs, locks, schedules, jobTypes, jobGroups, jobStarts };
+  return { jobs, locks, schedules, jobTypes, jobGroups, jobStarts, jobStats };
 }

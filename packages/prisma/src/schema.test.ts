@@ -75,6 +75,7 @@ for (const kind of KINDS) {
       ["pq_job_types", "jobTypes"],
       ["pq_job_groups", "jobGroups"],
       ["pq_job_starts", "jobStarts"],
+      ["pq_job_stats", "jobStats"],
     ] as const) {
       it(`${table}: the same columns, in order, with the same types, nullability and defaults`, () => {
         const columns = columnsOf(schema).get(table);
@@ -120,6 +121,15 @@ for (const kind of KINDS) {
         .filter((t) => t.startsWith("pq_job_groups\n"));
       expect(groupsTable).toMatch(
         /(PRIMARY|pq_job_groups_pkey).*\(scope, job_type, group_key\)|^ {2}scope text not null primary key\n {2}job_type integer not null primary key\n {2}group_key text not null primary key$/m,
+      );
+      expect(prismaQueueModels(provider)).toContain(
+        "@@id([scope, jobType, jobStatus, minuteStart])",
+      );
+      const [statsTable = ""] = schema
+        .split(/^table /m)
+        .filter((t) => t.startsWith("pq_job_stats\n"));
+      expect(statsTable).toMatch(
+        /(PRIMARY|pq_job_stats_pkey).*\(scope, job_type, job_status, minute_start\)|^ {2}scope text not null primary key\n {2}job_type integer not null primary key\n {2}job_status integer not null primary key\n {2}minute_start integer not null primary key$/m,
       );
     });
 
@@ -298,6 +308,26 @@ for (const kind of KINDS) {
         { id: Number(first.id), group_key: null, started_ms: 1_764_000_000_900 },
         { id: Number(second.id), group_key: "tenant-4", started_ms: 1_764_000_000_901 },
       ]);
+      // A minute's counter, as the queue adds to it; the key is the four columns.
+      const stat = await fx.prisma.queueJobStat.create({
+        data: { scope: "s", jobType: 9, jobStatus: 1, minuteStart: 1_764_000_000n },
+      });
+      expect(Number(stat.finished)).toBe(0);
+      await fx.prisma.queueJobStat.update({
+        where: {
+          scope_jobType_jobStatus_minuteStart: {
+            scope: "s",
+            jobType: 9,
+            jobStatus: 1,
+            minuteStart: 1_764_000_000n,
+          },
+        },
+        data: { finished: { increment: 3 } },
+      });
+      const stats = await fx.db.query(
+        "SELECT job_status, minute_start, finished FROM pq_job_stats WHERE scope = 's' AND job_type = 9",
+      );
+      expect(stats).toEqual([{ job_status: 1, minute_start: 1_764_000_000, finished: 3 }]);
 
       const lock = await fx.prisma.shedLock.create({
         data: { lockName: "job-a", lockedBy: "host" },

@@ -1,11 +1,12 @@
 /**
  * Prisma models for the queue's tables, as core's `migrate()` creates them
- * (schema version 6: the seed's columns plus attempts, run_at, lease_*,
+ * (schema version 7: the seed's columns plus attempts, run_at, lease_*,
  * worker_id, last_error, priority, unique_key, result, progress, group_key,
  * trace_context; the
  * claim index on (job_status, job_type, id); the ShedLock table; the schedules
  * table; the job-types table; the job-groups table; the job-starts table with its
- * indexes on (scope, job_type, started_ms) and (scope, job_type, group_key, started_ms)).
+ * indexes on (scope, job_type, started_ms) and (scope, job_type, group_key, started_ms);
+ * the job-stats table, keyed by (scope, job_type, job_status, minute_start)).
  * Not in the models, because Prisma cannot declare them: MySQL's generated
  * columns `due_ms` and `unique_live`, the due index (an expression index on
  * PostgreSQL and SQLite) and the unique-key index (partial on PostgreSQL and
@@ -36,11 +37,11 @@ export interface PrismaQueueField {
 /**
  * Field lists per provider and table: `jobs` is async_job_tab, `locks` is shedlock_tab,
  * `schedules` is pq_schedules, `jobTypes` is pq_job_types, `jobGroups` is pq_job_groups,
- * `jobStarts` is pq_job_starts.
+ * `jobStarts` is pq_job_starts, `jobStats` is pq_job_stats.
  */
 export type PrismaQueueFieldSet = Readonly<
   Record<
-    "jobs" | "locks" | "schedules" | "jobTypes" | "jobGroups" | "jobStarts",
+    "jobs" | "locks" | "schedules" | "jobTypes" | "jobGroups" | "jobStarts" | "jobStats",
     readonly PrismaQueueField[]
   >
 >;
@@ -129,6 +130,13 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("groupKey", "group_key", "String?", "@db.VarChar(255)"),
       f("startedMs", "started_ms", "BigInt"),
     ],
+    jobStats: [
+      f("scope", "scope", "String", "@db.VarChar(64)"),
+      f("jobType", "job_type", "Int"),
+      f("jobStatus", "job_status", "Int"),
+      f("minuteStart", "minute_start", "BigInt"),
+      f("finished", "finished", "BigInt", "@default(0)"),
+    ],
     locks: [
       f("lockName", "lock_name", "String", "@id @db.VarChar(64)"),
       f("lockUntil", "lock_until", "DateTime", "@default(now()) @db.Timestamptz(6)"),
@@ -193,6 +201,13 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("jobType", "job_type", "Int"),
       f("groupKey", "group_key", "String?", "@db.VarChar(255)"),
       f("startedMs", "started_ms", "BigInt"),
+    ],
+    jobStats: [
+      f("scope", "scope", "String", "@db.VarChar(64)"),
+      f("jobType", "job_type", "Int"),
+      f("jobStatus", "job_status", "Int"),
+      f("minuteStart", "minute_start", "BigInt"),
+      f("finished", "finished", "BigInt", "@default(0)"),
     ],
     locks: [
       f("lockName", "lock_name", "String", "@id @db.VarChar(64)"),
@@ -259,6 +274,13 @@ export const PRISMA_QUEUE_FIELDS: Readonly<Record<PrismaQueueProvider, PrismaQue
       f("groupKey", "group_key", "String?"),
       f("startedMs", "started_ms", "BigInt"),
     ],
+    jobStats: [
+      f("scope", "scope", "String"),
+      f("jobType", "job_type", "Int"),
+      f("jobStatus", "job_status", "Int"),
+      f("minuteStart", "minute_start", "BigInt"),
+      f("finished", "finished", "BigInt", "@default(0)"),
+    ],
     locks: [
       f("lockName", "lock_name", "String", "@id"),
       f("lockUntil", "lock_until", "String", SQLITE_NOW),
@@ -282,9 +304,11 @@ export interface PrismaQueueModelOptions {
   readonly jobGroups?: string;
   /** Job-starts table (default `pq_job_starts`). */
   readonly jobStarts?: string;
+  /** Job-stats table (default `pq_job_stats`). */
+  readonly jobStats?: string;
   /**
    * Model names (default `AsyncJob`, `ShedLock`, `QueueSchedule`, `QueueJobType`,
-   * `QueueJobGroup` and `QueueJobStart`).
+   * `QueueJobGroup`, `QueueJobStart` and `QueueJobStat`).
    */
   readonly jobModel?: string;
   readonly lockModel?: string;
@@ -292,6 +316,7 @@ export interface PrismaQueueModelOptions {
   readonly jobTypeModel?: string;
   readonly jobGroupModel?: string;
   readonly jobStartModel?: string;
+  readonly jobStatModel?: string;
 }
 
 const renderFields = (fields: readonly PrismaQueueField[]): string[] => {
@@ -306,7 +331,7 @@ const renderFields = (fields: readonly PrismaQueueField[]): string[] => {
 };
 
 /**
- * The six models as `schema.prisma` text for `provider`: paste them into your
+ * The seven models as `schema.prisma` text for `provider`: paste them into your
  * schema (or write them to a file of a multi-file schema) and run
  * `prisma generate`. The tables themselves come from `queue.migrate()`, which
  * also makes what Prisma cannot declare (see {@link PRISMA_QUEUE_FIELDS}).
@@ -322,6 +347,7 @@ export function prismaQueueModels(
   const jobTypes = assertIdentifier("job-types table", options.jobTypes ?? "pq_job_types");
   const jobGroups = assertIdentifier("job-groups table", options.jobGroups ?? "pq_job_groups");
   const jobStarts = assertIdentifier("job-starts table", options.jobStarts ?? "pq_job_starts");
+  const jobStats = assertIdentifier("job-stats table", options.jobStats ?? "pq_job_stats");
   return [
     `/// persistent-queue jobs (${jobs}). job_status: 0 init, 1 success, 2 failed, 3 continue, 4 retry, 5 running, 6 cancelled.`,
     `model ${options.jobModel ?? "AsyncJob"} {`,
@@ -369,6 +395,14 @@ export function prismaQueueModels(
     `  @@index([scope, jobType, startedMs], map: "${jobStarts}_type_idx")`,
     `  @@index([scope, jobType, groupKey, startedMs], map: "${jobStarts}_group_idx")`,
     `  @@map("${jobStarts}")`,
+    "}",
+    "",
+    `/// persistent-queue job stats (${jobStats}): finished jobs per job type, status and minute, what finishedJobs() reads.`,
+    `model ${options.jobStatModel ?? "QueueJobStat"} {`,
+    ...renderFields(fields.jobStats),
+    "",
+    "  @@id([scope, jobType, jobStatus, minuteStart])",
+    `  @@map("${jobStats}")`,
     "}",
     "",
   ].join("\n");

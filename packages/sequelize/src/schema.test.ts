@@ -56,7 +56,7 @@ const visible = (s: string) => s.replace(/,? invisible$/gm, "");
 
 for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
   describe(`sequelize schema on ${kind}`, () => {
-    it("the migration's up(), then migrate(), creates what core's migrate() creates (schema version 6: columns, types, nullability, defaults, indexes, all six tables)", async () => {
+    it("the migration's up(), then migrate(), creates what core's migrate() creates (schema version 7: columns, types, nullability, defaults, indexes, all seven tables)", async () => {
       const ours = await fresh(kind);
       const core = await fresh(kind);
       try {
@@ -69,6 +69,7 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
         expect(actual).toContain("table pq_schedules");
         expect(actual).toContain("table pq_job_types");
         expect(actual).toContain("table pq_job_groups");
+        expect(actual).toContain("table pq_job_stats");
         for (const index of ["type_idx", "group_idx"])
           expect(actual).toContain(`pq_job_starts_${index}`);
         expect(actual).toMatch(/^ {2}group_key /m);
@@ -108,11 +109,11 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
         // core's migrate() accepts the tables the migration made and, on MariaDB, hides the
         // added columns: then they are core's tables but for ON UPDATE.
         const result = await migrate(ours.db);
-        expect(result).toMatchObject({ version: 6, warnings: [] });
+        expect(result).toMatchObject({ version: 7, warnings: [] });
         expect(KNOWN[kind](await describeQueueTables(ours.db))).toBe(KNOWN[kind](expected));
         await queueMigration.down(ours.sequelize.getQueryInterface());
         expect(await describeQueueTables(ours.db)).toBe(
-          "table async_job_tab\ntable shedlock_tab\ntable pq_schedules\ntable pq_job_types\ntable pq_job_groups\ntable pq_job_starts\n",
+          "table async_job_tab\ntable shedlock_tab\ntable pq_schedules\ntable pq_job_types\ntable pq_job_groups\ntable pq_job_starts\ntable pq_job_stats\n",
         );
       } finally {
         await ours.drop();
@@ -124,7 +125,7 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
       const synced = await fresh(kind);
       const migrated = await fresh(kind);
       try {
-        const { Job, ShedLock, Schedule, JobType, JobGroup, JobStart } = defineQueueModels(
+        const { Job, ShedLock, Schedule, JobType, JobGroup, JobStart, JobStat } = defineQueueModels(
           synced.sequelize,
         );
         await synced.sequelize.sync();
@@ -153,6 +154,7 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
         expect(await JobType.count()).toBe(0);
         expect(await JobGroup.count()).toBe(0);
         expect(await JobStart.count()).toBe(0);
+        expect(await JobStat.count()).toBe(0);
       } finally {
         await synced.drop();
         await migrated.drop();
@@ -182,11 +184,14 @@ for (const kind of ["mariadb", "postgres", "sqlite"] as const) {
           expect(before).toEqual([]);
           expect(await collations(synced.db)).toEqual(expected);
           expect(await collations(migrated.db)).toEqual(expected);
-          // The database's default did change: the job-types table (charset only) took it.
-          const [types] = await synced.db.query(
-            "SELECT collation_name AS collation FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = 'pq_job_types' AND column_name = 'scope'",
+          // The database's default did change: the job-types and job-stats tables (charset only) took it.
+          const charsetOnly = await synced.db.query(
+            "SELECT table_name AS t, collation_name AS collation FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name IN ('pq_job_types', 'pq_job_stats') AND column_name = 'scope' ORDER BY table_name",
           );
-          expect(types).toEqual({ collation: "utf8mb4_general_ci" });
+          expect(charsetOnly).toEqual([
+            { t: "pq_job_stats", collation: "utf8mb4_general_ci" },
+            { t: "pq_job_types", collation: "utf8mb4_general_ci" },
+          ]);
         } finally {
           await synced.drop();
           await migrated.drop();

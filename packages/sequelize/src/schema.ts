@@ -11,15 +11,17 @@ import type {
 
 /**
  * The queue's tables as Sequelize models and a Sequelize migration, equivalent
- * to core's `migrate()` (schema version 6): the seed's `async_job_tab` with
+ * to core's `migrate()` (schema version 7): the seed's `async_job_tab` with
  * the lease, retry, priority, unique-key, result, progress and group-key columns, its
  * indexes `<jobs>_claim_idx` (job_status, job_type, id), `<jobs>_due_idx`
  * (job_status, job_type, priority, due time, id) and the unique `<jobs>_unique_idx`
  * of unfinished jobs' (job_type, unique_key); the seed's `shedlock_tab`; the
  * schedules table `pq_schedules`; the job-types table `pq_job_types`; the job-groups
- * table `pq_job_groups`; and the job-starts table `pq_job_starts` with its indexes
+ * table `pq_job_groups`; the job-starts table `pq_job_starts` with its indexes
  * `<starts>_type_idx` (scope, job_type, started_ms) and `<starts>_group_idx`
- * (scope, job_type, group_key, started_ms). On MySQL/MariaDB, as in core, the due time and
+ * (scope, job_type, group_key, started_ms); and the job-stats table `pq_job_stats`
+ * (finished jobs per job type, status and minute; primary key scope, job_type,
+ * job_status, minute_start). On MySQL/MariaDB, as in core, the due time and
  * the live unique key are VIRTUAL generated columns (`due_ms`, `unique_live`:
  * MariaDB has no expression or partial index), written as raw column types;
  * on PostgreSQL and SQLite the due index is on the expression and the unique
@@ -52,6 +54,8 @@ export interface QueueTableNames {
   readonly jobGroups?: string;
   /** Default `pq_job_starts`. */
   readonly jobStarts?: string;
+  /** Default `pq_job_stats`. */
+  readonly jobStats?: string;
 }
 
 /** What the schema needs of the Sequelize library (the class: `sequelize.Sequelize`). */
@@ -74,6 +78,8 @@ export interface QueueModels {
   readonly JobGroup: ModelStatic<Model>;
   /** `pq_job_starts`: one row per start of a rate-limited job, what rate limits count. */
   readonly JobStart: ModelStatic<Model>;
+  /** `pq_job_stats`: finished jobs of a job type and status in one minute (each process adds its own). */
+  readonly JobStat: ModelStatic<Model>;
 }
 
 const names = (tables: QueueTableNames = {}) => ({
@@ -83,12 +89,13 @@ const names = (tables: QueueTableNames = {}) => ({
   jobTypes: tables.jobTypes ?? "pq_job_types",
   jobGroups: tables.jobGroups ?? "pq_job_groups",
   jobStarts: tables.jobStarts ?? "pq_job_starts",
+  jobStats: tables.jobStats ?? "pq_job_stats",
 });
 
 /** Job statuses a unique key holds in (init, continue, retry, running): core's unique index. */
 const LIVE_STATUSES = "0, 3, 4, 5";
 
-/** Column attributes of the six tables in the dialect's types, matching core's DDL column for column. */
+/** Column attributes of the seven tables in the dialect's types, matching core's DDL column for column. */
 export function queueTableAttributes(
   lib: SequelizeLibrary,
   dialect: string,
@@ -99,6 +106,7 @@ export function queueTableAttributes(
   jobTypes: ModelAttributes;
   jobGroups: ModelAttributes;
   jobStarts: ModelAttributes;
+  jobStats: ModelAttributes;
 } {
   const T = lib.DataTypes;
   const mysql = dialect === "mysql" || dialect === "mariadb";
@@ -215,7 +223,14 @@ export function queueTableAttributes(
     group_key: { type: text(255), allowNull: true, defaultValue: null },
     started_ms: { type: bigint, allowNull: false },
   };
-  return { jobs, locks, schedules, jobTypes, jobGroups, jobStarts };
+  const jobStats: ModelAttributes = {
+    scope: { type: text(64), allowNull: false, primaryKey: true },
+    job_type: { type: T.INTEGER, allowNull: false, primaryKey: true },
+    job_status: { type: T.INTEGER, allowNull: false, primaryKey: true },
+    minute_start: { type: bigint, allowNull: false, primaryKey: true },
+    finished: { type: bigint, allowNull: false, defaultValue: 0 },
+  };
+  return { jobs, locks, schedules, jobTypes, jobGroups, jobStarts, jobStats };
 }
 
 /** The claim index: one status and job type, oldest id first. Without it a MySQL claim locks every row it scans. */
@@ -308,7 +323,12 @@ export function defineQueueModels(sequelize: Sequelize, tables?: QueueTableNames
     tableName: t.jobStarts,
     indexes: startsIndexes(t.jobStarts),
   });
-  return { Job, ShedLock, Schedule, JobType, JobGroup, JobStart };
+  const JobStat = sequelize.define("PersistentQueueJobStat", attrs.jobStats, {
+    ...common,
+    tableName: t.jobStats,
+    collate: undefined, // core's job-stats table has only the charset
+  });
+  return { Job, ShedLock, Schedule, JobType, JobGroup, JobStart, JobStat };
 }
 
 /** The Sequelize class that made `sequelize` (Sequelize 6 sets it on its prototype). */
@@ -328,7 +348,7 @@ export interface QueueMigration {
 
 /**
  * A Sequelize migration creating the queue's tables (for other table names
- * than the defaults). `up` creates the six tables and the job and job-starts tables' indexes;
+ * than the defaults). `up` creates the seven tables and the job and job-starts tables' indexes;
  * `down` drops them. On MySQL/MariaDB run core's `migrate()` afterwards: it makes
  * the added columns INVISIBLE (Sequelize cannot).
  */
@@ -355,8 +375,13 @@ export function createQueueMigration(tables?: QueueTableNames): QueueMigration {
       await queryInterface.createTable(t.jobStarts, attrs.jobStarts, MYSQL_TABLE);
       for (const index of startsIndexes(t.jobStarts))
         await queryInterface.addIndex(t.jobStarts, index);
+      await queryInterface.createTable(t.jobStats, attrs.jobStats, {
+        ...MYSQL_TABLE,
+        collate: undefined,
+      });
     },
     async down(queryInterface) {
+      await queryInterface.dropTable(t.jobStats);
       await queryInterface.dropTable(t.jobStarts);
       await queryInterface.dropTable(t.jobGroups);
       await queryInterface.dropTable(t.jobTypes);

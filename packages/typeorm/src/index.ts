@@ -4,6 +4,7 @@ export {
   type EntitySchemaClass,
   type JobGroupRow,
   type JobStartRow,
+  type JobStatRow,
   type JobTypeRow,
   PersistentQueueSchema1764000000000,
   type QueueEntitySchemas,

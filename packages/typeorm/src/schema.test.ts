@@ -20,13 +20,11 @@ const TYPE = { mariadb: "mariadb", postgres: "postgres", sqlite: "better-sqlite3
 /** Runs `fn` on a DataSource over a fresh database, with the queue's entities and migration registered. */
 async function withDataSource<T>(kind: TargetKind, fn: (ds: DataSource) => Promise<T>): Promise<T> {
   const { target, drop } = await freshTarget(kind);
-  const { AsyncJob, ShedLock, Schedule, JobType, JobGroup, JobStart } = createQueueEntitySchemas(
-    EntitySchema,
-    TYPE[kind],
-  );
+  const { AsyncJob, ShedLock, Schedule, JobType, JobGroup, JobStart, JobStat } =
+    createQueueEntitySchemas(EntitySchema, TYPE[kind]);
   const ds = new DataSource({
     ...dataSourceOptions(target),
-    entities: [AsyncJob, ShedLock, Schedule, JobType, JobGroup, JobStart],
+    entities: [AsyncJob, ShedLock, Schedule, JobType, JobGroup, JobStart, JobStat],
     migrations: [PersistentQueueSchema1764000000000],
   } as DataSourceOptions);
   await ds.initialize();
@@ -65,6 +63,7 @@ for (const kind of KINDS) {
         expect(ran.map((m) => m.name)).toEqual(["PersistentQueueSchema1764000000000"]);
         expect(expected).toContain("table pq_job_types");
         expect(expected).toContain("table pq_job_groups");
+        expect(expected).toContain("table pq_job_stats");
         for (const index of ["type_idx", "group_idx"])
           expect(expected).toContain(`pq_job_starts_${index}`);
         expect(expected).toMatch(/^ {2}group_key /m);
@@ -102,15 +101,15 @@ for (const kind of KINDS) {
         const db = fromTypeORM(ds);
         const left =
           kind === "sqlite"
-            ? "SELECT name FROM sqlite_master WHERE name IN ('async_job_tab', 'shedlock_tab', 'pq_schedules', 'pq_job_types', 'pq_job_groups', 'pq_job_starts')"
-            : `SELECT table_name FROM information_schema.tables WHERE table_name IN ('async_job_tab', 'shedlock_tab', 'pq_schedules', 'pq_job_types', 'pq_job_groups', 'pq_job_starts') AND table_schema = ${kind === "postgres" ? "current_schema()" : "DATABASE()"}`;
-        expect(await db.query(left)).toEqual([]); // down() dropped all six
+            ? "SELECT name FROM sqlite_master WHERE name IN ('async_job_tab', 'shedlock_tab', 'pq_schedules', 'pq_job_types', 'pq_job_groups', 'pq_job_starts', 'pq_job_stats')"
+            : `SELECT table_name FROM information_schema.tables WHERE table_name IN ('async_job_tab', 'shedlock_tab', 'pq_schedules', 'pq_job_types', 'pq_job_groups', 'pq_job_starts', 'pq_job_stats') AND table_schema = ${kind === "postgres" ? "current_schema()" : "DATABASE()"}`;
+        expect(await db.query(left)).toEqual([]); // down() dropped all seven
         await ds.runMigrations(); // and up() again recreates them
         expect(await describeQueueTables(db)).toBe(expected);
       });
     });
 
-    it("the entity schemas, synchronised by TypeORM, then migrate(), give core's schema (schema version 6)", async () => {
+    it("the entity schemas, synchronised by TypeORM, then migrate(), give core's schema (schema version 7)", async () => {
       const [expected, coreExpressions] = await withDataSource(kind, async (ds) => {
         await migrate(fromTypeORM(ds));
         const described = await describeQueueTables(fromTypeORM(ds));

@@ -101,6 +101,19 @@ export interface JobStartRow {
   started_ms: string | number;
 }
 
+/** A row of the job-stats table (`pq_job_stats`): finished jobs of a type and status in one minute. BIGINT columns are strings on MySQL and PostgreSQL. */
+export interface JobStatRow {
+  /** The job table the row belongs to. */
+  scope: string;
+  job_type: number;
+  /** The status the jobs ended in (1 success, 2 failed). */
+  job_status: number;
+  /** The minute's start, in unix seconds. */
+  minute_start: string | number;
+  /** How many jobs ended so in that minute (each queue process adds its own). */
+  finished: string | number;
+}
+
 /** A row of the ShedLock table (`shedlock_tab`); lock times are Dates (text on SQLite). */
 export interface ShedLockRow {
   lock_name: string;
@@ -174,6 +187,8 @@ export interface QueueEntitySchemas {
   readonly JobGroup: EntitySchema<JobGroupRow>;
   /** The job-starts table (`pq_job_starts`, `tables.jobStarts`). */
   readonly JobStart: EntitySchema<JobStartRow>;
+  /** The job-stats table (`pq_job_stats`, `tables.jobStats`). */
+  readonly JobStat: EntitySchema<JobStatRow>;
 }
 
 /** Job statuses a unique key holds in (init, continue, retry, running): core's unique index. */
@@ -198,7 +213,7 @@ const GENERATED_COLUMNS = {
 } as const;
 
 /**
- * TypeORM `EntitySchema`s for the queue's six tables (schema version 6), for
+ * TypeORM `EntitySchema`s for the queue's seven tables (schema version 7), for
  * one database family (column types differ per database, as in core's DDL). Add them to
  * your DataSource's `entities` to query the tables with repositories and to
  * let `typeorm migration:generate` know them; create the tables with
@@ -443,7 +458,20 @@ export function createQueueEntitySchemas(
       },
     ],
   });
-  return { AsyncJob, ShedLock, Schedule, JobType, JobGroup, JobStart };
+
+  const JobStat = new EntitySchemaCtor<JobStatRow>({
+    name: "PersistentQueueJobStat",
+    tableName: names.jobStats,
+    // MySQL: core's job-stats table has only the charset (its scope is compared with no other column).
+    columns: {
+      scope: { type: t.text, ...varchar(64), primary: true, ...pk(names.jobStats) },
+      job_type: { type: t.int, primary: true, ...pk(names.jobStats) },
+      job_status: { type: t.int, primary: true, ...pk(names.jobStats) },
+      minute_start: { type: t.big, primary: true, ...pk(names.jobStats) },
+      finished: zero(t.big),
+    },
+  });
+  return { AsyncJob, ShedLock, Schedule, JobType, JobGroup, JobStart, JobStat };
 }
 
 /**
@@ -454,7 +482,7 @@ export function createQueueEntitySchemas(
  * It runs core's versioned, idempotent migrations on TypeORM's query runner,
  * so TypeORM's migration table and `queue.migrate()` always agree, also about
  * versions added later, and a table the Go library created is upgraded in
- * place. `down()` drops the queue's six tables (and its version records).
+ * place. `down()` drops the queue's seven tables (and its version records).
  * Subclass it and set `tables` for other table names.
  */
 export class PersistentQueueSchema1764000000000 implements MigrationInterface {
@@ -474,7 +502,7 @@ export class PersistentQueueSchema1764000000000 implements MigrationInterface {
     if (isMysqlFamily(queryRunner)) await recordGeneratedColumns(queryRunner, this.tables, "up");
   }
 
-  /** Drops the job, lock, schedules, job-types, job-groups and job-starts tables and forgets their versions. */
+  /** Drops the job, lock, schedules, job-types, job-groups, job-starts and job-stats tables and forgets their versions. */
   async down(queryRunner: QueryRunner): Promise<void> {
     const names = resolveTableNames(this.tables);
     await queryRunner.dropTable(names.jobs, true);
@@ -483,6 +511,7 @@ export class PersistentQueueSchema1764000000000 implements MigrationInterface {
     await queryRunner.dropTable(names.jobTypes, true);
     await queryRunner.dropTable(names.jobGroups, true);
     await queryRunner.dropTable(names.jobStarts, true);
+    await queryRunner.dropTable(names.jobStats, true);
     if (isMysqlFamily(queryRunner)) await recordGeneratedColumns(queryRunner, this.tables, "down");
     if (await queryRunner.hasTable(names.migrations)) {
       const q = queryRunner.connection.driver.escape.bind(queryRunner.connection.driver);
