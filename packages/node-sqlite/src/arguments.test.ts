@@ -109,6 +109,9 @@ describe.skipIf(missing !== undefined)("fromNodeSqlite on a DatabaseSync", () =>
       { id: 1, v: big, s: "a" },
       { id: 2, v: 7, s: "b" },
     ]);
+    // Plain objects, as every other adapter's rows (node:sqlite's own have a null prototype).
+    const [text] = await db.query("SELECT s FROM t WHERE id = 2");
+    expect(Object.getPrototypeOf(text)).toBe(Object.prototype);
     // A statement that returns rows counts them, as better-sqlite3's reader statements do.
     expect(await db.exec("UPDATE t SET s = 'c' RETURNING id")).toEqual({
       affectedRows: 2,

@@ -1,5 +1,5 @@
 import { AdapterArgumentError, type DB } from "@persistent-queue/core";
-import { membersOf, syncSqliteDb } from "@persistent-queue/core/adapter";
+import { membersOf, normaliseValue, syncSqliteDb } from "@persistent-queue/core/adapter";
 
 // Typed by shape, and never imported: this package loads on Node 20, which has
 // no node:sqlite, and its types need @types/node 22+. Members that later Node
@@ -89,6 +89,18 @@ function isReader(stmt: NodeSqliteStatement, wantRows: boolean): boolean {
   return reader;
 }
 
+/**
+ * A row as every other adapter gives it: a plain object (node:sqlite's have a
+ * null prototype), its bigints under core's rule. One copy per row, made
+ * here, so the kit's own pass finds no bigint left and copies nothing.
+ */
+function plainRow(row: unknown): unknown {
+  if (row === null || typeof row !== "object") return row;
+  const plain: Record<string, unknown> = {};
+  for (const key in row) plain[key] = normaliseValue((row as Record<string, unknown>)[key]);
+  return plain;
+}
+
 /** SQLITE_READONLY, node:sqlite's `errcode` when a read-only connection is asked to write. */
 const SQLITE_READONLY = 8;
 
@@ -133,7 +145,7 @@ export function fromNodeSqlite(
         return stmt;
       },
       run(stmt, params, wantRows) {
-        if (isReader(stmt, wantRows)) return { rows: stmt.all(...params) };
+        if (isReader(stmt, wantRows)) return { rows: stmt.all(...params).map(plainRow) };
         const { changes, lastInsertRowid } = stmt.run(...params);
         return { affectedRows: Number(changes), insertId: lastInsertRowid };
       },
