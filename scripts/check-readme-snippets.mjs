@@ -120,6 +120,24 @@ if (usesPrismaClient) {
   symlinkSync(join(example, "generated"), join(outDir, "generated"), "dir");
 }
 
+// The repository's @types/node is Node 20's, which has no node:sqlite. Until it is 22+, snippets
+// importing DatabaseSync get it typed as the adapter's own interface says (its real type fits that
+// interface: checked against @types/node 22 and 24 when the package was added).
+const nodeSqliteTyped = existsSync(join(root, "node_modules", "@types", "node", "sqlite.d.ts"));
+if (!nodeSqliteTyped) {
+  writeFileSync(
+    join(outDir, "node-sqlite.d.ts"),
+    `declare module "node:sqlite" {
+  import type { NodeSqliteDatabase } from "@persistent-queue/node-sqlite";
+  export const DatabaseSync: new (
+    path: string,
+    options?: { readOnly?: boolean; open?: boolean; timeout?: number },
+  ) => NodeSqliteDatabase & { readonly isOpen: boolean; readonly isTransaction: boolean };
+}
+`,
+  );
+}
+
 writeFileSync(
   join(outDir, "tsconfig.json"),
   JSON.stringify(
@@ -135,7 +153,7 @@ writeFileSync(
         // Resolve the workspace's @types/node from the repository root.
         typeRoots: [join(root, "node_modules", "@types")],
       },
-      include: ["*.mts"],
+      include: ["*.mts", "*.d.ts"],
     },
     null,
     2,

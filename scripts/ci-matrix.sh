@@ -4,7 +4,8 @@
 #   Node 20 (the machine's)  the build, package smoke tests, the quick start (Node 20 is
 #                            past end of life: no conformance run of its own)
 #   Node 22 (npm registry)   the same, and one conformance cell per database (mysql2 on
-#                            MariaDB, pg on PostgreSQL 15, better-sqlite3 on SQLite)
+#                            MariaDB, pg on PostgreSQL 15, better-sqlite3 on SQLite), plus
+#                            node-sqlite on SQLite (node:sqlite is new in Node 22: its oldest line)
 #   Node 24 (npm registry)   the whole suite (`npm test`), which includes the pg
 #                            adapter's conformance on PostgreSQL 18 (packages/pg/src/pg18.test.ts)
 #
@@ -156,8 +157,9 @@ light_line() {
   # (the machine's Node, what README's first command runs); the engine's conformance runs
   # on the lines users run, 22 here and 24 in the whole suite.
   [[ $line == 20 ]] && return 0
-  timed "node $line: conformance, one cell per database (mysql2/MariaDB, pg/PostgreSQL 15, better-sqlite3/SQLite)" \
-    npx vitest run packages/mysql2/src/mysql2.test.ts packages/pg/src/pg.test.ts packages/better-sqlite3/src/better-sqlite3.test.ts
+  timed "node $line: conformance, one cell per database (mysql2/MariaDB, pg/PostgreSQL 15, better-sqlite3/SQLite) and node-sqlite/SQLite" \
+    npx vitest run packages/mysql2/src/mysql2.test.ts packages/pg/src/pg.test.ts packages/better-sqlite3/src/better-sqlite3.test.ts \
+    packages/node-sqlite/src/node-sqlite.test.ts
 }
 
 full_line() {

@@ -202,3 +202,47 @@ describe("core's peer range in every adapter", () => {
     },
   );
 });
+
+// node:sqlite (Node 22.13+): the adapter from the packed tarball runs a job under require() and
+// import(); it needs no driver installed. On Node 20 it only loads (checked above).
+const hasNodeSqlite = (() => {
+  try {
+    execFileSync("node", ["-e", "require('node:sqlite')"], { stdio: "pipe" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+describe.skipIf(!hasNodeSqlite)(
+  `@persistent-queue/node-sqlite on ${process.version}'s node:sqlite`,
+  () => {
+    const script = `const { PersistentQueue, JobStatus } = core;
+    const database = new DatabaseSync(":memory:");
+    const queue = new PersistentQueue({ db: adapter.fromNodeSqlite(database), serviceName: "smoke",
+      pollInterval: 50, jobs: [{ jobType: 1, name: "smoke", handleJob: async () => JobStatus.Success }] });
+    await queue.migrate();
+    await queue.start();
+    const outcome = await queue.waitFor(await queue.add(1, {}), { timeout: "10s" });
+    await queue.stop();
+    database.close();
+    console.log(JSON.stringify({ status: outcome.status }));`;
+    it.each([
+      [
+        "require",
+        `const core = require("@persistent-queue/core"), adapter = require("@persistent-queue/node-sqlite"), { DatabaseSync } = require("node:sqlite"); (async () => { ${script} })();`,
+      ],
+      [
+        "import",
+        `const core = await import("@persistent-queue/core"), adapter = await import("@persistent-queue/node-sqlite"), { DatabaseSync } = await import("node:sqlite"); ${script}`,
+      ],
+    ])(
+      "runs a job under %s()",
+      (how, code) => {
+        const args = how === "import" ? ["--input-type=module", "-e", code] : ["-e", code];
+        const out = execFileSync("node", args, { cwd: join(work, "app"), encoding: "utf8" });
+        expect(JSON.parse(out.trim())).toEqual({ status: 1 });
+      },
+      30_000,
+    );
+  },
+);

@@ -1,11 +1,5 @@
-import { AdapterArgumentError, type DB, TransactionMisuseError } from "@persistent-queue/core";
-import {
-  defineDb,
-  membersOf,
-  type Outcome,
-  runTransaction,
-  sqliteGate,
-} from "@persistent-queue/core/adapter";
+import { AdapterArgumentError, type DB } from "@persistent-queue/core";
+import { membersOf, syncSqliteDb } from "@persistent-queue/core/adapter";
 
 /** The subset of a better-sqlite3 `Statement` this adapter uses. */
 export interface Statement {
@@ -111,64 +105,28 @@ export function betterSqlite3Db(
   database: BetterSqlite3Database & { readonly inTransaction?: boolean },
   settings: BetterSqlite3Settings,
 ): DB {
-  const { adapter } = settings;
-  const bound = settings.inSyncTransaction === true;
-  // journal_mode cannot change inside a transaction; a bound DB leaves the connection as it is.
-  if (!bound) {
-    if (settings.wal !== false && !database.memory && !database.readonly) {
-      database.pragma("journal_mode = WAL");
-    }
-    database.pragma(`busy_timeout = ${Math.max(0, Math.floor(settings.busyTimeoutMs ?? 5000))}`);
-  }
-
-  const cacheSize = settings.statementCacheSize ?? 256;
-  const statements = new Map<string, Statement>();
-  const prepare = (sql: string): Statement => {
-    let stmt = statements.get(sql);
-    if (stmt === undefined) {
-      stmt = database.prepare(sql);
-      if (statements.size >= cacheSize) statements.delete(statements.keys().next().value as string);
-      statements.set(sql, stmt);
-    }
-    return stmt;
-  };
-
-  const gate = sqliteGate(database);
-  const runSync = (sql: string, params: unknown[]): Outcome => {
-    gate.assertSyncTurn(adapter);
-    if (bound && database.inTransaction === false) {
-      throw new TransactionMisuseError(
-        `${adapter}: this DB is bound to a better-sqlite3 transaction that has ended; inside db.transaction((tx) => …) enqueue with queue.addSync().`,
-      );
-    }
-    const stmt = prepare(sql);
-    if (stmt.reader) return { rows: stmt.all(...params) };
-    const { changes, lastInsertRowid } = stmt.run(...params);
-    return { affectedRows: changes, insertId: lastInsertRowid };
-  };
-  // Inside a synchronous transaction nothing else can run, so a bound DB never waits.
-  const run = async (sql: string, params: unknown[]) => {
-    if (!bound) await gate.turn();
-    return runSync(sql, params);
-  };
-  if (bound) return defineDb({ dialect: "sqlite", run, runSync });
-
-  const tx = defineDb({ dialect: "sqlite", run, runSync });
-  const step = (sql: string) => () => database.prepare(sql).run();
-  return defineDb({
-    dialect: "sqlite",
-    run,
-    runSync,
-    async close() {
-      await gate.turn();
-      if (database.open) database.close();
+  // The body (pragmas, statement cache, gate, transactions) is core's, shared with node:sqlite.
+  return syncSqliteDb<Statement>(
+    {
+      connection: database,
+      prepare: (sql) => database.prepare(sql),
+      run(stmt, params) {
+        // better-sqlite3 refuses run() on a statement that returns rows (SELECT, … RETURNING).
+        if (stmt.reader) return { rows: stmt.all(...params) };
+        const { changes, lastInsertRowid } = stmt.run(...params);
+        return { affectedRows: changes, insertId: lastInsertRowid };
+      },
+      step: (sql) => void database.prepare(sql).run(),
+      pragma: (assignment) => void database.pragma(assignment),
+      walPossible: () => !database.memory && !database.readonly,
+      isOpen: () => database.open,
+      inTransaction: () => database.inTransaction,
+      close: () => void database.close(),
     },
-    transaction: <T>(fn: (tx: DB) => Promise<T>): Promise<T> =>
-      gate.hold(adapter, undefined, () =>
-        runTransaction(
-          { begin: step("BEGIN IMMEDIATE"), commit: step("COMMIT"), rollback: step("ROLLBACK") },
-          () => fn(tx),
-        ),
-      ),
-  });
+    {
+      ...settings,
+      endedTransaction:
+        "this DB is bound to a better-sqlite3 transaction that has ended; inside db.transaction((tx) => …) enqueue with queue.addSync().",
+    },
+  );
 }

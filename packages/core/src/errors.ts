@@ -192,6 +192,11 @@ export function recogniseConnection(value: unknown): string | undefined {
     if (fn("run", "all", "configure")) {
       return "It looks like a sqlite3 Database: use better-sqlite3 with fromBetterSqlite3, or Sequelize's sqlite dialect.";
     }
+    if (
+      fn("prepare", "exec") &&
+      (o.constructor as { name?: unknown } | undefined)?.name === "DatabaseSync"
+    )
+      return use("a node:sqlite DatabaseSync", "fromNodeSqlite", "node-sqlite");
   } catch {
     // A getter or proxy that throws: nothing recognised.
   }

@@ -7,6 +7,8 @@
  *   rules ({@link normaliseValue}: bigints that fit a safe integer become
  *   numbers, larger ones stay bigint), insert ids and binding.
  * - {@link sqliteGate}: one asynchronous transaction at a time on a shared SQLite connection.
+ * - {@link syncSqliteDb}: a `DB` on a synchronous SQLite driver (better-sqlite3, `node:sqlite`)
+ *   from a few hooks: pragmas, statement cache, sync calls, transactions through the gate.
  * - {@link runTransaction}, {@link listenOnConnection}: BEGIN/COMMIT/ROLLBACK and LISTEN on one connection.
  * - By-shape checks and the hints of `AdapterArgumentError`.
  *
@@ -59,6 +61,7 @@ export { mysqlOutcome } from "./mysql-result.js";
 export { hasMethods, membersOf } from "./shape.js";
 export { retryWhileBusy } from "./sqlite-busy.js";
 export { SqliteGate, sqliteGate } from "./sqlite-gate.js";
+export { type SyncSqliteDriver, type SyncSqliteSettings, syncSqliteDb } from "./sync-sqlite.js";
 export {
   type BindOptions,
   bigintAsNumberOrText,

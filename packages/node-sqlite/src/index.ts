@@ -1,0 +1,6 @@
+export {
+  type FromNodeSqliteOptions,
+  fromNodeSqlite,
+  type NodeSqliteDatabase,
+  type NodeSqliteStatement,
+} from "./node-sqlite.js";
