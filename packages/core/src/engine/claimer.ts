@@ -23,6 +23,8 @@ const MIN_IDLE_MS = 10;
 const TYPE_ROW_CHECK_MS = 1000;
 /** Most finished-but-unwritten jobs one limited claim names (the rest count as running: safe). */
 const MAX_FINISHED_IDS = 500;
+/** Resolves after the current turn of the event loop (its microtasks, and I/O already due). */
+const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const INIT_FIRST = [JobStatus.Init, JobStatus.Retry, JobStatus.Continue] as const;
 const RETRIES_FIRST = [JobStatus.Retry, JobStatus.Continue, JobStatus.Init] as const;
 
@@ -66,6 +68,13 @@ export class Claimer {
         // capacity is free while there is still work queued: fewer, larger claims.
         // Held jobs include those whose outcome is being written.
         const { slots } = this.#d;
+        // Under a cluster-wide limit a claim can take only the room its own finished jobs
+        // left: let the handlers finishing in this turn of the event loop finish first (one
+        // macrotask), so one claim takes the burst. Without it the batch depended on how many
+        // microtask hops a run takes: once the per-run path gained two (the telemetry
+        // wrapper), a worker with 16 no-op jobs claimed 4, then 12, then 4 (twice the claims;
+        // SQLite's drain with globalConcurrency = capacity fell from 0.54x to 0.34x of no limit).
+        if (config.limits && slots.size > 0) await yieldTurn();
         // Under a cluster-wide limit, jobs whose handler finished (their outcome being
         // written) hold no room here either: the claim tells the database they run no more.
         const finished = config.limits ? slots.completingIds(MAX_FINISHED_IDS) : [];

@@ -242,6 +242,30 @@ export function flowControlTests(adapter: AdapterUnderTest, kind: TargetKind): v
     expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(1000 - 60);
   });
 
+  it("globalConcurrency and rateLimit together: each holds, the tighter one at each moment", async () => {
+    const r = recorder("here");
+    const queue = fx.track(
+      makeQueue(fx.db, [
+        {
+          jobType: 1213,
+          workerPoolCapacity: 10,
+          globalConcurrency: 2,
+          rateLimit: { max: 3, per: 500 },
+          handleJob: r.handleJob,
+        },
+      ]),
+    );
+    const ids = await queue.addMany(
+      Array.from({ length: 8 }, () => ({ jobType: 1213 as const, params: { ms: 100 } })),
+    );
+    await queue.start();
+    for (const id of ids) expect((await finalRecord(queue, id)).status).toBe(JobStatus.Success);
+    expect(r.runs).toHaveLength(8);
+    expect(maxOverlap(r.runs)).toBe(2);
+    const starts = r.runs.map((run) => run.start);
+    expect(withinRate(starts, 3, 500)).toBe(true);
+  });
+
   it("groupRateLimit limits each group's starts while another group goes on", async () => {
     const r = recorder("here");
     const queue = fx.track(
