@@ -87,7 +87,7 @@ describe("fromPostgresJs accepts, without connecting", () => {
         { value: "x", oid: 705 },
         { value: 1, oid: 705 },
         { value: 2n, oid: 705 },
-        new Date(0),
+        { value: "1970-01-01T00:00:00.000Z", oid: 1184 },
         null,
       ],
     ]);

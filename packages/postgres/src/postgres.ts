@@ -58,6 +58,8 @@ export interface FromPostgresJsOptions {
  * numbers go out as their own text.
  */
 const UNKNOWN_OID = 705;
+/** timestamptz: a Date is sent as its ISO text (UTC), an instant, as postgres.js sends one. */
+const TIMESTAMPTZ_OID = 1184;
 
 const EXPECTED = "a postgres.js Sql or transaction (an object with unsafe() and typed())";
 
@@ -101,7 +103,7 @@ function assertNoTransforms(sql: PostgresJsSql): void {
  * - SQL text passes through untouched (`sql.unsafe(text, values)`; core writes
  *   `$1, $2, …`). Values bind as node-postgres binds them: strings, numbers and
  *   bigints as text of a type the server infers from the statement, Dates as
- *   timestamptz, bytes as bytea, null as NULL.
+ *   timestamptz (ISO text), bytes as bytea, null as NULL, whatever the Sql's serializers.
  * - Results are postgres.js's own: int8 and numeric as strings unless the `Sql`
  *   was made with `types: { bigint: postgres.BigInt }`, whose bigints then follow
  *   core's rule (a number when it fits a safe integer). The Sql is never reconfigured.
@@ -114,10 +116,15 @@ function assertNoTransforms(sql: PostgresJsSql): void {
 export function fromPostgresJs(handle: PostgresJsHandle, options: FromPostgresJsOptions = {}): DB {
   assertPostgresJs(handle);
   const queryOptions = { prepare: options.prepare ?? true };
-  const bindValue = (value: unknown) =>
-    typeof value === "string" || typeof value === "number" || typeof value === "bigint"
-      ? handle.typed(value, UNKNOWN_OID)
-      : value;
+  const bindValue = (value: unknown) => {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint") {
+      return handle.typed(value, UNKNOWN_OID);
+    }
+    // As text, not left to the Sql's serializer for timestamptz: drizzle-orm/postgres-js
+    // replaces it with one that passes the Date itself on, which postgres.js cannot send.
+    if (value instanceof Date) return handle.typed(value.toISOString(), TIMESTAMPTZ_OID);
+    return value;
+  };
   const run = async (text: string, params: unknown[]) => {
     const result = await handle.unsafe(text, params.map(bindValue), queryOptions);
     return { rows: result, affectedRows: result.count ?? result.length };
