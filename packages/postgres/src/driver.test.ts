@@ -68,6 +68,15 @@ describe("prepared statements", () => {
     });
   });
 
+  it("are not named when they bind more than 32 values (lists of jobs, whose text varies)", async () => {
+    await withSql({}, async (sql) => {
+      const ids = Array.from({ length: 33 }, (_, i) => i);
+      const list = `SELECT count(*) AS n FROM generate_series(0, 99) AS s(i) WHERE i IN (${ids.map((i) => `$${i + 1}`).join(", ")})`;
+      expect(await fromPostgresJs(sql).query(list, ids)).toEqual([{ n: "33" }]);
+      expect((await prepared(sql)).filter((r) => r.statement === list)).toEqual([]);
+    });
+  });
+
   it("are never named when the Sql is made with prepare: false (PgBouncer), nor with the adapter's prepare: false", async () => {
     await withSql({ prepare: false }, async (sql) => {
       expect(await fromPostgresJs(sql).query(probe, [1])).toEqual([{ n: 2 }]);
