@@ -165,6 +165,7 @@ export function recogniseConnection(value: unknown): string | undefined {
       `It looks like ${what}: ${adapter} from @persistent-queue/${pkg} adapts it.`;
     if (fn("then")) return "It is a Promise: await it first.";
     if (fn("$queryRawUnsafe")) return use("a Prisma client", "fromPrisma", "prisma");
+    if (fn("unsafe", "typed")) return use("a postgres.js Sql", "fromPostgresJs", "postgres");
     const ctor = o.constructor as unknown as Record<symbol, unknown> | undefined;
     if (typeof ctor?.[Symbol.for("drizzle:entityKind")] === "string") {
       return use("a Drizzle object", "fromDrizzle", "drizzle");

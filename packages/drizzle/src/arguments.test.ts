@@ -38,7 +38,7 @@ describe("fromDrizzle refuses what is not a Drizzle database or transaction, wit
     expectRefused(
       () => fromDrizzle(make() as never),
       "fromDrizzle",
-      /^fromDrizzle: expected a Drizzle database or transaction made with the mysql2, node-postgres or better-sqlite3 driver; /,
+      /^fromDrizzle: expected a Drizzle database or transaction made with the mysql2, node-postgres, postgres-js or better-sqlite3 driver; /,
       says,
     );
   });

@@ -7,10 +7,11 @@ import {
 } from "@persistent-queue/core";
 import { fromMysql2, type Mysql2Connection } from "@persistent-queue/mysql2";
 import { fromPg, type PgClient } from "@persistent-queue/pg";
+import { fromPostgresJs, type PostgresJsHandle } from "@persistent-queue/postgres";
 
 /**
  * A Drizzle database or transaction handle made with the `mysql2`,
- * `node-postgres` or `better-sqlite3` driver. Typed loosely on purpose:
+ * `node-postgres`, `postgres-js` or `better-sqlite3` driver. Typed loosely on purpose:
  * Drizzle keeps its session (and the driver client inside it) out of its
  * public types, so the adapter reads them at run time and checks them by
  * Drizzle's own entity kinds. Nothing from drizzle-orm is imported.
@@ -53,32 +54,34 @@ const DIALECTS: Record<string, DialectFamily> = {
 const DRIVERS: Record<string, DialectFamily> = {
   MySql2Session: "mysql",
   NodePgSession: "postgres",
+  PostgresJsSession: "postgres",
   BetterSQLiteSession: "sqlite",
 };
 
 const EXPECTED =
-  "a Drizzle database or transaction made with the mysql2, node-postgres or better-sqlite3 driver";
+  "a Drizzle database or transaction made with the mysql2, node-postgres, postgres-js or better-sqlite3 driver";
 
 /**
  * Adapts a Drizzle database, or the `tx` of a Drizzle transaction, to the
  * queue's `DB`. Drizzle is a wrapper around a driver client, so this is
- * the raw adapter for that client (`fromMysql2`, `fromPg`, better-sqlite3's),
+ * the raw adapter for that client (`fromMysql2`, `fromPg`, `fromPostgresJs`, better-sqlite3's),
  * given the client Drizzle runs on (for a `tx`, the connection its
  * transaction holds): the same SQL path, results and rules as the raw adapters.
  *
  * - The dialect family is Drizzle's own (MySqlDialect, PgDialect, SQLiteSyncDialect).
  * - On a root database, `transaction(fn)` is Drizzle's `db.transaction()` on
- *   mysql2 and node-postgres. Drizzle's better-sqlite3 transactions are
+ *   mysql2, node-postgres and postgres-js. Drizzle's better-sqlite3 transactions are
  *   synchronous and cannot await, so there it is the raw adapter's BEGIN
  *   IMMEDIATE … COMMIT on the same connection (other calls wait; calls from
  *   inside `fn` join it).
  * - On a `tx`: no `transaction`, no `listen`, and `close()` does nothing. On
  *   better-sqlite3 it has `execSync`/`querySync`, for `queue.addSync()` inside
  *   `db.transaction((tx) => …)`, and refuses use after that transaction ended.
- * - `listen` on node-postgres (LISTEN/NOTIFY), as `fromPg`; none elsewhere.
+ * - `listen` on node-postgres and postgres-js (LISTEN/NOTIFY), as `fromPg` and
+ *   `fromPostgresJs`; none elsewhere.
  * - `close()` on a root database ends the pool, client or file Drizzle was given.
  * - Anything but a Drizzle database or transaction throws an `AdapterArgumentError`;
- *   one made with another driver (postgres-js, libsql, a proxy…) an `UnsupportedError`;
+ *   one made with another driver (libsql, neon, a proxy…) an `UnsupportedError`;
  *   misuse of a transaction a `TransactionMisuseError`.
  */
 export function fromDrizzle(handle: DrizzleHandle, options: FromDrizzleOptions = {}): DB {
@@ -99,7 +102,7 @@ export function fromDrizzle(handle: DrizzleHandle, options: FromDrizzleOptions =
   if (!family || !driver || family !== driver) {
     // Drizzle's own class names (e.g. PostgresJsSession), nothing from the connection.
     throw new UnsupportedError(
-      `fromDrizzle: Drizzle's ${sessionKind} (${dialectKind}) is not supported; make the Drizzle database with the mysql2, node-postgres or better-sqlite3 driver.`,
+      `fromDrizzle: Drizzle's ${sessionKind} (${dialectKind}) is not supported; make the Drizzle database with the mysql2, node-postgres, postgres-js or better-sqlite3 driver.`,
     );
   }
   if (!session?.client) {
@@ -124,7 +127,9 @@ export function fromDrizzle(handle: DrizzleHandle, options: FromDrizzleOptions =
   const db =
     family === "mysql"
       ? fromMysql2(client as Mysql2Connection, { inTransaction })
-      : fromPg(client as PgClient, { inTransaction });
+      : sessionKind === "PostgresJsSession"
+        ? fromPostgresJs(client as PostgresJsHandle) // a tx's client is postgres.js's own tx
+        : fromPg(client as PgClient, { inTransaction });
   if (inTransaction) {
     delete db.listen; // the transaction's connection is Drizzle's; LISTEN would hold it
   } else {

@@ -8,6 +8,7 @@ import { int, mysqlTable, varchar } from "drizzle-orm/mysql-core";
 import { drizzle as drizzleMysql, type MySql2Database } from "drizzle-orm/mysql2";
 import { drizzle as drizzlePg, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import { integer, pgTable, varchar as pgVarchar } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePostgresJs } from "drizzle-orm/postgres-js";
 import { integer as sqliteInteger, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freshDrizzle } from "../test/fresh.js";
@@ -27,7 +28,7 @@ const liteOrders = sqliteTable("orders", {
 });
 
 /** One fresh database per kind, migrated, with an orders table and a queue that records what ran. */
-function useShop(kind: TargetKind) {
+function useShop(kind: TargetKind, pgDriver?: "node-postgres" | "postgres-js") {
   let shop: Awaited<ReturnType<typeof freshDrizzle>>;
   const ran: number[] = [];
   const makeQueue = (db: DB) =>
@@ -39,7 +40,7 @@ function useShop(kind: TargetKind) {
     });
   let queue: ReturnType<typeof makeQueue>;
   beforeAll(async () => {
-    shop = await freshDrizzle(kind);
+    shop = await freshDrizzle(kind, { pgDriver });
     await migrate(shop.db);
     await shop.db.exec("CREATE TABLE orders (id INTEGER PRIMARY KEY, item VARCHAR(64) NOT NULL)");
     queue = makeQueue(shop.db);
@@ -74,9 +75,14 @@ function useShop(kind: TargetKind) {
   };
 }
 
-for (const kind of ["mariadb", "postgres"] as const) {
-  describe(`drizzle on ${kind}: enqueue in db.transaction(async (tx) => …)`, () => {
-    const t = useShop(kind);
+for (const [kind, pgDriver] of [
+  ["mariadb", undefined],
+  ["postgres", "node-postgres"],
+  ["postgres", "postgres-js"],
+] as const) {
+  const cell = pgDriver ? `${kind} (${pgDriver})` : kind;
+  describe(`drizzle on ${cell}: enqueue in db.transaction(async (tx) => …)`, () => {
+    const t = useShop(kind, pgDriver);
     // Drizzle's per-driver types do not unify; each call picks its driver's.
     const transaction = <T>(fn: (tx: DrizzleHandle) => Promise<T>): Promise<T> =>
       kind === "mariadb"
@@ -135,14 +141,29 @@ for (const kind of ["mariadb", "postgres"] as const) {
       const logger = { logQuery: (query: string) => void logged.push(query.toLowerCase()) };
       const client = t.shop.orm.$client as never;
       const logging =
-        kind === "mariadb" ? drizzleMysql(client, { logger }) : drizzlePg(client, { logger });
+        kind === "mariadb"
+          ? drizzleMysql(client, { logger })
+          : pgDriver === "postgres-js"
+            ? drizzlePostgresJs(client, { logger })
+            : drizzlePg(client, { logger });
+      // postgres-js transactions are postgres.js's own sql.begin(): Drizzle logs no BEGIN, so
+      // its db.transaction() is watched instead.
+      const opened: string[] = [];
+      const drizzleTransaction = logging.transaction.bind(logging) as (fn: unknown) => unknown;
+      Object.assign(logging, {
+        transaction: (fn: unknown) => {
+          opened.push("db.transaction");
+          return drizzleTransaction(fn);
+        },
+      });
       await expect(
         fromDrizzle(logging).transaction!(async (tx) => {
           await tx.exec("INSERT INTO orders (id, item) VALUES (3, 'cup')");
           throw new Error("undo");
         }),
       ).rejects.toThrow("undo");
-      expect(logged).toEqual(["begin", "rollback"]);
+      expect(opened).toEqual(["db.transaction"]);
+      if (pgDriver !== "postgres-js") expect(logged).toEqual(["begin", "rollback"]);
       expect(await t.orders(3)).toBe(0);
     });
   });
@@ -275,6 +296,6 @@ for (const kind of KINDS) {
 
 it("refuses what is not a Drizzle database, saying what it expected", () => {
   expect(() => fromDrizzle({ transaction() {} })).toThrow(
-    /mysql2, node-postgres or better-sqlite3/,
+    /mysql2, node-postgres, postgres-js or better-sqlite3/,
   );
 });

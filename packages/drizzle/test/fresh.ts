@@ -9,7 +9,10 @@ import {
 import { inject } from "vitest";
 import { openDrizzle } from "./open.mjs";
 
-export async function freshDrizzle(kind: TargetKind) {
+export async function freshDrizzle(
+  kind: TargetKind,
+  options?: { pgDriver?: "node-postgres" | "postgres-js" },
+) {
   let target: Target;
   let drop: () => Promise<void>;
   if (kind === "sqlite") {
@@ -24,7 +27,7 @@ export async function freshDrizzle(kind: TargetKind) {
     target = { kind, url: database.url };
     drop = database.drop;
   }
-  const opened = await openDrizzle(target);
+  const opened = await openDrizzle(target, options);
   return {
     ...opened,
     target,

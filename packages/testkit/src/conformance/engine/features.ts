@@ -247,9 +247,10 @@ export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void 
         );
         consumerQueue = consumer;
         await consumer.start();
+        // ILIKE: node-postgres adapters send `LISTEN "…"`, postgres.js `listen "…"`.
         const killed = await q(
           fx.db,
-          "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND query LIKE {}",
+          "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE {}",
           ['LISTEN "pq_%'],
         );
         expect(killed.length).toBeGreaterThan(0);

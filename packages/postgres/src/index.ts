@@ -1,0 +1,7 @@
+export {
+  type FromPostgresJsOptions,
+  fromPostgresJs,
+  type PostgresJsHandle,
+  type PostgresJsResult,
+  type PostgresJsSql,
+} from "./postgres.js";
