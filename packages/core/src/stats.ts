@@ -62,7 +62,14 @@ export async function countJobs(db: DB, options: CountJobsOptions = {}): Promise
     read("unfinished"),
     cached(db, tables.jobs, maxAge, () => read("others")),
   ]);
-  return [...fresh, ...finished].sort((a, b) => a.jobType - b.jobType || a.status - b.status);
+  // A NULL status (the seed's column allows it) reads as 0 in both parts: one row per pair.
+  const merged = new Map<string, JobCount>();
+  for (const c of [...fresh, ...finished]) {
+    const key = `${c.jobType}/${c.status}`;
+    const prev = merged.get(key);
+    merged.set(key, prev ? { ...c, count: prev.count + c.count } : c);
+  }
+  return [...merged.values()].sort((a, b) => a.jobType - b.jobType || a.status - b.status);
 }
 
 /** Per DB and job table: the last read of the finished counts, and when it started. */

@@ -1,9 +1,9 @@
 // The finished-job counters (schema version 7) on every adapter: each queue process adds its
 // finished jobs per type, status and minute at stop and every few seconds, two processes add
 // to the same rows, and finishedJobs() reads them as the job table's rows say.
-import { finishedJobs, JobStatus } from "@persistent-queue/core";
+import { countJobs, finishedJobs, JobStatus } from "@persistent-queue/core";
 import { expect, it } from "vitest";
-import { type AdapterUnderTest, q, type TargetKind } from "../context.js";
+import { type AdapterUnderTest, q, type TargetKind, x } from "../context.js";
 import { useMigratedDatabase } from "../fixture.js";
 import { makeQueue } from "./helpers.js";
 
@@ -70,5 +70,29 @@ export function overviewTests(adapter: AdapterUnderTest, kind: TargetKind): void
     expect(await sums({ bucketSeconds: 30, windowSeconds: 3600, source: "jobs" })).toEqual(
       expected,
     );
+  });
+
+  it("countJobs({ finishedMaxAgeMs }) reads the backlog on every call and reuses the finished counts for that long", async () => {
+    const type = BASE[kind] + 3;
+    const producer = makeQueue(fx.db, []);
+    const ids = await producer.addMany([1, 2, 3].map(() => ({ jobType: type, params: {} })));
+    const mine = async (finishedMaxAgeMs: number) =>
+      (await countJobs(fx.db, { finishedMaxAgeMs }))
+        .filter((c) => c.jobType === type)
+        .map((c) => [c.status, c.count]);
+    expect(await mine(60_000)).toEqual([[JobStatus.Init, 3]]); // finished counts read now
+    await x(fx.db, "UPDATE async_job_tab SET job_status = 1 WHERE id = {}", [ids[0]!]);
+    // The backlog moved at once; the finished part is the minute-old read.
+    expect(await mine(60_000)).toEqual([[JobStatus.Init, 2]]);
+    expect(await mine(0)).toEqual([
+      [JobStatus.Init, 2],
+      [JobStatus.Success, 1],
+    ]);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await mine(10)).toEqual([
+      [JobStatus.Init, 2],
+      [JobStatus.Success, 1],
+    ]);
+    await expect(countJobs(fx.db, { finishedMaxAgeMs: -1 })).rejects.toThrow(/finishedMaxAgeMs/);
   });
 }
