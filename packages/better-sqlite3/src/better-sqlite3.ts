@@ -1,5 +1,5 @@
 import { AdapterArgumentError, type DB } from "@persistent-queue/core";
-import { membersOf, syncSqliteDb } from "@persistent-queue/core/adapter";
+import { membersOf, type SyncSqliteOptions, syncSqliteDb } from "@persistent-queue/core/adapter";
 
 /** The subset of a better-sqlite3 `Statement` this adapter uses. */
 export interface Statement {
@@ -17,15 +17,8 @@ export interface BetterSqlite3Database {
   readonly open: boolean;
 }
 
-/** Options of {@link fromBetterSqlite3}. */
-export interface FromBetterSqlite3Options {
-  /** Switch a file database to WAL, so readers never block the writer. Default true. */
-  readonly wal?: boolean;
-  /** How long a statement waits for another process's write lock, in ms. Default 5000. */
-  readonly busyTimeoutMs?: number;
-  /** Prepared statements kept per connection. Default 256. */
-  readonly statementCacheSize?: number;
-}
+/** Options of {@link fromBetterSqlite3}: the kit's, shared with node-sqlite. */
+export type FromBetterSqlite3Options = SyncSqliteOptions;
 
 const EXPECTED = "an open better-sqlite3 Database (an object with prepare() and pragma())";
 

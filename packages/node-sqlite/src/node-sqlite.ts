@@ -1,5 +1,10 @@
 import { AdapterArgumentError, type DB } from "@persistent-queue/core";
-import { membersOf, normaliseValue, syncSqliteDb } from "@persistent-queue/core/adapter";
+import {
+  membersOf,
+  normaliseValue,
+  type SyncSqliteOptions,
+  syncSqliteDb,
+} from "@persistent-queue/core/adapter";
 
 // Typed by shape, and never imported: this package loads on Node 20, which has
 // no node:sqlite, and its types need @types/node 22+. Members that later Node
@@ -27,15 +32,8 @@ export interface NodeSqliteDatabase {
   location?(dbName?: string): string | null;
 }
 
-/** Options of {@link fromNodeSqlite}. */
-export interface FromNodeSqliteOptions {
-  /** Switch a file database to WAL, so readers never block the writer. Default true. */
-  readonly wal?: boolean;
-  /** How long a statement waits for another process's write lock, in ms. Default 5000. */
-  readonly busyTimeoutMs?: number;
-  /** Prepared statements kept per connection. Default 256. */
-  readonly statementCacheSize?: number;
-}
+/** Options of {@link fromNodeSqlite}: the kit's, shared with better-sqlite3. */
+export type FromNodeSqliteOptions = SyncSqliteOptions;
 
 const EXPECTED = "an open node:sqlite DatabaseSync (an object with prepare() and exec())";
 

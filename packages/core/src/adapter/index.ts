@@ -61,7 +61,12 @@ export { mysqlOutcome } from "./mysql-result.js";
 export { hasMethods, membersOf } from "./shape.js";
 export { retryWhileBusy } from "./sqlite-busy.js";
 export { SqliteGate, sqliteGate } from "./sqlite-gate.js";
-export { type SyncSqliteDriver, type SyncSqliteSettings, syncSqliteDb } from "./sync-sqlite.js";
+export {
+  type SyncSqliteDriver,
+  type SyncSqliteOptions,
+  type SyncSqliteSettings,
+  syncSqliteDb,
+} from "./sync-sqlite.js";
 export {
   type BindOptions,
   bigintAsNumberOrText,

@@ -28,16 +28,20 @@ export interface SyncSqliteDriver<S> {
   close(): void;
 }
 
-/** Settings of {@link syncSqliteDb}: the adapters' common options, and what an adapter built on one needs. */
-export interface SyncSqliteSettings {
-  /** The public function that errors name, e.g. `fromBetterSqlite3`. */
-  readonly adapter: string;
+/** The options a synchronous SQLite adapter offers its users (`fromBetterSqlite3`, `fromNodeSqlite`). */
+export interface SyncSqliteOptions {
   /** Switch a file database to WAL, so readers never block the writer. Default true. */
   readonly wal?: boolean | undefined;
   /** How long a statement waits for another process's write lock, in ms. Default 5000. */
   readonly busyTimeoutMs?: number | undefined;
-  /** Prepared statements kept per DB. Default 256. */
+  /** Prepared statements kept per connection. Default 256. */
   readonly statementCacheSize?: number | undefined;
+}
+
+/** Settings of {@link syncSqliteDb}: the adapters' common options, and what an adapter built on one needs. */
+export interface SyncSqliteSettings extends SyncSqliteOptions {
+  /** The public function that errors name, e.g. `fromBetterSqlite3`. */
+  readonly adapter: string;
   /**
    * Bound to a synchronous transaction the caller runs (a Drizzle `tx`):
    * usable only while it is open, never waits, sets no pragma, offers no
