@@ -1,5 +1,5 @@
 import type { DB } from "./db.js";
-import type { TableNames } from "./dialects/dialect.js";
+import type { Dialect, TableNames } from "./dialects/dialect.js";
 import { querySql, resolveDialect } from "./dialects/index.js";
 import type { JobStatus } from "./job-status.js";
 import { resolveTableNames } from "./schema/tables.js";
@@ -42,25 +42,35 @@ export interface JobCount {
  */
 export async function countJobs(db: DB, options: CountJobsOptions = {}): Promise<JobCount[]> {
   const tables = resolveTableNames(options.tables);
-  const maxAge = options.finishedMaxAgeMs ?? 0;
-  if (!Number.isFinite(maxAge) || maxAge < 0)
-    throw new RangeError(
-      `finishedMaxAgeMs must be a number of milliseconds, 0 or more (got ${maxAge}).`,
-    );
+  const maxAge = checkFinishedMaxAge(options.finishedMaxAgeMs);
   const dialect = await resolveDialect(db);
   await assertSchemaCurrent(db, dialect, tables);
+  return readJobCounts(db, dialect, tables.jobs, maxAge);
+}
+
+/**
+ * {@link countJobs}' reads once the schema was checked (`prometheusMetrics` checks it
+ * itself): every count now, or with `maxAgeMs` > 0 the backlog now and the rest from
+ * at most that long ago.
+ */
+export async function readJobCounts(
+  db: DB,
+  dialect: Dialect,
+  table: string,
+  maxAgeMs: number,
+): Promise<JobCount[]> {
   const read = (part: "all" | "unfinished" | "others") =>
-    querySql(db, dialect, countByTypeAndStatus(dialect, tables.jobs, part)).then((rows) =>
+    querySql(db, dialect, countByTypeAndStatus(dialect, table, part)).then((rows) =>
       rows.map((row) => ({
         jobType: Number(row.job_type),
         status: Number(row.job_status) as JobStatus,
         count: Number(row.n),
       })),
     );
-  if (maxAge === 0) return read("all");
+  if (maxAgeMs === 0) return read("all");
   const [fresh, finished] = await Promise.all([
     read("unfinished"),
-    cached(db, tables.jobs, maxAge, () => read("others")),
+    cached(db, table, maxAgeMs, () => read("others")),
   ]);
   // A NULL status (the seed's column allows it) reads as 0 in both parts: one row per pair.
   const merged = new Map<string, JobCount>();
@@ -70,6 +80,16 @@ export async function countJobs(db: DB, options: CountJobsOptions = {}): Promise
     merged.set(key, prev ? { ...c, count: prev.count + c.count } : c);
   }
   return [...merged.values()].sort((a, b) => a.jobType - b.jobType || a.status - b.status);
+}
+
+/** `finishedMaxAgeMs` as given (default 0), or a RangeError saying what to pass. */
+export function checkFinishedMaxAge(value: number | undefined): number {
+  const maxAge = value ?? 0;
+  if (!Number.isFinite(maxAge) || maxAge < 0)
+    throw new RangeError(
+      `finishedMaxAgeMs must be a number of milliseconds, 0 or more (got ${maxAge}).`,
+    );
+  return maxAge;
 }
 
 /** Per DB and job table: the last read of the finished counts, and when it started. */

@@ -6,7 +6,7 @@ import { JOB_STATUS_ORDER } from "../job-status.js";
 import { resolveTableNames } from "../schema/tables.js";
 import { assertSchemaCurrent } from "../schema/version.js";
 import { oldestDueByType } from "../statements/stats.js";
-import { countJobs } from "../stats.js";
+import { checkFinishedMaxAge, readJobCounts } from "../stats.js";
 import { DURATION_BUCKETS, getOrSet, type LocalMetrics } from "./local-metrics.js";
 import { metricStatusName } from "./status-names.js";
 
@@ -67,12 +67,11 @@ const KNOWN_STATUSES = JOB_STATUS_ORDER;
  */
 export async function prometheusMetrics(db: DB, options: PrometheusOptions = {}): Promise<string> {
   const tables = resolveTableNames(options.tables);
+  const maxAge = checkFinishedMaxAge(options.finishedMaxAgeMs);
   const dialect = await resolveDialect(db);
   await assertSchemaCurrent(db, dialect, tables);
-  const counts = await countJobs(db, {
-    tables,
-    finishedMaxAgeMs: options.finishedMaxAgeMs ?? 0,
-  });
+  // The schema is checked above: the counts' own reads only.
+  const counts = await readJobCounts(db, dialect, tables.jobs, maxAge);
   const oldest = await querySql(db, dialect, oldestDueByType(dialect, tables.jobs));
   const paused = new Set(
     await readPausedTypes(db, dialect, {
