@@ -5,16 +5,36 @@
 // It migrates a SQLite file, enqueues jobs that show each behaviour, prints
 // what happens as it happens, and ends with a table of outcomes read back
 // from the database.
+//
+// The driver: Node's built-in node:sqlite when the running Node has it (22.13+, 24), so
+// nothing needs compiling; else (Node 20) the better-sqlite3 addon. PQ_QUICKSTART_DRIVER=
+// better-sqlite3 or node:sqlite picks one. Both adapters share one body in core's kit.
 import { rmSync } from "node:fs";
-import { fromBetterSqlite3 } from "@persistent-queue/better-sqlite3";
 import { defineJob, JobStatus, PersistentQueue } from "@persistent-queue/core";
-import Database from "better-sqlite3";
 
 const file = process.env.PQ_QUICKSTART_DB ?? "quickstart.sqlite";
 for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
 
-const sqlite = new Database(file);
-const db = fromBetterSqlite3(sqlite); // WAL and a busy timeout are set for you
+const builtin = process.getBuiltinModule?.("node:sqlite"); // undefined on Node 20
+const driver = process.env.PQ_QUICKSTART_DRIVER ?? (builtin ? "node:sqlite" : "better-sqlite3");
+/** Opens the file with the chosen driver: the raw handle (for plain SQL) and the queue's DB. */
+async function open() {
+  if (driver === "node:sqlite") {
+    if (!builtin) throw new Error(`node:sqlite is not in Node ${process.version}: use Node 22.13+`);
+    const { fromNodeSqlite } = await import("@persistent-queue/node-sqlite");
+    const sqlite = new builtin.DatabaseSync(file);
+    return { sqlite, db: fromNodeSqlite(sqlite) }; // WAL and a busy timeout are set for you
+  }
+  if (driver !== "better-sqlite3")
+    throw new Error(`PQ_QUICKSTART_DRIVER=${driver}: use node:sqlite or better-sqlite3`);
+  const [{ fromBetterSqlite3 }, { default: Database }] = await Promise.all([
+    import("@persistent-queue/better-sqlite3"),
+    import("better-sqlite3"), // loaded only here: a Node 22+ install without its build still runs
+  ]);
+  const sqlite = new Database(file);
+  return { sqlite, db: fromBetterSqlite3(sqlite) };
+}
+const { sqlite, db } = await open();
 const t0 = Date.now();
 const log = (text) => console.log(`${String(Date.now() - t0).padStart(5)} ms  ${text}`);
 
@@ -88,7 +108,7 @@ queue.on("failed", ({ job, error }) =>
 
 const { applied, version } = await queue.migrate();
 log(
-  `migrated ${file}: schema version ${version}${applied.length ? ` (applied ${applied.join(", ")})` : ""}`,
+  `migrated ${file} (through ${driver}): schema version ${version}${applied.length ? ` (applied ${applied.join(", ")})` : ""}`,
 );
 await queue.start();
 
