@@ -146,6 +146,58 @@ describe("@persistent-queue/core/adapter", () => {
   });
 });
 
+// The CLI opens a sqlite: URL through better-sqlite3 when it is installed, else through Node's
+// built-in node:sqlite. The smoke app has every adapter package and no driver (the symlink
+// below comes later): on Node 22.13+ it must work with nothing compiled, on Node 20 it must
+// say what to install.
+describe("persistent-queue (the CLI) on a sqlite: URL without better-sqlite3 installed", () => {
+  const builtin = process.getBuiltinModule?.("node:sqlite") !== undefined;
+  const cli = (...args: string[]) => {
+    try {
+      const stdout = execFileSync(
+        "node",
+        [
+          join(
+            work,
+            "app",
+            "node_modules",
+            "@persistent-queue",
+            "cli",
+            "bin",
+            "persistent-queue.js",
+          ),
+          ...args,
+        ],
+        {
+          cwd: join(work, "app"),
+          encoding: "utf8",
+          stdio: "pipe",
+          env: { ...process.env, NO_COLOR: "1" },
+        },
+      );
+      return { code: 0, stdout, stderr: "" };
+    } catch (error) {
+      const e = error as { status: number; stdout: string; stderr: string };
+      return { code: e.status, stdout: e.stdout, stderr: e.stderr };
+    }
+  };
+  it.runIf(builtin)("migrates and reads the file through node:sqlite (Node 22.13+)", () => {
+    expect(existsSync(join(work, "app", "node_modules", "better-sqlite3"))).toBe(false);
+    const url = `sqlite:${join(work, "cli.sqlite")}`;
+    const migrated = cli("migrate", "--db", url);
+    expect(migrated.code, migrated.stderr).toBe(0);
+    const stats = cli("stats", "--json", "--db", url);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ total: 0 });
+  });
+  it.runIf(!builtin)("names what to install, and no node:sqlite choice (Node 20)", () => {
+    const run = cli("migrate", "--db", `sqlite:${join(work, "cli.sqlite")}`);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/needs @persistent-queue\/better-sqlite3 and better-sqlite3/);
+    expect(run.stderr).not.toMatch(/node-sqlite/);
+  });
+});
+
 // @opentelemetry/api is an optional peer: the smoke app (installed without peers) does not
 // have it, and a queue must run there, from either build, with no telemetry and no error.
 describe("@persistent-queue/core without @opentelemetry/api installed", () => {

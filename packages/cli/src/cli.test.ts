@@ -587,3 +587,57 @@ describe("persistent-queue dashboard", () => {
     }
   });
 });
+
+// sqlite: URLs open through better-sqlite3 by default; PQ_SQLITE_DRIVER=node:sqlite takes Node's
+// built-in driver (and the command takes it by itself when better-sqlite3 is not installed: that
+// path is checked in scripts/packages.test.ts, whose app installs no drivers).
+describe("persistent-queue on sqlite: with PQ_SQLITE_DRIVER", () => {
+  const hasBuiltin =
+    (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule?.(
+      "node:sqlite",
+    ) !== undefined;
+
+  it.skipIf(!hasBuiltin)(
+    "node:sqlite: migrate creates the file, stats and jobs list read a job better-sqlite3 wrote, a missing file is exit 3 and not created",
+    async () => {
+      const file = await createSqliteFile();
+      try {
+        const env = { PQ_SQLITE_DRIVER: "node:sqlite" };
+        const migrated = await cli(["migrate", `--db=sqlite:${file.path}`], env);
+        expect(migrated, migrated.stderr).toMatchObject({ code: 0 });
+        const database = new Database(file.path);
+        try {
+          const queue = new PersistentQueue({
+            db: fromBetterSqlite3(database),
+            serviceName: "cli-test",
+            jobs: [],
+          });
+          const id = await queue.add(5, { via: "better-sqlite3" });
+          const stats = await cli(["stats", "--json", `--db=sqlite:${file.path}`], env);
+          expect(stats, stats.stderr).toMatchObject({ code: 0 });
+          expect(JSON.parse(stats.stdout)).toMatchObject({
+            total: 1,
+            jobTypes: [{ jobType: 5, total: 1 }],
+          });
+          const list = await cli(["jobs", "list", "--json", `--db=sqlite:${file.path}`], env);
+          expect(JSON.parse(list.stdout).jobs).toMatchObject([{ id, jobType: 5 }]);
+        } finally {
+          database.close();
+        }
+        const missing = `${file.path}.missing`;
+        const absent = await cli(["stats", `--db=sqlite:${missing}`], env);
+        expect(absent.code).toBe(3);
+        expect(absent.stderr).toMatch(/no SQLite database at .*\.missing/);
+        expect(existsSync(missing)).toBe(false);
+      } finally {
+        await file.cleanup();
+      }
+    },
+  );
+
+  it("an unknown PQ_SQLITE_DRIVER is a usage error (exit 2) that names the choices", async () => {
+    const run = await cli(["stats", "--db=sqlite:x.db"], { PQ_SQLITE_DRIVER: "sqlite3" });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/PQ_SQLITE_DRIVER=sqlite3 .*node:sqlite or better-sqlite3/);
+  });
+});

@@ -1,6 +1,8 @@
+import { existsSync } from "node:fs";
 import type { DB } from "@persistent-queue/core";
+import type { NodeSqliteDatabase } from "@persistent-queue/node-sqlite";
 import type { DatabaseTarget } from "./database-url.js";
-import { DatabaseUnreachableError, DriverMissingError } from "./errors.js";
+import { DatabaseUnreachableError, DriverMissingError, UsageError } from "./errors.js";
 
 /** How long a connection attempt may take before the command gives up (exit 3). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -43,8 +45,8 @@ async function load<T>(scheme: string, packages: readonly string[], fn: () => Pr
 }
 
 /**
- * Opens the database `target` names with its driver (mysql2, pg or
- * better-sqlite3, loaded on demand) and wraps it in the matching
+ * Opens the database `target` names with its driver (mysql2, pg,
+ * better-sqlite3 or `node:sqlite`, loaded on demand) and wraps it in the matching
  * persistent-queue adapter. No connection is made yet for a server: the
  * first statement connects (and fails there when the server is away).
  */
@@ -80,31 +82,112 @@ export async function openDatabase(
       });
       return { db: fromPg(pool), close: () => pool.end().catch(() => undefined) };
     }
-    case "sqlite": {
-      const [{ fromBetterSqlite3 }, sqlite] = await load(
-        "sqlite:",
-        ["@persistent-queue/better-sqlite3", "better-sqlite3"],
-        () => Promise.all([import("@persistent-queue/better-sqlite3"), import("better-sqlite3")]),
+    case "sqlite":
+      return openSqlite(target.path, options);
+  }
+}
+
+/** What a `sqlite:` URL needs; the second pair is the Node 22.13+ choice, nothing to compile. */
+const BETTER_SQLITE3 = ["@persistent-queue/better-sqlite3", "better-sqlite3"] as const;
+const NODE_SQLITE = "@persistent-queue/node-sqlite";
+
+/** What the command uses of `node:sqlite` (typed here: this package's @types/node may predate it). */
+interface BuiltinSqlite {
+  DatabaseSync: new (path: string) => NodeSqliteDatabase;
+}
+
+/** `node:sqlite` of the running Node: undefined before Node 22.13 (22.5 with its flag). */
+const builtinSqlite = () =>
+  (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule?.("node:sqlite") as
+    | BuiltinSqlite
+    | undefined;
+
+/**
+ * A SQLite file through better-sqlite3 when it and its adapter are installed; else through
+ * Node's built-in `node:sqlite` and @persistent-queue/node-sqlite, when this Node has it and
+ * that adapter is installed. `PQ_SQLITE_DRIVER=node:sqlite` (or `better-sqlite3`) picks one.
+ */
+async function openSqlite(path: string, options: OpenDatabaseOptions): Promise<OpenedDatabase> {
+  const choice = process.env.PQ_SQLITE_DRIVER;
+  if (choice !== undefined && choice !== "node:sqlite" && choice !== "better-sqlite3") {
+    throw new UsageError(
+      `PQ_SQLITE_DRIVER=${choice} is not a SQLite driver the command knows: set it to node:sqlite or better-sqlite3, or unset it to let the command pick.`,
+    );
+  }
+  const builtin = builtinSqlite();
+  const missing = (cause: unknown) =>
+    new DriverMissingError("sqlite:", BETTER_SQLITE3, {
+      cause,
+      or: builtin ? [NODE_SQLITE] : undefined,
+    });
+  if (choice !== "node:sqlite") {
+    try {
+      const [{ fromBetterSqlite3 }, sqlite] = await Promise.all([
+        import("@persistent-queue/better-sqlite3"),
+        import("better-sqlite3"),
+      ]);
+      const database = openFile(
+        path,
+        options,
+        () => new sqlite.default(path, { fileMustExist: true }),
+        () => new sqlite.default(path),
       );
-      let database: InstanceType<typeof sqlite.default>;
-      try {
-        database = new sqlite.default(target.path, {
-          fileMustExist: options.createSqliteFile !== true,
-        });
-      } catch (cause) {
-        throw new DatabaseUnreachableError(
-          options.createSqliteFile
-            ? `cannot open or create the SQLite file ${target.path}: ${(cause as Error).message}. Check that its folder exists and is writable.`
-            : `no SQLite database at ${target.path} (${(cause as Error).message}). Check the path, or create the tables there with \`persistent-queue migrate\`.`,
-          { cause },
-        );
-      }
       return {
         db: fromBetterSqlite3(database),
         close: async () => {
           if (database.open) database.close();
         },
       };
+    } catch (error) {
+      if (!isModuleNotFound(error)) throw error;
+      if (choice === "better-sqlite3" || !builtin) throw missing(error);
     }
+  }
+  if (!builtin) {
+    throw new UsageError(
+      `PQ_SQLITE_DRIVER=node:sqlite, but Node ${process.version} has no node:sqlite: use Node 22.13 or later, or unset PQ_SQLITE_DRIVER to use better-sqlite3.`,
+    );
+  }
+  let fromNodeSqlite: typeof import("@persistent-queue/node-sqlite").fromNodeSqlite;
+  try {
+    ({ fromNodeSqlite } = await import("@persistent-queue/node-sqlite"));
+  } catch (error) {
+    throw isModuleNotFound(error) ? missing(error) : error;
+  }
+  const open = () => new builtin.DatabaseSync(path);
+  const database = openFile(
+    path,
+    options,
+    () => {
+      // node:sqlite has no "must exist" flag: look first (a typo must not create a file).
+      if (!existsSync(path)) throw new Error("unable to open database file");
+      return open();
+    },
+    open,
+  );
+  return {
+    db: fromNodeSqlite(database),
+    close: async () => {
+      if (database.isOpen !== false) database.close();
+    },
+  };
+}
+
+/** Opens the file (or creates it for `migrate`); failures say what to check, exit 3. */
+function openFile<T>(
+  path: string,
+  options: OpenDatabaseOptions,
+  existing: () => T,
+  orCreate: () => T,
+): T {
+  try {
+    return options.createSqliteFile ? orCreate() : existing();
+  } catch (cause) {
+    throw new DatabaseUnreachableError(
+      options.createSqliteFile
+        ? `cannot open or create the SQLite file ${path}: ${(cause as Error).message}. Check that its folder exists and is writable.`
+        : `no SQLite database at ${path} (${(cause as Error).message}). Check the path, or create the tables there with \`persistent-queue migrate\`.`,
+      { cause },
+    );
   }
 }

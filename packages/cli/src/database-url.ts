@@ -16,7 +16,7 @@ export type DatabaseTarget =
       readonly url: string;
     }
   | {
-      /** A SQLite file through better-sqlite3 (`sqlite:PATH`). */
+      /** A SQLite file through better-sqlite3 or `node:sqlite` (`sqlite:PATH`). */
       readonly kind: "sqlite";
       /** The absolute path of the file. */
       readonly path: string;
@@ -39,7 +39,7 @@ export function redactUrl(text: string): string {
 
 /**
  * Reads a database URL: `mysql://` or `mariadb://` (mysql2), `postgres://` or
- * `postgresql://` (pg), `sqlite:PATH` (better-sqlite3; a relative PATH is
+ * `postgresql://` (pg), `sqlite:PATH` (better-sqlite3 or node:sqlite; a relative PATH is
  * relative to `cwd`; `sqlite://PATH` is read the same way). Throws a
  * {@link UsageError} that names the accepted forms for anything else.
  */

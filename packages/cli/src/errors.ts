@@ -50,12 +50,21 @@ export class DriverMissingError extends CliError {
   /** The packages to install, e.g. `["@persistent-queue/pg", "pg"]`. */
   readonly packages: readonly string[];
 
-  constructor(scheme: string, packages: readonly string[], options?: { cause?: unknown }) {
+  /**
+   * `or`: another set that would do instead (a `sqlite:` URL on Node 22.13+ also opens
+   * through @persistent-queue/node-sqlite and the built-in `node:sqlite`).
+   */
+  constructor(
+    scheme: string,
+    packages: readonly string[],
+    options?: { cause?: unknown; or?: readonly string[] | undefined },
+  ) {
+    const or = options?.or;
     super(
       "ERR_PQ_CLI_DRIVER_MISSING",
       ExitCode.Usage,
-      `a ${scheme} URL needs ${packages.join(" and ")}, which could not be loaded: install ${packages.length > 1 ? "them" : "it"} next to @persistent-queue/cli (npm install ${packages.join(" ")}).`,
-      options,
+      `a ${scheme} URL needs ${packages.join(" and ")}, which could not be loaded: install ${packages.length > 1 ? "them" : "it"} next to @persistent-queue/cli (npm install ${packages.join(" ")})${or ? `, or ${or.join(" and ")} (npm install ${or.join(" ")}), which needs no native addon on this Node` : ""}.`,
+      { cause: options?.cause },
     );
     this.packages = packages;
   }

@@ -71,7 +71,8 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
 Databases: mysql://user:pass@host:3306/db, mariadb://…, postgres://user:pass@host:5432/db,
 postgresql://…, sqlite:path/to/file.sqlite. Install the driver and adapter the URL needs
 (mysql2 + @persistent-queue/mysql2, pg + @persistent-queue/pg, better-sqlite3 +
-@persistent-queue/better-sqlite3).
+@persistent-queue/better-sqlite3, or on Node 22.13+ @persistent-queue/node-sqlite alone;
+PQ_SQLITE_DRIVER=node:sqlite|better-sqlite3 picks one).
 
 Exit codes: 0 ok; 1 the operation failed (no such job, an action that did not apply,
 tables not migrated); 2 usage (bad flag or value, bad URL, driver not installed);
