@@ -43,6 +43,9 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    reporters: process.env.CI ? ["default"] : ["default"],
+    // In CI also a JSON report, from which scripts/ci-matrix.sh prints the slowest files.
+    reporters: process.env.CI
+      ? ["default", ["json", { outputFile: "node_modules/.cache/vitest-report.json" }]]
+      : ["default"],
   },
 });

@@ -167,11 +167,33 @@ light_line() {
     packages/node-sqlite/src/node-sqlite.test.ts
 }
 
+# slowest_files REPORT: the 20 test files that took longest (vitest's JSON report, written in CI),
+# where to look first when the suite's time grows.
+slowest_files() {
+  [[ -f $1 ]] || return 0
+  echo
+  echo "=== ci-matrix: slowest test files (s, tests passed/skipped)"
+  node -e '
+    const r = require(require("node:path").resolve(process.argv[1]));
+    const rows = r.testResults.map((f) => ({
+      s: (f.endTime - f.startTime) / 1000,
+      file: require("node:path").relative(process.cwd(), f.name),
+      passed: f.assertionResults.filter((a) => a.status === "passed").length,
+      skipped: f.assertionResults.filter((a) => a.status !== "passed" && a.status !== "failed").length,
+    }));
+    rows.sort((a, b) => b.s - a.s);
+    for (const x of rows.slice(0, 20))
+      console.log(`${x.s.toFixed(0).padStart(5)}  ${x.file}  ${x.passed}/${x.skipped}`);
+  ' "$1" || true
+}
+
 full_line() {
   use_node 24 || return 1
   # TURBO_FORCE: the build and typecheck in npm test really run on 24 (not replayed from the cache).
   local rc=0
+  rm -f node_modules/.cache/vitest-report.json
   timed "node 24: whole suite (npm test, with pg on PostgreSQL 18)" env TURBO_FORCE=true npm test || rc=1
+  slowest_files node_modules/.cache/vitest-report.json
   # The API reference is generated, not committed (docs/api/ is ignored): check it still builds.
   timed "node 24: API reference (npm run docs:api, TypeDoc)" npm run docs:api || rc=1
   return $rc
