@@ -1,7 +1,7 @@
 // fromKnex checks its argument at once; another Knex client is unsupported;
 // transaction misuse is a typed error.
 import { TransactionMisuseError, UnsupportedError } from "@persistent-queue/core";
-import { expectRefused, thrown } from "@persistent-queue/testkit";
+import { createSqliteFile, expectRefused, thrown } from "@persistent-queue/testkit";
 import knexFactory from "knex";
 import mysql from "mysql2/promise";
 import pg from "pg";
@@ -95,5 +95,28 @@ describe("fromKnex on better-sqlite3: transaction misuse is a TransactionMisuseE
     await trx.commit();
     const err = await tx.exec("SELECT 1").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransactionMisuseError);
+  });
+});
+
+describe("fromKnex on better-sqlite3: the connection's settings", () => {
+  it("switches a file database to WAL and sets the busy timeout on first use; sqliteWal: false leaves the journal alone", async () => {
+    for (const sqliteWal of [undefined, false]) {
+      const file = await createSqliteFile();
+      const knex = knexFactory({
+        client: "better-sqlite3",
+        connection: { filename: file.path },
+        useNullAsDefault: true,
+      });
+      try {
+        const db = fromKnex(knex, { sqliteWal, sqliteBusyTimeoutMs: 1234 });
+        expect(await db.query("PRAGMA journal_mode")).toEqual([
+          { journal_mode: sqliteWal === false ? "delete" : "wal" },
+        ]);
+        expect(await db.query("PRAGMA busy_timeout")).toEqual([{ timeout: 1234 }]);
+      } finally {
+        await knex.destroy();
+        await file.cleanup();
+      }
+    }
   });
 });

@@ -100,7 +100,7 @@ export function fromKnex(knex: KnexHandle, options: FromKnexOptions = {}): DB {
   }
   const trx = knex.isTransaction === true ? (knex as unknown as KnexTransaction) : undefined;
 
-  /** The raw adapter on one connection: statements only (no transaction, close does nothing). */
+  /** The raw adapter on one connection: its statements (and on SQLite its transaction); never closed, Knex owns the connection. */
   const rawDb = (connection: object): DB => {
     let db = perConnection.get(connection);
     if (db) return db;
