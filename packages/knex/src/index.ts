@@ -1,0 +1,2 @@
+export { type FromKnexOptions, fromKnex, type KnexHandle } from "./knex.js";
+export { createQueueMigration, type QueueMigration, queueMigration } from "./migration.js";
