@@ -1,0 +1,7 @@
+export {
+  fromMikroORM,
+  type KyselyExecutor,
+  type KyselyQueryResult,
+  type MikroORMConnection,
+  type MikroORMEntityManager,
+} from "./mikro-orm.js";
