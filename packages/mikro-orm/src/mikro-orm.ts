@@ -176,7 +176,7 @@ export function fromMikroORM(em: MikroORMEntityManager): DB {
           return dialect === "sqlite" ? gate.hold(NAME, tx, open) : open();
         },
     listen:
-      dialect !== "postgres"
+      dialect !== "postgres" || bound
         ? undefined
         : async (channel, onMessage, onBroken) => {
             const pool = (await connection.getNativeClient?.()) as {
