@@ -5,3 +5,16 @@ export {
   type MikroORMConnection,
   type MikroORMEntityManager,
 } from "./mikro-orm.js";
+export {
+  type AsyncJobRow,
+  createQueueEntitySchemas,
+  type EntitySchemaClass,
+  type JobGroupRow,
+  type JobStartRow,
+  type JobStatRow,
+  type JobTypeRow,
+  type QueueEntityMeta,
+  type QueueEntitySchemas,
+  type ScheduleRow,
+  type ShedLockRow,
+} from "./schema.js";
