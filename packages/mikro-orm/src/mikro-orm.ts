@@ -110,13 +110,16 @@ interface OpenTransaction {
  *   transaction each statement runs on its own, on the write connection.
  * - `transaction(fn)` uses `em.transactional()`. A DB made from an em already
  *   in a transaction has none, and its `close()` does nothing; otherwise
- *   `close()` closes the ORM's connection (as `orm.close()` does).
+ *   `close()` closes the ORM's connection (as `orm.close()` does), and the DB
+ *   refuses later statements (an `AdapterArgumentError`).
  * - SQL and parameters reach the driver untouched (through MikroORM's Kysely
  *   client), so the queue's statements do not pass through MikroORM's query
  *   logger. `affectedRows` counts matched rows (mysql2's default FOUND_ROWS
  *   flag: keep it); `insertId` is reported on MySQL and SQLite.
  * - SQLite: MikroORM has one connection; a transaction opened here takes the
- *   connection's turn (core's SQLite gate), so other queue work waits for it.
+ *   connection's turn (core's SQLite gate), so other queue work waits for it,
+ *   and statements from inside it (through any DB on that connection) join
+ *   it; a nested one is a `TransactionMisuseError`.
  * - `listen` on PostgreSQL: one connection of MikroORM's `pg` pool per subscription.
  * - Anything but such an em (undefined, a Promise, the MikroORM instance) is
  *   an `AdapterArgumentError`.

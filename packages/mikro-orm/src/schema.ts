@@ -106,7 +106,11 @@ export interface JobStatRow {
 }
 
 /** MikroORM's `EntitySchema` class (`import { EntitySchema } from "@mikro-orm/core"`). */
-export type EntitySchemaClass = new <T>(meta: QueueEntityMeta) => EntitySchema<T>;
+export type EntitySchemaClass = new <T>(
+  // `never`: MikroORM's own parameter type (EntitySchemaMetadata) is too deep to restate;
+  // each schema is built from a QueueEntityMeta.
+  meta: never,
+) => EntitySchema<T>;
 
 /** What {@link createQueueEntitySchemas} hands `new EntitySchema(…)`: names, properties, indexes. */
 export interface QueueEntityMeta {
@@ -168,6 +172,8 @@ export function createQueueEntitySchemas(
   tables: Partial<TableNames> = {},
 ): QueueEntitySchemas {
   const names = resolveTableNames(tables);
+  const schema = <T>(meta: QueueEntityMeta): EntitySchema<T> =>
+    new EntitySchemaCtor<T>(meta as never);
   const t = TYPES[family];
   const mysql = family === "mysql";
   const sqlite = family === "sqlite";
@@ -212,7 +218,7 @@ export function createQueueEntitySchemas(
   const generatedInvisible: Prop = { ...invisible, ignoreSchemaChanges: ["extra"] };
   const mysqlComment = (comment: string): Prop => (mysql ? { comment } : {});
 
-  const AsyncJob = new EntitySchemaCtor<AsyncJobRow>({
+  const AsyncJob = schema<AsyncJobRow>({
     name: "PersistentQueueAsyncJob",
     tableName: names.jobs,
     properties: {
@@ -295,7 +301,7 @@ export function createQueueEntitySchemas(
     ],
   });
 
-  const ShedLock = new EntitySchemaCtor<ShedLockRow>({
+  const ShedLock = schema<ShedLockRow>({
     name: "PersistentQueueShedLock",
     tableName: names.locks,
     properties: {
@@ -311,7 +317,7 @@ export function createQueueEntitySchemas(
     },
   });
 
-  const Schedule = new EntitySchemaCtor<ScheduleRow>({
+  const Schedule = schema<ScheduleRow>({
     name: "PersistentQueueSchedule",
     tableName: names.schedules,
     properties: {
@@ -330,7 +336,7 @@ export function createQueueEntitySchemas(
     },
   });
 
-  const JobType = new EntitySchemaCtor<JobTypeRow>({
+  const JobType = schema<JobTypeRow>({
     name: "PersistentQueueJobType",
     tableName: names.jobTypes,
     properties: {
@@ -343,7 +349,7 @@ export function createQueueEntitySchemas(
     },
   });
 
-  const JobGroup = new EntitySchemaCtor<JobGroupRow>({
+  const JobGroup = schema<JobGroupRow>({
     name: "PersistentQueueJobGroup",
     tableName: names.jobGroups,
     properties: {
@@ -355,7 +361,7 @@ export function createQueueEntitySchemas(
     },
   });
 
-  const JobStart = new EntitySchemaCtor<JobStartRow>({
+  const JobStart = schema<JobStartRow>({
     name: "PersistentQueueJobStart",
     tableName: names.jobStarts,
     properties: {
@@ -375,7 +381,7 @@ export function createQueueEntitySchemas(
     ],
   });
 
-  const JobStat = new EntitySchemaCtor<JobStatRow>({
+  const JobStat = schema<JobStatRow>({
     name: "PersistentQueueJobStat",
     tableName: names.jobStats,
     properties: {
