@@ -9,7 +9,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { freshTarget, KINDS } from "../test/fresh.js";
 import { missing, openOrm } from "../test/open.mjs";
-import { createQueueEntitySchemas, fromMikroORM } from "./index.js";
+import { createQueueEntitySchemas, fromMikroORM, type QueueEntitySchemas } from "./index.js";
 
 const FAMILY = { mariadb: "mysql", postgres: "postgres", sqlite: "sqlite" } as const;
 
@@ -29,20 +29,20 @@ const CUSTOM: TableNames = {
 async function withOrm<T>(
   kind: TargetKind,
   tables: Partial<TableNames>,
-  fn: (orm: MikroORM) => Promise<T>,
+  fn: (orm: MikroORM, schemas: QueueEntitySchemas) => Promise<T>,
   skipMigrationsTable = true,
 ): Promise<T> {
   const { target, drop } = await freshTarget(kind);
-  const entities = Object.values(createQueueEntitySchemas(EntitySchema, FAMILY[kind], tables));
+  const schemas = createQueueEntitySchemas(EntitySchema, FAMILY[kind], tables);
   const orm = await openOrm(target, {
-    entities,
+    entities: Object.values(schemas),
     // core's migrations table has no entity: without this, MikroORM proposes dropping it.
     schemaGenerator: skipMigrationsTable
       ? { skipTables: [tables.migrations ?? "pq_migrations"] }
       : {},
   });
   try {
-    return await fn(orm);
+    return await fn(orm, schemas);
   } finally {
     await orm.close();
     await drop();
@@ -87,7 +87,7 @@ for (const kind of KINDS) {
           const jobs = tables.jobs ?? "async_job_tab";
           return [described, kind === "mariadb" ? await generationExpressions(db, jobs) : []];
         });
-        await withOrm(kind, tables, async (orm) => {
+        await withOrm(kind, tables, async (orm, { AsyncJob }) => {
           const db = fromMikroORM(orm.em);
           await orm.schema.create();
           const created = await describeQueueTables(db, tables);
@@ -110,7 +110,6 @@ for (const kind of KINDS) {
           expect(await describeQueueTables(db, tables)).toBe(created);
           expect(await pendingUpdate(orm)).toEqual([]);
           // The entities map the tables: MikroORM reads them.
-          const { AsyncJob } = createQueueEntitySchemas(EntitySchema, FAMILY[kind], tables);
           expect(await orm.em.fork().count(AsyncJob, {})).toBe(0);
         });
       }
