@@ -114,6 +114,11 @@ for (const kind of KINDS) {
       expect(await orders(5)).toBe(1);
     });
 
+    it("a DB made from a transaction's em refuses statements after the transaction ended, instead of running them outside it", async () => {
+      const tx = await fresh.orm.em.fork().transactional(async (em) => fromMikroORM(em));
+      await expect(tx.query("SELECT 1 AS one")).rejects.toThrow(/committed/i);
+    });
+
     it("a forked em's statements stay out of a user's open transaction: its rollback does not take them along", async () => {
       let outside: Promise<number> | undefined;
       const tx = fresh.orm.em.fork().transactional(async (em) => {
