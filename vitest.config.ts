@@ -24,6 +24,7 @@ export default defineConfig({
       "@persistent-queue/drizzle": src("drizzle"),
       "@persistent-queue/sequelize": src("sequelize"),
       "@persistent-queue/knex": src("knex"),
+      "@persistent-queue/mikro-orm": src("mikro-orm"),
     },
   },
   test: {
