@@ -23,6 +23,7 @@ export default defineConfig({
       "@persistent-queue/prisma": src("prisma"),
       "@persistent-queue/drizzle": src("drizzle"),
       "@persistent-queue/sequelize": src("sequelize"),
+      "@persistent-queue/kysely": src("kysely"),
     },
   },
   test: {

@@ -1,0 +1,6 @@
+export {
+  type FromKyselyOptions,
+  fromKysely,
+  type KyselyHandle,
+  type KyselyPgPool,
+} from "./kysely.js";
