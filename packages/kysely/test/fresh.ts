@@ -6,7 +6,7 @@ import {
   type Target,
   type TargetKind,
 } from "@persistent-queue/testkit";
-import type { KyselyPlugin } from "kysely";
+import type { KyselyConfig, KyselyPlugin } from "kysely";
 import { inject } from "vitest";
 import { openKysely } from "./open.mjs";
 
@@ -14,7 +14,7 @@ export const KINDS = ["mariadb", "postgres", "sqlite"] as const;
 
 export async function freshKysely<T = unknown>(
   kind: TargetKind,
-  options?: { plugins?: KyselyPlugin[] },
+  options?: { plugins?: KyselyPlugin[]; log?: KyselyConfig["log"] },
 ) {
   let target: Target;
   let drop: () => Promise<void>;

@@ -10,18 +10,18 @@ import pg from "pg";
 
 /**
  * A Kysely instance on `target`, the adapter's DB on it, and close(). On PostgreSQL the DB
- * gets the pg Pool for LISTEN; `plugins` are passed to the Kysely instance.
+ * gets the pg Pool for LISTEN; `plugins` and `log` are passed to the Kysely instance.
  */
-export async function openKysely(target, { plugins = [] } = {}) {
+export async function openKysely(target, { plugins = [], log } = {}) {
   if (target.kind === "mariadb") {
     const pool = createPool({ uri: target.url, connectionLimit: 8 });
-    const kysely = new Kysely({ dialect: new MysqlDialect({ pool }), plugins });
+    const kysely = new Kysely({ dialect: new MysqlDialect({ pool }), plugins, log });
     return { kysely, db: fromKysely(kysely), close: () => kysely.destroy() };
   }
   if (target.kind === "postgres") {
     const pool = new pg.Pool({ connectionString: target.url, max: 8 });
     pool.on("error", () => {}); // an idle client dropped by the server: the pool replaces it
-    const kysely = new Kysely({ dialect: new PostgresDialect({ pool }), plugins });
+    const kysely = new Kysely({ dialect: new PostgresDialect({ pool }), plugins, log });
     return {
       kysely,
       pool,
@@ -30,7 +30,7 @@ export async function openKysely(target, { plugins = [] } = {}) {
     };
   }
   const database = new Database(target.path);
-  const kysely = new Kysely({ dialect: new SqliteDialect({ database }), plugins });
+  const kysely = new Kysely({ dialect: new SqliteDialect({ database }), plugins, log });
   return {
     kysely,
     db: fromKysely(kysely),
