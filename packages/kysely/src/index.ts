@@ -5,9 +5,14 @@ export {
   type KyselyPgPool,
 } from "./kysely.js";
 export type {
+  DefaultedColumn,
+  GeneratedColumn,
   MysqlQueueTables,
+  NotNullColumn,
+  NullableColumn,
   PostgresQueueTables,
   QueueBigint,
+  QueueBigintInput,
   QueueJobColumns,
   QueueJobGroupTable,
   QueueJobMysqlColumns,
@@ -17,8 +22,11 @@ export type {
   QueueJobTypeTable,
   QueueLockTable,
   QueueScheduleTable,
+  QueueSeconds,
+  QueueTableName,
   QueueTableNames,
   QueueTables,
   QueueTime,
+  QueueTimeInput,
   SqliteQueueTables,
 } from "./schema.js";
