@@ -129,6 +129,17 @@ for (const kind of KINDS) {
       expect(await t.orders(5)).toBe(1);
     });
 
+    it("a DB made from trx refuses use after the transaction ended, instead of writing outside it", async () => {
+      let escaped: DB | undefined;
+      await t.kysely.transaction().execute(async (trx) => {
+        escaped = fromKysely(trx);
+      });
+      await expect(escaped!.exec("INSERT INTO orders (id, item) VALUES (10, 'x')")).rejects.toThrow(
+        /Transaction is already committed/,
+      );
+      expect(await t.orders(10)).toBe(0);
+    });
+
     it("the root DB's transaction() is Kysely's: committed with fn, rolled back when fn throws", async () => {
       t.logged.length = 0;
       const jobId = await t.db.transaction!(async (tx) => {
