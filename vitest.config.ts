@@ -25,6 +25,7 @@ export default defineConfig({
       "@persistent-queue/sequelize": src("sequelize"),
       "@persistent-queue/knex": src("knex"),
       "@persistent-queue/mikro-orm": src("mikro-orm"),
+      "@persistent-queue/kysely": src("kysely"),
     },
   },
   test: {
