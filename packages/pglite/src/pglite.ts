@@ -24,7 +24,8 @@ export interface PGliteTransaction {
 export interface PGliteDatabase {
   query(sql: string, params?: unknown[]): Promise<PGliteResult>;
   transaction<T>(fn: (tx: PGliteTransaction) => Promise<T>): Promise<T>;
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(channel: string, onPayload: (payload: string) => void): Promise<unknown>;
+  unlisten(channel: string, onPayload: (payload: string) => void): Promise<void>;
   close(): Promise<void>;
   readonly closed: boolean;
 }
@@ -100,10 +101,16 @@ export function fromPGlite(handle: PGliteDatabase | PGliteTransaction): DB {
     },
     listen: async (channel, onMessage) => {
       const name = assertIdentifier("listen channel", channel);
-      // Quoted: PGlite sends `LISTEN ${channel}` as given and keys its listeners by the unquoted name.
-      const unlisten = await pg.listen(`"${name}"`, onMessage);
+      // Quoted, so that a name with capitals is kept: PGlite sends `LISTEN ${channel}` as given
+      // and keys its listeners by the name PostgreSQL will use. Unlistened with pg.unlisten() and
+      // the same quoted name: the function listen() resolves to lower-cases it (PGlite 0.5.17)
+      // and would leave such a listener subscribed. One callback per subscription, so that two
+      // subscriptions of one function are two.
+      const channelName = `"${name}"`;
+      const callback = (payload: string) => onMessage(payload);
+      await pg.listen(channelName, callback);
       return async () => {
-        if (!pg.closed) await unlisten();
+        if (!pg.closed) await pg.unlisten(channelName, callback);
       };
     },
   });
