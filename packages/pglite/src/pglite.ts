@@ -6,7 +6,7 @@ export interface PGliteResult {
   readonly rows: unknown[];
   /** Rows inserted, updated or deleted so far by the call (PGlite sums them over statements). */
   readonly affectedRows?: number;
-  /** The row count of the command tag: rows returned by SELECT, changed by UPDATE (PGlite 0.5). */
+  /** The row count of the command tag: rows returned by SELECT, changed by UPDATE (newer PGlite). */
   readonly rowCount?: number;
 }
 
@@ -64,7 +64,7 @@ function assertPGlite(handle: unknown): asserts handle is PGliteDatabase | PGlit
  *   JSON text as it is, a Date as ISO text, 1/0 as a boolean where one is wanted.
  * - Rows come back through the database's parsers. PGlite's defaults are core's
  *   rule: int8 as a number when it fits a safe integer, else a bigint.
- * - `affectedRows` is PGlite's `rowCount` (its `affectedRows` before 0.5's rowCount).
+ * - `affectedRows` is PGlite's `rowCount` (its `affectedRows` on a PGlite without rowCount).
  * - On a database: `transaction(fn)` is PGlite's `transaction()`, `listen()` is
  *   PGlite's `listen()` (notifications from this same database only: it is in
  *   this process), `close()` is `pg.close()`. On a `tx`: statements only, and
