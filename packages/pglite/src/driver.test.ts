@@ -3,6 +3,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import type { DB } from "@persistent-queue/core";
 import { TransactionMisuseError } from "@persistent-queue/core";
+import { recogniseConnection } from "@persistent-queue/core/adapter";
 import { expectRefused } from "@persistent-queue/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromPGlite } from "./index.js";
@@ -180,6 +181,12 @@ describe("fromPGlite on an in-memory PGlite", () => {
     await unlisten();
     await db.exec(`NOTIFY "pq_Wake", 'after'`);
     expect(got).toEqual(["in tx", "direct"]);
+  });
+
+  it("other adapters' refusals name fromPGlite when given a PGlite", () => {
+    expect(recogniseConnection(pg)).toMatch(
+      /PGlite database: fromPGlite from @persistent-queue\/pglite/,
+    );
   });
 
   it("close() closes the PGlite it was given; later calls reject", async () => {
