@@ -17,6 +17,7 @@ export default defineConfig({
       "@persistent-queue/mysql2": src("mysql2"),
       "@persistent-queue/pg": src("pg"),
       "@persistent-queue/postgres": src("postgres"),
+      "@persistent-queue/pglite": src("pglite"),
       "@persistent-queue/better-sqlite3": src("better-sqlite3"),
       "@persistent-queue/node-sqlite": src("node-sqlite"),
       "@persistent-queue/typeorm": src("typeorm"),

@@ -166,6 +166,8 @@ export function recogniseConnection(value: unknown): string | undefined {
     if (fn("then")) return "It is a Promise: await it first.";
     if (fn("$queryRawUnsafe")) return use("a Prisma client", "fromPrisma", "prisma");
     if (fn("unsafe", "typed")) return use("a postgres.js Sql", "fromPostgresJs", "postgres");
+    if (fn("query", "transaction", "listen", "dumpDataDir"))
+      return use("a PGlite database", "fromPGlite", "pglite");
     const ctor = o.constructor as unknown as Record<symbol, unknown> | undefined;
     if (typeof ctor?.[Symbol.for("drizzle:entityKind")] === "string") {
       return use("a Drizzle object", "fromDrizzle", "drizzle");

@@ -1,6 +1,6 @@
 import type { DB, Dialect } from "@persistent-queue/core";
 import { resolveDialect } from "@persistent-queue/core/adapter";
-import { it } from "vitest";
+import { it, type TestContext } from "vitest";
 import type { DatabaseServer } from "../servers.js";
 
 /** Where a conformance test runs. */
@@ -56,6 +56,25 @@ export interface AdapterUnderTest {
    * same engine path, leave it unset and run the rest of the suite.
    */
   readonly engineTiming?: boolean;
+  /**
+   * Set for a database that lives inside the test process on one connection (PGlite): the
+   * reason, shown as the note of every test it skips ({@link skipInProcess}): tests that need
+   * worker processes to reach the database, a server to restart, a server connection to kill,
+   * a second connection to work while a transaction holds the first, or a database clock apart
+   * from the process's (PGlite reads the process's Date). The test of isolation
+   * between connections takes the one-connection path it takes on SQLite.
+   */
+  readonly inProcessOnly?: string;
+}
+
+/**
+ * Skips the running test, with {@link AdapterUnderTest.inProcessOnly} as its note, when the
+ * adapter's database lives in the test process: for tests that need other processes, a server
+ * to restart, a connection to kill, a second connection or a clock of its own, none of which
+ * such a database has.
+ */
+export function skipInProcess(ctx: TestContext, adapter: AdapterUnderTest): void {
+  if (adapter.inProcessOnly !== undefined) ctx.skip(adapter.inProcessOnly);
 }
 
 /**

@@ -1,7 +1,14 @@
 import { afterAll, expect, it } from "vitest";
 import { createDatabase } from "../../databases.js";
 import { type DatabaseServer, startMariaDB, startPostgres } from "../../servers.js";
-import { type AdapterUnderTest, eventually, q, type TargetKind, x } from "../context.js";
+import {
+  type AdapterUnderTest,
+  eventually,
+  q,
+  skipInProcess,
+  type TargetKind,
+  x,
+} from "../context.js";
 import { openFresh } from "./open-target.js";
 
 /** ping, close, and surviving a server restart without a new DB object. */
@@ -45,7 +52,8 @@ export function lifecycleTests(adapter: AdapterUnderTest, kind: TargetKind): voi
 
   it("ping() succeeds again after the server restarts, on the same DB object", {
     timeout: 120_000,
-  }, async () => {
+  }, async (ctx) => {
+    skipInProcess(ctx, adapter);
     const choice = adapter.servers?.[kind];
     server = choice
       ? await choice.start()

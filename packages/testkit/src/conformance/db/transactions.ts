@@ -60,8 +60,9 @@ export function transactionTests(adapter: AdapterUnderTest, kind: TargetKind): v
   });
 
   it("keeps uncommitted writes invisible to other connections until commit", async () => {
-    if (kind === "sqlite") {
-      // One connection per file handle: other calls on it wait for the transaction. Checked below instead.
+    if (kind === "sqlite" || adapter.inProcessOnly !== undefined) {
+      // One connection per file handle (or per in-process database, PGlite): other calls on it
+      // wait for the transaction. Checked below instead.
       let outsideDone = false;
       const outside = fx.db.transaction!(async (tx) => {
         await insertVia(tx, 504);

@@ -12,7 +12,7 @@ import {
   WaitTimeoutError,
 } from "@persistent-queue/core";
 import { expect, expectTypeOf, it } from "vitest";
-import { type AdapterUnderTest, q, type TargetKind, x } from "../context.js";
+import { type AdapterUnderTest, q, skipInProcess, type TargetKind, x } from "../context.js";
 import { useMigratedDatabase } from "../fixture.js";
 import { gate, intercept, makeQueue, waitFor } from "./helpers.js";
 
@@ -291,10 +291,12 @@ export function resultsTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     await expect(producer.waitFor(1.5)).rejects.toThrow(/integer job id/);
   });
 
-  it.skipIf(!adapter.openModule)(
+  // Without openModule: skipped, with the reason when the database lives in the test process.
+  it.skipIf(!adapter.openModule && adapter.inProcessOnly === undefined)(
     "waitFor() resolves for jobs another process runs (woken by NOTIFY on PostgreSQL, polling elsewhere)",
     { timeout: 60_000 },
-    async () => {
+    async (ctx) => {
+      skipInProcess(ctx, adapter);
       const child = spawn(
         process.execPath,
         [RESULTS_WORKER, adapter.openModule!, JSON.stringify(fx.target), "651"],

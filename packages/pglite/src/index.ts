@@ -1,0 +1,6 @@
+export {
+  fromPGlite,
+  type PGliteDatabase,
+  type PGliteResult,
+  type PGliteTransaction,
+} from "./pglite.js";
