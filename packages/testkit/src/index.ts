@@ -2,6 +2,12 @@
 // servers, fresh databases on them, and the vitest globalSetup that wires
 // them into a run (see ./global-setup.ts, referenced from vitest.config.ts).
 
+export {
+  type PostgresCluster,
+  type PostgresClusterOptions,
+  type PostgresNode,
+  startPostgresCluster,
+} from "./clusters/postgres.js";
 export type {
   AdapterUnderTest,
   Opened,
