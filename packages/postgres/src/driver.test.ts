@@ -143,13 +143,13 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe("a multi-host URL with target_session_attrs=read-write", () => {
+describe('a multi-host URL with target_session_attrs: "primary"', () => {
   it("whose first host refuses connections runs the queue on the second", {
     timeout: 60_000,
   }, async () => {
     const url = new URL(database.url);
     const multi = `postgres://${url.username}@127.0.0.1:${await closedPort()},${url.host}${url.pathname}`;
-    const sql = postgres(multi, { target_session_attrs: "read-write", max: 2, onnotice: () => {} });
+    const sql = postgres(multi, { target_session_attrs: "primary", max: 2, onnotice: () => {} });
     const db = fromPostgresJs(sql);
     const queue = new PersistentQueue({
       db,
