@@ -10,7 +10,7 @@
  * primary and ends Success, no job runs twice at once, and a job runs again
  * only if its earlier run was in flight at the crash (its outcome did not
  * reach the new primary). Asynchronous: acknowledged jobs may be lost; the
- * count is measured and printed (docs/scaling-pgfail.md), not asserted.
+ * count is measured and printed (docs/scaling.md), not asserted.
  *
  * Jobs are told apart by their `n` parameter, not their id: after an
  * asynchronous failover the new primary's sequence may hand out again an id
