@@ -2,6 +2,11 @@
 // servers, fresh databases on them, and the vitest globalSetup that wires
 // them into a run (see ./global-setup.ts, referenced from vitest.config.ts).
 
+export {
+  type GaleraCluster,
+  type GaleraOptions,
+  startGaleraCluster,
+} from "./clusters/galera.js";
 export type {
   AdapterUnderTest,
   Opened,
