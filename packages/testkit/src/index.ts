@@ -8,6 +8,12 @@ export {
   type PostgresNode,
   startPostgresCluster,
 } from "./clusters/postgres.js";
+
+  type GaleraCluster,
+  type GaleraOptions,
+  startGaleraCluster,
+} from "./clusters/galera.js";
+
 export type {
   AdapterUnderTest,
   Opened,
