@@ -3,16 +3,16 @@
 // them into a run (see ./global-setup.ts, referenced from vitest.config.ts).
 
 export {
+  type GaleraCluster,
+  type GaleraOptions,
+  startGaleraCluster,
+} from "./clusters/galera.js";
+export {
   type PostgresCluster,
   type PostgresClusterOptions,
   type PostgresNode,
   startPostgresCluster,
 } from "./clusters/postgres.js";
-
-  type GaleraCluster,
-  type GaleraOptions,
-  startGaleraCluster,
-} from "./clusters/galera.js";
 
 export type {
   AdapterUnderTest,
