@@ -11,7 +11,7 @@
  * or a completion; the test counts the 1213s the queues report.
  *
  * A second test measures draining no-op jobs with all consumers on one node
- * against one consumer per node (figures in docs/scaling-galera.md; no timing
+ * against one consumer per node (figures in docs/scaling.md; no timing
  * assertion, correctness only).
  */
 import { type DB, PersistentQueue } from "@persistent-queue/core";
@@ -295,7 +295,7 @@ describe("MariaDB Galera, 3 nodes", () => {
     timeout: 600_000,
   }, async () => {
     const JOBS = 2000;
-    // More rounds for the figures in docs/scaling-galera.md (PQ_GALERA_ROUNDS=3); one in CI.
+    // More rounds for the figures in docs/scaling.md (PQ_GALERA_ROUNDS=3); one in CI.
     const rounds = Math.max(1, Number(process.env.PQ_GALERA_ROUNDS ?? 1));
     const figures: string[] = [];
     const layouts = Array.from(
