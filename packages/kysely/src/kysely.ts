@@ -8,9 +8,11 @@ import {
 import {
   defineDb,
   hasMethods,
+  type KyselyExecutor,
   listenOnConnection,
   type NotifyingConnection,
   type Outcome,
+  runOnKysely,
   runTransaction,
   sqliteGate,
 } from "@persistent-queue/core/adapter";
@@ -57,12 +59,9 @@ const EXPECTED =
   "a Kysely instance or transaction (an object with executeQuery() and getExecutor())";
 
 /** The parts of a Kysely instance this adapter uses: public API, plus `getExecutor()` (marked internal) for the dialect. */
-interface Handle {
+interface Handle extends KyselyExecutor {
   readonly isTransaction: boolean;
   withoutPlugins(): Handle;
-  executeQuery(
-    query: unknown,
-  ): Promise<{ rows: unknown[]; numAffectedRows?: bigint; insertId?: bigint }>;
   getExecutor(): { readonly adapter: object };
   transaction(): { execute<T>(fn: (trx: Handle) => Promise<T>): Promise<T> };
   connection(): { execute<T>(fn: (conn: Handle) => Promise<T>): Promise<T> };
@@ -131,17 +130,6 @@ export function fromKysely(handle: KyselyHandle, options: FromKyselyOptions = {}
   return kyselyDb(h, familyOf(h, options.dialect), options, h.isTransaction === true);
 }
 
-/**
- * A raw compiled query, as Kysely's `CompiledQuery.raw(sql, params)` makes it (built here,
- * so that kysely is not loaded at run time): the driver gets `sql` and `params` as they are.
- */
-const raw = (sql: string, parameters: unknown[]) => ({
-  sql,
-  parameters,
-  query: { kind: "RawNode", sqlFragments: [sql], parameters: [] },
-  queryId: { queryId: "persistent-queue" }, // one object per query: plugins key their state on it
-});
-
 /** A DB on `h`; `bound`: `h` runs inside a transaction someone else opened and ends. */
 function kyselyDb(
   h: Handle,
@@ -150,11 +138,8 @@ function kyselyDb(
   bound: boolean,
 ): DB {
   const plain = h.withoutPlugins();
-  const execute = async (on: Handle, sql: string, params: unknown[]): Promise<Outcome> => {
-    const { rows, numAffectedRows, insertId } = await on.executeQuery(raw(sql, params));
-    const affectedRows = numAffectedRows === undefined ? undefined : Number(numAffectedRows);
-    return { rows, affectedRows, insertId };
-  };
+  const execute = (on: Handle, sql: string, params: unknown[]): Promise<Outcome> =>
+    runOnKysely(on, sql, params);
   if (bound) return defineDb({ dialect, run: (sql, params) => execute(plain, sql, params) });
 
   // SQLite: the connection of the transaction this DB opened, for calls from inside it.

@@ -7,29 +7,17 @@ import {
 import {
   defineDb,
   hasMethods,
+  type KyselyExecutor,
   listenOnConnection,
   membersOf,
   type NotifyingConnection,
   type RunStatement,
+  runOnKysely,
   sqliteGate,
 } from "@persistent-queue/core/adapter";
 
-/** What Kysely's `executeQuery` resolves to (MikroORM 7's SQL drivers run on Kysely). */
-export interface KyselyQueryResult {
-  readonly rows: unknown[];
-  readonly numAffectedRows?: bigint | undefined;
-  readonly insertId?: bigint | undefined;
-}
-
-/** The subset of a Kysely instance or transaction (MikroORM's client, `em.getTransactionContext()`) this adapter uses. */
-export interface KyselyExecutor {
-  executeQuery(query: {
-    readonly sql: string;
-    readonly parameters: readonly unknown[];
-    readonly query: object;
-    readonly queryId: object;
-  }): Promise<KyselyQueryResult>;
-}
+// MikroORM 7's SQL drivers run on Kysely: statements go to its executor as raw compiled queries.
+export type { KyselyExecutor, KyselyQueryResult } from "@persistent-queue/core/adapter";
 
 /** The subset of MikroORM 7's `AbstractSqlConnection` this adapter uses. */
 export interface MikroORMConnection {
@@ -78,19 +66,11 @@ function familyOf(em: MikroORMEntityManager): DialectFamily {
   );
 }
 
-/**
- * A raw compiled query, as Kysely's `CompiledQuery.raw(sql, parameters)` builds
- * it (built here because this package does not import Kysely): the SQL and
- * the parameters go to the driver untouched. MikroORM's own
- * `connection.execute(sql, params)` would inline the parameters into the SQL
+/*
+ * Statements run as raw compiled queries on MikroORM's Kysely client (the kit's runOnKysely):
+ * MikroORM's own `connection.execute(sql, params)` would inline the parameters into the SQL
  * text instead, and knows only `?` placeholders (core writes `$1` for PostgreSQL).
  */
-const rawQuery = (sql: string, parameters: unknown[]) => ({
-  sql,
-  parameters,
-  query: { kind: "RawNode", sqlFragments: [sql], parameters: [] },
-  queryId: { queryId: "persistent-queue" },
-});
 
 /** The transaction a DB from {@link fromMikroORM} opened, for calls made from inside it. */
 interface OpenTransaction {
@@ -150,13 +130,7 @@ export function fromMikroORM(em: MikroORMEntityManager): DB {
       await connection.ensureConnection();
       ctx = connection.getClient();
     }
-    const result = await ctx.executeQuery(rawQuery(sql, params));
-    const affected = result.numAffectedRows;
-    return {
-      rows: result.rows,
-      affectedRows: affected === undefined ? undefined : Number(affected),
-      insertId: result.insertId,
-    };
+    return runOnKysely(ctx, sql, params);
   };
   return defineDb({
     dialect,

@@ -56,6 +56,7 @@ export {
   runTransaction,
   type TransactionSteps,
 } from "./define-db.js";
+export { type KyselyExecutor, type KyselyQueryResult, runOnKysely } from "./kysely-query.js";
 export { type ListenOnConnection, listenOnConnection, type NotifyingConnection } from "./listen.js";
 export { mysqlOutcome } from "./mysql-result.js";
 export { hasMethods, membersOf } from "./shape.js";
