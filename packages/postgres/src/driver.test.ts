@@ -89,6 +89,45 @@ describe("prepared statements", () => {
   });
 });
 
+describe("a write resolves after its commit, not before (porsager/postgres#1090)", () => {
+  // A deferred unique constraint is checked at COMMIT: outside a transaction that is the
+  // Sync after the statement, which postgres.js alone does not wait for.
+  const table = "pq_commit_probe";
+  const insertTwice = `INSERT INTO ${table} (k) VALUES ($1), ($2)`;
+  beforeAll(async () => {
+    await withSql({}, (sql) =>
+      sql.unsafe(
+        `CREATE TABLE ${table} (k int, CONSTRAINT ${table}_k UNIQUE (k) DEFERRABLE INITIALLY DEFERRED)`,
+      ),
+    );
+  });
+
+  it("postgres.js alone resolves an INSERT whose commit then fails (if this fails, upstream has fixed it)", async () => {
+    await withSql({}, async (sql) => {
+      await expect(sql.unsafe(insertTwice, [1, 1])).resolves.toBeDefined();
+      expect(await sql.unsafe(`SELECT count(*)::int AS n FROM ${table}`)).toEqual([{ n: 0 }]);
+    });
+  });
+
+  it("the adapter rejects with the commit's error, and a write that commits is there when it resolves", async () => {
+    await withSql({ max: 2 }, async (sql) => {
+      const db = fromPostgresJs(sql);
+      await expect(db.exec(insertTwice, [2, 2])).rejects.toMatchObject({ code: "23505" });
+      expect(await db.exec(insertTwice, [3, 4])).toMatchObject({ affectedRows: 2 });
+      expect(await db.query(`SELECT k FROM ${table} ORDER BY k`)).toEqual([{ k: 3 }, { k: 4 }]);
+      // The connection it used is back in the pool, outside any transaction.
+      const [state] = await sql.unsafe(
+        "SELECT count(*)::int AS open FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+      );
+      expect(state).toEqual({ open: 0 });
+      // In a transaction the statement joins it, and the transaction's COMMIT reports the error.
+      await expect(db.transaction((tx) => tx.exec(insertTwice, [5, 5]))).rejects.toMatchObject({
+        code: "23505",
+      });
+    });
+  });
+});
+
 describe("LISTEN through sql.listen()", () => {
   it("reports postgres.js's reconnect once as a break, then stays quiet; a new subscription hears NOTIFY", async () => {
     const sql = postgres(database.url, { max: 2, onnotice: () => {} });

@@ -72,6 +72,35 @@ const TIMESTAMPTZ_OID = 1184;
  */
 const PREPARE_MAX_PARAMS = 32;
 
+/**
+ * A statement that only reads (a SELECT without FOR UPDATE/SHARE): run as it
+ * is, since nothing of it has to be committed. Every other statement made
+ * outside a transaction runs in {@link runCommitted}'s explicit one.
+ */
+const READ_ONLY = /^\s*select\b(?![\s\S]*\bfor\s+(?:no\s+key\s+)?(?:update|share|key\s+share)\b)/i;
+
+/**
+ * Runs a writing statement in a transaction of its own (`sql.begin()`) and
+ * resolves once its COMMIT has answered. postgres.js resolves a query at its
+ * CommandComplete, and outside a transaction block PostgreSQL commits the
+ * statement only at the Sync after it (porsager/postgres#1090, open): a plain
+ * `unsafe()` can resolve before the commit, so a crash then (or a commit
+ * waiting on a synchronous standby when the primary dies) loses a write the
+ * caller was told had happened, and an error raised by the commit is never
+ * reported. A COMMIT's own CommandComplete comes after the commit (and after
+ * synchronous replication's wait). Seen in the failover fault test: jobs
+ * whose add() had resolved missing on the promoted standby, and claims run
+ * whose commit never reached it. `begin()`, not a pipelined BEGIN/COMMIT on
+ * `sql.reserve()`: a reserved connection that dies leaves its queries pending
+ * for ever (postgres.js 3.4.7), and begin() rejects them.
+ */
+async function runCommitted<T>(
+  sql: PostgresJsSql,
+  statement: (conn: PostgresJsHandle) => PromiseLike<T>,
+): Promise<T> {
+  return (await sql.begin(async (tx) => await statement(tx))) as T;
+}
+
 const EXPECTED = "a postgres.js Sql or transaction (an object with unsafe() and typed())";
 
 /**
@@ -118,6 +147,11 @@ function assertNoTransforms(sql: PostgresJsSql): void {
  * - Results are postgres.js's own: int8 and numeric as strings unless the `Sql`
  *   was made with `types: { bigint: postgres.BigInt }`, whose bigints then follow
  *   core's rule (a number when it fits a safe integer). The Sql is never reconfigured.
+ * - A statement that writes, run on an `Sql` (not in a transaction), resolves
+ *   only once it is committed: it runs in a transaction of its own
+ *   (`sql.begin()`: BEGIN, the statement, COMMIT), because postgres.js alone
+ *   resolves a query before PostgreSQL commits it (porsager/postgres#1090).
+ *   Reads run as they are; in a `tx` its own COMMIT decides.
  * - `affectedRows` is postgres.js's `count` (rows matched by UPDATE/DELETE).
  *   No `insertId`: PostgreSQL statements that need the id use `RETURNING`.
  * - On an `Sql`: `transaction(fn)` is `sql.begin()`, `listen()` is
@@ -136,19 +170,33 @@ export function fromPostgresJs(handle: PostgresJsHandle, options: FromPostgresJs
     if (value instanceof Date) return handle.typed(value.toISOString(), TIMESTAMPTZ_OID);
     return value;
   };
-  const run = async (text: string, params: unknown[]) => {
-    const result = await handle.unsafe(text, params.map(bindValue), {
+  const statement = (text: string, params: unknown[]) => (conn: PostgresJsHandle) =>
+    conn.unsafe(text, params.map(bindValue), {
       prepare: prepare && params.length <= PREPARE_MAX_PARAMS,
     });
-    return { rows: result, affectedRows: result.count ?? result.length };
-  };
-  if (!isRoot(handle)) return defineDb({ dialect: "postgres", run });
+  const rowsOf = (result: PostgresJsResult) => ({
+    rows: result,
+    affectedRows: result.count ?? result.length,
+  });
+  // In a transaction (a `tx`) its COMMIT says when it is done; on a reserved connection the
+  // caller may have begun one itself, so statements run as they are there too.
+  if (!isRoot(handle)) {
+    return defineDb({
+      dialect: "postgres",
+      run: async (text, params) => rowsOf(await statement(text, params)(handle)),
+    });
+  }
 
   const sql = handle;
   assertNoTransforms(sql);
   return defineDb({
     dialect: "postgres",
-    run,
+    run: async (text, params) =>
+      rowsOf(
+        READ_ONLY.test(text)
+          ? await statement(text, params)(sql)
+          : await runCommitted(sql, statement(text, params)),
+      ),
     close: () => sql.end(),
     transaction: async <T>(fn: (tx: DB) => Promise<T>): Promise<T> => {
       // postgres.js commits when the callback resolves and rolls back (then
