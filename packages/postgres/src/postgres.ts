@@ -90,9 +90,15 @@ const READ_ONLY = /^\s*select\b(?![\s\S]*\bfor\s+(?:no\s+key\s+)?(?:update|share
  * reported. A COMMIT's own CommandComplete comes after the commit (and after
  * synchronous replication's wait). Seen in the failover fault test: jobs
  * whose add() had resolved missing on the promoted standby, and claims run
- * whose commit never reached it. `begin()`, not a pipelined BEGIN/COMMIT on
- * `sql.reserve()`: a reserved connection that dies leaves its queries pending
- * for ever (postgres.js 3.4.7), and begin() rejects them.
+ * whose commit never reached it.
+ *
+ * `begin()` waits for each of BEGIN, the statement and COMMIT (three round
+ * trips). Sending the three at once on `sql.reserve()` took one round trip
+ * and 1.4× a plain INSERT's time against begin()'s 2.2× (four concurrent
+ * loops, loaded machine), but postgres.js 3.4.7 loses a reserve() that waits
+ * while its connection reconnects (the request is dropped when the new
+ * connection first fetches array types), so after a failover the queue hung;
+ * and `release()` of a reserved connection that died puts it back as open.
  */
 async function runCommitted<T>(
   sql: PostgresJsSql,
