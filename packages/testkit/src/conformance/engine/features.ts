@@ -16,6 +16,7 @@ import {
   SEED_INSERT,
   skipInProcess,
   type TargetKind,
+  timingIt,
   x,
 } from "../context.js";
 import { openFresh } from "../db/open-target.js";
@@ -27,71 +28,76 @@ import { finalRecord, makeQueue, type QueueHandle, waitFor } from "./helpers.js"
 export function featureTests(adapter: AdapterUnderTest, kind: TargetKind): void {
   const fx = useMigratedDatabase(adapter, kind);
 
-  it("firstPullDay: jobs due for longer than the window are left alone and reported; delayed jobs due since always run; -1 takes only jobs due after start-up", async () => {
-    const now = Math.floor(Date.now() / 1000);
-    const days = (n: number) => now - n * 86400;
-    // Inserted oldest first, so ids follow creation as they would in production.
-    await x(fx.db, SEED_INSERT, ["{}", 501, 0, 0, days(10), days(10)]); // due 10 days ago: stale
-    await x(fx.db, SEED_INSERT, ['{"delayed":8}', 501, 0, now - 60, days(8), days(8)]); // enqueued 8 days ago, due a minute ago
-    await x(fx.db, SEED_INSERT, ['{"delayed":10}', 501, 0, now + 2, days(10), days(10)]); // due in 2 s
-    await x(fx.db, SEED_INSERT, ["{}", 501, 0, 0, days(1), days(1)]); // due a day ago: within the window
-    await x(fx.db, SEED_INSERT, ["{}", 502, 0, 0, now - 5, now - 5]); // due before start-up
-    const ran: number[] = [];
-    const warnings: unknown[][] = [];
-    const skipped: unknown[] = [];
-    const logger = {
-      info() {},
-      error() {},
-      warn: (...args: unknown[]) => void warnings.push(args),
-    };
-    const queue = makeQueue(
-      fx.db,
-      [
-        { jobType: 501, firstPullDay: 7, handleJob: async (job) => void ran.push(job.id) },
-        { jobType: 502, firstPullDay: -1, handleJob: async (job) => void ran.push(job.id) },
-      ],
-      { logger },
-    );
-    queue.on("skipped", (e) => skipped.push(e));
-    fx.track(queue);
-    await queue.start();
-    const fresh = await queue.add(502, {});
-    await finalRecord(queue, fresh);
-    // Its completion is written just after the handler returns: wait for the rows, not the handler.
-    const rows = await waitFor(
-      "four jobs to run",
-      async () => {
-        const all = await q(
-          fx.db,
-          "SELECT id, job_type, job_status, params FROM async_job_tab WHERE job_type IN (501, 502) ORDER BY id",
-        );
-        return all.filter((r) => Number(r.job_status) === JobStatus.Success).length === 4
-          ? all
-          : undefined;
-      },
-      10_000,
-    );
-    expect(rows.map((r) => [Number(r.job_type), String(r.params), Number(r.job_status)])).toEqual([
-      [501, "{}", JobStatus.Init], // due for 10 days: left alone
-      [501, '{"delayed":8}', JobStatus.Success],
-      [501, '{"delayed":10}', JobStatus.Success],
-      [501, "{}", JobStatus.Success],
-      [502, "{}", JobStatus.Init], // due before start-up, with firstPullDay -1
-      [502, "{}", JobStatus.Success],
-    ]);
-    expect(ran).toHaveLength(4);
-    const counts = [
-      { jobType: 501, count: 1, firstPullDay: 7 },
-      { jobType: 502, count: 1, firstPullDay: -1 },
-    ];
-    expect(skipped).toEqual(expect.arrayContaining(counts));
-    expect(warnings.map((w) => w[0])).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ jobType: 501, skipped: 1 }),
-        expect.objectContaining({ jobType: 502, skipped: 1 }),
-      ]),
-    );
-  });
+  timingIt(adapter)(
+    "firstPullDay: jobs due for longer than the window are left alone and reported; delayed jobs due since always run; -1 takes only jobs due after start-up",
+    async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const days = (n: number) => now - n * 86400;
+      // Inserted oldest first, so ids follow creation as they would in production.
+      await x(fx.db, SEED_INSERT, ["{}", 501, 0, 0, days(10), days(10)]); // due 10 days ago: stale
+      await x(fx.db, SEED_INSERT, ['{"delayed":8}', 501, 0, now - 60, days(8), days(8)]); // enqueued 8 days ago, due a minute ago
+      await x(fx.db, SEED_INSERT, ['{"delayed":10}', 501, 0, now + 2, days(10), days(10)]); // due in 2 s
+      await x(fx.db, SEED_INSERT, ["{}", 501, 0, 0, days(1), days(1)]); // due a day ago: within the window
+      await x(fx.db, SEED_INSERT, ["{}", 502, 0, 0, now - 5, now - 5]); // due before start-up
+      const ran: number[] = [];
+      const warnings: unknown[][] = [];
+      const skipped: unknown[] = [];
+      const logger = {
+        info() {},
+        error() {},
+        warn: (...args: unknown[]) => void warnings.push(args),
+      };
+      const queue = makeQueue(
+        fx.db,
+        [
+          { jobType: 501, firstPullDay: 7, handleJob: async (job) => void ran.push(job.id) },
+          { jobType: 502, firstPullDay: -1, handleJob: async (job) => void ran.push(job.id) },
+        ],
+        { logger },
+      );
+      queue.on("skipped", (e) => skipped.push(e));
+      fx.track(queue);
+      await queue.start();
+      const fresh = await queue.add(502, {});
+      await finalRecord(queue, fresh);
+      // Its completion is written just after the handler returns: wait for the rows, not the handler.
+      const rows = await waitFor(
+        "four jobs to run",
+        async () => {
+          const all = await q(
+            fx.db,
+            "SELECT id, job_type, job_status, params FROM async_job_tab WHERE job_type IN (501, 502) ORDER BY id",
+          );
+          return all.filter((r) => Number(r.job_status) === JobStatus.Success).length === 4
+            ? all
+            : undefined;
+        },
+        10_000,
+      );
+      expect(rows.map((r) => [Number(r.job_type), String(r.params), Number(r.job_status)])).toEqual(
+        [
+          [501, "{}", JobStatus.Init], // due for 10 days: left alone
+          [501, '{"delayed":8}', JobStatus.Success],
+          [501, '{"delayed":10}', JobStatus.Success],
+          [501, "{}", JobStatus.Success],
+          [502, "{}", JobStatus.Init], // due before start-up, with firstPullDay -1
+          [502, "{}", JobStatus.Success],
+        ],
+      );
+      expect(ran).toHaveLength(4);
+      const counts = [
+        { jobType: 501, count: 1, firstPullDay: 7 },
+        { jobType: 502, count: 1, firstPullDay: -1 },
+      ];
+      expect(skipped).toEqual(expect.arrayContaining(counts));
+      expect(warnings.map((w) => w[0])).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ jobType: 501, skipped: 1 }),
+          expect.objectContaining({ jobType: 502, skipped: 1 }),
+        ]),
+      );
+    },
+  );
 
   it("a Standard Schema validator (zod) checks params at add() and before the handler", async () => {
     const seen: unknown[] = [];

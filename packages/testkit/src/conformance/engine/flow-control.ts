@@ -9,7 +9,7 @@ import {
   RateLimitedError,
 } from "@persistent-queue/core";
 import { expect, it } from "vitest";
-import { type AdapterUnderTest, q, type TargetKind, x } from "../context.js";
+import { type AdapterUnderTest, q, type TargetKind, timingIt, x } from "../context.js";
 import { openFresh } from "../db/open-target.js";
 import { useMigratedDatabase } from "../fixture.js";
 import { finalRecord, makeQueue, waitFor } from "./helpers.js";
@@ -153,31 +153,34 @@ export function flowControlTests(adapter: AdapterUnderTest, kind: TargetKind): v
     expect(maxOverlap(r.runs)).toBe(2);
   });
 
-  it("a crashed worker's running jobs hold room in globalConcurrency until their lease expires, then no more", async () => {
-    const r = recorder("here");
-    const queue = fx.track(
-      makeQueue(fx.db, [
-        { jobType: 1204, globalConcurrency: 1, leaseTime: 5000, handleJob: r.handleJob },
-      ]),
-    );
-    const [orphan, next] = await queue.addMany([
-      { jobType: 1204, params: { ms: 1 } },
-      { jobType: 1204, params: { ms: 1 } },
-    ]);
-    // A worker that died holding `orphan`: Running, its lease 700 ms from now.
-    const until = Date.now() + 700;
-    await x(
-      fx.db,
-      "UPDATE async_job_tab SET job_status = 5, attempts = 1, lease_token = 'dead', worker_id = 'crashed', lease_until = {} WHERE id = {}",
-      [until, orphan!],
-    );
-    await queue.start();
-    await waitFor("the next job to run", () => r.runs.some((run) => run.id === next), 10_000);
-    const ran = r.runs.find((run) => run.id === next)!;
-    // The database's clock and this one agree within a few ms on loopback.
-    expect(ran.start).toBeGreaterThanOrEqual(until - 50);
-    expect((await finalRecord(queue, next!)).status).toBe(JobStatus.Success);
-  });
+  timingIt(adapter)(
+    "a crashed worker's running jobs hold room in globalConcurrency until their lease expires, then no more",
+    async () => {
+      const r = recorder("here");
+      const queue = fx.track(
+        makeQueue(fx.db, [
+          { jobType: 1204, globalConcurrency: 1, leaseTime: 5000, handleJob: r.handleJob },
+        ]),
+      );
+      const [orphan, next] = await queue.addMany([
+        { jobType: 1204, params: { ms: 1 } },
+        { jobType: 1204, params: { ms: 1 } },
+      ]);
+      // A worker that died holding `orphan`: Running, its lease 700 ms from now.
+      const until = Date.now() + 700;
+      await x(
+        fx.db,
+        "UPDATE async_job_tab SET job_status = 5, attempts = 1, lease_token = 'dead', worker_id = 'crashed', lease_until = {} WHERE id = {}",
+        [until, orphan!],
+      );
+      await queue.start();
+      await waitFor("the next job to run", () => r.runs.some((run) => run.id === next), 10_000);
+      const ran = r.runs.find((run) => run.id === next)!;
+      // The database's clock and this one agree within a few ms on loopback.
+      expect(ran.start).toBeGreaterThanOrEqual(until - 50);
+      expect((await finalRecord(queue, next!)).status).toBe(JobStatus.Success);
+    },
+  );
 
   it("groupConcurrency: each group at most n at once while other groups go on; add() stores the group", async () => {
     const r = recorder("here");
@@ -215,81 +218,91 @@ export function flowControlTests(adapter: AdapterUnderTest, kind: TargetKind): v
     expect(maxOverlap(r.runs)).toBeGreaterThanOrEqual(3);
   });
 
-  it("rateLimit: at most max starts in any window, the rest wait and run later, no attempt used", async () => {
-    const r = recorder("here");
-    const queue = fx.track(
-      makeQueue(fx.db, [
-        {
-          jobType: 1208,
-          workerPoolCapacity: 10,
-          rateLimit: { max: 3, per: 500 },
-          handleJob: r.handleJob,
-        },
-      ]),
-    );
-    const ids = await queue.addMany(
-      Array.from({ length: 8 }, () => ({ jobType: 1208 as const, params: { ms: 1 } })),
-    );
-    await queue.start();
-    for (const id of ids) {
-      const record = await finalRecord(queue, id);
-      expect(record.status).toBe(JobStatus.Success);
-      expect(record.attempts).toBe(1);
-    }
-    const starts = r.runs.map((run) => run.start);
-    expect(withinRate(starts, 3, 500)).toBe(true);
-    // 8 starts at 3 per 500 ms: the last is at least two windows after the first.
-    expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(1000 - 60);
-  });
+  timingIt(adapter)(
+    "rateLimit: at most max starts in any window, the rest wait and run later, no attempt used",
+    async () => {
+      const r = recorder("here");
+      const queue = fx.track(
+        makeQueue(fx.db, [
+          {
+            jobType: 1208,
+            workerPoolCapacity: 10,
+            rateLimit: { max: 3, per: 500 },
+            handleJob: r.handleJob,
+          },
+        ]),
+      );
+      const ids = await queue.addMany(
+        Array.from({ length: 8 }, () => ({ jobType: 1208 as const, params: { ms: 1 } })),
+      );
+      await queue.start();
+      for (const id of ids) {
+        const record = await finalRecord(queue, id);
+        expect(record.status).toBe(JobStatus.Success);
+        expect(record.attempts).toBe(1);
+      }
+      const starts = r.runs.map((run) => run.start);
+      expect(withinRate(starts, 3, 500)).toBe(true);
+      // 8 starts at 3 per 500 ms: the last is at least two windows after the first.
+      expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(1000 - 60);
+    },
+  );
 
-  it("globalConcurrency and rateLimit together: each holds, the tighter one at each moment", async () => {
-    const r = recorder("here");
-    const queue = fx.track(
-      makeQueue(fx.db, [
-        {
-          jobType: 1213,
-          workerPoolCapacity: 10,
-          globalConcurrency: 2,
-          rateLimit: { max: 3, per: 500 },
-          handleJob: r.handleJob,
-        },
-      ]),
-    );
-    const ids = await queue.addMany(
-      Array.from({ length: 8 }, () => ({ jobType: 1213 as const, params: { ms: 100 } })),
-    );
-    await queue.start();
-    for (const id of ids) expect((await finalRecord(queue, id)).status).toBe(JobStatus.Success);
-    expect(r.runs).toHaveLength(8);
-    expect(maxOverlap(r.runs)).toBe(2);
-    const starts = r.runs.map((run) => run.start);
-    expect(withinRate(starts, 3, 500)).toBe(true);
-  });
+  timingIt(adapter)(
+    "globalConcurrency and rateLimit together: each holds, the tighter one at each moment",
+    async () => {
+      const r = recorder("here");
+      const queue = fx.track(
+        makeQueue(fx.db, [
+          {
+            jobType: 1213,
+            workerPoolCapacity: 10,
+            globalConcurrency: 2,
+            rateLimit: { max: 3, per: 500 },
+            handleJob: r.handleJob,
+          },
+        ]),
+      );
+      const ids = await queue.addMany(
+        Array.from({ length: 8 }, () => ({ jobType: 1213 as const, params: { ms: 100 } })),
+      );
+      await queue.start();
+      for (const id of ids) expect((await finalRecord(queue, id)).status).toBe(JobStatus.Success);
+      expect(r.runs).toHaveLength(8);
+      expect(maxOverlap(r.runs)).toBe(2);
+      const starts = r.runs.map((run) => run.start);
+      expect(withinRate(starts, 3, 500)).toBe(true);
+    },
+  );
 
-  it("groupRateLimit limits each group's starts while another group goes on", async () => {
-    const r = recorder("here");
-    const queue = fx.track(
-      makeQueue(fx.db, [
-        {
-          jobType: 1209,
-          workerPoolCapacity: 10,
-          groupRateLimit: { max: 2, per: "500ms" },
-          handleJob: r.handleJob,
-        },
-      ]),
-    );
-    const groups = ["a", "a", "a", "a", "a", "b", "b"];
-    const ids = await queue.addMany(
-      groups.map((g) => ({ jobType: 1209 as const, params: { ms: 1, g }, group: g })),
-    );
-    await queue.start();
-    for (const id of ids) await finalRecord(queue, id);
-    const startsOf = (g: string) => r.runs.filter((run) => run.group === g).map((run) => run.start);
-    expect(withinRate(startsOf("a"), 2, 500)).toBe(true);
-    expect(withinRate(startsOf("b"), 2, 500)).toBe(true);
-    // b (added after a's five) started within a's first window.
-    expect(Math.max(...startsOf("b"))).toBeLessThan(Math.min(...startsOf("a")) + 400);
-  });
+  timingIt(adapter)(
+    "groupRateLimit limits each group's starts while another group goes on",
+    async () => {
+      const r = recorder("here");
+      const queue = fx.track(
+        makeQueue(fx.db, [
+          {
+            jobType: 1209,
+            workerPoolCapacity: 10,
+            groupRateLimit: { max: 2, per: "500ms" },
+            handleJob: r.handleJob,
+          },
+        ]),
+      );
+      const groups = ["a", "a", "a", "a", "a", "b", "b"];
+      const ids = await queue.addMany(
+        groups.map((g) => ({ jobType: 1209 as const, params: { ms: 1, g }, group: g })),
+      );
+      await queue.start();
+      for (const id of ids) await finalRecord(queue, id);
+      const startsOf = (g: string) =>
+        r.runs.filter((run) => run.group === g).map((run) => run.start);
+      expect(withinRate(startsOf("a"), 2, 500)).toBe(true);
+      expect(withinRate(startsOf("b"), 2, 500)).toBe(true);
+      // b (added after a's five) started within a's first window.
+      expect(Math.max(...startsOf("b"))).toBeLessThan(Math.min(...startsOf("a")) + 400);
+    },
+  );
 
   it("a handler's RateLimitedError backs the type off cluster-wide and continues the job later without using an attempt", async () => {
     const runs: { id: number; at: number }[] = [];

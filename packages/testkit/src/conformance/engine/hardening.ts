@@ -7,7 +7,7 @@ import {
   SchemaVersionError,
 } from "@persistent-queue/core";
 import { expect, it } from "vitest";
-import { type AdapterUnderTest, q, SEED_INSERT, type TargetKind, x } from "../context.js";
+import { type AdapterUnderTest, q, SEED_INSERT, type TargetKind, timingIt, x } from "../context.js";
 import { openFresh } from "../db/open-target.js";
 import { useMigratedDatabase } from "../fixture.js";
 import { finalRecord, gate, intercept, makeQueue, waitFor } from "./helpers.js";
@@ -27,53 +27,61 @@ const HEARTBEAT = /SET lease_until = /;
 export function hardeningTests(adapter: AdapterUnderTest, kind: TargetKind): void {
   const fx = useMigratedDatabase(adapter, kind);
 
-  it("stop() with the database gone and hundreds of jobs claimed ahead returns within its timeout", {
-    timeout: 60_000,
-  }, async () => {
-    let down = false;
-    const db = intercept(fx.db, () => (down ? { fail: "before" } : undefined));
-    const hold = gate();
-    const queue = fx.track(
-      makeQueue(db, [
-        {
-          jobType: 601,
-          workerPoolCapacity: 2,
-          prefetch: 300,
-          handleJob: async () => hold.promise,
-        },
-      ]),
-    );
-    await queue.start();
-    await queue.addMany(Array.from({ length: 302 }, (_, i) => ({ jobType: 601, params: { i } })));
-    await waitFor("302 jobs held", () => queue.activeCount === 302, 30_000);
-    down = true;
-    const began = Date.now();
-    await queue.stop({ timeoutMs: 1500 });
-    const took = Date.now() - began;
-    hold.open();
-    expect(took).toBeLessThan(2500); // one-by-one hand-backs with retries took minutes
-  });
+  timingIt(adapter)(
+    "stop() with the database gone and hundreds of jobs claimed ahead returns within its timeout",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      let down = false;
+      const db = intercept(fx.db, () => (down ? { fail: "before" } : undefined));
+      const hold = gate();
+      const queue = fx.track(
+        makeQueue(db, [
+          {
+            jobType: 601,
+            workerPoolCapacity: 2,
+            prefetch: 300,
+            handleJob: async () => hold.promise,
+          },
+        ]),
+      );
+      await queue.start();
+      await queue.addMany(Array.from({ length: 302 }, (_, i) => ({ jobType: 601, params: { i } })));
+      await waitFor("302 jobs held", () => queue.activeCount === 302, 30_000);
+      down = true;
+      const began = Date.now();
+      await queue.stop({ timeoutMs: 1500 });
+      const took = Date.now() - began;
+      hold.open();
+      expect(took).toBeLessThan(2500); // one-by-one hand-backs with retries took minutes
+    },
+  );
 
-  it("after stop() resolves, the queue starts no statement and none of its statements is in flight", {
-    timeout: 30_000,
-  }, async () => {
-    // Heartbeats run slow, so one is in flight when stop() is called.
-    const db = intercept(fx.db, (sql) => (HEARTBEAT.test(sql) ? { delayMs: 300 } : undefined));
-    const hold = gate();
-    const queue = fx.track(
-      makeQueue(db, [{ jobType: 602, leaseTime: 300, handleJob: async () => hold.promise }]),
-    );
-    await queue.start();
-    await queue.add(602, {});
-    await waitFor("the job to run", () => queue.activeCount === 1);
-    await waitFor("a heartbeat in flight", () => db.inFlight() > 0);
-    hold.open();
-    await queue.stop({ timeoutMs: 2000 });
-    expect(db.inFlight()).toBe(0);
-    const after = db.started();
-    await new Promise((r) => setTimeout(r, 1000)); // several heartbeat and rescue intervals
-    expect(db.started()).toBe(after);
-  });
+  timingIt(adapter)(
+    "after stop() resolves, the queue starts no statement and none of its statements is in flight",
+    {
+      timeout: 30_000,
+    },
+    async () => {
+      // Heartbeats run slow, so one is in flight when stop() is called.
+      const db = intercept(fx.db, (sql) => (HEARTBEAT.test(sql) ? { delayMs: 300 } : undefined));
+      const hold = gate();
+      const queue = fx.track(
+        makeQueue(db, [{ jobType: 602, leaseTime: 300, handleJob: async () => hold.promise }]),
+      );
+      await queue.start();
+      await queue.add(602, {});
+      await waitFor("the job to run", () => queue.activeCount === 1);
+      await waitFor("a heartbeat in flight", () => db.inFlight() > 0);
+      hold.open();
+      await queue.stop({ timeoutMs: 2000 });
+      expect(db.inFlight()).toBe(0);
+      const after = db.started();
+      await new Promise((r) => setTimeout(r, 1000)); // several heartbeat and rescue intervals
+      expect(db.started()).toBe(after);
+    },
+  );
 
   it.skipIf(kind !== "postgres")(
     "stop() called while start() waits for LISTEN wins: the queue stays stopped",
@@ -100,7 +108,7 @@ export function hardeningTests(adapter: AdapterUnderTest, kind: TargetKind): voi
     },
   );
 
-  it("init() that fails midway stops the queues it had started", async () => {
+  timingIt(adapter)("init() that fails midway stops the queues it had started", async () => {
     const broken = intercept(fx.db, (sql) =>
       /CREATE TABLE|information_schema|pragma_|sqlite_master|pg_indexes/i.test(sql)
         ? { fail: "before" }
@@ -199,35 +207,39 @@ export function hardeningTests(adapter: AdapterUnderTest, kind: TargetKind): voi
     expect(errors).toHaveLength(1); // the reply was lost once
   });
 
-  it("completions keep retrying through a 4 s outage while the lease lasts: no re-run", {
-    timeout: 30_000,
-  }, async () => {
-    let downUntil = 0;
-    const db = intercept(fx.db, (sql) =>
-      Date.now() < downUntil && (COMPLETION.test(sql) || HEARTBEAT.test(sql))
-        ? { fail: "before" }
-        : undefined,
-    );
-    const runs: number[] = [];
-    const queue = fx.track(
-      makeQueue(db, [
-        {
-          jobType: 610,
-          leaseTime: 8000,
-          handleJob: async (job) => {
-            runs.push(job.id);
-            downUntil = Date.now() + 4000; // the database goes away as the handler returns
+  timingIt(adapter)(
+    "completions keep retrying through a 4 s outage while the lease lasts: no re-run",
+    {
+      timeout: 30_000,
+    },
+    async () => {
+      let downUntil = 0;
+      const db = intercept(fx.db, (sql) =>
+        Date.now() < downUntil && (COMPLETION.test(sql) || HEARTBEAT.test(sql))
+          ? { fail: "before" }
+          : undefined,
+      );
+      const runs: number[] = [];
+      const queue = fx.track(
+        makeQueue(db, [
+          {
+            jobType: 610,
+            leaseTime: 8000,
+            handleJob: async (job) => {
+              runs.push(job.id);
+              downUntil = Date.now() + 4000; // the database goes away as the handler returns
+            },
           },
-        },
-      ]),
-    );
-    await queue.start();
-    const id = await queue.add(610, {});
-    const done = await finalRecord(queue, id, 15_000);
-    expect(done).toMatchObject({ status: JobStatus.Success, attempts: 1 });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(runs).toEqual([id]);
-  });
+        ]),
+      );
+      await queue.start();
+      const id = await queue.add(610, {});
+      const done = await finalRecord(queue, id, 15_000);
+      expect(done).toMatchObject({ status: JobStatus.Success, attempts: 1 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(runs).toEqual([id]);
+    },
+  );
 
   it("errors the engine emits and logs carry neither statement text nor bound values", async () => {
     let corrupt = true;

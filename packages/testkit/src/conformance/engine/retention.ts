@@ -112,60 +112,64 @@ export function retentionTests(adapter: AdapterUnderTest, kind: TargetKind): voi
       ).toThrow(ConfigError);
   });
 
-  it("the cleaner deletes old finished jobs in batches while jobs keep being claimed and run", {
-    timeout: 60_000,
-  }, async () => {
-    const old = 1204;
-    const live = 1205;
-    // The cleaner reads ids below the first job created after the cut-off (ids and
-    // create_time grow together, as they do when jobs are added): start from an empty
-    // table and write the rows oldest first.
-    await x(fx.db, "DELETE FROM async_job_tab");
-    await seed(fx.db, [
-      { jobType: old, status: JobStatus.Success, ageSec: 10 * DAY, n: 2500 },
-      { jobType: old, status: JobStatus.Failed, ageSec: 10 * DAY, n: 30 },
-      { jobType: old, status: JobStatus.Init, ageSec: 10 * DAY, n: 3 }, // unfinished: kept
-      { jobType: old, status: JobStatus.Failed, ageSec: 3600, n: 5 }, // newer than 1d: kept
-    ]);
-    let ran = 0;
-    const queue = fx.track(
-      makeQueue(
-        fx.db,
-        [{ jobType: live, workerPoolCapacity: 4, handleJob: async () => void ran++ }],
-        { retention: { success: "1d", failed: "1d", interval: "300ms" } },
-      ),
-    );
-    await queue.start();
-    const ids: number[] = [];
-    const adding = (async () => {
-      for (let i = 0; i < 20; i++) {
-        ids.push(
-          ...(await queue.addMany(
-            Array.from({ length: 5 }, () => ({ jobType: live, params: {} })),
-          )),
-        );
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    })();
-    await waitFor(
-      "the old finished jobs to be deleted",
-      async () => {
-        const c = await counts(fx.db, [old]);
-        return c[JobStatus.Success] === undefined && c[JobStatus.Failed] === 5;
-      },
-      30_000,
-    );
-    await adding;
-    // Finished a moment ago, well inside the retention: all there (completions are written in batches).
-    await waitFor(
-      "every new job to be recorded as succeeded",
-      async () => (await counts(fx.db, [live]))[JobStatus.Success] === ids.length,
-      30_000,
-    );
-    expect(ran).toBe(ids.length);
-    expect(await counts(fx.db, [old])).toEqual({ [JobStatus.Failed]: 5, [JobStatus.Init]: 3 });
-    expect(await counts(fx.db, [live])).toEqual({ [JobStatus.Success]: ids.length });
-  });
+  timingIt(adapter)(
+    "the cleaner deletes old finished jobs in batches while jobs keep being claimed and run",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const old = 1204;
+      const live = 1205;
+      // The cleaner reads ids below the first job created after the cut-off (ids and
+      // create_time grow together, as they do when jobs are added): start from an empty
+      // table and write the rows oldest first.
+      await x(fx.db, "DELETE FROM async_job_tab");
+      await seed(fx.db, [
+        { jobType: old, status: JobStatus.Success, ageSec: 10 * DAY, n: 2500 },
+        { jobType: old, status: JobStatus.Failed, ageSec: 10 * DAY, n: 30 },
+        { jobType: old, status: JobStatus.Init, ageSec: 10 * DAY, n: 3 }, // unfinished: kept
+        { jobType: old, status: JobStatus.Failed, ageSec: 3600, n: 5 }, // newer than 1d: kept
+      ]);
+      let ran = 0;
+      const queue = fx.track(
+        makeQueue(
+          fx.db,
+          [{ jobType: live, workerPoolCapacity: 4, handleJob: async () => void ran++ }],
+          { retention: { success: "1d", failed: "1d", interval: "300ms" } },
+        ),
+      );
+      await queue.start();
+      const ids: number[] = [];
+      const adding = (async () => {
+        for (let i = 0; i < 20; i++) {
+          ids.push(
+            ...(await queue.addMany(
+              Array.from({ length: 5 }, () => ({ jobType: live, params: {} })),
+            )),
+          );
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      await waitFor(
+        "the old finished jobs to be deleted",
+        async () => {
+          const c = await counts(fx.db, [old]);
+          return c[JobStatus.Success] === undefined && c[JobStatus.Failed] === 5;
+        },
+        30_000,
+      );
+      await adding;
+      // Finished a moment ago, well inside the retention: all there (completions are written in batches).
+      await waitFor(
+        "every new job to be recorded as succeeded",
+        async () => (await counts(fx.db, [live]))[JobStatus.Success] === ids.length,
+        30_000,
+      );
+      expect(ran).toBe(ids.length);
+      expect(await counts(fx.db, [old])).toEqual({ [JobStatus.Failed]: 5, [JobStatus.Init]: 3 });
+      expect(await counts(fx.db, [live])).toEqual({ [JobStatus.Success]: ids.length });
+    },
+  );
 
   timingIt(adapter)(
     "one cleaner at a time: a holder of the retention lock holds every queue off; two queues never delete at once",
