@@ -7,6 +7,7 @@ export {
 } from "./mikro-orm.js";
 export {
   type AsyncJobRow,
+  type BigIntColumn,
   createQueueEntitySchemas,
   type EntitySchemaClass,
   type JobGroupRow,

@@ -5,22 +5,25 @@ import type { EntitySchema } from "@mikro-orm/core";
 import type { DialectFamily, TableNames } from "@persistent-queue/core";
 import { resolveTableNames } from "@persistent-queue/core/adapter";
 
-/** A BIGINT (or INTEGER on SQLite) column: a string on MySQL and PostgreSQL, as their drivers return it. */
-type Big = string | number;
+/**
+ * A BIGINT (or INTEGER on SQLite) column of the row types: a string on MySQL and PostgreSQL,
+ * as their drivers return it, a number on SQLite.
+ */
+export type BigIntColumn = string | number;
 
 /** A row of the job table (`async_job_tab`). */
 export interface AsyncJobRow {
-  id: Big;
+  id: BigIntColumn;
   params: string;
   job_type: number;
   job_status: number | null;
-  start_time: Big | null;
-  create_time: Big;
-  update_time: Big;
+  start_time: BigIntColumn | null;
+  create_time: BigIntColumn;
+  update_time: BigIntColumn;
   attempts: number;
-  run_at: Big;
+  run_at: BigIntColumn;
   lease_token: string | null;
-  lease_until: Big;
+  lease_until: BigIntColumn;
   worker_id: string | null;
   last_error: string | null;
   /** Lower runs first. */
@@ -32,7 +35,7 @@ export interface AsyncJobRow {
   /** The JSON progress a handler reported. */
   progress: string | null;
   /** MySQL/MariaDB only (generated, read-only): the due time in epoch ms. */
-  due_ms?: Big | null;
+  due_ms?: BigIntColumn | null;
   /** MySQL/MariaDB only (generated, read-only): `unique_key` while the job is unfinished. */
   unique_live?: string | null;
   /** The job's group (a tenant, a customer), for per-group limits. */
@@ -58,11 +61,11 @@ export interface ScheduleRow {
   job_type: number;
   params: string;
   priority: number;
-  backfill_ms: Big;
-  last_tick_ms: Big;
-  next_tick_ms: Big;
+  backfill_ms: BigIntColumn;
+  last_tick_ms: BigIntColumn;
+  next_tick_ms: BigIntColumn;
   source: string;
-  updated_at: Big;
+  updated_at: BigIntColumn;
 }
 
 /** A row of the job-types table (`pq_job_types`): state a job type shares across the cluster. */
@@ -71,9 +74,9 @@ export interface JobTypeRow {
   job_type: number;
   /** 1 while the type is paused, else 0. */
   paused: number;
-  claim_seq: Big;
-  backoff_until: Big;
-  updated_at: Big;
+  claim_seq: BigIntColumn;
+  backoff_until: BigIntColumn;
+  updated_at: BigIntColumn;
 }
 
 /** A row of the job-groups table (`pq_job_groups`). */
@@ -81,17 +84,17 @@ export interface JobGroupRow {
   scope: string;
   job_type: number;
   group_key: string;
-  backoff_until: Big;
-  updated_at: Big;
+  backoff_until: BigIntColumn;
+  updated_at: BigIntColumn;
 }
 
 /** A row of the job-starts table (`pq_job_starts`): one start of a rate-limited job. */
 export interface JobStartRow {
-  id: Big;
+  id: BigIntColumn;
   scope: string;
   job_type: number;
   group_key: string | null;
-  started_ms: Big;
+  started_ms: BigIntColumn;
 }
 
 /** A row of the job-stats table (`pq_job_stats`): finished jobs of a type and status in one minute. */
@@ -101,8 +104,8 @@ export interface JobStatRow {
   /** The status the jobs ended in (1 success, 2 failed). */
   job_status: number;
   /** The minute's start, in unix seconds. */
-  minute_start: Big;
-  finished: Big;
+  minute_start: BigIntColumn;
+  finished: BigIntColumn;
 }
 
 /** MikroORM's `EntitySchema` class (`import { EntitySchema } from "@mikro-orm/core"`). */
