@@ -42,13 +42,14 @@ const RELEASED = "It was released: create a new one with dataSource.createQueryR
 const OPEN_IT =
   "It is not initialized, or was destroyed: await dataSource.initialize() before the queue uses it.";
 
+/** The error of a statement that waited `ms` for a transaction opened on TypeORM directly. */
 const held = (ms: number) =>
   new TransactionMisuseError(
     `${NAME}: a TypeORM transaction has held the SQLite connection for over ${ms} ms. ` +
       "Inside dataSource.transaction(fn), pass { db: fromTypeORM(manager) } instead of the DataSource's DB.",
   );
 
-/** The dialect family from the DataSource's own `type` option. */
+/** Hands a query runner taken for one statement back to the pool. */
 const release = (runner: TypeORMQueryRunner) => runner.release();
 
 /** The dialect family from the DataSource's own `type` option. */
