@@ -1,5 +1,10 @@
 import { AdapterArgumentError, type DB } from "@persistent-queue/core";
-import { membersOf, type SyncSqliteOptions, syncSqliteDb } from "@persistent-queue/core/adapter";
+import {
+  membersOf,
+  type Outcome,
+  type SyncSqliteOptions,
+  syncSqliteDb,
+} from "@persistent-queue/core/adapter";
 
 /** The subset of a better-sqlite3 `Statement` this adapter uses. */
 export interface Statement {
@@ -103,12 +108,7 @@ export function betterSqlite3Db(
     {
       connection: database,
       prepare: (sql) => database.prepare(sql),
-      run(stmt, params) {
-        // better-sqlite3 refuses run() on a statement that returns rows (SELECT, … RETURNING).
-        if (stmt.reader) return { rows: stmt.all(...params) };
-        const { changes, lastInsertRowid } = stmt.run(...params);
-        return { affectedRows: changes, insertId: lastInsertRowid };
-      },
+      run: runStatement,
       step: (sql) => void database.prepare(sql).run(),
       pragma: (assignment) => void database.pragma(assignment),
       walPossible: () => !database.memory && !database.readonly,
@@ -122,4 +122,16 @@ export function betterSqlite3Db(
         "this DB is bound to a better-sqlite3 transaction that has ended; inside db.transaction((tx) => …) enqueue with queue.addSync().",
     },
   );
+}
+
+/**
+ * Runs a prepared better-sqlite3 statement with bound parameters: its rows
+ * when it returns rows, else its changes and last row id. Shared with the
+ * adapters that reach a better-sqlite3 Database through an ORM (TypeORM).
+ */
+export function runStatement(stmt: Statement, params: unknown[]): Outcome {
+  // better-sqlite3 refuses run() on a statement that returns rows (SELECT, … RETURNING).
+  if (stmt.reader) return { rows: stmt.all(...params) };
+  const { changes, lastInsertRowid } = stmt.run(...params);
+  return { affectedRows: changes, insertId: lastInsertRowid };
 }

@@ -4,5 +4,6 @@ export {
   betterSqlite3Db,
   type FromBetterSqlite3Options,
   fromBetterSqlite3,
+  runStatement,
   type Statement,
 } from "./better-sqlite3.js";

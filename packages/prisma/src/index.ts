@@ -1,10 +1,4 @@
-export {
-  type FromPrismaOptions,
-  fromPrisma,
-  type PrismaRootClient,
-  type PrismaTransactionClient,
-  type PrismaTransactionOptions,
-} from "./prisma.js";
+export { fromPrisma } from "./prisma.js";
 export {
   PRISMA_QUEUE_FIELDS,
   type PrismaQueueField,
@@ -13,3 +7,9 @@ export {
   type PrismaQueueProvider,
   prismaQueueModels,
 } from "./schema.js";
+export type {
+  FromPrismaOptions,
+  PrismaRootClient,
+  PrismaTransactionClient,
+  PrismaTransactionOptions,
+} from "./types.js";

@@ -1,12 +1,7 @@
-import {
-  AdapterArgumentError,
-  ConfigError,
-  type DB,
-  type DialectFamily,
-  UnsupportedError,
-} from "@persistent-queue/core";
+import { ConfigError, type DB, type DialectFamily, UnsupportedError } from "@persistent-queue/core";
 import {
   defineDb,
+  expectArgument,
   hasMethods,
   isInsert,
   type Outcome,
@@ -14,59 +9,7 @@ import {
   retryWhileBusy,
   sqliteGate,
 } from "@persistent-queue/core/adapter";
-
-/**
- * The part of a Prisma 7 interactive-transaction client (`tx` in
- * `prisma.$transaction(async (tx) => …)`) this adapter uses. Typed
- * structurally, so this package never imports `@prisma/client` at run time
- * and any generated client fits, whatever its models.
- */
-export interface PrismaTransactionClient {
-  $executeRawUnsafe(query: string, ...values: unknown[]): PromiseLike<number>;
-  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): PromiseLike<T>;
-}
-
-/** Options of Prisma's interactive `$transaction(fn, options)`. */
-export interface PrismaTransactionOptions {
-  /** Longest wait for a connection to start the transaction, in ms (Prisma's default: 2000). */
-  readonly maxWait?: number;
-  /** Longest the transaction may stay open, in ms (Prisma's default: 5000). */
-  readonly timeout?: number;
-  /** Isolation level name, e.g. "ReadCommitted" (Prisma's `TransactionIsolationLevel`). */
-  readonly isolationLevel?: string;
-}
-
-/** The part of a Prisma 7 `PrismaClient` (or an `$extends` result) this adapter uses. */
-export interface PrismaRootClient extends PrismaTransactionClient {
-  $transaction<R>(
-    fn: (tx: PrismaTransactionClient) => Promise<R>,
-    options?: PrismaTransactionOptions,
-  ): PromiseLike<R>;
-  $disconnect(): Promise<void>;
-}
-
-/** Options of {@link fromPrisma}. */
-export interface FromPrismaOptions {
-  /**
-   * The SQL family, when it cannot be read from the client (see
-   * {@link fromPrisma}). Normally left out.
-   */
-  readonly dialect?: DialectFamily;
-  /** Passed to every `$transaction` this adapter opens (`transaction()`, INSERTs that report an id). */
-  readonly transactionOptions?: PrismaTransactionOptions;
-  /**
-   * PostgreSQL notifications, which Prisma cannot receive: pass
-   * `fromPg(pool).listen` (from `@persistent-queue/pg`) with the pg `Pool` you
-   * gave `PrismaPg`, and workers in other processes wake at once on enqueue.
-   * Left out, the DB has no `listen` and the engine polls.
-   */
-  readonly listen?: DB["listen"];
-  /**
-   * SQLite: switch the file to WAL on first use, so other processes' readers
-   * and writer are not blocked by a reader here. Default true.
-   */
-  readonly wal?: boolean;
-}
+import type { FromPrismaOptions, PrismaRootClient, PrismaTransactionClient } from "./types.js";
 
 /** Prisma's provider names (schema `_activeProvider`, driver adapter `provider`) → core's families. */
 const FAMILIES: Readonly<Record<string, DialectFamily>> = {
@@ -82,10 +25,25 @@ const LAST_INSERT_ID: Partial<Record<DialectFamily, string>> = {
   sqlite: "SELECT last_insert_rowid() AS id",
 };
 
-const isRoot = (c: PrismaTransactionClient): c is PrismaRootClient =>
-  // A transaction client is the root client minus $connect/$disconnect/$on/$extends
-  // (Prisma's ITXClientDenyList); `$transaction` alone is no tell, the proxy keeps it.
-  typeof (c as Partial<PrismaRootClient>).$disconnect === "function";
+// A transaction client is the root client minus $connect/$disconnect/$on/$extends
+// (Prisma's ITXClientDenyList); `$transaction` alone is no tell, the proxy keeps it.
+const isRoot = (c: PrismaTransactionClient): c is PrismaRootClient => hasMethods(c, "$disconnect");
+
+const isClient = (c: unknown): c is PrismaTransactionClient =>
+  hasMethods(c, "$executeRawUnsafe", "$queryRawUnsafe");
+
+const NAME = "fromPrisma";
+const OPTION = "fromPrisma options.dialect";
+const EXPECTED =
+  "a PrismaClient or the tx of prisma.$transaction (an object with $executeRawUnsafe() and $queryRawUnsafe())";
+const CLOSED =
+  "This DB was closed (its PrismaClient disconnected): make a new one with fromPrisma(new PrismaClient(…)).";
+
+/** Where Prisma 7 keeps the provider, having no public getter for it. */
+interface PrismaInternals {
+  readonly _activeProvider?: unknown;
+  readonly _engineConfig?: { readonly adapter?: { readonly provider?: unknown } };
+}
 
 /**
  * Reads the SQL family from the client. Prisma 7 has no public getter for it,
@@ -96,43 +54,24 @@ const isRoot = (c: PrismaTransactionClient): c is PrismaRootClient =>
 function detectDialect(client: PrismaTransactionClient, explicit?: DialectFamily): DialectFamily {
   if (explicit !== undefined) {
     if (explicit === "postgres" || explicit === "mysql" || explicit === "sqlite") return explicit;
-    throw new ConfigError(
-      "fromPrisma options.dialect",
-      `must be "postgres", "mysql" or "sqlite" (got ${JSON.stringify(String(explicit)).slice(0, 40)}).`,
-    );
+    const got = JSON.stringify(String(explicit)).slice(0, 40);
+    throw new ConfigError(OPTION, `must be "postgres", "mysql" or "sqlite" (got ${got}).`);
   }
-  const internals = client as {
-    _activeProvider?: unknown;
-    _engineConfig?: { adapter?: { provider?: unknown } };
-  };
-  const names = [internals._activeProvider, internals._engineConfig?.adapter?.provider];
-  for (const name of names) {
-    const family = typeof name === "string" ? FAMILIES[name] : undefined;
-    if (family) return family;
-  }
-  const provider = names.find((name) => typeof name === "string");
-  if (typeof provider === "string" && /^[a-z0-9-]{1,40}$/i.test(provider)) {
+  const { _activeProvider: schema, _engineConfig: config } = client as PrismaInternals;
+  const names = [schema, config?.adapter?.provider].filter((n) => typeof n === "string");
+  const family = names.map((name) => FAMILIES[name]).find((f) => f !== undefined);
+  if (family) return family;
+  const [provider] = names;
+  if (provider !== undefined && /^[a-z0-9-]{1,40}$/i.test(provider)) {
     // The schema's provider name (sqlserver, mongodb, cockroachdb…): no connection details.
     throw new UnsupportedError(
       `fromPrisma: the ${provider} provider is not supported; use postgresql, mysql or sqlite.`,
     );
   }
   throw new ConfigError(
-    "fromPrisma options.dialect",
+    OPTION,
     'cannot tell which database this client speaks; pass { dialect: "postgres" | "mysql" | "sqlite" } as the second argument.',
   );
-}
-
-const EXPECTED =
-  "a PrismaClient or the tx of prisma.$transaction (an object with $executeRawUnsafe() and $queryRawUnsafe())";
-
-/**
- * Refuses, at once, what is not a Prisma client (undefined, a Promise, a raw
- * driver pool, the PrismaPg adapter). By shape: @prisma/client is never imported.
- */
-function assertClient(client: unknown): asserts client is PrismaTransactionClient {
-  const ok = hasMethods(client, "$executeRawUnsafe", "$queryRawUnsafe");
-  if (!ok) throw new AdapterArgumentError("fromPrisma", EXPECTED, client);
 }
 
 /**
@@ -166,22 +105,15 @@ function assertClient(client: unknown): asserts client is PrismaTransactionClien
  *   is an `UnsupportedError`; an unreadable one a `ConfigError` (pass `dialect`).
  */
 export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaOptions = {}): DB {
-  assertClient(client);
+  // At once, what is not a Prisma client (undefined, a Promise, a raw driver pool, the PrismaPg
+  // adapter). By shape: @prisma/client is never imported.
+  expectArgument(isClient(client), NAME, EXPECTED, client);
   const dialect = detectDialect(client, options.dialect);
   const root = isRoot(client) ? client : undefined;
   let closed = false;
   /** SQLite: the transaction client of the `transaction(fn)` the current call comes from. */
   const gate = sqliteGate<PrismaTransactionClient>(client);
-  const guard = () => {
-    if (closed) {
-      throw new AdapterArgumentError(
-        "fromPrisma",
-        "an open PrismaClient",
-        client,
-        "This DB was closed (its PrismaClient disconnected): make a new one with fromPrisma(new PrismaClient(…)).",
-      );
-    }
-  };
+  const guard = () => expectArgument(!closed, NAME, "an open PrismaClient", client, CLOSED);
 
   const execOn = async (on: PrismaTransactionClient, sql: string, params: unknown[]) => {
     const affectedRows = Number(await on.$executeRawUnsafe(sql, ...params));
@@ -206,21 +138,17 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
     if (current) return fn(current);
     // A wait for the connection is expected here (another transaction holds it), so allow more than Prisma's 2 s.
     const settings = { maxWait: 10_000, ...options.transactionOptions };
-    return retryWhileBusy(
-      async () => {
-        if (!walDone) {
-          // WAL lets readers and the writer of other processes go on; it persists in the file.
-          await root.$queryRawUnsafe("PRAGMA journal_mode = WAL");
-          walDone = true;
-        }
-        return root.$transaction(async (tx) => fn(tx), settings);
-      },
-      10_000,
-      adapterErrorCode,
-    );
+    const inTransaction = async () => {
+      // WAL lets readers and the writer of other processes go on; it persists in the file.
+      if (!walDone) await root.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+      walDone = true;
+      return root.$transaction(async (tx) => fn(tx), settings);
+    };
+    return retryWhileBusy(inTransaction, 10_000, adapterErrorCode);
   };
 
   const run = async (sql: string, params: unknown[], wantRows: boolean): Promise<Outcome> => {
+    guard();
     if (wantRows) {
       const rows = await onRoot((on) => on.$queryRawUnsafe<unknown>(sql, ...params));
       if (!Array.isArray(rows)) return { rows: [] };
@@ -232,22 +160,18 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
     }
     return onRoot((on) => execOn(on, sql, params));
   };
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await root?.$disconnect();
+  };
   const sqlite = dialect === "sqlite";
   return defineDb({
     dialect,
     // PrismaBetterSqlite3 binds a bigint as a double, losing digits past 2^53.
     bigintUnsupported: sqlite,
-    run: (sql, params, wantRows) => {
-      guard();
-      return withCause(() => run(sql, params, wantRows));
-    },
-    close: root
-      ? async () => {
-          if (closed) return;
-          closed = true;
-          await root.$disconnect();
-        }
-      : undefined,
+    run: (sql, params, wantRows) => withCause(() => run(sql, params, wantRows)),
+    close: root ? close : undefined,
     listen: root ? options.listen : undefined,
     transaction: root
       ? async (fn) => {
@@ -265,17 +189,14 @@ export function fromPrisma(client: PrismaTransactionClient, options: FromPrismaO
   });
 }
 
-/** What a Prisma error carries of the driver's own: `meta.driverAdapterError`. */
-interface PrismaError {
-  cause?: unknown;
-  meta?: {
-    driverAdapterError?: {
-      cause?: { originalCode?: unknown; originalMessage?: unknown; kind?: unknown };
-    };
-  };
+/** What a Prisma error carries of the driver's own error. */
+interface DriverAdapterError {
+  cause?: { originalCode?: unknown; originalMessage?: unknown; kind?: unknown };
 }
 
-const driverAdapterError = (err: unknown) => (err as PrismaError | null)?.meta?.driverAdapterError;
+/** `meta.driverAdapterError` of a Prisma error. */
+const driverAdapterError = (err: unknown) =>
+  (err as { meta?: { driverAdapterError?: DriverAdapterError } } | null)?.meta?.driverAdapterError;
 
 /** The SQLite (or other driver) code inside a Prisma error: `meta.driverAdapterError.cause.originalCode`. */
 const adapterErrorCode = (err: unknown): unknown => driverAdapterError(err)?.cause?.originalCode;
@@ -291,15 +212,11 @@ async function withCause<T>(fn: () => PromiseLike<T>): Promise<T> {
     return await fn();
   } catch (err) {
     const adapterError = driverAdapterError(err);
-    if (adapterError && (err as PrismaError).cause === undefined) {
-      const driver = adapterError.cause ?? {};
-      const cause = Object.assign(
-        new Error(String(driver.originalMessage ?? driver.kind ?? "driver error"), {
-          cause: adapterError,
-        }),
-        { code: driver.originalCode === undefined ? undefined : String(driver.originalCode) },
-      );
-      Object.defineProperty(err, "cause", { value: cause, configurable: true, writable: true });
+    if (adapterError && (err as { cause?: unknown }).cause === undefined) {
+      const { originalCode: code, originalMessage: message, kind } = adapterError.cause ?? {};
+      const cause = new Error(String(message ?? kind ?? "driver error"), { cause: adapterError });
+      const value = Object.assign(cause, { code: code === undefined ? undefined : String(code) });
+      Object.defineProperty(err, "cause", { value, configurable: true, writable: true });
     }
     throw err;
   }
@@ -308,13 +225,6 @@ async function withCause<T>(fn: () => PromiseLike<T>): Promise<T> {
 /** Prisma's Decimal (DECIMAL columns, SUM on MySQL), which becomes a string, as mysql2 and pg give it. BigInts are core's rule. */
 const decimalText = (decimal: unknown): string => (decimal as object).toString();
 
-function isDecimal(value: unknown): boolean {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    !(value instanceof Date) &&
-    !(value instanceof Uint8Array) &&
-    typeof (value as { toFixed?: unknown }).toFixed === "function" &&
-    typeof (value as { isFinite?: unknown }).isFinite === "function"
-  );
-}
+// An object with Decimal's toFixed() and isFinite(): no Date, Buffer or bigint has them.
+const isDecimal = (value: unknown): boolean =>
+  typeof value === "object" && hasMethods(value, "toFixed", "isFinite");

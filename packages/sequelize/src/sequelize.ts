@@ -1,5 +1,4 @@
 import {
-  AdapterArgumentError,
   ConfigError,
   type DB,
   type DialectFamily,
@@ -8,6 +7,7 @@ import {
 } from "@persistent-queue/core";
 import {
   defineDb,
+  expectArgument,
   hasMethods,
   listenOnConnection,
   membersOf,
@@ -67,6 +67,13 @@ const DRIVERS: Record<string, { family: DialectFamily; driver: Driver }> = {
   sqlite: { family: "sqlite", driver: "sqlite3" },
 };
 
+const NAME = "fromSequelize";
+const TRANSACTION = "a Sequelize Transaction as options.transaction";
+
+const FOUND_ROWS =
+  "the mariadb dialect turns FOUND_ROWS off, so an UPDATE would count changed rows, not matched rows; " +
+  "the queue's lease fence needs matched rows. Pass `dialectOptions: { foundRows: true }` to new Sequelize().";
+
 /** Connections whose SQLite busy timeout this module has set. */
 const configured = new WeakSet<object>();
 
@@ -75,32 +82,19 @@ const configured = new WeakSet<object>();
  * connection string, a raw driver pool), and an `options.transaction` that is
  * not a Transaction of that instance. By shape: Sequelize is never imported.
  */
-function assertArguments(
-  sequelize: unknown,
-  transaction: unknown,
-): asserts sequelize is SequelizeInstance {
-  const ok =
-    hasMethods(sequelize, "getDialect", "transaction") &&
-    typeof membersOf(sequelize).connectionManager === "object";
-  if (!ok) {
-    throw new AdapterArgumentError(
-      "fromSequelize",
-      "a Sequelize instance (new Sequelize(…))",
-      sequelize,
-    );
-  }
+function assertArguments(sequelize: unknown, transaction: unknown): void {
+  const ok = hasMethods(sequelize, "getDialect", "transaction");
+  const instance = ok && typeof membersOf(sequelize).connectionManager === "object";
+  expectArgument(instance, NAME, "a Sequelize instance (new Sequelize(…))", sequelize);
   if (transaction === undefined) return;
   const t = membersOf(transaction);
-  let hint: string | undefined;
-  if (typeof t.commit !== "function" || typeof t.rollback !== "function") {
-    hint = "Pass the Transaction that sequelize.transaction() gives.";
-  } else if (t.sequelize !== undefined && t.sequelize !== sequelize) {
-    hint = "It belongs to another Sequelize instance: pass the instance that opened it.";
-  }
-  if (hint) {
-    const expected = "a Sequelize Transaction as options.transaction";
-    throw new AdapterArgumentError("fromSequelize", expected, transaction, hint);
-  }
+  const hint =
+    typeof t.commit !== "function" || typeof t.rollback !== "function"
+      ? "Pass the Transaction that sequelize.transaction() gives."
+      : t.sequelize !== undefined && t.sequelize !== sequelize
+        ? "It belongs to another Sequelize instance: pass the instance that opened it."
+        : undefined;
+  expectArgument(hint === undefined, NAME, TRANSACTION, transaction, hint);
 }
 
 /**
@@ -139,11 +133,7 @@ export function fromSequelize(
   const { family, driver } = known;
   const dialectOptions = (sequelize.config.dialectOptions ?? {}) as { foundRows?: unknown };
   if (driver === "mariadb" && dialectOptions.foundRows !== true) {
-    throw new ConfigError(
-      "dialectOptions.foundRows",
-      "the mariadb dialect turns FOUND_ROWS off, so an UPDATE would count changed rows, not matched rows; " +
-        "the queue's lease fence needs matched rows. Pass `dialectOptions: { foundRows: true }` to new Sequelize().",
-    );
+    throw new ConfigError("dialectOptions.foundRows", FOUND_ROWS);
   }
   const run = RUNNERS[driver];
   const bound = options.transaction;
@@ -152,8 +142,8 @@ export function fromSequelize(
   let walChecked = driver !== "sqlite3" || options.wal === false || bound !== undefined;
 
   /** Prepares a SQLite connection the first time it is seen (busy timeout; WAL once). */
-  const prepare = async (conn: object): Promise<void> => {
-    if (driver !== "sqlite3" || configured.has(conn)) return;
+  const prepare = async (conn: object): Promise<object> => {
+    if (driver !== "sqlite3" || configured.has(conn)) return conn;
     (conn as Sqlite3Database).configure("busyTimeout", busyTimeoutMs);
     configured.add(conn);
     if (!walChecked) {
@@ -164,6 +154,7 @@ export function fromSequelize(
       const wal = () => run(conn, "PRAGMA journal_mode = WAL", [], true);
       if (storage && storage !== ":memory:") await retryWhileBusy(wal, busyTimeoutMs);
     }
+    return conn;
   };
 
   /**
@@ -176,10 +167,7 @@ export function fromSequelize(
   const gate = sqliteGate<object>(sequelize);
   /** Runs `sql` on the transaction's connection, or on one checked out of Sequelize's pool. */
   const statement = async (sql: string, params: unknown[], wantRows: boolean) => {
-    const runOn = async (conn: object) => {
-      await prepare(conn);
-      return run(conn, sql, params, wantRows);
-    };
+    const runOn = async (conn: object) => run(await prepare(conn), sql, params, wantRows);
     const conn = bound ? transactionConnection(bound) : gate.scope();
     if (conn) return runOn(conn);
     return withConnection(
@@ -190,43 +178,36 @@ export function fromSequelize(
     );
   };
 
-  const db = defineDb({
+  // LISTEN holds one connection out of the pool until unlistened. If it dies
+  // (server restart, pg_terminate_backend), Sequelize's own 'error' handler destroys it.
+  const listen: DB["listen"] = async (channel, onMessage, onBroken) => {
+    const pool = sequelize.connectionManager;
+    const connection = (await pool.getConnection({ type: "write" })) as PgClient;
+    // A broken connection is not handed back: Sequelize's pool validates and drops dead ones.
+    const release = (broken: boolean) => broken || pool.releaseConnection(connection);
+    return listenOnConnection({ connection, channel, onMessage, onBroken, release });
+  };
+  const transaction: DB["transaction"] = async (fn) => {
+    gate.assertNotNested(NAME);
+    // IMMEDIATE takes SQLite's write lock at BEGIN: a DEFERRED transaction that
+    // reads first can fail its first write with SQLITE_BUSY, without waiting.
+    const txOptions = family === "sqlite" ? { type: "IMMEDIATE" } : {};
+    if (!walChecked) await statement("SELECT 1", [], true); // WAL first: impossible inside the transaction
+    return sequelize.transaction(txOptions, async (t) => {
+      const tx = fromSequelize(sequelize, { ...options, transaction: t });
+      if (family !== "sqlite") return fn(tx);
+      const connection = await prepare(transactionConnection(t)); // its busy timeout, also for root calls routed to it
+      return gate.hold(NAME, connection, () => fn(tx));
+    });
+  };
+  return defineDb({
     dialect: family,
     run: statement,
     bigintUnsupported: driver === "sqlite3",
     close: bound ? undefined : () => sequelize.close(),
-    // LISTEN holds one connection out of the pool until unlistened. If it dies
-    // (server restart, pg_terminate_backend), Sequelize's own 'error' handler destroys it.
-    listen:
-      driver === "pg" && !bound
-        ? async (channel, onMessage, onBroken) => {
-            const pool = sequelize.connectionManager;
-            const connection = (await pool.getConnection({ type: "write" })) as PgClient;
-            // A broken connection is not handed back: Sequelize's pool validates and drops dead ones.
-            const release = (broken: boolean) => {
-              if (!broken) pool.releaseConnection(connection);
-            };
-            return listenOnConnection({ connection, channel, onMessage, onBroken, release });
-          }
-        : undefined,
+    listen: driver === "pg" && !bound ? listen : undefined,
+    transaction: bound ? undefined : transaction,
   });
-  if (!bound) {
-    db.transaction = async <T>(fn: (tx: DB) => Promise<T>): Promise<T> => {
-      gate.assertNotNested("fromSequelize");
-      // IMMEDIATE takes SQLite's write lock at BEGIN: a DEFERRED transaction that
-      // reads first can fail its first write with SQLITE_BUSY, without waiting.
-      const txOptions = family === "sqlite" ? { type: "IMMEDIATE" } : {};
-      if (!walChecked) await db.ping(); // switch to WAL first: impossible inside the transaction
-      return sequelize.transaction(txOptions, async (t) => {
-        const tx = fromSequelize(sequelize, { ...options, transaction: t });
-        if (family !== "sqlite") return fn(tx);
-        const connection = transactionConnection(t);
-        await prepare(connection); // its busy timeout, also for root calls routed to it
-        return gate.hold("fromSequelize", connection, () => fn(tx));
-      });
-    };
-  }
-  return db;
 }
 
 /** The driver connection of a begun, unfinished Sequelize transaction. */

@@ -12,11 +12,11 @@ export {
   type ScheduleRow,
   type ShedLockRow,
 } from "./schema.js";
-export {
-  type FromTypeORMOptions,
-  fromTypeORM,
-  type TypeORMDataSource,
-  type TypeORMEntityManager,
-  type TypeORMQueryResult,
-  type TypeORMQueryRunner,
-} from "./typeorm.js";
+export { fromTypeORM } from "./typeorm.js";
+export type {
+  FromTypeORMOptions,
+  TypeORMDataSource,
+  TypeORMEntityManager,
+  TypeORMQueryResult,
+  TypeORMQueryRunner,
+} from "./types.js";

@@ -1,5 +1,7 @@
+import { EventEmitter, once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type BetterSqlite3Database, runStatement } from "@persistent-queue/better-sqlite3";
 import {
-  AdapterArgumentError,
   type DB,
   type DialectFamily,
   TransactionMisuseError,
@@ -7,77 +9,24 @@ import {
 } from "@persistent-queue/core";
 import {
   defineDb,
+  expectArgument,
   hasMethods,
   listenOnConnection,
   membersOf,
   mysqlOutcome,
   type NotifyingConnection,
   type Outcome,
-  type RunStatement,
   sqliteGate,
   withConnection,
 } from "@persistent-queue/core/adapter";
+import type {
+  FromTypeORMOptions,
+  TypeORMDataSource,
+  TypeORMEntityManager,
+  TypeORMQueryRunner,
+} from "./types.js";
 
-/** What `queryRunner.query(sql, params, true)` returns on every TypeORM driver. */
-export interface TypeORMQueryResult {
-  records?: unknown[];
-  raw?: unknown;
-  affected?: number | null;
-}
-
-/**
- * The subset of TypeORM's `QueryRunner` this adapter uses. Typed structurally
- * so this package never imports TypeORM at run time; TypeORM 0.3.20+ and 1.x fit.
- */
-export interface TypeORMQueryRunner {
-  readonly connection: TypeORMDataSource;
-  readonly manager: TypeORMEntityManager;
-  readonly isReleased: boolean;
-  readonly isTransactionActive: boolean;
-  query(
-    sql: string,
-    parameters: unknown[] | undefined,
-    useStructuredResult: true,
-  ): Promise<TypeORMQueryResult>;
-  connect(): Promise<unknown>;
-  release(): Promise<void>;
-  startTransaction(...args: never[]): Promise<void>;
-}
-
-/** The subset of TypeORM's `EntityManager` this adapter uses. */
-export interface TypeORMEntityManager {
-  readonly connection: TypeORMDataSource;
-  readonly queryRunner?: TypeORMQueryRunner | undefined;
-  transaction<T>(runInTransaction: (manager: TypeORMEntityManager) => Promise<T>): Promise<T>;
-}
-
-/** The subset of TypeORM's `DataSource` this adapter uses. */
-export interface TypeORMDataSource {
-  readonly options: { readonly type: string };
-  readonly isInitialized: boolean;
-  createQueryRunner(mode?: "master" | "slave"): TypeORMQueryRunner;
-  transaction<T>(runInTransaction: (manager: TypeORMEntityManager) => Promise<T>): Promise<T>;
-  destroy(): Promise<void>;
-}
-
-/** Options of {@link fromTypeORM}. */
-export interface FromTypeORMOptions {
-  /**
-   * SQLite only: how long a statement on the DataSource waits for a TypeORM
-   * transaction that holds the (single, shared) connection, in ms. Default 5000.
-   */
-  readonly sqliteBusyTimeoutMs?: number;
-}
-
-/** The subset of a better-sqlite3 `Database` (what TypeORM's SQLite runner connects to). */
-interface SqliteConnection {
-  prepare(sql: string): {
-    readonly reader: boolean;
-    run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
-    all(...params: unknown[]): unknown[];
-  };
-}
-
+// By shape: TypeORM is never imported.
 const isDataSource = (x: unknown): x is TypeORMDataSource =>
   hasMethods(x, "createQueryRunner") && typeof membersOf(x).options === "object";
 const isQueryRunner = (x: unknown): x is TypeORMQueryRunner =>
@@ -85,27 +34,23 @@ const isQueryRunner = (x: unknown): x is TypeORMQueryRunner =>
 const isEntityManager = (x: unknown): x is TypeORMEntityManager =>
   hasMethods(x, "transaction") && isDataSource(membersOf(x).connection);
 
+const NAME = "fromTypeORM";
 const EXPECTED = "a TypeORM DataSource, EntityManager or QueryRunner";
+const OPEN = "an initialized TypeORM DataSource";
+const UNRELEASED = "a QueryRunner that is not released";
+const RELEASED = "It was released: create a new one with dataSource.createQueryRunner().";
+const OPEN_IT =
+  "It is not initialized, or was destroyed: await dataSource.initialize() before the queue uses it.";
 
-/**
- * Refuses, at once, what is not a TypeORM DataSource, EntityManager or
- * QueryRunner (undefined, a Promise, DataSource options, a raw driver pool),
- * and a QueryRunner already released. By shape: TypeORM is never imported.
- */
-function assertSource(
-  source: unknown,
-): asserts source is TypeORMDataSource | TypeORMEntityManager | TypeORMQueryRunner {
-  const ok = isDataSource(source) || isQueryRunner(source) || isEntityManager(source);
-  if (!ok) throw new AdapterArgumentError("fromTypeORM", EXPECTED, source);
-  if (isQueryRunner(source) && source.isReleased) {
-    throw new AdapterArgumentError(
-      "fromTypeORM",
-      "a QueryRunner that is not released",
-      source,
-      "It was released: create a new one with dataSource.createQueryRunner().",
-    );
-  }
-}
+/** The error of a statement that waited `ms` for a transaction opened on TypeORM directly. */
+const held = (ms: number) =>
+  new TransactionMisuseError(
+    `${NAME}: a TypeORM transaction has held the SQLite connection for over ${ms} ms. ` +
+      "Inside dataSource.transaction(fn), pass { db: fromTypeORM(manager) } instead of the DataSource's DB.",
+  );
+
+/** Hands a query runner taken for one statement back to the pool. */
+const release = (runner: TypeORMQueryRunner) => runner.release();
 
 /** The dialect family from the DataSource's own `type` option. */
 function familyOf(dataSource: TypeORMDataSource): DialectFamily {
@@ -114,7 +59,7 @@ function familyOf(dataSource: TypeORMDataSource): DialectFamily {
   if (type === "postgres") return "postgres";
   if (type === "better-sqlite3") return "sqlite";
   throw new UnsupportedError(
-    `fromTypeORM: DataSource type "${type}" is not supported; use "mysql"/"mariadb" (mysql2), "postgres" (pg) or "better-sqlite3".`,
+    `${NAME}: DataSource type "${type}" is not supported; use "mysql"/"mariadb" (mysql2), "postgres" (pg) or "better-sqlite3".`,
   );
 }
 
@@ -144,11 +89,14 @@ export function fromTypeORM(
   source: TypeORMDataSource | TypeORMEntityManager | TypeORMQueryRunner,
   options: FromTypeORMOptions = {},
 ): DB {
-  assertSource(source);
   if (isDataSource(source)) return fromDataSource(source, options);
-  const runner = isQueryRunner(source) ? source : source.queryRunner;
-  if (runner === undefined) return fromDataSource(source.connection, options);
-  return fromRunner(runner, false);
+  if (isQueryRunner(source)) {
+    expectArgument(!source.isReleased, NAME, UNRELEASED, source, RELEASED);
+    return fromRunner(source, false);
+  }
+  expectArgument(isEntityManager(source), NAME, EXPECTED, source);
+  const runner = source.queryRunner;
+  return runner ? fromRunner(runner, false) : fromDataSource(source.connection, options);
 }
 
 /**
@@ -164,116 +112,80 @@ export function fromTypeORM(
 function fromDataSource(dataSource: TypeORMDataSource, options: FromTypeORMOptions): DB {
   const dialect = familyOf(dataSource);
   // It may still be uninitialized when fromTypeORM() is called, so this is checked at use.
-  const ensureOpen = () => {
-    if (dataSource.isInitialized) return;
-    throw new AdapterArgumentError(
-      "fromTypeORM",
-      "an initialized TypeORM DataSource",
-      dataSource,
-      "It is not initialized, or was destroyed: await dataSource.initialize() before the queue uses it.",
-    );
-  };
+  const checkOpen = () => expectArgument(dataSource.isInitialized, NAME, OPEN, dataSource, OPEN_IT);
   const gate = sqliteGate<true>(dataSource);
   const sqliteTurn = async (shared: TypeORMQueryRunner) => {
     await gate.turn();
     const timeoutMs = options.sqliteBusyTimeoutMs ?? 5000;
     const deadline = Date.now() + timeoutMs;
     while (shared.isTransactionActive && !gate.scope()) {
-      if (!(await transactionEnd(dataSource, deadline - Date.now()))) {
-        throw new TransactionMisuseError(
-          `fromTypeORM: a TypeORM transaction has held the SQLite connection for over ${timeoutMs} ms. ` +
-            "Inside dataSource.transaction(fn), pass { db: fromTypeORM(manager) } instead of the DataSource's DB.",
-        );
-      }
+      if (!(await transactionEnd(dataSource, deadline - Date.now()))) throw held(timeoutMs);
     }
   };
-  const run: RunStatement = async (sql, params) => {
-    ensureOpen();
-    if (dialect === "sqlite") {
-      const shared = dataSource.createQueryRunner(); // TypeORM's one SQLite runner
-      const conn = (await shared.connect()) as SqliteConnection;
-      await sqliteTurn(shared);
-      // Synchronous from the last check on: TypeORM cannot BEGIN in between.
-      const stmt = conn.prepare(sql);
-      if (stmt.reader) return { rows: stmt.all(...params) };
-      const { changes, lastInsertRowid } = stmt.run(...params);
-      return { affectedRows: changes, insertId: lastInsertRowid };
-    }
-    return withConnection(
-      () => dataSource.createQueryRunner("master"),
-      (runner) => runner.release(),
-      async (runner) => toOutcome(dialect, await runner.query(sql, params, true)),
-    );
+  const listen: DB["listen"] = async (channel, onMessage, onBroken) => {
+    checkOpen();
+    const runner = dataSource.createQueryRunner("master");
+    const connection = (await runner.connect()) as NotifyingConnection;
+    const query = (sql: string) => runner.query(sql, [], true);
+    // Released at once, broken or not: a broken client is then dropped by the pool on its next use.
+    const release = () => (runner.isReleased ? undefined : runner.release());
+    return listenOnConnection({ connection, channel, onMessage, onBroken, run: query, release });
   };
   return defineDb({
     dialect,
-    run,
+    async run(sql, params) {
+      checkOpen();
+      if (dialect !== "sqlite") {
+        const pooled = () => dataSource.createQueryRunner("master");
+        return withConnection(pooled, release, (r) => runOn(r, dialect)(sql, params));
+      }
+      const shared = dataSource.createQueryRunner(); // TypeORM's one SQLite runner
+      const conn = (await shared.connect()) as BetterSqlite3Database; // what TypeORM's SQLite runner holds
+      await sqliteTurn(shared);
+      // Synchronous from the last check on: TypeORM cannot BEGIN in between.
+      return runStatement(conn.prepare(sql), params);
+    },
     close: async () => dataSource.isInitialized && dataSource.destroy(),
     async transaction(fn) {
-      ensureOpen();
+      checkOpen();
       const inTx = (m: TypeORMEntityManager) => fn(fromRunner(m.queryRunner!, true));
       if (dialect !== "sqlite") return dataSource.transaction(inTx);
       const shared = dataSource.createQueryRunner();
-      return gate.hold("fromTypeORM", true, async () => {
+      return gate.hold(NAME, true, async () => {
         await sqliteTurn(shared);
         // No await between the check and this call: TypeORM marks the runner busy synchronously.
         return dataSource.transaction(inTx);
       });
     },
-    listen:
-      dialect !== "postgres"
-        ? undefined
-        : async (channel, onMessage, onBroken) => {
-            ensureOpen();
-            const runner = dataSource.createQueryRunner("master");
-            return listenOnConnection({
-              connection: (await runner.connect()) as NotifyingConnection,
-              channel,
-              onMessage,
-              onBroken,
-              run: (sql) => runner.query(sql, [], true),
-              // Released at once, broken or not: a broken client is then dropped by the pool on its next use.
-              release: () => (runner.isReleased ? undefined : runner.release()),
-            });
-          },
+    listen: dialect === "postgres" ? listen : undefined,
   });
 }
 
-/** Per DataSource: the wake-ups of those waiting for its current transaction to end. */
-const transactionEnds = new WeakMap<object, { waiters: Set<() => void>; subscriber: object }>();
+/**
+ * A TypeORM subscriber (TypeORM's public hook for transaction events) that
+ * emits "end" at every commit or rollback on its DataSource.
+ */
+class TransactionEnds extends EventEmitter {
+  afterTransactionCommit = () => this.emit("end");
+  afterTransactionRollback = () => this.emit("end");
+}
+const transactionEnds = new WeakMap<object, TransactionEnds>();
 
 /**
  * Resolves true at the end (commit or rollback) of a transaction on the
- * DataSource, false after `ms`. Told by a TypeORM subscriber (TypeORM's public
- * hook for transaction events), added to `dataSource.subscribers` on first use
- * and again after a re-initialize, which replaces that list.
+ * DataSource, false after `ms`. The subscriber is added to
+ * `dataSource.subscribers` on first use and again after a re-initialize,
+ * which replaces that list.
  */
 function transactionEnd(dataSource: TypeORMDataSource, ms: number): Promise<boolean> {
-  let ends = transactionEnds.get(dataSource);
-  if (!ends) {
-    const waiters = new Set<() => void>();
-    const wake = () => {
-      for (const waiter of [...waiters]) waiter();
-    };
-    ends = {
-      waiters,
-      subscriber: { afterTransactionCommit: wake, afterTransactionRollback: wake },
-    };
-    transactionEnds.set(dataSource, ends);
-  }
+  const ends = transactionEnds.get(dataSource) ?? new TransactionEnds().setMaxListeners(0);
+  transactionEnds.set(dataSource, ends);
   const subscribers = (dataSource as { subscribers?: object[] }).subscribers;
-  if (subscribers && !subscribers.includes(ends.subscriber)) subscribers.push(ends.subscriber);
-  const { waiters } = ends;
-  return new Promise((resolve) => {
-    const done = (ended: boolean) => {
-      clearTimeout(timer);
-      waiters.delete(wake);
-      resolve(ended);
-    };
-    const wake = () => done(true);
-    const timer = setTimeout(() => done(false), Math.max(0, ms));
-    waiters.add(wake);
-  });
+  if (subscribers && !subscribers.includes(ends)) subscribers.push(ends);
+  const stop = new AbortController(); // whichever comes first cancels the other
+  const ended = once(ends, "end", { signal: stop.signal }).then(() => true);
+  const timeout = sleep(Math.max(0, ms), false, { signal: stop.signal });
+  return Promise.race([ended, timeout]).finally(() => stop.abort());
 }
 
 /** A DB bound to one query runner: every statement runs on it, in its transaction if one is open. */
@@ -281,11 +193,9 @@ function fromRunner(runner: TypeORMQueryRunner, forceTx: boolean): DB {
   const dialect = familyOf(runner.connection);
   // Decided once: a runner inside a transaction belongs to whoever opened it.
   const inTransaction = forceTx || runner.isTransactionActive;
-  const run: RunStatement = async (sql, params) =>
-    toOutcome(dialect, await runner.query(sql, params, true));
   return defineDb({
     dialect,
-    run,
+    run: runOn(runner, dialect),
     close: inTransaction ? undefined : async () => runner.isReleased || runner.release(),
     transaction: inTransaction
       ? undefined
@@ -293,13 +203,17 @@ function fromRunner(runner: TypeORMQueryRunner, forceTx: boolean): DB {
   });
 }
 
-/** TypeORM's structured result per driver: mysql2's rows or header in `raw`, SQLite's rowid in `raw`, pg's rowCount in `affected`. */
-function toOutcome(dialect: DialectFamily, result: TypeORMQueryResult): Outcome {
-  const raw = result.raw;
-  if (dialect === "mysql") return mysqlOutcome(raw);
-  if (dialect === "sqlite" && !Array.isArray(result.records)) {
-    return { affectedRows: Number(result.affected ?? 0), insertId: raw };
-  }
-  const affectedRows = typeof result.affected === "number" ? result.affected : undefined;
-  return { rows: Array.isArray(result.records) ? result.records : [], affectedRows };
+/**
+ * Runs statements on a query runner. TypeORM's structured result per driver:
+ * mysql2's rows or header in `raw`; pg's rows in `records`, its rowCount in
+ * `affected`; better-sqlite3's rows in `records`, or its changes in `affected`
+ * and last rowid in `raw`.
+ */
+function runOn(runner: TypeORMQueryRunner, dialect: DialectFamily) {
+  return async (sql: string, params: unknown[]): Promise<Outcome> => {
+    const { records: rows, raw, affected } = await runner.query(sql, params, true);
+    if (dialect === "mysql") return mysqlOutcome(raw);
+    const affectedRows = affected ?? undefined;
+    return Array.isArray(rows) ? { rows, affectedRows } : { affectedRows, insertId: raw };
+  };
 }

@@ -10,7 +10,7 @@
  * - {@link syncSqliteDb}: a `DB` on a synchronous SQLite driver (better-sqlite3, `node:sqlite`)
  *   from a few hooks: pragmas, statement cache, sync calls, transactions through the gate.
  * - {@link runTransaction}, {@link listenOnConnection}: BEGIN/COMMIT/ROLLBACK and LISTEN on one connection.
- * - By-shape checks and the hints of `AdapterArgumentError`.
+ * - By-shape checks, and {@link expectArgument}: an argument check that throws `AdapterArgumentError` with a hint.
  *
  * @packageDocumentation
  */
@@ -59,7 +59,7 @@ export {
 export { type KyselyExecutor, type KyselyQueryResult, runOnKysely } from "./kysely-query.js";
 export { type ListenOnConnection, listenOnConnection, type NotifyingConnection } from "./listen.js";
 export { mysqlOutcome } from "./mysql-result.js";
-export { hasMethods, membersOf } from "./shape.js";
+export { expectArgument, hasMethods, membersOf } from "./shape.js";
 export { retryWhileBusy } from "./sqlite-busy.js";
 export { SqliteGate, sqliteGate } from "./sqlite-gate.js";
 export {

@@ -1,3 +1,5 @@
+import { AdapterArgumentError } from "../errors.js";
+
 /**
  * A value's own members for a by-shape check: adapters recognise a driver's
  * pool or client by its methods, because no adapter imports its driver at run
@@ -13,4 +15,20 @@ export function membersOf(value: unknown): Record<string, unknown> {
 export function hasMethods(value: unknown, ...names: string[]): boolean {
   const members = membersOf(value);
   return typeof members.then !== "function" && names.every((n) => typeof members[n] === "function");
+}
+
+/**
+ * An adapter's argument or state check in one line: throws an
+ * `AdapterArgumentError` ("`adapter`: expected `expected`; got …") unless
+ * `ok`. `hint` says what to pass instead; left out, the error names a driver
+ * object it recognises in `got` (a raw pool given to an ORM adapter).
+ */
+export function expectArgument(
+  ok: boolean,
+  adapter: string,
+  expected: string,
+  got: unknown,
+  hint?: string,
+): asserts ok {
+  if (!ok) throw new AdapterArgumentError(adapter, expected, got, hint);
 }
