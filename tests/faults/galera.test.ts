@@ -27,16 +27,18 @@ beforeEach(() => void process.on("unhandledRejection", onUnhandled));
 afterEach(() => void process.off("unhandledRejection", onUnhandled));
 
 /**
- * Run by `npm run faults` (PQ_CLUSTER_FAULTS=1), not by `npm test`: in the first CI run
- * (2026-11-29) the crash test saw one job's completion recorded twice (doubleCompleted 1),
- * not explained yet (issue 15). The cluster starter's own test stays in `npm test`.
+ * The drain measurement runs in `npm run faults` (PQ_CLUSTER_FAULTS=1) only: it is for the
+ * figures in docs/scaling.md and would double the file's time in `npm test`. The crash and
+ * globalConcurrency tests run in both. (The crash test was out of `npm test` for a while: a
+ * CI run saw one job completed twice, since explained and fixed in the claimer, see
+ * docs/scaling.md.)
  */
-const CLUSTER_FAULTS = process.env.PQ_CLUSTER_FAULTS === "1";
+const MEASURE = process.env.PQ_CLUSTER_FAULTS === "1";
 
 let cluster: GaleraCluster;
 const pools: mysql.Pool[] = [];
 beforeAll(async () => {
-  if (CLUSTER_FAULTS) cluster = await startGaleraCluster();
+  cluster = await startGaleraCluster();
 }, 180_000);
 afterAll(async () => {
   for (const p of pools) await p.end().catch(() => undefined);
@@ -74,6 +76,8 @@ class RunLog {
   readonly running = new Map<number, number>();
   readonly runs = new Map<number, number>();
   readonly completions = new Map<number, number>();
+  /** The queues (by service name) that ran each job. */
+  readonly ranOn = new Map<number, Set<string>>();
   /** Completions per queue (by service name). */
   readonly byQueue = new Map<string, number>();
   overlaps = 0;
@@ -83,7 +87,9 @@ class RunLog {
   /** Date.now() when the `total`-th distinct job completed. */
   allDoneAt: number | undefined;
   constructor(private readonly total = Number.POSITIVE_INFINITY) {}
-  start(id: number): void {
+  start(id: number, queue: string): void {
+    const on = this.ranOn.get(id) ?? new Set<string>();
+    this.ranOn.set(id, on.add(queue));
     const now = this.running.get(id) ?? 0;
     if (now > 0) this.overlaps++;
     this.running.set(id, now + 1);
@@ -145,7 +151,7 @@ function queueOn(
         leaseTime,
         ...(globalConcurrency === undefined ? {} : { globalConcurrency }),
         handleJob: async (job) => {
-          log.start(job.id);
+          log.start(job.id, name);
           try {
             if (handlerMs > 0) await new Promise((r) => setTimeout(r, handlerMs));
           } finally {
@@ -209,9 +215,11 @@ async function migrateEverywhere(queue: ReturnType<typeof queueOn>, database: st
   for (const i of [0, 1, 2]) await tablesOn(i, database);
 }
 
-describe.runIf(CLUSTER_FAULTS)("MariaDB Galera, 3 nodes (npm run faults)", () => {
+describe("MariaDB Galera, 3 nodes", () => {
   it("node 2 SIGKILLed mid-run and rejoined: no job lost, none run twice at once, nothing restarted by hand", {
-    timeout: 150_000,
+    // About 35 s here; the waits inside are bounded (rejoin 90 s, drains 90 s and 60 s). On a
+    // machine at load 20 the rejoin alone once took over 100 s, past the old 150 s limit.
+    timeout: 300_000,
   }, async () => {
     const JOBS = 2000;
     const EXTRA = 200;
@@ -247,7 +255,17 @@ describe.runIf(CLUSTER_FAULTS)("MariaDB Galera, 3 nodes (npm run faults)", () =>
       expect(success).toBe(JOBS); // 0 lost: every job ended Success
       expect(log.overlaps).toBe(0); // 0 run twice at once
       expect(log.doubleCompleted).toBe(0);
-      expect(log.completions.size).toBe(JOBS);
+      // Every job is reported completed, except one whose completion the kill cut off after it
+      // committed: it is Success (asserted above), but its queue never saw the reply, retried
+      // against the dead node until the lease ran out and reported an error instead. Only
+      // jobs run on the killed node alone can be such (seen once at load ~20: 8 jobs, one batch).
+      const unreported = [...log.ranOn.keys()].filter((id) => !log.completions.has(id));
+      for (const id of unreported) expect(log.ranOn.get(id)).toEqual(new Set(["galera-node2"]));
+      if (unreported.length > 0)
+        expect(
+          (errors[1]!.other.get("complete") ?? 0) + (errors[1]!.deadlocks.get("complete") ?? 0),
+        ).toBeGreaterThan(0);
+      expect(log.completions.size + unreported.length).toBe(JOBS);
       // The queue on the killed node saw its node die (its statements failed) …
       expect(errors[1]!.other.size + errors[1]!.deadlocks.size).toBeGreaterThan(0);
       // … and works again by itself, same process, same pool: the others stop, and it
@@ -263,7 +281,7 @@ describe.runIf(CLUSTER_FAULTS)("MariaDB Galera, 3 nodes (npm run faults)", () =>
       expect(unhandled).toEqual([]);
       const tally = errors.map((e, i) => `node${i + 1}: ${e}`).join("; ");
       console.info(
-        `[fault galera] jobs=${JOBS}+${EXTRA} completed-before-kill=${doneAtKill} killed-to-synced=${rejoinMs}ms killed-to-all-done=${(log.allDoneAt ?? Number.NaN) - t0}ms lost=0 overlaps=${log.overlaps} re-run=${log.rerun} completions-by-queue=${JSON.stringify(Object.fromEntries(log.byQueue))} cert-failures(live nodes' counters)=${certAfter - certBefore}\n  ${tally}`,
+        `[fault galera] jobs=${JOBS}+${EXTRA} completed-before-kill=${doneAtKill} killed-to-synced=${rejoinMs}ms killed-to-all-done=${(log.allDoneAt ?? Number.NaN) - t0}ms unreported=${unreported.length} lost=0 overlaps=${log.overlaps} re-run=${log.rerun} completions-by-queue=${JSON.stringify(Object.fromEntries(log.byQueue))} cert-failures(live nodes' counters)=${certAfter - certBefore}\n  ${tally}`,
       );
     } finally {
       await Promise.all(queues.map((q) => q.stop({ timeoutMs: 2000 })));
@@ -298,53 +316,57 @@ describe.runIf(CLUSTER_FAULTS)("MariaDB Galera, 3 nodes (npm run faults)", () =>
     }
   });
 
-  it("drains no-op jobs with 3 consumers on one node and on three nodes (measured, correctness asserted)", {
-    timeout: 600_000,
-  }, async () => {
-    const JOBS = 2000;
-    // More rounds for the figures in docs/scaling.md (PQ_GALERA_ROUNDS=3); one in CI.
-    const rounds = Math.max(1, Number(process.env.PQ_GALERA_ROUNDS ?? 1));
-    const figures: string[] = [];
-    const layouts = Array.from(
-      { length: rounds },
-      () => ["one node", "three nodes"] as const,
-    ).flat();
-    for (const layout of layouts) {
-      const { name, drop } = await createDatabase({ kind: "mariadb", url: cluster.urls[0]! });
-      const log = new RunLog(JOBS);
-      const errors = new ErrorTally();
-      const node = (k: number) => (layout === "one node" ? 0 : k);
-      const queues = [0, 1, 2].map((k) =>
-        queueOn(openNode(node(k), name), `drain-${k}`, log, errors, 0, "30s"),
-      );
-      try {
-        await migrateEverywhere(queues[0]!, name);
-        await enqueue(queues[0]!, JOBS);
-        // wsrep status counters are per node and cumulative: read them around the run.
-        const before = await wsrepCounter("wsrep_local_cert_failures", [0, 1, 2]);
-        const bfBefore = await wsrepCounter("wsrep_local_bf_aborts", [0, 1, 2]);
-        const t0 = performance.now();
-        await Promise.all(queues.map((q) => q.start()));
-        while (log.completions.size < JOBS) {
-          if (performance.now() - t0 > 90_000) throw new Error(`${layout}: not drained in 90 s`);
-          await new Promise((r) => setTimeout(r, 5));
-        }
-        const ms = performance.now() - t0;
-        const cert = (await wsrepCounter("wsrep_local_cert_failures", [0, 1, 2])) - before;
-        const bf = (await wsrepCounter("wsrep_local_bf_aborts", [0, 1, 2])) - bfBefore;
-        expect(await allFinal(openNode(0, name), JOBS, 30_000)).toBe(JOBS);
-        expect(log.overlaps).toBe(0);
-        expect(log.doubleCompleted).toBe(0);
-        figures.push(
-          `${layout}: ${Math.round((JOBS / ms) * 1000)} jobs/s (${Math.round(ms)} ms) claim-1213s=${errors.deadlocks.get("claim") ?? 0} ${errors} cert-failures=${cert} bf-aborts=${bf} re-run=${log.rerun}`,
+  it.runIf(MEASURE)(
+    "drains no-op jobs with 3 consumers on one node and on three nodes (measured, correctness asserted; npm run faults)",
+    {
+      timeout: 600_000,
+    },
+    async () => {
+      const JOBS = 2000;
+      // More rounds for the figures in docs/scaling.md (PQ_GALERA_ROUNDS=3); one in CI.
+      const rounds = Math.max(1, Number(process.env.PQ_GALERA_ROUNDS ?? 1));
+      const figures: string[] = [];
+      const layouts = Array.from(
+        { length: rounds },
+        () => ["one node", "three nodes"] as const,
+      ).flat();
+      for (const layout of layouts) {
+        const { name, drop } = await createDatabase({ kind: "mariadb", url: cluster.urls[0]! });
+        const log = new RunLog(JOBS);
+        const errors = new ErrorTally();
+        const node = (k: number) => (layout === "one node" ? 0 : k);
+        const queues = [0, 1, 2].map((k) =>
+          queueOn(openNode(node(k), name), `drain-${k}`, log, errors, 0, "30s"),
         );
-      } finally {
-        await Promise.all(queues.map((q) => q.stop({ timeoutMs: 2000 })));
-        await drop().catch(() => undefined);
+        try {
+          await migrateEverywhere(queues[0]!, name);
+          await enqueue(queues[0]!, JOBS);
+          // wsrep status counters are per node and cumulative: read them around the run.
+          const before = await wsrepCounter("wsrep_local_cert_failures", [0, 1, 2]);
+          const bfBefore = await wsrepCounter("wsrep_local_bf_aborts", [0, 1, 2]);
+          const t0 = performance.now();
+          await Promise.all(queues.map((q) => q.start()));
+          while (log.completions.size < JOBS) {
+            if (performance.now() - t0 > 90_000) throw new Error(`${layout}: not drained in 90 s`);
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          const ms = performance.now() - t0;
+          const cert = (await wsrepCounter("wsrep_local_cert_failures", [0, 1, 2])) - before;
+          const bf = (await wsrepCounter("wsrep_local_bf_aborts", [0, 1, 2])) - bfBefore;
+          expect(await allFinal(openNode(0, name), JOBS, 30_000)).toBe(JOBS);
+          expect(log.overlaps).toBe(0);
+          expect(log.doubleCompleted).toBe(0);
+          figures.push(
+            `${layout}: ${Math.round((JOBS / ms) * 1000)} jobs/s (${Math.round(ms)} ms) claim-1213s=${errors.deadlocks.get("claim") ?? 0} ${errors} cert-failures=${cert} bf-aborts=${bf} re-run=${log.rerun}`,
+          );
+        } finally {
+          await Promise.all(queues.map((q) => q.stop({ timeoutMs: 2000 })));
+          await drop().catch(() => undefined);
+        }
       }
-    }
-    console.info(
-      `[measure galera] ${JOBS} no-op jobs, 3 queues x capacity 8\n  ${figures.join("\n  ")}`,
-    );
-  });
+      console.info(
+        `[measure galera] ${JOBS} no-op jobs, 3 queues x capacity 8\n  ${figures.join("\n  ")}`,
+      );
+    },
+  );
 });

@@ -40,8 +40,11 @@ export class Claimer {
   readonly #signal = new WakeSignal();
   /** firstPullDay: which Init jobs are left alone (see ClaimParams.stale). */
   #stale: StaleCutoff | undefined;
-  /** A claim failed after it was sent: it may have committed with its reply lost. */
-  #claimUncertain = false;
+  /**
+   * Tokens of claims that failed after they were sent: each may have committed
+   * with its reply lost. Only rows under one of these are adopted.
+   */
+  readonly #uncertainTokens = new Set<string>();
   #idleMs = MIN_IDLE_MS;
   #retriesFirstAt = Number.NEGATIVE_INFINITY;
   /** performance.now() when a limited type's row in the job-types table was last made sure of. */
@@ -86,7 +89,7 @@ export class Claimer {
           await this.#sleep(this.#d.pollMs); // a finishing job wakes us
           continue;
         }
-        if (this.#claimUncertain) await this.#adoptLostClaims();
+        if (this.#uncertainTokens.size > 0) await this.#adoptLostClaims();
         const limit = Math.min(room, config.loadLimit);
         const claimed = await this.#claim(limit, finished);
         failures = 0;
@@ -196,7 +199,7 @@ export class Claimer {
       rows = await dialect.statements.claim(db, params);
     } catch (error) {
       // Sent, then failed: the claim may have committed and only its reply been lost.
-      if (!(error instanceof QueueClosedError)) this.#claimUncertain = true;
+      if (!(error instanceof QueueClosedError)) this.#uncertainTokens.add(token);
       throw error;
     }
     return rows.map((row) => ({ row, token, since }));
@@ -204,20 +207,28 @@ export class Claimer {
 
   /**
    * After a claim whose reply was lost: the jobs the database says this worker
-   * holds but the worker does not know of are adopted — queued to run under
-   * the lease the lost claim took (what is left of it), rather than waiting out
-   * the lease and running again later. One statement, served by the claim index.
+   * holds under that claim's token are adopted — queued to run under the lease
+   * the lost claim took (what is left of it), rather than waiting out the lease
+   * and running again later. One statement, served by the claim index.
+   *
+   * Only a failed claim's token counts. A row under a token whose claim did
+   * reply is a job this worker knows of: held, or no longer held because its run
+   * ended — and the read may predate that run's completion (its reply handled
+   * first, the read's snapshot older: seen on Galera, where claims fail with
+   * 1213 often). Adopting it ran the job a second time and reported it
+   * completed twice; a released job whose hand-back failed waits for its lease.
    */
   async #adoptLostClaims(): Promise<void> {
     const { db, dialect, table, config, workerId, logger, slots } = this.#d;
+    const lost = new Set(this.#uncertainTokens);
     const rows = await dialect.statements.ownRunning(db, table, config.jobType, workerId);
-    this.#claimUncertain = false;
+    for (const token of lost) this.#uncertainTokens.delete(token);
     const now = performance.now();
     let adopted = 0;
     for (const row of rows) {
       const token = String(row.lease_token ?? "");
       const left = Number(row.lease_left ?? 0);
-      if (token === "" || slots.tokenOf(Number(row.id)) === token || left <= 0) continue;
+      if (!lost.has(token) || slots.tokenOf(Number(row.id)) === token || left <= 0) continue;
       slots.enqueue(row, token, now - Math.max(0, config.leaseMs - left));
       adopted++;
     }

@@ -224,6 +224,9 @@ class Cluster implements GaleraCluster {
       },
       "SIGKILL",
     );
+    // A test that timed out may have stopped the cluster while a rejoin ran its recover step:
+    // a node started now would outlive the test (stop() killed the nodes it knew of).
+    if (this.stopping) throw new Error("the Galera cluster was stopped");
     node.proc = proc;
     proc.start();
     await proc.waitReady(

@@ -1,10 +1,13 @@
 import {
   DatabaseUnavailableError,
+  type DB,
   init,
   JobStatus,
   migrate,
   QueueStateError,
+  type Row,
   SchemaVersionError,
+  type SqlValue,
 } from "@persistent-queue/core";
 import { expect, it } from "vitest";
 import { type AdapterUnderTest, q, SEED_INSERT, type TargetKind, timingIt, x } from "../context.js";
@@ -205,6 +208,71 @@ export function hardeningTests(adapter: AdapterUnderTest, kind: TargetKind): voi
     expect(done).toMatchObject({ status: JobStatus.Success, attempts: 1 });
     expect(runs).toEqual([id]);
     expect(errors).toHaveLength(1); // the reply was lost once
+  });
+
+  it("after a failed claim, a job this worker claimed itself and completed meanwhile is not adopted: one run, one completion", {
+    timeout: 30_000,
+  }, async () => {
+    // The interleaving seen on Galera (claims fail with 1213 there): a claim fails, so the
+    // worker reads the rows it holds by the database's account to adopt a lost claim's jobs.
+    // That read sees job A still running; A's completion commits and is reported before
+    // the read's reply is handled; A, no longer held, looked like a lost claim's job, and
+    // ran (and was reported completed) a second time under its own token.
+    let failClaim = false;
+    let holdOwnRead = false;
+    const ownReadDone = gate();
+    const aCompleted = gate();
+    const inner = intercept(fx.db, (sql) => {
+      if (failClaim && CLAIM.test(sql)) {
+        failClaim = false;
+        return { fail: "before" };
+      }
+      return undefined;
+    });
+    const db: DB = {
+      ...inner,
+      query: async <T extends Row = Row>(sql: string, params?: readonly SqlValue[]) => {
+        const rows = await inner.query<T>(sql, params);
+        if (holdOwnRead && /lease_left/.test(sql)) {
+          holdOwnRead = false;
+          ownReadDone.open(); // read: A is running in it
+          await aCompleted.promise; // its reply comes after A's completion was reported
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return rows;
+      },
+    };
+    const runs: number[] = [];
+    let first: number | undefined;
+    const queue = fx.track(
+      makeQueue(db, [
+        {
+          jobType: 611,
+          handleJob: async (job) => {
+            runs.push(job.id);
+            if (first !== undefined) return;
+            first = job.id;
+            failClaim = true; // the claim that takes the second job fails
+            holdOwnRead = true;
+            await queue.add(611, { second: true });
+            await ownReadDone.promise;
+          },
+        },
+      ]),
+    );
+    const completed: number[] = [];
+    queue.on("completed", ({ job }) => {
+      completed.push(job.id);
+      if (job.id === first) aCompleted.open();
+    });
+    await queue.start();
+    const a = await queue.add(611, {});
+    await finalRecord(queue, a, 10_000);
+    await waitFor("both jobs completed", () => completed.length >= 2, 10_000);
+    await new Promise((r) => setTimeout(r, 500)); // a second run of A would be done by now
+    expect(runs.filter((id) => id === a)).toHaveLength(1);
+    expect(completed.filter((id) => id === a)).toHaveLength(1);
+    expect(completed).toHaveLength(2);
   });
 
   timingIt(adapter)(
