@@ -28,12 +28,62 @@ import { ident, join, type RawSql, raw, type SqlFragment, type SqlPart, sql } fr
  * here sorted all pending rows per claim instead (and MariaDB's locking read then
  * locked them all).
  */
-export function pickDue(d: SqlHooks, p: ClaimParams, priority?: number): SqlFragment {
+export function pickDue(
+  d: SqlHooks,
+  p: ClaimParams,
+  priority?: number,
+  lock: string = d.lockRowsClause,
+): SqlFragment {
   return sql`SELECT ${ident("id")}, ${ident("job_status")} AS prev_status FROM ${ident(p.table)}
   WHERE ${dueRows(d, p, priority)}
   ORDER BY ${raw(d.dueMs)}, ${ident("id")}
   LIMIT ${p.limit}
-  ${raw(d.lockRowsClause)}`;
+  ${raw(lock)}`;
+}
+
+/**
+ * How many candidates an optimistic claim reads per row it takes. Claimers that
+ * all took the first `limit` due rows would race for the same rows every time, and
+ * all but one would come back nearly empty; picking at random among the first
+ * `OPTIMISTIC_SPREAD × limit` spreads them (measured in docs/scaling.md).
+ */
+export const OPTIMISTIC_SPREAD = 4;
+
+/**
+ * The pick of an optimistic claim (`claimLocking: "optimistic"`): the rows
+ * {@link pickDue} would take, read without row locks, {@link OPTIMISTIC_SPREAD}
+ * times as many, of which `limit` at random (`random`: the dialect's random
+ * function). Rows `(id, prev_status)`, by id: the UPDATE that follows locks them
+ * in that order, so two claims whose picks overlap wait for each other instead of
+ * deadlocking (in random order they did, on PostgreSQL: each UPDATE held a row the
+ * other wanted). Nothing is locked by the pick: the UPDATE takes only the rows still
+ * claimable ({@link stillClaimable}).
+ */
+export function pickOptimistic(
+  d: SqlHooks,
+  p: ClaimParams,
+  random: string,
+  priority?: number,
+): SqlFragment {
+  const candidates = pickDue(d, { ...p, limit: p.limit * OPTIMISTIC_SPREAD }, priority, "");
+  const c = (column: string) => sql`${ident("c")}.${ident(column)}`;
+  const r = (column: string) => sql`${ident("r")}.${ident(column)}`;
+  return sql`SELECT ${r("id")}, ${r("prev_status")} FROM (SELECT ${c("id")}, ${c("prev_status")} FROM (${candidates}) AS ${ident("c")}
+  ORDER BY ${raw(random)} LIMIT ${p.limit}) AS ${ident("r")} ORDER BY ${r("id")}`;
+}
+
+/**
+ * SQL condition, the compare-and-set of an optimistic claim: the job row
+ * (its columns unqualified: the UPDATE's other tables must not have them) is still what the pick read — in the
+ * status `status`, and due. Re-checked by the UPDATE on the newest committed row
+ * (PostgreSQL READ COMMITTED re-evaluates the WHERE on the row another claim just
+ * changed; an InnoDB UPDATE reads the latest committed version): of two claims
+ * racing for a row, the second finds it running and skips it. Due as well as in
+ * its status, because a row claimed, failed and back in the same status meanwhile
+ * may not be due yet (its retry delay).
+ */
+export function stillClaimable(d: SqlHooks, status: SqlPart): SqlFragment {
+  return sql`${ident("job_status")} = ${status} AND ${raw(d.dueMs)} <= ${raw(d.nowMs)}`;
 }
 
 /**
