@@ -149,7 +149,8 @@ describe.each<Kind>(["mariadb", "postgres"])("optimistic claims on %s", (kind) =
       const runs = new Map<number, number>();
       let overlaps = 0;
       let errors = 0;
-      const workers: PersistentQueue[] = [];
+      const workers: { start(): Promise<void>; stop(o: { timeoutMs?: number }): Promise<void> }[] =
+        [];
       try {
         const pdb = env.pool(mode);
         const producer = new PersistentQueue({ db: pdb, serviceName: "p", jobs: [] });
