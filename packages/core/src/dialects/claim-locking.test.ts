@@ -90,7 +90,6 @@ describe("the optimistic claim's SQL", () => {
     const d = postgresDialect({ claimLocking: "optimistic" });
     const { text } = compile(d.statements.claimJobs(params), d);
     expect(text).not.toMatch(/FOR UPDATE|SKIP LOCKED/);
-    expect(text).toMatch(/random\(\)/);
     expect(text).toMatch(/"job_status" = "picked"\."prev_status" AND GREATEST/);
     const locked = compile(postgresDialect().statements.claimJobs(params), d).text;
     expect(locked).toMatch(/FOR UPDATE SKIP LOCKED/);

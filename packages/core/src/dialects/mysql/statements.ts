@@ -135,7 +135,7 @@ export function mysqlStatements(
    * read back by token. Nothing due: one round trip.
    */
   const claimOptimistic = async (db: DB, p: ClaimParams): Promise<Row[]> => {
-    const picked = await querySql<{ id: unknown }>(db, hooks, pickOptimistic(hooks, p, "RAND()"));
+    const picked = await querySql<{ id: unknown }>(db, hooks, pickOptimistic(hooks, p));
     if (picked.length === 0) return [];
     const ids = picked.map((r) => sql`${Number(r.id)}`);
     const result = await execSql(

@@ -38,7 +38,7 @@ export function postgresStatements(
    * took meanwhile is skipped, so a claim may return fewer rows than it could.
    */
   const claimJobs = (p: ClaimParams) => {
-    const pick = optimistic ? pickOptimistic(hooks, p, "random()") : pickDue(hooks, p);
+    const pick = optimistic ? pickOptimistic(hooks, p) : pickDue(hooks, p);
     const picked = p.limits ? limitedPick(p) : sql`${ident("picked")} AS (${pick})`;
     const cas = optimistic ? sql` AND ${stillClaimable(hooks, prevStatus)}` : sql``;
     const update = sql`UPDATE ${ident(p.table)} AS ${ident("j")} SET ${claimAssignments(hooks, p, prevStatus, sql`${ident("j")}.${ident("attempts")}`)}
