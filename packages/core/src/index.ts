@@ -11,12 +11,15 @@
 export type { QueueOptions } from "./config.js";
 export type { DB, DialectFamily, ExecResult, Row, SqlValue, Unlisten } from "./db.js";
 export type {
+  ClaimLocking,
   Dialect,
   DialectCapabilities,
   DialectName,
+  DialectOptions,
   OnConflict,
   TableNames,
 } from "./dialects/index.js";
+export { claimLockingFor, withClaimLocking } from "./dialects/index.js";
 export { type Duration, parseDuration } from "./duration.js";
 export { JobCancelledError } from "./engine/cancelled.js";
 export { JobOutputError, type JobOutputField } from "./engine/job-output.js";

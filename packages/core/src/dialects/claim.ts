@@ -28,12 +28,49 @@ import { ident, join, type RawSql, raw, type SqlFragment, type SqlPart, sql } fr
  * here sorted all pending rows per claim instead (and MariaDB's locking read then
  * locked them all).
  */
-export function pickDue(d: SqlHooks, p: ClaimParams, priority?: number): SqlFragment {
+export function pickDue(
+  d: SqlHooks,
+  p: ClaimParams,
+  priority?: number,
+  lock: string = d.lockRowsClause,
+): SqlFragment {
   return sql`SELECT ${ident("id")}, ${ident("job_status")} AS prev_status FROM ${ident(p.table)}
   WHERE ${dueRows(d, p, priority)}
   ORDER BY ${raw(d.dueMs)}, ${ident("id")}
   LIMIT ${p.limit}
-  ${raw(d.lockRowsClause)}`;
+  ${raw(lock)}`;
+}
+
+/**
+ * The pick of an optimistic claim (`claimLocking: "optimistic"`): the rows
+ * {@link pickDue} would take, read without row locks. Rows `(id, prev_status)`, by
+ * id: the UPDATE that follows locks them in that order, so two claims whose picks
+ * overlap wait for each other instead of deadlocking (in random order they did, on
+ * PostgreSQL: each UPDATE held a row the other wanted). Nothing is locked by the
+ * pick: the UPDATE takes only the rows still claimable ({@link stillClaimable}).
+ *
+ * Claimers race for the same first rows; the losers take fewer rows and claim again
+ * at once. Picking at random among the first 4 × limit rows spread them, but gave up
+ * the claim order (oldest due first) even for a lone claimer, which the engine
+ * promises: measured in docs/scaling.md.
+ */
+export function pickOptimistic(d: SqlHooks, p: ClaimParams, priority?: number): SqlFragment {
+  const r = (column: string) => sql`${ident("r")}.${ident(column)}`;
+  return sql`SELECT ${r("id")}, ${r("prev_status")} FROM (${pickDue(d, p, priority, "")}) AS ${ident("r")} ORDER BY ${r("id")}`;
+}
+
+/**
+ * SQL condition, the compare-and-set of an optimistic claim: the job row
+ * (its columns unqualified: the UPDATE's other tables must not have them) is still what the pick read — in the
+ * status `status`, and due. Re-checked by the UPDATE on the newest committed row
+ * (PostgreSQL READ COMMITTED re-evaluates the WHERE on the row another claim just
+ * changed; an InnoDB UPDATE reads the latest committed version): of two claims
+ * racing for a row, the second finds it running and skips it. Due as well as in
+ * its status, because a row claimed, failed and back in the same status meanwhile
+ * may not be due yet (its retry delay).
+ */
+export function stillClaimable(d: SqlHooks, status: SqlPart): SqlFragment {
+  return sql`${ident("job_status")} = ${status} AND ${raw(d.dueMs)} <= ${raw(d.nowMs)}`;
 }
 
 /**

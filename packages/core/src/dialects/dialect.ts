@@ -83,6 +83,32 @@ export interface UniqueInsertForm {
 export type DialectName = "mysql" | "mariadb" | "postgres" | "sqlite" | (string & {});
 
 /**
+ * How concurrent claims keep off each other's rows (see docs/scaling.md, "Distributed SQL:
+ * claiming without SKIP LOCKED").
+ *
+ * - `"skip-locked"`: the claim reads its rows with `FOR UPDATE SKIP LOCKED`: claimers take
+ *   disjoint rows without waiting. Needs a server that really locks there.
+ * - `"optimistic"`: the claim reads candidates without row locks, then takes them with a
+ *   compare-and-set UPDATE that only changes rows still claimable (the status it read, still
+ *   due): of two claimers racing for a row, one takes it and the other's UPDATE skips it. For
+ *   servers that parse SKIP LOCKED but take no lock (TiDB) or have none, and for distributed
+ *   SQL engines generally (CockroachDB, YugabyteDB).
+ * - `"single-writer"`: the database has one writer at a time (SQLite): no claim races.
+ */
+export type ClaimLocking = "skip-locked" | "optimistic" | "single-writer";
+
+/** Options of the built-in dialects' factories (`postgresDialect`, `mysqlDialect`, `mariadbDialect`). */
+export interface DialectOptions {
+  /**
+   * Forces the claim's locking ({@link ClaimLocking}) instead of what the dialect chose from
+   * the server (MySQL family: TiDB and servers without SKIP LOCKED claim optimistically;
+   * PostgreSQL does not ask, so CockroachDB and YugabyteDB need it set). `"single-writer"`
+   * is SQLite's own and cannot be forced.
+   */
+  readonly claimLocking?: Exclude<ClaimLocking, "single-writer">;
+}
+
+/**
  * What a database can do. Informational for schema code and tests; the engine
  * does not branch on it: where the databases differ it calls an operation of
  * {@link DialectStatements} that each dialect implements.
@@ -90,6 +116,11 @@ export type DialectName = "mysql" | "mariadb" | "postgres" | "sqlite" | (string 
 export interface DialectCapabilities {
   /** `SELECT … FOR UPDATE SKIP LOCKED` (MySQL 8, MariaDB 10.6, PostgreSQL). */
   readonly skipLocked: boolean;
+  /**
+   * How this dialect's claim keeps concurrent claimers apart ({@link ClaimLocking}): from the
+   * server where the dialect asks it, or as forced by {@link DialectOptions.claimLocking}.
+   */
+  readonly claimLocking: ClaimLocking;
   /** `UPDATE … RETURNING` (PostgreSQL, SQLite ≥ 3.35; not MySQL/MariaDB). */
   readonly updateReturning: boolean;
   /** `LISTEN` / `NOTIFY` across connections (PostgreSQL). */

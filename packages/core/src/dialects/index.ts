@@ -1,16 +1,19 @@
 import type { DB, DialectFamily } from "../db.js";
 import { UnsupportedError } from "../errors.js";
-import type { Dialect } from "./dialect.js";
+import type { ClaimLocking, Dialect } from "./dialect.js";
 import { detectingMysqlDialect } from "./mysql/index.js";
 import { postgresDialect } from "./postgres/index.js";
 import { sqliteDialect } from "./sqlite/index.js";
 
+export { claimLockingFor } from "./claim-locking.js";
 export type {
+  ClaimLocking,
   Dialect,
   DialectCapabilities,
   DialectDdl,
   DialectIntrospection,
   DialectName,
+  DialectOptions,
   DialectStatements,
   OnConflict,
   SqlHooks,
@@ -72,4 +75,30 @@ function dialectOf(db: DB): Dialect {
     `DB.dialect must be "mysql", "postgres", "sqlite" or a dialect object (got ${JSON.stringify(d)}); ` +
       "use one of the @persistent-queue adapters or set it on your own DB object.",
   );
+}
+
+/**
+ * `db` with its claims forced to `claimLocking` (see {@link ClaimLocking}): the same
+ * connection, its dialect built with that option. For engines that speak a built-in
+ * dialect without saying what they are (YugabyteDB and CockroachDB answer as PostgreSQL,
+ * whose dialect does not ask), or to claim optimistically anywhere:
+ * `new Queue(withClaimLocking(fromPg(pool), "optimistic"), …)`. Every queue on the
+ * table should then use it (mixing modes stays correct, see docs/scaling.md).
+ *
+ * For a DB whose `dialect` is a family name ("postgres", "mysql"); a dialect object
+ * is built with the option itself (`postgresDialect({ claimLocking })`). The DB's
+ * members are copied: they must be own properties, as every adapter's are.
+ */
+export function withClaimLocking(db: DB, claimLocking: Exclude<ClaimLocking, "single-writer">): DB {
+  const family: unknown = (db as { dialect?: unknown }).dialect;
+  const options = { claimLocking };
+  let dialect: Dialect;
+  if (family === "postgres") dialect = postgresDialect(options);
+  else if (family === "mysql") dialect = detectingMysqlDialect(options);
+  else
+    throw new UnsupportedError(
+      `withClaimLocking: DB.dialect must be "postgres" or "mysql" (got ${typeof family === "string" ? JSON.stringify(family) : "a dialect object"}); ` +
+        "SQLite has one writer and needs no claim locking; build a dialect object with the option instead (postgresDialect({ claimLocking })).",
+    );
+  return { ...db, dialect };
 }

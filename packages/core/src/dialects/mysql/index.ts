@@ -1,5 +1,6 @@
 import type { DB } from "../../db.js";
-import type { Dialect, DialectCapabilities, SqlHooks } from "../dialect.js";
+import { claimLockingFor } from "../claim-locking.js";
+import type { Dialect, DialectCapabilities, DialectOptions, SqlHooks } from "../dialect.js";
 import { errorMatches } from "../errors.js";
 import { ident, raw, sql } from "../sql.js";
 import { mysqlDdl } from "./ddl.js";
@@ -15,9 +16,18 @@ export { supportsInvisibleColumns } from "./version.js";
  * capability flags and name; {@link mysqlDialect} builds either, for the
  * server `version` (capabilities such as SKIP LOCKED depend on it).
  */
-export function mysqlDialect(variant: MysqlVariant, version: string): Dialect {
+export function mysqlDialect(
+  variant: MysqlVariant,
+  version: string,
+  options: DialectOptions = {},
+): Dialect {
+  const skipLocked = supportsSkipLocked(variant, version);
+  // TiDB reports MySQL 8's version (SKIP LOCKED) and takes no lock there; a server without
+  // SKIP LOCKED would make claimers queue behind each other's FOR UPDATE: both claim optimistically.
+  const detected = skipLocked ? claimLockingFor(version) : "optimistic";
   const capabilities: DialectCapabilities = {
-    skipLocked: supportsSkipLocked(variant, version),
+    skipLocked,
+    claimLocking: options.claimLocking ?? detected,
     updateReturning: false, // neither MySQL nor MariaDB 10.11 has UPDATE … RETURNING
     listenNotify: false,
     transactionalDdl: false, // DDL commits implicitly
@@ -72,7 +82,7 @@ export function mysqlDialect(variant: MysqlVariant, version: string): Dialect {
     family: "mysql",
     capabilities,
     ...hooks,
-    statements: mysqlStatements(hooks, variant),
+    statements: mysqlStatements(hooks, variant, capabilities.claimLocking),
     ddl: mysqlDdl,
     introspection: mysqlIntrospection,
   };
@@ -83,18 +93,18 @@ export function mysqlDialect(variant: MysqlVariant, version: string): Dialect {
  * variant and version it runs (see {@link Dialect.detect}). A dialect made with
  * {@link mysqlDialect} for a known server is used as it is.
  */
-export function detectingMysqlDialect(): Dialect {
-  return { ...mysqlDialect("mysql", ""), detect: detectMysql };
+export function detectingMysqlDialect(options: DialectOptions = {}): Dialect {
+  return { ...mysqlDialect("mysql", "", options), detect: (db) => detectMysql(db, options) };
 }
 
 /** MariaDB 10.6+ (a variant of MySQL): {@link mysqlDialect} for a known MariaDB server. */
-export function mariadbDialect(version: string): Dialect {
-  return mysqlDialect("mariadb", version);
+export function mariadbDialect(version: string, options: DialectOptions = {}): Dialect {
+  return mysqlDialect("mariadb", version, options);
 }
 
 /** Asks the server which variant and version it runs: the capabilities depend on both. */
-async function detectMysql(db: DB): Promise<Dialect> {
+async function detectMysql(db: DB, options: DialectOptions): Promise<Dialect> {
   const rows = await db.query<{ v: string }>("SELECT VERSION() AS v");
   const version = String(rows[0]?.v ?? "");
-  return mysqlDialect(/mariadb/i.test(version) ? "mariadb" : "mysql", version);
+  return mysqlDialect(/mariadb/i.test(version) ? "mariadb" : "mysql", version, options);
 }

@@ -9,10 +9,18 @@ import {
   jobColumns,
   pickDue,
   pickLimited,
+  pickOptimistic,
   recordsStarts,
+  stillClaimable,
 } from "../claim.js";
 import { completeSucceededStatement } from "../complete.js";
-import type { ClaimLimits, ClaimParams, DialectStatements, SqlHooks } from "../dialect.js";
+import type {
+  ClaimLimits,
+  ClaimLocking,
+  ClaimParams,
+  DialectStatements,
+  SqlHooks,
+} from "../dialect.js";
 import { commonJobOperations, insertOperations } from "../job-operations.js";
 import { execSql, ident, join, querySql, raw, type SqlFragment, sql } from "../sql.js";
 import { duplicateKeyForm } from "../unique.js";
@@ -24,7 +32,12 @@ import type { MysqlVariant } from "./version.js";
  * than on the other databases: that difference lives in this file's
  * operations, not in the engine.
  */
-export function mysqlStatements(hooks: SqlHooks, variant: MysqlVariant): DialectStatements {
+export function mysqlStatements(
+  hooks: SqlHooks,
+  variant: MysqlVariant,
+  claimLocking: ClaimLocking = "skip-locked",
+): DialectStatements {
+  const optimistic = claimLocking === "optimistic";
   /**
    * Claim, MySQL form (no UPDATE … RETURNING): one autocommit statement that
    * joins the picked ids (locked with SKIP LOCKED, so concurrent claimers
@@ -95,7 +108,7 @@ export function mysqlStatements(hooks: SqlHooks, variant: MysqlVariant): Dialect
         tx,
         hooks,
         sql`UPDATE ${t} SET ${claimAssignments(hooks, p, sql`${p.status}`, ident("attempts"))}
-  WHERE ${ident("id")} IN (${join(ids)}) AND ${ident("job_status")} = ${p.status}`,
+  WHERE ${ident("id")} IN (${join(ids)}) AND ${optimistic ? stillClaimable(hooks, sql`${p.status}`) : sql`${ident("job_status")} = ${p.status}`}`,
       );
       if (recordsStarts(limits))
         await execSql(tx, hooks, logStarts(hooks, ts, p.table, p.jobType, p.token));
@@ -112,6 +125,30 @@ export function mysqlStatements(hooks: SqlHooks, variant: MysqlVariant): Dialect
     });
   };
 
+  /**
+   * Claim, optimistic form (claimLocking "optimistic": TiDB, servers without SKIP
+   * LOCKED, or forced): the same three round trips as the SKIP LOCKED form, no row
+   * locks read. A plain read picks candidates (the priority level as a subquery: a
+   * plain read waits on no lock), the UPDATE takes them by primary key where they
+   * are still claimable (InnoDB's UPDATE re-reads the latest committed row: one
+   * another claim took is running now and is skipped), and the rows claimed are
+   * read back by token. Nothing due: one round trip.
+   */
+  const claimOptimistic = async (db: DB, p: ClaimParams): Promise<Row[]> => {
+    const picked = await querySql<{ id: unknown }>(db, hooks, pickOptimistic(hooks, p));
+    if (picked.length === 0) return [];
+    const ids = picked.map((r) => sql`${Number(r.id)}`);
+    const result = await execSql(
+      db,
+      hooks,
+      sql`UPDATE ${ident(p.table)} SET ${claimAssignments(hooks, p, sql`${p.status}`, ident("attempts"))}
+  WHERE ${ident("id")} IN (${join(ids)}) AND ${stillClaimable(hooks, sql`${p.status}`)}`,
+    );
+    return result.affectedRows === 0
+      ? []
+      : querySql(db, hooks, selectClaimed(p.table, p.jobType, p.token));
+  };
+
   return {
     claimJobs,
     ...commonJobOperations(hooks),
@@ -125,6 +162,7 @@ export function mysqlStatements(hooks: SqlHooks, variant: MysqlVariant): Dialect
      */
     async claim(db, p) {
       if (p.limits) return claimLimited(db, p, p.limits);
+      if (optimistic) return claimOptimistic(db, p);
       const [level] = await querySql<{ p: unknown }>(db, hooks, dueLevel(hooks, p));
       if (level?.p === null || level?.p === undefined) return [];
       const result = await execSql(db, hooks, claimJobs(p, Number(level.p)));

@@ -1,13 +1,22 @@
 import { recursivePriorityLevels } from "../claim.js";
-import type { Dialect, SqlHooks } from "../dialect.js";
+import type { Dialect, DialectOptions, SqlHooks } from "../dialect.js";
 import { errorMatches } from "../errors.js";
 import { ident, sql } from "../sql.js";
 import { postgresDdl } from "./ddl.js";
 import { postgresIntrospection } from "./introspection.js";
 import { postgresStatements } from "./statements.js";
 
-/** PostgreSQL 12+. Tables live in the connection's `current_schema()`. */
-export function postgresDialect(): Dialect {
+/**
+ * PostgreSQL 12+. Tables live in the connection's `current_schema()`.
+ *
+ * The dialect does not ask the server what it is (no round trip, and enqueueSync
+ * needs none), so it claims with SKIP LOCKED unless told otherwise: on engines that
+ * speak PostgreSQL's protocol but do not lock there as PostgreSQL does (CockroachDB,
+ * YugabyteDB), pass `{ claimLocking: "optimistic" }` (see {@link DialectOptions};
+ * `claimLockingFor` tells them apart by their `version()`).
+ */
+export function postgresDialect(options: DialectOptions = {}): Dialect {
+  const claimLocking = options.claimLocking ?? "skip-locked";
   const hooks: SqlHooks = {
     placeholder: (n) => `$${n}`,
     quoteIdent: (name) => `"${name}"`,
@@ -31,13 +40,14 @@ export function postgresDialect(): Dialect {
     family: "postgres",
     capabilities: {
       skipLocked: true,
+      claimLocking,
       updateReturning: true,
       listenNotify: true,
       transactionalDdl: true,
       invisibleColumns: false,
     },
     ...hooks,
-    statements: postgresStatements(hooks),
+    statements: postgresStatements(hooks, claimLocking),
     ddl: postgresDdl,
     introspection: postgresIntrospection,
   };

@@ -1,22 +1,48 @@
 import { JobStatus } from "../../job-status.js";
-import { claimAssignments, jobColumns, pickDue, pickLimited, recordsStarts } from "../claim.js";
-import type { ClaimParams, DialectStatements, InsertJobRows, SqlHooks } from "../dialect.js";
+import {
+  claimAssignments,
+  jobColumns,
+  pickDue,
+  pickLimited,
+  pickOptimistic,
+  recordsStarts,
+  stillClaimable,
+} from "../claim.js";
+import type {
+  ClaimLocking,
+  ClaimParams,
+  DialectStatements,
+  InsertJobRows,
+  SqlHooks,
+} from "../dialect.js";
 import { commonJobOperations, insertOperations } from "../job-operations.js";
 import { returningOperations } from "../returning.js";
 import { ident, raw, sql } from "../sql.js";
 import { onConflictForm } from "../unique.js";
 
 /** PostgreSQL's runtime statements: the one-statement claim, the JSON bulk insert, NOTIFY, lock times. */
-export function postgresStatements(hooks: SqlHooks): DialectStatements {
+export function postgresStatements(
+  hooks: SqlHooks,
+  claimLocking: ClaimLocking = "skip-locked",
+): DialectStatements {
+  const optimistic = claimLocking === "optimistic";
+  const prevStatus = sql`${ident("picked")}.${ident("prev_status")}`;
   /**
    * Claim, PostgreSQL form: one statement. The CTE picks and locks due rows
    * (SKIP LOCKED: concurrent claimers take disjoint rows without waiting),
    * the UPDATE marks them running under `token` and returns them.
+   *
+   * Optimistic (claimLocking "optimistic"): the CTE reads candidates without
+   * locks (see pickOptimistic) and the UPDATE takes only those still claimable,
+   * re-checked on the newest row version (stillClaimable): a row another claim
+   * took meanwhile is skipped, so a claim may return fewer rows than it could.
    */
   const claimJobs = (p: ClaimParams) => {
-    const picked = p.limits ? limitedPick(p) : sql`${ident("picked")} AS (${pickDue(hooks, p)})`;
-    const update = sql`UPDATE ${ident(p.table)} AS ${ident("j")} SET ${claimAssignments(hooks, p, sql`${ident("picked")}.${ident("prev_status")}`, sql`${ident("j")}.${ident("attempts")}`)}
-  FROM ${ident("picked")} WHERE ${ident("j")}.${ident("id")} = ${ident("picked")}.${ident("id")}
+    const pick = optimistic ? pickOptimistic(hooks, p) : pickDue(hooks, p);
+    const picked = p.limits ? limitedPick(p) : sql`${ident("picked")} AS (${pick})`;
+    const cas = optimistic ? sql` AND ${stillClaimable(hooks, prevStatus)}` : sql``;
+    const update = sql`UPDATE ${ident(p.table)} AS ${ident("j")} SET ${claimAssignments(hooks, p, prevStatus, sql`${ident("j")}.${ident("attempts")}`)}
+  FROM ${ident("picked")} WHERE ${ident("j")}.${ident("id")} = ${ident("picked")}.${ident("id")}${cas}
   RETURNING ${jobColumns("j")}`;
     if (!recordsStarts(p.limits)) return sql`WITH ${picked}\n${update}`;
     // A rate-limited type records its starts in the same statement.
@@ -37,6 +63,11 @@ SELECT ${jobColumns()} FROM ${ident("claimed")}`;
    * two claims never both fill the same room. The loser claims nothing and
    * leaves `claim_seq` alone (it cannot make the next claim lose in turn); its
    * claimer tries again shortly. Still one statement.
+   *
+   * The gate takes no SKIP LOCKED: it is a conditional UPDATE that waits for the
+   * type's row lock. Optimistic, the candidates are read without locks (the
+   * gate already keeps the type's limited claims apart; the UPDATE's re-check
+   * keeps off rows anything else changed).
    */
   const limitedPick = (p: ClaimParams) => {
     const ts = p.flow;
@@ -49,7 +80,7 @@ SELECT ${jobColumns()} FROM ${ident("claimed")}`;
   WHERE ${row()} AND ${ident("paused")} = 0
     AND ${ident("claim_seq")} = (SELECT ${ident("g")}.${ident("claim_seq")} FROM ${ident(ts.types)} AS ${ident("g")} WHERE ${row("g")})
   RETURNING 1 AS ${ident("ok")}
-), ${ident("picked")} AS (${pickLimited(hooks, p, p.limits ?? {}, hooks.lockRowsClause, sql`AND EXISTS (SELECT 1 FROM ${ident("gate")})`)})`;
+), ${ident("picked")} AS (${pickLimited(hooks, p, p.limits ?? {}, optimistic ? "" : hooks.lockRowsClause, sql`AND EXISTS (SELECT 1 FROM ${ident("gate")})`)})`;
   };
 
   /**

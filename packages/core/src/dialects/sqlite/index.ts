@@ -36,6 +36,7 @@ export function sqliteDialect(): Dialect {
     family: "sqlite",
     capabilities: {
       skipLocked: false,
+      claimLocking: "single-writer",
       updateReturning: true,
       listenNotify: false,
       transactionalDdl: true,
