@@ -1,16 +1,13 @@
 import { fileURLToPath } from "node:url";
 import { resolveDialect } from "@persistent-queue/core/adapter";
-import {
-  type AdapterUnderTest,
-  describeDbConformance,
-  describeEngineConformance,
-} from "@persistent-queue/testkit";
+import { type AdapterUnderTest, describeEngineConformance } from "@persistent-queue/testkit";
 import { describe, expect, inject, it } from "vitest";
 import { open } from "../test/open-optimistic.mjs";
 
 // The conformance suite with claims forced to the optimistic mode (no SKIP LOCKED,
 // docs/scaling.md "Distributed SQL: claiming without SKIP LOCKED"). Lean: the
-// timing-heavy engine checks and the scale suite run in mysql2.test.ts only.
+// timing-heavy engine checks, the scale suite and the database conformance (the adapter's
+// connections, binding and transactions: no claim among them) run in mysql2.test.ts only.
 const adapter: AdapterUnderTest = {
   adapter: "mysql2 (optimistic claims)",
   kinds: ["mariadb"],
@@ -29,5 +26,4 @@ describe("mysql2 (optimistic claims): the mode is on", () => {
   });
 });
 
-describeDbConformance(adapter);
 describeEngineConformance(adapter);
