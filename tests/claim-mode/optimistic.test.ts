@@ -66,7 +66,12 @@ async function freshDatabase(kind: Kind) {
 
 /** Sessions waiting for a row lock in the test's database. */
 const LOCK_WAITS: Record<Kind, string> = {
-  mariadb: "SELECT COUNT(*) AS n FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'",
+  // The second claim's UPDATE is running while the first claim's transaction is open: its
+  // pick found the row, and it must wait for the row's lock. INNODB_TRX alone missed the wait
+  // in most runs on MariaDB 10.11 (the UPDATE showed in the process list as "Searching rows for
+  // update" for seconds, with no LOCK WAIT row), so the process list counts too.
+  mariadb: `SELECT (SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT')
+    + (SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND = 'Query' AND INFO LIKE 'UPDATE%tokB%') AS n`,
   postgres:
     "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
 };
