@@ -104,7 +104,28 @@ async function runCommitted<T>(
   sql: PostgresJsSql,
   statement: (conn: PostgresJsHandle) => PromiseLike<T>,
 ): Promise<T> {
-  return (await sql.begin(async (tx) => await statement(tx))) as T;
+  return (await sql.begin(async (tx) => {
+    try {
+      return await statement(tx);
+    } catch (error) {
+      // The connection died under the statement. begin() rejects by itself when postgres.js
+      // reports the close; rethrowing here would make begin() send ROLLBACK on the dead
+      // connection, and postgres.js 3.4.7 then throws an uncaught TypeError (it writes to a
+      // socket it has already dropped): that crashed the failover test's process. So this
+      // callback stays pending and begin()'s own rejection (the close) is what the caller sees.
+      if (isConnectionLoss(error)) return new Promise<never>(() => {});
+      throw error;
+    }
+  })) as T;
+}
+
+/**
+ * A postgres.js error that means the connection closed under a query (not an error the
+ * server sent, and not the pool being ended on purpose): begin() hears of the close too.
+ */
+function isConnectionLoss(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "CONNECTION_CLOSED" || code === "ECONNRESET" || code === "EPIPE";
 }
 
 const EXPECTED = "a postgres.js Sql or transaction (an object with unsafe() and typed())";
