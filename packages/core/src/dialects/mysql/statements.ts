@@ -71,6 +71,21 @@ export function mysqlStatements(
   WHERE job_status = ${JobStatus.Running} AND job_type = ${jobType} AND lease_token = ${token} ORDER BY id`;
 
   /**
+   * The UPDATE that takes picked rows by primary key and marks them running under
+   * `token`, where each is still in the status the pick read (optimistic: and still
+   * due, {@link stillClaimable}). Shared by the limited and the optimistic claim,
+   * which both pick with a plain read first.
+   */
+  const takePicked = (p: ClaimParams, picked: readonly { id: unknown }[]): SqlFragment => {
+    const ids = picked.map((r) => sql`${Number(r.id)}`);
+    const still = optimistic
+      ? stillClaimable(hooks, sql`${p.status}`)
+      : sql`${ident("job_status")} = ${p.status}`;
+    return sql`UPDATE ${ident(p.table)} SET ${claimAssignments(hooks, p, sql`${p.status}`, ident("attempts"))}
+  WHERE ${ident("id")} IN (${join(ids)}) AND ${still}`;
+  };
+
+  /**
    * A claim under cluster-wide limits, MySQL form: one transaction. It locks the
    * type's row in the job-types table (claims of the type in the whole cluster
    * queue there), then reads the pick with a plain read, whose snapshot InnoDB
@@ -103,13 +118,7 @@ export function mysqlStatements(
   STRAIGHT_JOIN ${t} AS ${ident("j")} ON ${ident("j")}.${ident("id")} = ${ident("y")}.${ident("id")}`,
       );
       if (picked.length === 0) return [];
-      const ids = picked.map((r) => sql`${Number(r.id)}`);
-      const updated = await execSql(
-        tx,
-        hooks,
-        sql`UPDATE ${t} SET ${claimAssignments(hooks, p, sql`${p.status}`, ident("attempts"))}
-  WHERE ${ident("id")} IN (${join(ids)}) AND ${optimistic ? stillClaimable(hooks, sql`${p.status}`) : sql`${ident("job_status")} = ${p.status}`}`,
-      );
+      const updated = await execSql(tx, hooks, takePicked(p, picked));
       if (recordsStarts(limits))
         await execSql(tx, hooks, logStarts(hooks, ts, p.table, p.jobType, p.token));
       if (updated.affectedRows === picked.length) {
@@ -137,13 +146,7 @@ export function mysqlStatements(
   const claimOptimistic = async (db: DB, p: ClaimParams): Promise<Row[]> => {
     const picked = await querySql<{ id: unknown }>(db, hooks, pickOptimistic(hooks, p));
     if (picked.length === 0) return [];
-    const ids = picked.map((r) => sql`${Number(r.id)}`);
-    const result = await execSql(
-      db,
-      hooks,
-      sql`UPDATE ${ident(p.table)} SET ${claimAssignments(hooks, p, sql`${p.status}`, ident("attempts"))}
-  WHERE ${ident("id")} IN (${join(ids)}) AND ${stillClaimable(hooks, sql`${p.status}`)}`,
-    );
+    const result = await execSql(db, hooks, takePicked(p, picked));
     return result.affectedRows === 0
       ? []
       : querySql(db, hooks, selectClaimed(p.table, p.jobType, p.token));
