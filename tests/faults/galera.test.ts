@@ -27,18 +27,19 @@ beforeEach(() => void process.on("unhandledRejection", onUnhandled));
 afterEach(() => void process.off("unhandledRejection", onUnhandled));
 
 /**
- * The drain measurement runs in `npm run faults` (PQ_CLUSTER_FAULTS=1) only: it is for the
- * figures in docs/scaling.md and would double the file's time in `npm test`. The crash and
- * globalConcurrency tests run in both. (The crash test was out of `npm test` for a while: a
- * CI run saw one job completed twice, since explained and fixed in the claimer, see
- * docs/scaling.md.)
+ * The whole file runs in `npm run faults` (PQ_CLUSTER_FAULTS=1), not in `npm test`. The crash
+ * and globalConcurrency tests were in `npm test` for two CI runs: they passed on a quiet
+ * machine, but in CI, beside the rest of the suite on two cores, Galera's own timeouts (a node
+ * rejoining, group membership) went first: one run timed the crash test out after 300 s and
+ * could not connect to the rejoined node in the next test (docs/scaling.md). Testkit's starter
+ * for the cluster, with a kill and a rejoin, stays in CI (packages/testkit/src/clusters/).
  */
-const MEASURE = process.env.PQ_CLUSTER_FAULTS === "1";
+const CLUSTER_FAULTS = process.env.PQ_CLUSTER_FAULTS === "1";
 
 let cluster: GaleraCluster;
 const pools: mysql.Pool[] = [];
 beforeAll(async () => {
-  cluster = await startGaleraCluster();
+  if (CLUSTER_FAULTS) cluster = await startGaleraCluster();
 }, 180_000);
 afterAll(async () => {
   for (const p of pools) await p.end().catch(() => undefined);
@@ -215,7 +216,7 @@ async function migrateEverywhere(queue: ReturnType<typeof queueOn>, database: st
   for (const i of [0, 1, 2]) await tablesOn(i, database);
 }
 
-describe("MariaDB Galera, 3 nodes", () => {
+describe.runIf(CLUSTER_FAULTS)("MariaDB Galera, 3 nodes", () => {
   it("node 2 SIGKILLed mid-run and rejoined: no job lost, none run twice at once, nothing restarted by hand", {
     // About 35 s here; the waits inside are bounded (rejoin 90 s, drains 90 s and 60 s). On a
     // machine at load 20 the rejoin alone once took over 100 s, past the old 150 s limit.
@@ -316,57 +317,53 @@ describe("MariaDB Galera, 3 nodes", () => {
     }
   });
 
-  it.runIf(MEASURE)(
-    "drains no-op jobs with 3 consumers on one node and on three nodes (measured, correctness asserted; npm run faults)",
-    {
-      timeout: 600_000,
-    },
-    async () => {
-      const JOBS = 2000;
-      // More rounds for the figures in docs/scaling.md (PQ_GALERA_ROUNDS=3); one in CI.
-      const rounds = Math.max(1, Number(process.env.PQ_GALERA_ROUNDS ?? 1));
-      const figures: string[] = [];
-      const layouts = Array.from(
-        { length: rounds },
-        () => ["one node", "three nodes"] as const,
-      ).flat();
-      for (const layout of layouts) {
-        const { name, drop } = await createDatabase({ kind: "mariadb", url: cluster.urls[0]! });
-        const log = new RunLog(JOBS);
-        const errors = new ErrorTally();
-        const node = (k: number) => (layout === "one node" ? 0 : k);
-        const queues = [0, 1, 2].map((k) =>
-          queueOn(openNode(node(k), name), `drain-${k}`, log, errors, 0, "30s"),
-        );
-        try {
-          await migrateEverywhere(queues[0]!, name);
-          await enqueue(queues[0]!, JOBS);
-          // wsrep status counters are per node and cumulative: read them around the run.
-          const before = await wsrepCounter("wsrep_local_cert_failures", [0, 1, 2]);
-          const bfBefore = await wsrepCounter("wsrep_local_bf_aborts", [0, 1, 2]);
-          const t0 = performance.now();
-          await Promise.all(queues.map((q) => q.start()));
-          while (log.completions.size < JOBS) {
-            if (performance.now() - t0 > 90_000) throw new Error(`${layout}: not drained in 90 s`);
-            await new Promise((r) => setTimeout(r, 5));
-          }
-          const ms = performance.now() - t0;
-          const cert = (await wsrepCounter("wsrep_local_cert_failures", [0, 1, 2])) - before;
-          const bf = (await wsrepCounter("wsrep_local_bf_aborts", [0, 1, 2])) - bfBefore;
-          expect(await allFinal(openNode(0, name), JOBS, 30_000)).toBe(JOBS);
-          expect(log.overlaps).toBe(0);
-          expect(log.doubleCompleted).toBe(0);
-          figures.push(
-            `${layout}: ${Math.round((JOBS / ms) * 1000)} jobs/s (${Math.round(ms)} ms) claim-1213s=${errors.deadlocks.get("claim") ?? 0} ${errors} cert-failures=${cert} bf-aborts=${bf} re-run=${log.rerun}`,
-          );
-        } finally {
-          await Promise.all(queues.map((q) => q.stop({ timeoutMs: 2000 })));
-          await drop().catch(() => undefined);
-        }
-      }
-      console.info(
-        `[measure galera] ${JOBS} no-op jobs, 3 queues x capacity 8\n  ${figures.join("\n  ")}`,
+  it("drains no-op jobs with 3 consumers on one node and on three nodes (measured, correctness asserted; npm run faults)", {
+    timeout: 600_000,
+  }, async () => {
+    const JOBS = 2000;
+    // More rounds for the figures in docs/scaling.md (PQ_GALERA_ROUNDS=3); one by default.
+    const rounds = Math.max(1, Number(process.env.PQ_GALERA_ROUNDS ?? 1));
+    const figures: string[] = [];
+    const layouts = Array.from(
+      { length: rounds },
+      () => ["one node", "three nodes"] as const,
+    ).flat();
+    for (const layout of layouts) {
+      const { name, drop } = await createDatabase({ kind: "mariadb", url: cluster.urls[0]! });
+      const log = new RunLog(JOBS);
+      const errors = new ErrorTally();
+      const node = (k: number) => (layout === "one node" ? 0 : k);
+      const queues = [0, 1, 2].map((k) =>
+        queueOn(openNode(node(k), name), `drain-${k}`, log, errors, 0, "30s"),
       );
-    },
-  );
+      try {
+        await migrateEverywhere(queues[0]!, name);
+        await enqueue(queues[0]!, JOBS);
+        // wsrep status counters are per node and cumulative: read them around the run.
+        const before = await wsrepCounter("wsrep_local_cert_failures", [0, 1, 2]);
+        const bfBefore = await wsrepCounter("wsrep_local_bf_aborts", [0, 1, 2]);
+        const t0 = performance.now();
+        await Promise.all(queues.map((q) => q.start()));
+        while (log.completions.size < JOBS) {
+          if (performance.now() - t0 > 90_000) throw new Error(`${layout}: not drained in 90 s`);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        const ms = performance.now() - t0;
+        const cert = (await wsrepCounter("wsrep_local_cert_failures", [0, 1, 2])) - before;
+        const bf = (await wsrepCounter("wsrep_local_bf_aborts", [0, 1, 2])) - bfBefore;
+        expect(await allFinal(openNode(0, name), JOBS, 30_000)).toBe(JOBS);
+        expect(log.overlaps).toBe(0);
+        expect(log.doubleCompleted).toBe(0);
+        figures.push(
+          `${layout}: ${Math.round((JOBS / ms) * 1000)} jobs/s (${Math.round(ms)} ms) claim-1213s=${errors.deadlocks.get("claim") ?? 0} ${errors} cert-failures=${cert} bf-aborts=${bf} re-run=${log.rerun}`,
+        );
+      } finally {
+        await Promise.all(queues.map((q) => q.stop({ timeoutMs: 2000 })));
+        await drop().catch(() => undefined);
+      }
+    }
+    console.info(
+      `[measure galera] ${JOBS} no-op jobs, 3 queues x capacity 8\n  ${figures.join("\n  ")}`,
+    );
+  });
 });

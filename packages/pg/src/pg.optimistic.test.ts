@@ -5,9 +5,9 @@ import { describe, expect, inject, it } from "vitest";
 import { open } from "../test/open-optimistic.mjs";
 
 // The conformance suite with claims forced to the optimistic mode (no SKIP LOCKED,
-// docs/scaling.md "Distributed SQL: claiming without SKIP LOCKED"). Lean: the
-// timing-heavy engine checks, the scale suite and the database conformance (the adapter's
-// connections, binding and transactions: no claim among them) run in pg.test.ts only.
+// docs/scaling.md "Distributed SQL: claiming without SKIP LOCKED"): the engine groups that
+// claim jobs (only: "claims"). The rest of the engine suite, its timing-heavy checks, the
+// scale suite and the database conformance (no claim among them) run in pg.test.ts only.
 const adapter: AdapterUnderTest = {
   adapter: "pg (optimistic claims)",
   kinds: ["postgres"],
@@ -26,4 +26,4 @@ describe("pg (optimistic claims): the mode is on", () => {
   });
 });
 
-describeEngineConformance(adapter);
+describeEngineConformance(adapter, { only: "claims" });

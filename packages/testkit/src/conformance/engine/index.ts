@@ -1,5 +1,5 @@
 import { describe } from "vitest";
-import { type AdapterUnderTest, cellName } from "../context.js";
+import { type AdapterUnderTest, cellName, type TargetKind } from "../context.js";
 import { actionTests } from "./actions.js";
 import { concurrencyTests } from "./concurrency.js";
 import { definitionTests } from "./definitions.js";
@@ -19,31 +19,47 @@ import { shedLockTests } from "./shed-lock.js";
 import { telemetryTests } from "./telemetry.js";
 import { uniqueKeyTests } from "./unique-keys.js";
 
+type Group = (adapter: AdapterUnderTest, kind: TargetKind) => void;
+
+/** The engine suite's groups, in order; `claims` marks those that exercise the claim path. */
+const groups: readonly { title: string; tests: Group; claims: boolean }[] = [
+  { title: "status semantics", tests: semanticsTests, claims: true },
+  { title: "durability and enqueue", tests: durabilityTests, claims: false },
+  { title: "competing consumers and leases", tests: concurrencyTests, claims: true },
+  { title: "ShedLock", tests: shedLockTests, claims: false },
+  { title: "firstPullDay, schemas, events, wake-ups", tests: featureTests, claims: true },
+  { title: "job definitions and names", tests: definitionTests, claims: false },
+  { title: "priorities and the due-ordered claim", tests: priorityTests, claims: true },
+  { title: "worker killed", tests: killTests, claims: true },
+  { title: "results, progress and waitFor", tests: resultsTests, claims: false },
+  { title: "job actions and listJobs", tests: actionTests, claims: false },
+  { title: "lifecycle, outages and bookkeeping", tests: hardeningTests, claims: true },
+  { title: "a Go service on the same table", tests: goLibraryTests, claims: true },
+  { title: "unique keys", tests: uniqueKeyTests, claims: false },
+  { title: "retention and prune", tests: retentionTests, claims: false },
+  { title: "cron schedules", tests: scheduleTests, claims: false },
+  { title: "flow control", tests: flowControlTests, claims: true },
+  { title: "OpenTelemetry and Prometheus", tests: telemetryTests, claims: false },
+  { title: "finished-job counters", tests: overviewTests, claims: false },
+];
+
 /**
  * The engine part of the conformance suite: the queue, its leases and
  * ShedLock running on the adapter, on every database it supports.
+ *
+ * `only: "claims"` runs the groups that claim jobs under contention, order them, limit
+ * them or take them back (semantics, leases, priorities, kills, outages, a Go service beside,
+ * flow control, wake-ups): for a cell that changes how jobs are claimed and nothing else
+ * (the optimistic claim mode), whose adapter runs the whole suite in its own cell.
  */
-export function describeEngineConformance(adapter: AdapterUnderTest): void {
+export function describeEngineConformance(
+  adapter: AdapterUnderTest,
+  options: { only?: "claims" } = {},
+): void {
+  const chosen = options.only === "claims" ? groups.filter((g) => g.claims) : groups;
   for (const kind of adapter.kinds) {
     describe(`${cellName(adapter, kind)}: engine conformance`, () => {
-      describe("status semantics", () => semanticsTests(adapter, kind));
-      describe("durability and enqueue", () => durabilityTests(adapter, kind));
-      describe("competing consumers and leases", () => concurrencyTests(adapter, kind));
-      describe("ShedLock", () => shedLockTests(adapter, kind));
-      describe("firstPullDay, schemas, events, wake-ups", () => featureTests(adapter, kind));
-      describe("job definitions and names", () => definitionTests(adapter, kind));
-      describe("priorities and the due-ordered claim", () => priorityTests(adapter, kind));
-      describe("worker killed", () => killTests(adapter, kind));
-      describe("results, progress and waitFor", () => resultsTests(adapter, kind));
-      describe("job actions and listJobs", () => actionTests(adapter, kind));
-      describe("lifecycle, outages and bookkeeping", () => hardeningTests(adapter, kind));
-      describe("a Go service on the same table", () => goLibraryTests(adapter, kind));
-      describe("unique keys", () => uniqueKeyTests(adapter, kind));
-      describe("retention and prune", () => retentionTests(adapter, kind));
-      describe("cron schedules", () => scheduleTests(adapter, kind));
-      describe("flow control", () => flowControlTests(adapter, kind));
-      describe("OpenTelemetry and Prometheus", () => telemetryTests(adapter, kind));
-      describe("finished-job counters", () => overviewTests(adapter, kind));
+      for (const g of chosen) describe(g.title, () => g.tests(adapter, kind));
     });
   }
 }
