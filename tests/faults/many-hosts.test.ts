@@ -1,8 +1,11 @@
 /**
- * Many worker hosts against one database server: the same no-op jobs drained by
- * one, two, three and four worker hosts (network namespaces of their own, each
- * on its own link to the database host, netns.ts), each host one process with
- * the queue's defaults (100 slots, prefetch 100). Correctness is asserted (every
+ * Many worker hosts against one database server: the same jobs drained by one,
+ * two, three and four worker hosts (network namespaces of their own, each on
+ * its own link to the database host, netns.ts), each host one process. Two
+ * workloads: no-op jobs with the queue's defaults (100 slots, prefetch 100),
+ * where the machine's CPU is the limit, and jobs that wait 20 ms (I/O-bound
+ * work: a call to another service) on 16 slots per host, where the slots are
+ * the limit and hosts add capacity. Correctness is asserted (every
  * job Success, none run or completed twice); the throughput is printed for
  * docs/scaling.md, never asserted. A host cut off mid-run is the partition test
  * (four hosts, partition.test.ts).
@@ -21,6 +24,11 @@ import { killWorker, type Line, Network, netnsMissing, startWorker, type Worker 
 const MEASURE = process.env.PQ_CLUSTER_FAULTS === "1";
 const JOBS = Number(process.env.PQ_HOSTS_JOBS ?? 10_000);
 const ROUNDS = Math.max(1, Number(process.env.PQ_HOSTS_ROUNDS ?? 1));
+/** What each host runs: no-op jobs on the defaults, and 20 ms jobs on 16 slots. */
+const WORKLOADS = [
+  { name: "no-op, 100 slots", handlerMs: 0, capacity: 100 },
+  { name: "20 ms, 16 slots", handlerMs: 20, capacity: 16 },
+] as const;
 
 describe.each<ServerKind>(["mariadb", "postgres"])("%s: one to four worker hosts", (kind) => {
   it.runIf(MEASURE)(
@@ -43,9 +51,11 @@ describe.each<ServerKind>(["mariadb", "postgres"])("%s: one to four worker hosts
         const db = env.open();
         const producer = new PersistentQueue({ db, serviceName: "producer", jobs: [] });
         await producer.migrate();
-        const rates = new Map<number, number[]>();
+        const rates = new Map<string, number[]>();
         for (let round = 0; round < ROUNDS; round++) {
-          for (const count of [1, 2, 3, 4]) {
+          for (const [workload, count] of WORKLOADS.flatMap((w) =>
+            [1, 2, 3, 4].map((c) => [w, c] as const),
+          )) {
             // A fresh table for each layout: the same history (none) for every count.
             await db.exec("DELETE FROM async_job_tab");
             for (let k = 0; k < JOBS; k += 1000)
@@ -62,8 +72,8 @@ describe.each<ServerKind>(["mariadb", "postgres"])("%s: one to four worker hosts
                 workers.push(
                   startWorker(kind, env.url, h, lines, {
                     leaseMs: 30_000,
-                    handlerMs: 0,
-                    capacity: 100,
+                    handlerMs: workload.handlerMs,
+                    capacity: workload.capacity,
                   }),
                 );
               await Promise.all(workers.map((w) => w.ready));
@@ -82,13 +92,14 @@ describe.each<ServerKind>(["mariadb", "postgres"])("%s: one to four worker hosts
               const t0 = Math.min(...runs.map((l) => l.t));
               const t1 = Math.max(...dones.map((l) => l.t));
               const rate = Math.round((JOBS * 1000) / Math.max(1, t1 - t0));
-              rates.set(count, [...(rates.get(count) ?? []), rate]);
+              const key = `${workload.name}/${count}`;
+              rates.set(key, [...(rates.get(key) ?? []), rate]);
               const perHost = net.hosts
                 .slice(0, count)
                 .map((h) => dones.filter((l) => l.host === h.name).length);
               const errors = lines.filter((l) => l.word === "error").length;
               figures.push(
-                `round ${round + 1} hosts=${count}: ${rate} jobs/s (${t1 - t0} ms), completions per host ${perHost.join("/")}, bookkeeping errors ${errors}`,
+                `round ${round + 1} ${workload.name} hosts=${count}: ${rate} jobs/s (${t1 - t0} ms), completions per host ${perHost.join("/")}, bookkeeping errors ${errors}`,
               );
             } finally {
               await Promise.all(workers.map(killWorker));
@@ -96,9 +107,12 @@ describe.each<ServerKind>(["mariadb", "postgres"])("%s: one to four worker hosts
           }
         }
         const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-        const one = median(rates.get(1)!);
+        const summary = WORKLOADS.map((w) => {
+          const at = (c: number) => median(rates.get(`${w.name}/${c}`)!);
+          return `${w.name}: ${[1, 2, 3, 4].map((c) => `${c}: ${at(c)} (${(at(c) / at(1)).toFixed(2)}×)`).join(", ")}`;
+        });
         console.info(
-          `[fault many-hosts ${kind}] jobs=${JOBS} rounds=${ROUNDS} cores=${availableParallelism()}\n  ${figures.join("\n  ")}\n  median jobs/s by hosts: ${[1, 2, 3, 4].map((c) => `${c}: ${median(rates.get(c)!)} (${(median(rates.get(c)!) / one).toFixed(2)}×)`).join(", ")}`,
+          `[fault many-hosts ${kind}] jobs=${JOBS} rounds=${ROUNDS} cores=${availableParallelism()}\n  ${figures.join("\n  ")}\n  median jobs/s by hosts:\n  ${summary.join("\n  ")}`,
         );
       } finally {
         await env?.close().catch(() => undefined);

@@ -9,6 +9,13 @@
  * finish (`retention`), and the producer enqueues while they drain, at
  * PQ_SOAK_RATE jobs/s (default 2000): the report adds the table's peak row
  * count, which must stay bounded instead of growing with the jobs run.
+ * The report also gives the job table's size on disk (data and indexes) at its
+ * peak and when drained, and the bytes per row (docs/scaling.md, "How far one
+ * primary goes"). MariaDB's figure is InnoDB's estimate after ANALYZE TABLE.
+ *
+ * PQ_SOAK_PG_NAPTIME="10s" (PostgreSQL): autovacuum wakes every 10 s (server-wide,
+ * default 1 min) and vacuums the job table after 1,000 dead rows, unthrottled: the
+ * settings docs/scaling.md suggests for a busy job table, to compare its size with.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -25,6 +32,7 @@ const LIMIT_MS = Number(process.env.PQ_SOAK_MINUTES ?? 25) * 60_000;
 const WORKER = fileURLToPath(new URL("./worker.mjs", import.meta.url));
 const RETENTION = process.env.PQ_SOAK_RETENTION;
 const RATE = Number(process.env.PQ_SOAK_RATE ?? 2000);
+const PG_NAPTIME = process.env.PQ_SOAK_PG_NAPTIME;
 const kinds = (process.env.PQ_SOAK_DATABASES ?? "mariadb,postgres").split(",") as (
   | "mariadb"
   | "postgres"
@@ -41,6 +49,13 @@ for (const kind of kinds) {
   try {
     const producer = new PersistentQueue({ db, serviceName: "soak-producer", jobs: [] });
     await producer.migrate();
+    if (kind === "postgres" && PG_NAPTIME) {
+      await db.exec(`ALTER SYSTEM SET autovacuum_naptime = '${PG_NAPTIME}'`);
+      await db.query("SELECT pg_reload_conf()");
+      await db.exec(
+        "ALTER TABLE async_job_tab SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_cost_delay = 0)",
+      );
+    }
     let enqueued = 0;
     const enqueueAll = async () => {
       const e0 = Date.now();
@@ -74,6 +89,22 @@ for (const kind of kinds) {
     const streaming = RETENTION ? enqueueAll() : undefined;
     let finished = 0;
     let peakRows = 0;
+    let peakBytes = 0;
+    let samples = 0;
+    /** The job table's data and indexes, in bytes. */
+    const tableBytes = async (): Promise<number> => {
+      if (kind === "postgres") {
+        const [r] = await db.query<{ b: unknown }>(
+          "SELECT pg_total_relation_size('async_job_tab') AS b",
+        );
+        return Number(r?.b);
+      }
+      await db.query("ANALYZE TABLE async_job_tab");
+      const [r] = await db.query<{ b: unknown }>(
+        "SELECT data_length + index_length AS b FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'async_job_tab'",
+      );
+      return Number(r?.b);
+    };
     while (Date.now() - d0 < LIMIT_MS) {
       await new Promise((r) => setTimeout(r, 2000));
       // Finished = enqueued less the unfinished ones: retention deletes succeeded rows.
@@ -81,6 +112,13 @@ for (const kind of kinds) {
         "SELECT COUNT(*) AS total, SUM(CASE WHEN job_status <> 1 THEN 1 ELSE 0 END) AS unfinished FROM async_job_tab WHERE job_type = 1",
       );
       peakRows = Math.max(peakRows, Number(row?.total));
+      const bytes = await tableBytes();
+      peakBytes = Math.max(peakBytes, bytes);
+      // With retention, how the table's rows and size move over the run (every 30 s).
+      if (RETENTION && ++samples % 15 === 0)
+        console.log(
+          `  t=${Math.round((Date.now() - d0) / 1000)}s rows=${Number(row?.total)} size=${(bytes / 2 ** 20).toFixed(0)}MiB`,
+        );
       finished = RETENTION
         ? enqueued - Number(row?.unfinished ?? 0)
         : Number(row?.total) - Number(row?.unfinished ?? 0);
@@ -88,6 +126,7 @@ for (const kind of kinds) {
     }
     const streamSeconds = streaming ? await streaming : 0;
     const [end] = await db.query<{ n: unknown }>("SELECT COUNT(*) AS n FROM async_job_tab");
+    const endBytes = await tableBytes();
     const drainSeconds = (Date.now() - d0) / 1000;
     for (const c of children) c.kill("SIGTERM");
     await Promise.all(
@@ -95,12 +134,15 @@ for (const kind of kinds) {
     );
     const mb = (b: number) => (b / 2 ** 20).toFixed(0);
     console.log(
-      `[soak ${kind} ${server.version.split("-")[0]}] jobs=${JOBS} finished=${finished} enqueue=${Math.round(JOBS / (enqueueSeconds || streamSeconds))}/s drain=${Math.round(finished / drainSeconds)}/s (${WORKERS} processes x 16)`,
+      `[soak ${kind} ${server.version.replace(/\s*\(.*$/, "").split("-")[0]}] jobs=${JOBS} finished=${finished} enqueue=${Math.round(JOBS / (enqueueSeconds || streamSeconds))}/s drain=${Math.round(finished / drainSeconds)}/s (${WORKERS} processes x 16)`,
     );
     if (RETENTION)
       console.log(
         `  retention success=${RETENTION}: table rows peak ${peakRows} (sampled every 2 s), ${Number(end?.n)} when drained, for ${JOBS} jobs at ${RATE}/s`,
       );
+    console.log(
+      `  table size (data + indexes): peak ${mb(peakBytes)} MiB, when drained ${mb(endBytes)} MiB for ${Number(end?.n)} rows (${Number(end?.n) > 0 ? Math.round(endBytes / Number(end?.n)) : "–"} bytes per row)`,
+    );
     rss.forEach((samples, w) => {
       const early = samples[Math.floor(samples.length * 0.1)] ?? 0;
       const peak = Math.max(...samples);
