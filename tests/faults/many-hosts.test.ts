@@ -44,10 +44,7 @@ describe.each<ServerKind>(["mariadb", "postgres"])("%s: one to four worker hosts
       let env: Awaited<ReturnType<typeof dedicatedServer>> | undefined;
       const figures: string[] = [];
       try {
-        env = await dedicatedServer(kind, {
-          listenAddresses: net.serverAddresses,
-          trustNetworks: [net.trustNetwork],
-        });
+        env = await dedicatedServer(kind, net.serverOptions);
         const db = env.open();
         const producer = new PersistentQueue({ db, serviceName: "producer", jobs: [] });
         await producer.migrate();

@@ -171,9 +171,12 @@ export class Network {
     return network;
   }
 
-  /** The addresses the database must listen on, one per host. */
-  get serverAddresses(): string[] {
-    return this.hosts.map((h) => h.serverAddress);
+  /** What the database server needs to reach every host: its addresses and the trust list. */
+  get serverOptions(): { listenAddresses: string[]; trustNetworks: string[] } {
+    return {
+      listenAddresses: this.hosts.map((h) => h.serverAddress),
+      trustNetworks: [this.trustNetwork],
+    };
   }
 
   /**

@@ -51,10 +51,7 @@ describe.each<ServerKind>(["mariadb", "postgres"])("%s network partition between
     let env: Awaited<ReturnType<typeof dedicatedServer>> | undefined;
     const workers: Worker[] = [];
     try {
-      env = await dedicatedServer(kind, {
-        listenAddresses: net.serverAddresses,
-        trustNetworks: [net.trustNetwork],
-      });
+      env = await dedicatedServer(kind, net.serverOptions);
       const db = env.open();
       const producer = new PersistentQueue({ db, serviceName: "producer", jobs: [] });
       await producer.migrate();
