@@ -1,0 +1,100 @@
+/**
+ * Why MariaDB's drain slows with history (issue 14, item 2): drains the same
+ * 10,000 due no-op jobs (one process, concurrency 16, the defaults) over
+ * 10,000 and 1,000,000 finished rows, in three conditions, and prints the
+ * InnoDB counters of each drain:
+ *   fresh     the history inserted just before the drain (as scenario E does)
+ *   flushed   the same, after InnoDB wrote every dirty page of that insert
+ *   pool 1G   the buffer pool grown from testkit's 128 MiB to 1 GiB, flushed
+ * Usage: npx tsx bench/src/history-probe.ts   (after `npm run build`)
+ */
+import { PersistentQueue } from "@persistent-queue/core";
+import { fromMysql2 } from "@persistent-queue/mysql2";
+import { createDatabase, startMariaDB } from "@persistent-queue/testkit";
+import mysql, { type RowDataPacket } from "mysql2/promise";
+
+const JOBS = Number(process.env.PQ_PROBE_JOBS ?? 10_000);
+const HISTORY = (process.env.PQ_PROBE_HISTORY ?? "10000,1000000").split(",").map(Number);
+const REPS = Number(process.env.PQ_PROBE_REPS ?? 3);
+const COUNTERS = [
+  "Innodb_buffer_pool_reads",
+  "Innodb_buffer_pool_read_requests",
+  "Innodb_pages_written",
+  "Innodb_data_fsyncs",
+  "Handler_update",
+  "Handler_read_rnd_next",
+  "Handler_read_next",
+  "Handler_read_key",
+];
+
+const server = await startMariaDB();
+const admin = await mysql.createConnection({ uri: server.url });
+const status = async (): Promise<Record<string, number>> => {
+  const [rows] = await admin.query<RowDataPacket[]>("SHOW GLOBAL STATUS");
+  return Object.fromEntries(rows.map((r) => [String(r.Variable_name), Number(r.Value)]));
+};
+const flush = async () => {
+  await admin.query("SET GLOBAL innodb_max_dirty_pages_pct = 0");
+  for (let i = 0; i < 600; i++) {
+    if ((await status()).Innodb_buffer_pool_pages_dirty! < 50) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await admin.query("SET GLOBAL innodb_max_dirty_pages_pct = 90");
+};
+
+try {
+  for (const condition of ["fresh", "flushed", "pool 1G"] as const) {
+    if (condition === "pool 1G") {
+      await admin.query("SET GLOBAL innodb_buffer_pool_size = 1073741824");
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    for (const history of Array.from({ length: REPS }, () => HISTORY).flat()) {
+      const database = await createDatabase({ kind: "mariadb", url: server.url });
+      const pool = mysql.createPool({ uri: database.url, connectionLimit: 10 });
+      const db = fromMysql2(pool);
+      try {
+        const producer = new PersistentQueue({ db, serviceName: "probe", jobs: [] });
+        await producer.migrate();
+        await db.exec(
+          `INSERT INTO async_job_tab (params, job_type, job_status, start_time, create_time, update_time) SELECT '{}', 1, 1, 0, 1700000000, 1700000000 FROM seq_1_to_${history}`,
+        );
+        await db.query("ANALYZE TABLE async_job_tab");
+        for (let i = 0; i < JOBS; i += 1000)
+          await producer.addMany(
+            Array.from({ length: Math.min(1000, JOBS - i) }, (_, k) => ({
+              jobType: 1,
+              params: { n: i + k },
+            })),
+          );
+        if (condition !== "fresh") await flush();
+        const dirty = (await status()).Innodb_buffer_pool_pages_dirty;
+        let done = 0;
+        const queue = new PersistentQueue({
+          db,
+          serviceName: "probe",
+          jobs: [{ jobType: 1, workerPoolCapacity: 16, handleJob: async () => void done++ }],
+        });
+        const before = await status();
+        const t0 = performance.now();
+        await queue.start();
+        while (done < JOBS) await new Promise((r) => setTimeout(r, 5));
+        const ms = performance.now() - t0;
+        await queue.stop();
+        const after = await status();
+        const delta = COUNTERS.map(
+          (c) =>
+            `${c.replace("Innodb_", "")}=${Math.round((after[c]! - before[c]!) / (JOBS / 1000))}`,
+        ).join(" ");
+        console.log(
+          `${condition.padEnd(8)} history=${String(history).padStart(7)}: ${Math.round((JOBS * 1000) / ms)} jobs/s; dirty pages at start ${dirty}; per 1000 jobs: ${delta}`,
+        );
+      } finally {
+        await pool.end();
+        await database.drop().catch(() => undefined);
+      }
+    }
+  }
+} finally {
+  await admin.end();
+  await server.stop();
+}
