@@ -1,5 +1,6 @@
-import { AdapterArgumentError, type DB } from "@persistent-queue/core";
+import type { DB } from "@persistent-queue/core";
 import {
+  expectArgument,
   membersOf,
   type Outcome,
   type SyncSqliteOptions,
@@ -34,21 +35,25 @@ const EXPECTED = "an open better-sqlite3 Database (an object with prepare() and 
  */
 function assertDatabase(database: unknown): asserts database is BetterSqlite3Database {
   const d = membersOf(database);
-  if (typeof d.prepare !== "function" || typeof d.pragma !== "function") {
-    const hint =
-      typeof database === "string"
-        ? "A file name is not a connection: pass new Database(file) from better-sqlite3."
-        : undefined;
-    throw new AdapterArgumentError("fromBetterSqlite3", EXPECTED, database, hint);
-  }
-  if (d.open === false) {
-    throw new AdapterArgumentError(
-      "fromBetterSqlite3",
-      EXPECTED,
-      database,
-      "It is closed: pass a new Database(file).",
-    );
-  }
+  const fileName =
+    typeof database === "string"
+      ? "A file name is not a connection: pass new Database(file) from better-sqlite3."
+      : undefined;
+  const adapter = "fromBetterSqlite3";
+  expectArgument(
+    typeof d.prepare === "function" && typeof d.pragma === "function",
+    adapter,
+    EXPECTED,
+    database,
+    fileName,
+  );
+  expectArgument(
+    d.open !== false,
+    adapter,
+    EXPECTED,
+    database,
+    "It is closed: pass a new Database(file).",
+  );
 }
 
 /**

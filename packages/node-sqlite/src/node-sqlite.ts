@@ -1,5 +1,6 @@
-import { AdapterArgumentError, type DB } from "@persistent-queue/core";
+import type { DB } from "@persistent-queue/core";
 import {
+  expectArgument,
   membersOf,
   normaliseValue,
   type SyncSqliteOptions,
@@ -43,30 +44,33 @@ const EXPECTED = "an open node:sqlite DatabaseSync (an object with prepare() and
  */
 function assertDatabase(database: unknown): asserts database is NodeSqliteDatabase {
   const d = membersOf(database);
-  if (typeof d.prepare !== "function" || typeof d.exec !== "function") {
-    const hint =
-      typeof database === "string"
-        ? 'A file name is not a connection: pass new DatabaseSync(file) from "node:sqlite".'
-        : undefined;
-    throw new AdapterArgumentError("fromNodeSqlite", EXPECTED, database, hint);
-  }
-  if (typeof d.pragma === "function") {
-    // Both have prepare() and exec(), but better-sqlite3's run() refuses a statement that returns rows.
-    throw new AdapterArgumentError(
-      "fromNodeSqlite",
-      EXPECTED,
-      database,
-      "It looks like a better-sqlite3 Database: fromBetterSqlite3 from @persistent-queue/better-sqlite3 adapts it.",
-    );
-  }
-  if (d.isOpen === false) {
-    throw new AdapterArgumentError(
-      "fromNodeSqlite",
-      EXPECTED,
-      database,
-      "It is closed (or made with { open: false }): pass an open DatabaseSync.",
-    );
-  }
+  const fileName =
+    typeof database === "string"
+      ? 'A file name is not a connection: pass new DatabaseSync(file) from "node:sqlite".'
+      : undefined;
+  const adapter = "fromNodeSqlite";
+  expectArgument(
+    typeof d.prepare === "function" && typeof d.exec === "function",
+    adapter,
+    EXPECTED,
+    database,
+    fileName,
+  );
+  // Both have prepare() and exec(), but better-sqlite3's run() refuses a statement that returns rows.
+  expectArgument(
+    typeof d.pragma !== "function",
+    adapter,
+    EXPECTED,
+    database,
+    "It looks like a better-sqlite3 Database: fromBetterSqlite3 from @persistent-queue/better-sqlite3 adapts it.",
+  );
+  expectArgument(
+    d.isOpen !== false,
+    adapter,
+    EXPECTED,
+    database,
+    "It is closed (or made with { open: false }): pass an open DatabaseSync.",
+  );
 }
 
 const readers = new WeakMap<NodeSqliteStatement, boolean>();
