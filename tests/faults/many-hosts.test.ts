@@ -75,10 +75,10 @@ describe.each<ServerKind>(["mariadb", "postgres"])("%s: one to four worker hosts
                 );
               await Promise.all(workers.map((w) => w.ready));
               expect(await allFinal(db, JOBS, 300_000)).toBe(JOBS);
+              await new Promise((r) => setTimeout(r, 200)); // the last lines through the pipes
               // The drain window from the workers' own clocks: first handler start to last completion.
               const runs = lines.filter((l) => l.word === "run");
               const dones = lines.filter((l) => l.word === "done");
-              await new Promise((r) => setTimeout(r, 200)); // the last lines through the pipes
               const doneIds = new Map<number, number>();
               for (const l of dones) doneIds.set(l.id, (doneIds.get(l.id) ?? 0) + 1);
               const runIds = new Map<number, number>();
