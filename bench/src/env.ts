@@ -30,6 +30,13 @@ export const config = {
   only: process.env.PQ_BENCH_ONLY?.split(",").filter(Boolean),
   /** Scenarios to run, e.g. "A,B,C" (default all). */
   scenarios: (process.env.PQ_BENCH_SCENARIOS ?? "A,B,C,D,E,F,G").split(","),
+  /**
+   * Where benchmarks.{json,md,svg} go (default docs/): a partial run for development
+   * (PQ_BENCH_ONLY, PQ_BENCH_SCENARIOS) should not overwrite the published report.
+   */
+  out: process.env.PQ_BENCH_OUT,
+  /** Print each of our drains' most time-consuming statements (scenario G). */
+  profile: process.env.PQ_BENCH_PROFILE === "1",
 };
 
 export interface Summary {

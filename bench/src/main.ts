@@ -4,8 +4,9 @@
  * the environment (see env.ts); defaults are issue 5's.
  */
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { config } from "./env.js";
 import { log, type Measurement } from "./measure.js";
@@ -20,7 +21,9 @@ import { startServers } from "./servers.js";
 import { allSystems } from "./systems/index.js";
 import type { SystemInfo } from "./systems/types.js";
 
-const docs = fileURLToPath(new URL("../../docs/", import.meta.url));
+const docs = config.out
+  ? `${resolve(config.out)}/`
+  : fileURLToPath(new URL("../../docs/", import.meta.url));
 const systems = allSystems.filter((s) => !config.only || config.only.includes(s.id));
 const started = Date.now();
 const servers = await startServers();
@@ -95,9 +98,10 @@ try {
     })),
     extras,
   };
+  mkdirSync(docs, { recursive: true });
   writeFileSync(`${docs}benchmarks.json`, `${JSON.stringify({ meta, measurements }, null, 2)}\n`);
   writeReport(docs, meta, measurements);
-  log(`wrote docs/benchmarks.{json,md,svg} in ${meta.durationSeconds} s`);
+  log(`wrote ${docs}benchmarks.{json,md,svg} in ${meta.durationSeconds} s`);
 } finally {
   await stop();
 }

@@ -56,6 +56,7 @@ export async function scenarioG(servers: Servers, systems: SystemInfo[]): Promis
             log(
               `G ${info.id} ${variant.name}: drain ${Math.round(r.rate)} jobs/s, ${r.statements?.toFixed(2)} statements/job${r.complete ? "" : " (cut short)"}`,
             );
+            if (config.profile) for (const l of sut.log.top(8)) log(`  ${l}`);
             return r.rate;
           }),
         );
