@@ -74,6 +74,12 @@ export interface ResolvedJobConfig extends ResolvedJobSpec {
   readonly loadLimit: number;
   /** Jobs claimed ahead of free slots; held jobs never exceed min(capacity + prefetch, queueMaxSize). */
   readonly prefetch: number;
+  /**
+   * A limited type without an explicit `prefetch`: claims run ahead of the free
+   * slots only by what the handlers finish within about 10 ms, from their recent
+   * run times (none for slow jobs; see the claimer's SHORT_WAIT_MS).
+   */
+  readonly prefetchShortJobs: boolean;
   readonly timeoutMs: number | undefined;
   readonly leaseMs: number;
   /** Lease expiries after which a job is failed instead of run again (a poison job). */
@@ -225,6 +231,7 @@ export function resolveJobConfig(
     backoff: makeBackoff(backoff, waitMs, maxBackoffMs, random),
     capacity,
     prefetch: integer(`${at}.prefetch`, config.prefetch, limits ? 0 : capacity, 0, 100_000),
+    prefetchShortJobs: limits !== undefined && config.prefetch === undefined,
     firstPullDay,
     queueMaxSize: integer(`${at}.queueMaxSize`, config.queueMaxSize, 50_000, 1),
     loadLimit: integer(`${at}.loadLimit`, config.loadLimit, 10_000, 1, 100_000),

@@ -143,7 +143,8 @@ export interface WorkerOptions {
   readonly queueMaxSize?: number;
   /**
    * Jobs claimed ahead of free handler slots: held in memory (leased, heartbeated)
-   * until a slot frees. Default: workerPoolCapacity. Raise it for many short jobs
+   * until a slot frees. Default: workerPoolCapacity; with a cluster-wide limit,
+   * only what the handlers finish within about 10 ms (see globalConcurrency). Raise it for many short jobs
    * (fewer, larger claims: 500 drains no-op jobs several times faster); lower it
    * (0 = claim only for free slots) for long jobs shared among many workers, so
    * one worker does not sit on jobs another could start. Capped by queueMaxSize.
@@ -165,8 +166,10 @@ export interface WorkerOptions {
    * process and host on this job table), enforced in the claim. Jobs over the
    * limit wait; they do not fail or use attempts. A crashed worker's jobs stop
    * counting when their lease expires (`leaseTime`). Default: no limit. With a
-   * cluster-wide limit, `prefetch` defaults to 0: jobs claimed ahead would hold
-   * room in the limit while they wait for a slot here.
+   * cluster-wide limit, jobs claimed ahead would hold room in the limit while they
+   * wait for a slot here, so without an explicit `prefetch` a worker claims ahead
+   * only what its handlers finish within about 10 ms (by their recent run times):
+   * a capacity for very short jobs, none for jobs of 160 ms or more at 16 slots.
    */
   readonly globalConcurrency?: number;
   /**

@@ -23,6 +23,25 @@ const MIN_IDLE_MS = 10;
 const TYPE_ROW_CHECK_MS = 1000;
 /** Most finished-but-unwritten jobs one limited claim names (the rest count as running: safe). */
 const MAX_FINISHED_IDS = 500;
+/**
+ * A limited type without an explicit `prefetch` claims ahead of its free slots
+ * only the jobs its handlers finish within this long, by their recent run times:
+ * a claimed-ahead job holds room in the cluster's limits while it waits, so it
+ * may wait this long at most. Short jobs then claim as unlimited ones do (a batch
+ * of capacity plus as many again); jobs of 10 ms or more claim no further ahead
+ * than one slot's worth per run, slow ones not at all.
+ */
+const SHORT_WAIT_MS = 10;
+/**
+ * A limited type's claim-ahead without an explicit `prefetch`: what `capacity`
+ * handlers running `recentRunMs` each finish within {@link SHORT_WAIT_MS}, at
+ * most `capacity`; 0 before any run has ended.
+ */
+export function shortJobsPrefetch(capacity: number, recentRunMs: number | undefined): number {
+  if (recentRunMs === undefined) return 0;
+  return Math.min(capacity, Math.floor((capacity * SHORT_WAIT_MS) / Math.max(recentRunMs, 0.01)));
+}
+
 /** Resolves after the current turn of the event loop (its microtasks, and I/O already due). */
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const INIT_FIRST = [JobStatus.Init, JobStatus.Retry, JobStatus.Continue] as const;
@@ -81,9 +100,15 @@ export class Claimer {
         // Under a cluster-wide limit, jobs whose handler finished (their outcome being
         // written) hold no room here either: the claim tells the database they run no more.
         const finished = config.limits ? slots.completingIds(MAX_FINISHED_IDS) : [];
+        const held = slots.size - finished.length;
+        // This worker's own held jobs count against a global limit: never ask for more
+        // than it leaves (a claim that comes back short waits for a wake-up).
         const room =
-          Math.min(config.capacity + config.prefetch, config.queueMaxSize) -
-          (slots.size - finished.length);
+          Math.min(
+            config.capacity + this.#prefetch(),
+            config.queueMaxSize,
+            config.limits?.global ?? Number.POSITIVE_INFINITY,
+          ) - held;
         const threshold = slots.waitingCount > 0 ? Math.ceil(config.capacity / 2) : 1;
         if (room < threshold) {
           await this.#sleep(this.#d.pollMs); // a finishing job wakes us
@@ -143,6 +168,13 @@ export class Claimer {
         await this.#sleep(backoff);
       }
     }
+  }
+
+  /** How many jobs claims may take ahead of the free slots now (see {@link SHORT_WAIT_MS}). */
+  #prefetch(): number {
+    const { config, slots } = this.#d;
+    if (!config.prefetchShortJobs) return config.prefetch;
+    return shortJobsPrefetch(config.capacity, slots.recentRunMs);
   }
 
   #sleep(ms: number): Promise<void> {

@@ -78,6 +78,8 @@ export class Slots {
   /** Claimed jobs waiting for a slot, oldest first (prefetch: claims run ahead of capacity). */
   readonly #waiting: Held[] = [];
   #running = 0;
+  /** Recent handler run time, ms (a moving average over about the last 8 runs); undefined before the first. */
+  #runMs: number | undefined;
 
   /** cancel() of jobs this worker did not hold yet: see {@link abortHeld}. */
   readonly #cancelledEarly = new Map<number, { reason: Error; until: number }>();
@@ -99,6 +101,11 @@ export class Slots {
       if (h.state === "completing") ids.push(h.job.id);
     }
     return ids;
+  }
+
+  /** Recent handler run time in ms (moving average, each run weighing 1/8); undefined before the first run ends. */
+  get recentRunMs(): number | undefined {
+    return this.#runMs;
   }
 
   /** Jobs claimed ahead that wait for a slot. */
@@ -269,13 +276,9 @@ export class Slots {
       if ("error" in outcome && outcome.error instanceof JobOutputError)
         this.#d.emitError(outcome.error, "result");
       await progress.flush(); // the last value reported, before the outcome
-      await completer.complete(
-        job,
-        held.token,
-        outcome,
-        performance.now() - started,
-        held.leaseSince + config.leaseMs,
-      );
+      const ranMs = performance.now() - started;
+      this.#runMs = this.#runMs === undefined ? ranMs : this.#runMs + (ranMs - this.#runMs) / 8;
+      await completer.complete(job, held.token, outcome, ranMs, held.leaseSince + config.leaseMs);
     })()
       .catch((error) => {
         logger.error(

@@ -218,6 +218,39 @@ export function flowControlTests(adapter: AdapterUnderTest, kind: TargetKind): v
     expect(maxOverlap(r.runs)).toBeGreaterThanOrEqual(3);
   });
 
+  it("a limited type claims ahead only for short jobs: slow jobs are not held (as running) while they wait for a slot", async () => {
+    // Claimed-ahead jobs count as running in the cluster's limits while they wait here, so
+    // without an explicit prefetch a limited type claims ahead only what its handlers
+    // finish within ~10 ms. These 120 ms jobs: never more held than the 2 slots.
+    const r = recorder("here");
+    const queue = fx.track(
+      makeQueue(fx.db, [
+        { jobType: 1214, workerPoolCapacity: 2, groupConcurrency: 1, handleJob: r.handleJob },
+      ]),
+    );
+    const ids = await queue.addMany(
+      Array.from({ length: 6 }, (_, i) => ({
+        jobType: 1214 as const,
+        params: { ms: 120, g: `t${i}` },
+        group: `t${i}`,
+      })),
+    );
+    await queue.start();
+    let most = 0;
+    while (r.runs.filter((run) => run.end !== undefined).length < ids.length) {
+      const [row] = await q<{ n: unknown }>(
+        fx.db,
+        "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = 1214 AND job_status = 5",
+      );
+      most = Math.max(most, Number(row?.n));
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    for (const id of ids) expect((await finalRecord(queue, id)).status).toBe(JobStatus.Success);
+    expect(most).toBeGreaterThanOrEqual(1); // the sampling saw the jobs run
+    expect(most).toBeLessThanOrEqual(2);
+    expect(maxOverlap(r.runs)).toBe(2);
+  });
+
   timingIt(adapter)(
     "rateLimit: at most max starts in any window, the rest wait and run later, no attempt used",
     async () => {
