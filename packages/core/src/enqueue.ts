@@ -155,6 +155,24 @@ export async function enqueue(
 }
 
 /**
+ * True when `job` may be handed straight to a free slot of this process (due
+ * now, no unique key: those go through the table as any job does).
+ */
+export function mayHandOff(job: LooseJob): boolean {
+  return job.uniqueKey === undefined && job.delay === undefined && job.startTime === undefined;
+}
+
+/** One job validated and converted as {@link enqueue} does, for one statement of its own. */
+export async function jobRow(
+  configs: ReadonlyMap<number, ResolvedJobSpec>,
+  job: LooseJob,
+  traceContext?: string,
+): Promise<NewJobRow> {
+  const row = await toRow(job, "", configs);
+  return traceContext === undefined ? row : { ...row, traceContext };
+}
+
+/**
  * The statements of one enqueue, in input order (so ids grow in it): plain jobs
  * together, up to {@link BATCH} per multi-row INSERT; each job with a unique key
  * alone, as its conflict is resolved row by row (a later job in the batch with

@@ -13,7 +13,15 @@ import { redactError } from "./engine/redact.js";
 import { firstPullCutoff, step } from "./engine/start-up.js";
 import { StatementGuard } from "./engine/statement-guard.js";
 import { TypeWorker } from "./engine/type-worker.js";
-import { type AddOptions, enqueue, enqueueSync, JobInputError, type NewJob } from "./enqueue.js";
+import {
+  type AddOptions,
+  enqueue,
+  enqueueSync,
+  JobInputError,
+  jobRow,
+  mayHandOff,
+  type NewJob,
+} from "./enqueue.js";
 import { DatabaseUnavailableError, PersistentQueueError, UnsupportedError } from "./errors.js";
 import { emitSafely, type QueueEventMap } from "./events.js";
 import {
@@ -325,8 +333,48 @@ export class PersistentQueue<
   ): Promise<number> {
     const { db: _db, ...jobOptions } = opts;
     const one = { ...jobOptions, jobType: job, params } as unknown as NewJob<J>;
+    if (opts.db === undefined && this.#state === "running") {
+      const id = await this.#addHandingOff(one);
+      if (id !== undefined) return id;
+    }
     const [id] = await this.addMany([one], opts);
     return id!;
+  }
+
+  /**
+   * `add()` of a due job whose type this process works while one of its slots is
+   * free and its last claim found nothing more due: the job is inserted already
+   * claimed by that worker and starts at once (pickup is the INSERT's round trip;
+   * see TypeWorker.handOff). Undefined: not handed off, nothing inserted (the
+   * caller enqueues it as usual). A paused type's job is inserted waiting.
+   */
+  async #addHandingOff(one: NewJob<J>): Promise<number | undefined> {
+    const [[job], specs] = this.#types.resolveRefs([one]);
+    const worker = this.#workers.get(job!.jobType);
+    if (!worker?.mayHandOff() || !mayHandOff(job!)) return undefined;
+    const dialect = await this.#resolveDialect();
+    if (!dialect.statements.insertClaimedJob) return undefined;
+    await this.#checkSchema(this.#db);
+    let claimed = true;
+    const ids = await this.#telemetry.send([job!.jobType], async (traceContext) => {
+      const row = await jobRow(specs, job!, traceContext);
+      const handed = await worker.handOff(row);
+      if (handed) {
+        claimed = handed.claimed;
+        return [handed.id];
+      }
+      // The slot was taken meanwhile: an ordinary insert of the row already checked.
+      claimed = false;
+      return dialect.statements.insertJobs(this.#db, this.#tables.jobs, [row]);
+    });
+    if (!claimed) this.#announce(dialect, new Set([job!.jobType]));
+    return ids[0];
+  }
+
+  /** Jobs of `types` were added: wakes this process's workers and (in the background) other processes'. */
+  #announce(dialect: Dialect, types: ReadonlySet<number>): void {
+    for (const type of types) this.#workers.get(type)?.wake();
+    if (this.#notify && dialect.statements.notify) this.#coalescer.notify(dialect, types);
   }
 
   /**

@@ -7,6 +7,7 @@ export type {
   ClaimParams,
   Completion,
   FlowTables,
+  HandOffClaim,
   JobLease,
   JobOperations,
   RateWindow,

@@ -1,5 +1,6 @@
 import type { Row } from "../db.js";
 import { UniqueKeyContentionError } from "../errors.js";
+import { JobStatus } from "../job-status.js";
 import { cancelledRuns } from "../statements/actions.js";
 import {
   completeJob,
@@ -7,6 +8,7 @@ import {
   confirmSucceeded,
   extendLeases,
   firstPull,
+  insertClaimedJob,
   insertJobs,
   insertUniqueJob,
   type NewJobRow,
@@ -114,13 +116,24 @@ export function insertOperations(
   rowsForm?: InsertJobRows,
 ): Pick<
   JobOperations,
-  "insertJobs" | "insertJobsSync" | "insertUniqueJob" | "insertUniqueJobSync"
+  "insertJobs" | "insertJobsSync" | "insertUniqueJob" | "insertUniqueJobSync" | "insertClaimedJob"
 > {
   const statement = (table: string, rows: readonly NewJobRow[]) =>
     insertJobs(d, table, rows, returning, rowsForm);
   const following = (first: unknown, n: number) =>
     Array.from({ length: n }, (_, k) => Number(first) + k);
   return {
+    ...(returning && {
+      async insertClaimedJob(db, table, row, claim) {
+        const [inserted] = await querySql(db, d, insertClaimedJob(d, table, row, claim));
+        if (!inserted) throw new Error("INSERT … RETURNING returned no row");
+        const { job_status, ...columns } = inserted;
+        return {
+          id: Number(columns.id),
+          claimed: Number(job_status) === JobStatus.Running ? columns : undefined,
+        };
+      },
+    }),
     async insertJobs(db, table, rows) {
       if (returning) {
         const inserted = await querySql<{ id: unknown }>(db, d, statement(table, rows));

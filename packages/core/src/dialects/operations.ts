@@ -82,6 +82,18 @@ export interface ClaimParams {
 }
 
 /** A job the engine holds: its id and the lease token of its claim. */
+/**
+ * The claim an in-process `add()` inserts its job with, when a free slot of
+ * this process takes it at once (see {@link JobOperations.insertClaimedJob}).
+ */
+export interface HandOffClaim {
+  readonly token: string;
+  readonly leaseMs: number;
+  readonly workerId: string;
+  /** The type's paused and back-off state: a paused type's job is inserted waiting. */
+  readonly flow: FlowTables;
+}
+
 export interface JobLease {
   readonly id: number;
   readonly token: string;
@@ -192,6 +204,20 @@ export interface JobOperations {
    * (INSERT … RETURNING where the database has it, else the driver's insert id).
    */
   insertJobs(db: DB, table: string, rows: readonly NewJobRow[]): Promise<number[]>;
+  /**
+   * Enqueues one due job already claimed under `claim` (Running, its lease and
+   * worker set, attempts 1), unless its type is paused or backing off: then it
+   * is inserted waiting, as `insertJobs` would. Resolves its id, and the claimed
+   * row (the claim's columns) when it was inserted claimed. One statement
+   * (INSERT … RETURNING); absent where the database has no INSERT … RETURNING
+   * (MySQL 8): the job is then enqueued and claimed as any other.
+   */
+  insertClaimedJob?(
+    db: DB,
+    table: string,
+    row: NewJobRow,
+    claim: HandOffClaim,
+  ): Promise<{ id: number; claimed: Row | undefined }>;
   /** {@link JobOperations.insertJobs} through the DB's synchronous calls (`addSync()`). */
   insertJobsSync(db: DB, table: string, rows: readonly NewJobRow[]): number[];
   /**

@@ -65,12 +65,31 @@ export class Claimer {
    */
   readonly #uncertainTokens = new Set<string>();
   #idleMs = MIN_IDLE_MS;
+  /** The last claim took fewer jobs than it asked for: nothing more was due then. */
+  #drained = false;
   #retriesFirstAt = Number.NEGATIVE_INFINITY;
   /** performance.now() when a limited type's row in the job-types table was last made sure of. */
   #typeRowCheckedAt = performance.now();
 
   constructor(deps: ClaimerDeps) {
     this.#d = deps;
+  }
+
+  /**
+   * True when this worker's last claim found no more due jobs than it took: a job
+   * added now overtakes none that this worker has seen (see TypeWorker.handOff).
+   */
+  get drained(): boolean {
+    return this.#drained;
+  }
+
+  /**
+   * A claim sent under `token` outside the loop (an in-process hand-off) failed
+   * after it was sent: it may have committed, so rows under it are adopted.
+   */
+  uncertain(token: string): void {
+    this.#uncertainTokens.add(token);
+    this.wake();
   }
 
   /** Claims again now (a job was added, a notification came, or a slot freed up). */
@@ -117,6 +136,7 @@ export class Claimer {
         if (this.#uncertainTokens.size > 0) await this.#adoptLostClaims();
         const limit = Math.min(room, config.loadLimit);
         const claimed = await this.#claim(limit, finished);
+        this.#drained = claimed < limit;
         failures = 0;
         if (claimed === limit) continue; // there may be more
         if (config.limits && claimed > 0) {

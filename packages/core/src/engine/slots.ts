@@ -108,6 +108,11 @@ export class Slots {
     return this.#runMs;
   }
 
+  /** Handlers running now. */
+  get runningCount(): number {
+    return this.#running;
+  }
+
   /** Jobs claimed ahead that wait for a slot. */
   get waitingCount(): number {
     return this.#waiting.length;
@@ -159,7 +164,7 @@ export class Slots {
   }
 
   /** Holds a claimed row under `token`, whose lease was good at `since` (performance.now()), in the queue for a slot. */
-  enqueue(row: Row, token: string, since: number): void {
+  enqueue(row: Row, token: string, since: number): Held {
     const parsed = toJob(row, this.#d.config.name);
     const stale = this.#held.get(parsed.job.id);
     if (stale && stale.token !== token) {
@@ -192,6 +197,7 @@ export class Slots {
       this.#cancelledEarly.delete(parsed.job.id);
       if (early.until >= performance.now()) held.abort.abort(early.reason); // pump() drops it
     }
+    return held;
   }
 
   /**

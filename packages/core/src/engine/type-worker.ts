@@ -2,7 +2,9 @@ import type { EventEmitter } from "node:events";
 import type { StaleCutoff } from "../dialects/dialect.js";
 import { emitSafely, type QueueEventMap } from "../events.js";
 import type { ShedLock } from "../lock/shed-lock.js";
+import type { NewJobRow } from "../statements/jobs.js";
 import type { Telemetry } from "../telemetry/telemetry.js";
+import { makeToken } from "../worker-id.js";
 import { backOffJob } from "./back-off.js";
 import { abortedByCancel } from "./cancelled.js";
 import { Claimer } from "./claimer.js";
@@ -14,6 +16,7 @@ import { ProgressReporter } from "./progress.js";
 import { redactError } from "./redact.js";
 import { MIN_RETRY_MS } from "./retry-write.js";
 import { type Held, Slots } from "./slots.js";
+import { QueueClosedError } from "./statement-guard.js";
 import type { TypeContext } from "./type-context.js";
 
 /** What a {@link TypeWorker} needs from its queue. */
@@ -41,6 +44,8 @@ export class TypeWorker {
   readonly #claimer: Claimer;
   readonly #intervals: Intervals;
   #stopping = false;
+  /** Hand-offs whose insert is in flight: each holds a free slot (see {@link mayHandOff}). */
+  #handingOff = 0;
   #loop: Promise<void> | undefined;
 
   constructor(deps: TypeWorkerDeps) {
@@ -85,6 +90,61 @@ export class TypeWorker {
     );
     this.#intervals.every(rescueInterval(this.#d.config), () => this.#rescue(), "rescue");
     this.#loop = this.#claimer.run(stale);
+  }
+
+  /**
+   * True when a job added in this process now could start here at once without a
+   * claim (see {@link handOff}): the type has no cluster-wide limits, a slot is
+   * free and no claimed job waits for one, and the last claim found nothing
+   * more due (so the job overtakes none this worker has seen).
+   */
+  mayHandOff(): boolean {
+    const { config } = this.#d;
+    return (
+      !this.#stopping &&
+      config.limits === undefined &&
+      this.#claimer.drained &&
+      this.#slots.waitingCount === 0 &&
+      this.#slots.runningCount + this.#handingOff < config.capacity
+    );
+  }
+
+  /**
+   * In-process hand-off: inserts the job already claimed by this worker (one
+   * INSERT … RETURNING: its lease, token and worker id set as a claim sets them)
+   * and starts it in a free slot, so its pickup is the insert's round trip, not a
+   * wake-up and a claim. A paused or backing-off type's job is inserted waiting
+   * instead (`claimed: false`). Undefined: no free slot any more, nothing
+   * inserted. A failure after the statement was sent may have committed: the
+   * claimer then adopts the row as it does a claim whose reply was lost.
+   */
+  async handOff(row: NewJobRow): Promise<{ id: number; claimed: boolean } | undefined> {
+    const insert = this.#d.dialect.statements.insertClaimedJob;
+    if (!insert || !this.mayHandOff()) return undefined;
+    const { db, table, config, workerId, flow } = this.#d;
+    const token = makeToken();
+    const since = performance.now(); // the lease cannot have started before the insert was sent
+    this.#handingOff++;
+    try {
+      const { id, claimed } = await insert(db, table, row, {
+        token,
+        leaseMs: config.leaseMs,
+        workerId,
+        flow,
+      });
+      if (claimed) {
+        const held = this.#slots.enqueue(claimed, token, since);
+        if (this.#stopping)
+          void this.#release(held, "released: the worker stopped before it started the job");
+        else this.#slots.pump();
+      }
+      return { id, claimed: claimed !== undefined };
+    } catch (error) {
+      if (!(error instanceof QueueClosedError)) this.#claimer.uncertain(token);
+      throw error;
+    } finally {
+      this.#handingOff--;
+    }
   }
 
   /** Claims again now (a job was added, or a notification came). */

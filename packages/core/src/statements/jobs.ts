@@ -16,7 +16,7 @@ import type {
   StaleCutoff,
   UniqueInsertForm,
 } from "../dialects/dialect.js";
-import { ident, join, raw, type SqlFragment, sql } from "../dialects/sql.js";
+import { ident, join, raw, type SqlFragment, type SqlPart, sql } from "../dialects/sql.js";
 import { JobStatus } from "../job-status.js";
 import { claimIndexName } from "../schema/tables.js";
 
@@ -91,6 +91,33 @@ export function insertJobs(
   if (resolved.length > 1 && rowsForm) return rowsForm(table, resolved, returning);
   return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, trace_context, create_time, update_time)
   VALUES ${join(resolved.map((r) => insertValues(d, r)))}${raw(returning ? " RETURNING id" : "")}`;
+}
+
+/**
+ * Enqueue of one due job already claimed (an in-process hand-off): the plain
+ * INSERT's columns plus the claim's (`job_status` Running, `attempts` 1, the
+ * lease and the worker), each under the condition that the type is open (not
+ * paused, not backing off; see {@link typeOpen}): a closed type's job is
+ * inserted waiting, as {@link insertJobs} would. Returns the job columns and
+ * `job_status`. VALUES rather than INSERT … SELECT: each value takes its
+ * column's type (PostgreSQL types a bare parameter of a SELECT list as text).
+ * Locks: the insert; MySQL reads the type's row in pq_job_types with a shared lock.
+ */
+export function insertClaimedJob(
+  d: SqlHooks,
+  table: string,
+  row: NewJobRow,
+  claim: { token: string; leaseMs: number; workerId: string; flow: FlowTables },
+): SqlFragment {
+  const r = toInsertRow(row);
+  const open = typeOpen(d, claim.flow, r.jobType);
+  // The statuses are literals: PostgreSQL types a CASE of two bare parameters as text.
+  const when = (then: SqlPart, otherwise: SqlPart) =>
+    sql`CASE WHEN ${open} THEN ${then} ELSE ${otherwise} END`;
+  return sql`INSERT INTO ${ident(table)} (params, job_type, job_status, start_time, run_at, priority, group_key, trace_context, create_time, update_time, attempts, lease_token, lease_until, worker_id)
+  VALUES (${r.params}, ${r.jobType}, ${when(raw(String(JobStatus.Running)), raw(String(JobStatus.Init)))}, 0, 0, ${r.priority}, ${r.group ?? null}, ${r.traceContext ?? null}, ${raw(d.nowSec)}, ${raw(d.nowSec)},
+    ${when(sql`1`, sql`0`)}, ${when(sql`${claim.token}`, sql`NULL`)}, ${when(sql`${raw(d.nowMs)} + ${claim.leaseMs}`, sql`0`)}, ${when(sql`${claim.workerId}`, sql`NULL`)})
+  RETURNING ${jobColumns()}, job_status`;
 }
 
 /**

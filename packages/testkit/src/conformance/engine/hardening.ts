@@ -203,8 +203,9 @@ export function hardeningTests(adapter: AdapterUnderTest, kind: TargetKind): voi
       }
     });
     await queue.start();
-    const id = await queue.add(609, {});
-    const done = await finalRecord(queue, id, 10_000); // the lost claim's lease is 30 s
+    // addMany() is never handed straight to a free slot: the job goes through a claim.
+    const [id] = await queue.addMany([{ jobType: 609, params: {} }]);
+    const done = await finalRecord(queue, id!, 10_000); // the lost claim's lease is 30 s
     expect(done).toMatchObject({ status: JobStatus.Success, attempts: 1 });
     expect(runs).toEqual([id]);
     expect(errors).toHaveLength(1); // the reply was lost once
@@ -254,7 +255,8 @@ export function hardeningTests(adapter: AdapterUnderTest, kind: TargetKind): voi
             first = job.id;
             failClaim = true; // the claim that takes the second job fails
             holdOwnRead = true;
-            await queue.add(611, { second: true });
+            // addMany(): never handed off, so a claim takes it (and fails).
+            await queue.addMany([{ jobType: 611, params: { second: true } }]);
             await ownReadDone.promise;
           },
         },
@@ -266,8 +268,8 @@ export function hardeningTests(adapter: AdapterUnderTest, kind: TargetKind): voi
       if (job.id === first) aCompleted.open();
     });
     await queue.start();
-    const a = await queue.add(611, {});
-    await finalRecord(queue, a, 10_000);
+    const [a] = await queue.addMany([{ jobType: 611, params: {} }]);
+    await finalRecord(queue, a!, 10_000);
     await waitFor("both jobs completed", () => completed.length >= 2, 10_000);
     await new Promise((r) => setTimeout(r, 500)); // a second run of A would be done by now
     expect(runs.filter((id) => id === a)).toHaveLength(1);

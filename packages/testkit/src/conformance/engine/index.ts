@@ -7,6 +7,7 @@ import { durabilityTests } from "./durability.js";
 import { featureTests } from "./features.js";
 import { flowControlProcessTests, flowControlTests } from "./flow-control.js";
 import { goLibraryTests } from "./go-library.js";
+import { handOffTests } from "./hand-off.js";
 import { hardeningTests, statementLimitTests } from "./hardening.js";
 import { killTests } from "./kill.js";
 import { overviewTests } from "./overview.js";
@@ -31,6 +32,7 @@ const groups: readonly { title: string; tests: Group; claims: boolean }[] = [
   { title: "job definitions and names", tests: definitionTests, claims: false },
   { title: "priorities and the due-ordered claim", tests: priorityTests, claims: true },
   { title: "worker killed", tests: killTests, claims: true },
+  { title: "in-process hand-off", tests: handOffTests, claims: true },
   { title: "results, progress and waitFor", tests: resultsTests, claims: false },
   { title: "job actions and listJobs", tests: actionTests, claims: false },
   { title: "lifecycle, outages and bookkeeping", tests: hardeningTests, claims: true },
