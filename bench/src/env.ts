@@ -35,7 +35,7 @@ export const config = {
    * (PQ_BENCH_ONLY, PQ_BENCH_SCENARIOS) should not overwrite the published report.
    */
   out: process.env.PQ_BENCH_OUT,
-  /** Print each of our drains' most time-consuming statements (scenario G). */
+  /** Print each of our drains' most time-consuming statements (scenarios B and G). */
   profile: process.env.PQ_BENCH_PROFILE === "1",
 };
 

@@ -108,7 +108,10 @@ export async function scenarioB(servers: Servers, systems: SystemInfo[]): Promis
     for (let rep = 0; rep < config.reps; rep++) {
       const r = await onFresh(servers, info, async (sut) => {
         await enqueueBatches(sut, config.jobs);
-        return drain(sut, config.jobs);
+        const result = await drain(sut, config.jobs);
+        if (config.profile && sut instanceof OurQueue)
+          for (const line of sut.log.top(6)) log(`  ${info.id}: ${line}`);
+        return result;
       });
       one.push(r.rate);
       if (r.statements !== undefined) stmts.push(r.statements);

@@ -9,7 +9,7 @@ import { FinishedStats } from "./engine/finished-stats.js";
 import { Notifier } from "./engine/notifier.js";
 import { NotifyCoalescer } from "./engine/notify-coalescer.js";
 import { pruneFinished } from "./engine/prune.js";
-import { redactError } from "./engine/redact.js";
+import { dbErrorMessage, redactError } from "./engine/redact.js";
 import { firstPullCutoff, step } from "./engine/start-up.js";
 import { StatementGuard } from "./engine/statement-guard.js";
 import { TypeWorker } from "./engine/type-worker.js";
@@ -218,6 +218,7 @@ export class PersistentQueue<
         logger: this.#logger,
         events: this as unknown as EventEmitter<QueueEventMap>,
       };
+      await this.#refreshStatistics(dialect);
       for (const config of this.#jobs.values()) {
         stale.set(config.jobType, await firstPullCutoff(startUp, config));
         if (config.limits)
@@ -339,6 +340,29 @@ export class PersistentQueue<
     }
     const [id] = await this.addMany([one], opts);
     return id!;
+  }
+
+  /**
+   * A queue that works jobs gathers the job table's planner statistics where it
+   * never had any (see JobOperations.refreshStatistics). Best effort: without the
+   * right (PostgreSQL: owning the table) it logs and goes on; autovacuum analyzes
+   * the table within a minute or so of its first changes anyway.
+   */
+  async #refreshStatistics(dialect: Dialect): Promise<void> {
+    const refresh = dialect.statements.refreshStatistics;
+    if (!refresh || this.#jobs.size === 0) return;
+    try {
+      if (await refresh(this.#db, this.#tables.jobs))
+        this.#logger.info(
+          { table: this.#tables.jobs },
+          "gathered the job table's planner statistics (it had none)",
+        );
+    } catch (error) {
+      this.#logger.warn(
+        { table: this.#tables.jobs, err: dbErrorMessage(error) },
+        "could not gather the job table's planner statistics; claims may be slow until autovacuum does",
+      );
+    }
   }
 
   /**

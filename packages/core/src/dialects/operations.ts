@@ -218,6 +218,16 @@ export interface JobOperations {
     row: NewJobRow,
     claim: HandOffClaim,
   ): Promise<{ id: number; claimed: Row | undefined }>;
+  /**
+   * At a worker's start: where the database's planner has no statistics of the
+   * job table yet (never analyzed), gathers them, and resolves true. Without them
+   * PostgreSQL estimated one row per status and sorted every waiting row in each
+   * claim instead of reading the due index in order (a 20,000-job drain of a fresh
+   * table: 18 ms per claim, 1,300 jobs/s, against 3.7 ms and 3,900 after ANALYZE).
+   * Absent where the database needs nothing (MySQL takes index hints, SQLite's
+   * planner reads no statistics unless asked).
+   */
+  refreshStatistics?(db: DB, table: string): Promise<boolean>;
   /** {@link JobOperations.insertJobs} through the DB's synchronous calls (`addSync()`). */
   insertJobsSync(db: DB, table: string, rows: readonly NewJobRow[]): number[];
   /**

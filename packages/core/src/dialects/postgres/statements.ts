@@ -17,7 +17,7 @@ import type {
 } from "../dialect.js";
 import { commonJobOperations, insertOperations } from "../job-operations.js";
 import { returningOperations } from "../returning.js";
-import { ident, raw, sql } from "../sql.js";
+import { compile, execSql, ident, querySql, raw, sql } from "../sql.js";
 import { onConflictForm } from "../unique.js";
 
 /** PostgreSQL's runtime statements: the one-statement claim, the JSON bulk insert, NOTIFY, lock times. */
@@ -118,6 +118,18 @@ ORDER BY v.ord${raw(returning ? " RETURNING id" : "")}`;
     ...returningOperations(hooks, claimJobs),
     ...insertOperations(hooks, true, onConflictForm, insertJobRows),
 
+    async refreshStatistics(db, table) {
+      // reltuples: -1 until the first ANALYZE or VACUUM (0 before PostgreSQL 14).
+      const name = compile(sql`${ident(table)}`, hooks).text;
+      const [row] = await querySql<{ n: unknown }>(
+        db,
+        hooks,
+        sql`SELECT reltuples AS n FROM pg_class WHERE oid = to_regclass(${name})`,
+      );
+      if (row === undefined || Number(row.n) > 0) return false;
+      await execSql(db, hooks, sql`ANALYZE ${ident(table)}`);
+      return true;
+    },
     notify: (channel, payload) => sql`SELECT pg_notify(${channel}, ${payload})`,
     utcStatement: (verb) => verb, // lock times are absolute instants here
     lockNow: "now()",

@@ -379,6 +379,35 @@ export function hardeningTests(adapter: AdapterUnderTest, kind: TargetKind): voi
     }
   });
 
+  it.runIf(kind === "postgres")(
+    "start() gathers the job table's planner statistics where it never had any (PostgreSQL)",
+    async () => {
+      // Without them the planner guessed one row per status and sorted every waiting row
+      // in each claim; a fresh table filled before the workers start is the case.
+      const fresh = await openFresh(adapter, kind);
+      try {
+        const queue = makeQueue(fresh.db, [{ jobType: 613, handleJob: async () => {} }]);
+        await queue.migrate();
+        const reltuples = async () =>
+          Number(
+            (
+              await q<{ n: unknown }>(
+                fresh.db,
+                "SELECT reltuples AS n FROM pg_class WHERE oid = to_regclass('async_job_tab')",
+              )
+            )[0]?.n,
+          );
+        await queue.addMany(Array.from({ length: 300 }, () => ({ jobType: 613, params: {} })));
+        expect(await reltuples()).toBeLessThanOrEqual(0); // never analyzed
+        await queue.start();
+        expect(await reltuples()).toBeGreaterThan(0);
+        await queue.stop({ timeoutMs: 1000 });
+      } finally {
+        await fresh.close();
+      }
+    },
+  );
+
   it("start() against an unreachable database names the step and keeps the driver's error as cause", async () => {
     const refused = intercept(fx.db, () => ({ fail: "before" }));
     const queue = makeQueue(refused, [{ jobType: 613, handleJob: async () => {} }]);
