@@ -136,10 +136,10 @@ export async function enqueue(
   traceContext?: string,
 ): Promise<number[]> {
   const rows: NewJobRow[] = [];
-  for (let i = 0; i < jobs.length; i++) {
-    const row = await toRow(jobs[i]!, jobs.length === 1 ? "" : `jobs[${i}].`, configs);
-    rows.push(traceContext === undefined ? row : { ...row, traceContext });
-  }
+  for (let i = 0; i < jobs.length; i++)
+    rows.push(
+      await jobRow(configs, jobs[i]!, traceContext, jobs.length === 1 ? "" : `jobs[${i}].`),
+    );
   const runs = statementRuns(rows);
   const insertAll = async (target: DB): Promise<number[]> => {
     const ids: number[] = [];
@@ -162,13 +162,18 @@ export function mayHandOff(job: LooseJob): boolean {
   return job.uniqueKey === undefined && job.delay === undefined && job.startTime === undefined;
 }
 
-/** One job validated and converted as {@link enqueue} does, for one statement of its own. */
+/**
+ * One job validated against its type's schema and converted to its row;
+ * `traceContext` goes into its `trace_context`, `at` prefixes the field an
+ * error names (`jobs[2].` in a batch).
+ */
 export async function jobRow(
   configs: ReadonlyMap<number, ResolvedJobSpec>,
   job: LooseJob,
   traceContext?: string,
+  at = "",
 ): Promise<NewJobRow> {
-  const row = await toRow(job, "", configs);
+  const row = await toRow(job, at, configs);
   return traceContext === undefined ? row : { ...row, traceContext };
 }
 

@@ -1,5 +1,10 @@
 import { EventEmitter } from "node:events";
-import { type QueueOptions, type ResolvedJobConfig, resolveQueueOptions } from "./config.js";
+import {
+  type QueueOptions,
+  type ResolvedJobConfig,
+  type ResolvedJobSpec,
+  resolveQueueOptions,
+} from "./config.js";
 import type { DB } from "./db.js";
 import type { Dialect, FlowTables, StaleCutoff, TableNames } from "./dialects/dialect.js";
 import { execSql, querySql, resolveDialect, resolveDialectSync } from "./dialects/index.js";
@@ -19,6 +24,7 @@ import {
   enqueueSync,
   JobInputError,
   jobRow,
+  type LooseJob,
   mayHandOff,
   type NewJob,
 } from "./enqueue.js";
@@ -305,10 +311,7 @@ export class PersistentQueue<
         if (events.listenerCount("error") > 0)
           emitSafely(events, this.#logger, "error", { error: redactError(error), during });
       },
-      enqueued: (jobType) => {
-        this.#workers.get(jobType)?.wake();
-        if (this.#notify && dialect.statements.notify) this.#coalescer.notify(dialect, [jobType]);
-      },
+      enqueued: (jobType) => this.#announce(dialect, [jobType]),
     });
     this.#state = "running";
     this.#logger.info(
@@ -332,13 +335,15 @@ export class PersistentQueue<
     params: ParamsOf<J, K>,
     opts: AddOptions = {},
   ): Promise<number> {
+    this.#assertAccepting();
     const { db: _db, ...jobOptions } = opts;
     const one = { ...jobOptions, jobType: job, params } as unknown as NewJob<J>;
+    const [resolved, specs] = this.#types.resolveRefs([one]);
     if (opts.db === undefined && this.#state === "running") {
-      const id = await this.#addHandingOff(one);
+      const id = await this.#addHandingOff(resolved[0]!, specs);
       if (id !== undefined) return id;
     }
-    const [id] = await this.addMany([one], opts);
+    const [id] = await this.#enqueue(resolved, specs, opts);
     return id!;
   }
 
@@ -372,16 +377,18 @@ export class PersistentQueue<
    * see TypeWorker.handOff). Undefined: not handed off, nothing inserted (the
    * caller enqueues it as usual). A paused type's job is inserted waiting.
    */
-  async #addHandingOff(one: NewJob<J>): Promise<number | undefined> {
-    const [[job], specs] = this.#types.resolveRefs([one]);
-    const worker = this.#workers.get(job!.jobType);
-    if (!worker?.mayHandOff() || !mayHandOff(job!)) return undefined;
+  async #addHandingOff(
+    job: LooseJob,
+    specs: ReadonlyMap<number, ResolvedJobSpec>,
+  ): Promise<number | undefined> {
+    const worker = this.#workers.get(job.jobType);
+    if (!worker?.mayHandOff() || !mayHandOff(job)) return undefined;
     const dialect = await this.#resolveDialect();
     if (!dialect.statements.insertClaimedJob) return undefined;
     await this.#checkSchema(this.#db);
     let claimed = true;
-    const ids = await this.#telemetry.send([job!.jobType], async (traceContext) => {
-      const row = await jobRow(specs, job!, traceContext);
+    const ids = await this.#telemetry.send([job.jobType], async (traceContext) => {
+      const row = await jobRow(specs, job, traceContext);
       const handed = await worker.handOff(row);
       if (handed) {
         claimed = handed.claimed;
@@ -391,12 +398,15 @@ export class PersistentQueue<
       claimed = false;
       return dialect.statements.insertJobs(this.#db, this.#tables.jobs, [row]);
     });
-    if (!claimed) this.#announce(dialect, new Set([job!.jobType]));
+    if (!claimed) this.#announce(dialect, [job.jobType]);
     return ids[0];
   }
 
-  /** Jobs of `types` were added: wakes this process's workers and (in the background) other processes'. */
-  #announce(dialect: Dialect, types: ReadonlySet<number>): void {
+  /**
+   * Jobs of `types` may be claimed now (added, resumed): wakes this process's
+   * workers and, in the background, other processes' (NOTIFY, coalesced).
+   */
+  #announce(dialect: Dialect, types: Iterable<number>): void {
     for (const type of types) this.#workers.get(type)?.wake();
     if (this.#notify && dialect.statements.notify) this.#coalescer.notify(dialect, types);
   }
@@ -441,12 +451,17 @@ export class PersistentQueue<
    * runs in one transaction where the DB can open one.
    */
   async addMany(jobs: readonly NewJob<J>[], opts: Pick<AddOptions, "db"> = {}): Promise<number[]> {
-    if (this.#state === "stopping" || this.#state === "stopped") {
-      throw new QueueStateError(
-        "add() after stop(): the queue no longer accepts jobs. Create a new queue, or add before stopping.",
-      );
-    }
+    this.#assertAccepting();
     const [resolved, specs] = this.#types.resolveRefs(jobs);
+    return this.#enqueue(resolved, specs, opts);
+  }
+
+  /** Inserts jobs already resolved to their types (see {@link addMany}), then announces them. */
+  async #enqueue(
+    resolved: readonly LooseJob[],
+    specs: ReadonlyMap<number, ResolvedJobSpec>,
+    opts: Pick<AddOptions, "db">,
+  ): Promise<number[]> {
     const target = opts.db ?? this.#db;
     const dialect = await (target === this.#db ? this.#resolveDialect() : resolveDialect(target));
     await this.#checkSchema(target);
@@ -455,18 +470,18 @@ export class PersistentQueue<
       (traceContext) => enqueue(target, dialect, this.#tables.jobs, specs, resolved, traceContext),
     );
     const types = new Set(resolved.map((j) => j.jobType));
+    if (!opts.db) {
+      this.#announce(dialect, types);
+      return ids;
+    }
     for (const type of types) this.#workers.get(type)?.wake();
     if (this.#notify && dialect.statements.notify) {
-      if (opts.db) {
-        // Inside the caller's transaction: delivered when (and only if) it commits.
-        await execSql(
-          target,
-          dialect,
-          dialect.statements.notify(this.#channel(), [...types].join(",")),
-        );
-      } else {
-        this.#coalescer.notify(dialect, types);
-      }
+      // Inside the caller's transaction: delivered when (and only if) it commits.
+      await execSql(
+        target,
+        dialect,
+        dialect.statements.notify(this.#channel(), [...types].join(",")),
+      );
     }
     return ids;
   }
@@ -622,8 +637,7 @@ export class PersistentQueue<
     const type = this.#typeRef(jobType);
     const dialect = await this.#ready();
     await setPaused(this.#db, dialect, this.#flow(), type, false);
-    this.#workers.get(type)?.wake();
-    if (this.#notify && dialect.statements.notify) this.#coalescer.notify(dialect, [type]);
+    this.#announce(dialect, [type]);
   }
 
   /** True when the job type is paused (by {@link pause}, in any process). */

@@ -81,7 +81,6 @@ export interface ClaimParams {
   readonly finishedIds?: readonly number[] | undefined;
 }
 
-/** A job the engine holds: its id and the lease token of its claim. */
 /**
  * The claim an in-process `add()` inserts its job with, when a free slot of
  * this process takes it at once (see {@link JobOperations.insertClaimedJob}).
@@ -94,6 +93,7 @@ export interface HandOffClaim {
   readonly flow: FlowTables;
 }
 
+/** A job the engine holds: its id and the lease token of its claim. */
 export interface JobLease {
   readonly id: number;
   readonly token: string;

@@ -9,6 +9,7 @@ import { dueSince, firstDueOfLevel, JOB_COLUMNS, jobColumns, typeOpen } from "..
 import type {
   Completion,
   FlowTables,
+  HandOffClaim,
   InsertJobRows,
   InsertRow,
   OnConflict,
@@ -107,7 +108,7 @@ export function insertClaimedJob(
   d: SqlHooks,
   table: string,
   row: NewJobRow,
-  claim: { token: string; leaseMs: number; workerId: string; flow: FlowTables },
+  claim: HandOffClaim,
 ): SqlFragment {
   const r = toInsertRow(row);
   const open = typeOpen(d, claim.flow, r.jobType);

@@ -17,7 +17,7 @@ import type {
 } from "../dialect.js";
 import { commonJobOperations, insertOperations } from "../job-operations.js";
 import { returningOperations } from "../returning.js";
-import { compile, execSql, ident, querySql, raw, sql } from "../sql.js";
+import { execSql, ident, querySql, raw, sql } from "../sql.js";
 import { onConflictForm } from "../unique.js";
 
 /** PostgreSQL's runtime statements: the one-statement claim, the JSON bulk insert, NOTIFY, lock times. */
@@ -120,11 +120,10 @@ ORDER BY v.ord${raw(returning ? " RETURNING id" : "")}`;
 
     async refreshStatistics(db, table) {
       // reltuples: -1 until the first ANALYZE or VACUUM (0 before PostgreSQL 14).
-      const name = compile(sql`${ident(table)}`, hooks).text;
       const [row] = await querySql<{ n: unknown }>(
         db,
         hooks,
-        sql`SELECT reltuples AS n FROM pg_class WHERE oid = to_regclass(${name})`,
+        sql`SELECT reltuples AS n FROM pg_class WHERE oid = to_regclass(${hooks.quoteIdent(table)})`,
       );
       if (row === undefined || Number(row.n) > 0) return false;
       await execSql(db, hooks, sql`ANALYZE ${ident(table)}`);
