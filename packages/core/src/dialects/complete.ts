@@ -1,11 +1,11 @@
 import { JobStatus } from "../job-status.js";
 import type { SqlHooks, SucceededRun } from "./dialect.js";
+import { leaseFence } from "./lease-fence.js";
 import { ident, join, raw, type SqlFragment, sql } from "./sql.js";
 
 /**
  * Batched completion of successful runs: one statement for many jobs, each
- * fenced by its own (id, lease token) pair. `id IN (…)` lets every database
- * use the primary key; the pair list is the fence. With `returning`, rows
+ * fenced by its own lease token ({@link leaseFence}). With `returning`, rows
  * `{ id, lease_token }` are the runs completed (a stale and a fresh run of one
  * job in one batch are told apart by token); a pair missing from them lost its lease.
  * The row keeps the token of the claim that completed it, so that without
@@ -28,7 +28,6 @@ export function completeSucceededStatement(
   jobs: readonly SucceededRun[],
   returning: boolean,
 ): SqlFragment {
-  const pairs = join(jobs.map((j) => sql`(${j.id}, ${j.token})`));
   const withResult = jobs.filter(
     (j): j is SucceededRun & { result: string } => j.result !== undefined,
   );
@@ -42,5 +41,5 @@ export function completeSucceededStatement(
           " ",
         )} ELSE result END`;
   return sql`UPDATE ${ident(table)} SET job_status = ${JobStatus.Success}, lease_until = 0, update_time = ${raw(d.nowSec)}${results}
-  WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Running} AND (id, lease_token) IN (${pairs})${raw(returning ? " RETURNING id, lease_token" : "")}`;
+  WHERE ${leaseFence(jobs)} AND job_status = ${JobStatus.Running}${raw(returning ? " RETURNING id, lease_token" : "")}`;
 }

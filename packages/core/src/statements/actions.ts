@@ -8,6 +8,7 @@
  */
 
 import type { JobLease, SqlHooks } from "../dialects/dialect.js";
+import { leaseFence } from "../dialects/lease-fence.js";
 import { ident, join, raw, type SqlFragment, sql } from "../dialects/sql.js";
 import { JobStatus } from "../job-status.js";
 
@@ -117,8 +118,7 @@ export function jobState(_d: SqlHooks, table: string, id: number): SqlFragment {
  * nothing while every lease holds. Reads the primary key; no lock.
  */
 export function cancelledRuns(_d: SqlHooks, table: string, jobs: readonly JobLease[]): SqlFragment {
-  const pairs = join(jobs.map((j) => sql`(${j.id}, ${j.token})`));
-  return sql`SELECT id FROM ${ident(table)} WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Cancelled} AND (id, lease_token) IN (${pairs})`;
+  return sql`SELECT id FROM ${ident(table)} WHERE ${leaseFence(jobs)} AND job_status = ${JobStatus.Cancelled}`;
 }
 
 /** What {@link listJobs} filters on; every part optional. */

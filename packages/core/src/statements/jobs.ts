@@ -17,6 +17,7 @@ import type {
   StaleCutoff,
   UniqueInsertForm,
 } from "../dialects/dialect.js";
+import { leaseFence } from "../dialects/lease-fence.js";
 import { ident, join, raw, type SqlFragment, type SqlPart, sql } from "../dialects/sql.js";
 import { JobStatus } from "../job-status.js";
 import { claimIndexName } from "../schema/tables.js";
@@ -264,10 +265,9 @@ export function releaseJobs(
   jobs: readonly { readonly id: number; readonly token: string }[],
   reason: string,
 ): SqlFragment {
-  const pairs = join(jobs.map((j) => sql`(${j.id}, ${j.token})`));
   return sql`UPDATE ${ident(table)} SET job_status = ${JobStatus.Retry}, lease_token = NULL, lease_until = 0, run_at = 0,
     last_error = ${reason}, update_time = ${raw(d.nowSec)}
-  WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Running} AND (id, lease_token) IN (${pairs})`;
+  WHERE ${leaseFence(jobs)} AND job_status = ${JobStatus.Running}`;
 }
 
 /**
@@ -408,8 +408,7 @@ export function confirmSucceeded(
   table: string,
   jobs: readonly { readonly id: number; readonly token: string }[],
 ): SqlFragment {
-  const pairs = join(jobs.map((j) => sql`(${j.id}, ${j.token})`));
-  return sql`SELECT id, lease_token FROM ${ident(table)} WHERE id IN (${jobs.map((j) => j.id)}) AND job_status = ${JobStatus.Success} AND (id, lease_token) IN (${pairs})`;
+  return sql`SELECT id, lease_token FROM ${ident(table)} WHERE ${leaseFence(jobs)} AND job_status = ${JobStatus.Success}`;
 }
 
 export type { Completion };

@@ -225,6 +225,76 @@ export function resultsTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     });
   });
 
+  it("one batch of successes from two claims fences each run by its own claim's token: a run whose lease was taken over is lost, the others complete", async () => {
+    const release = gate();
+    const started = new Set<number>();
+    const completed: number[] = [];
+    const lost: number[] = [];
+    const completions: string[] = [];
+    const db = intercept(fx.db, (sql) => {
+      if (/SET job_status = \S+, lease_until = 0/.test(sql)) completions.push(sql);
+      return undefined;
+    });
+    const queue = fx.track(
+      makeQueue(db, [
+        {
+          jobType: 632,
+          workerPoolCapacity: 4,
+          prefetch: 0,
+          handleJob: async (job) => {
+            started.add(job.id);
+            await release.promise;
+            return { result: job.id };
+          },
+        },
+      ]),
+    );
+    queue.on("completed", (e) => completed.push(e.job.id));
+    queue.on("lost", (e) => lost.push(e.jobId));
+    await queue.start();
+    // Two claims (addMany: never handed off in-process), so two lease tokens among the four runs.
+    const first = await queue.addMany([
+      { jobType: 632, params: {} },
+      { jobType: 632, params: {} },
+    ]);
+    await waitFor("the first claim's jobs to start", () => first.every((id) => started.has(id)));
+    const second = await queue.addMany([
+      { jobType: 632, params: {} },
+      { jobType: 632, params: {} },
+    ]);
+    await waitFor("the second claim's jobs to start", () => second.every((id) => started.has(id)));
+    const tokens = await q<{ id: unknown; lease_token: unknown }>(
+      fx.db,
+      "SELECT id, lease_token FROM async_job_tab WHERE job_type = {} ORDER BY id",
+      [632],
+    );
+    expect(new Set(tokens.map((r) => r.lease_token)).size).toBe(2);
+    // Another worker took one job of the second claim over (as after an expired lease).
+    const stolen = second[0] as number;
+    await x(fx.db, "UPDATE async_job_tab SET lease_token = {} WHERE id = {}", [
+      "another-worker-token",
+      stolen,
+    ]);
+    const before = completions.length;
+    release.open(); // all four finish in one turn: one batch
+    await waitFor("every run to settle", () => completed.length + lost.length === 4);
+    expect(completions.length - before).toBe(1);
+    expect(lost).toEqual([stolen]);
+    expect(completed.sort((a, b) => a - b)).toEqual([...first, second[1]]);
+    const rows = await q<{ id: unknown; job_status: unknown; lease_token: unknown }>(
+      fx.db,
+      "SELECT id, job_status, lease_token FROM async_job_tab WHERE job_type = {} ORDER BY id",
+      [632],
+    );
+    expect(rows.map((r) => [Number(r.id), Number(r.job_status)])).toEqual([
+      [first[0], JobStatus.Success],
+      [first[1], JobStatus.Success],
+      [stolen, JobStatus.Running],
+      [second[1], JobStatus.Success],
+    ]);
+    expect(rows[2]?.lease_token).toBe("another-worker-token");
+  });
+
   it("waitFor() resolves success and failure on the running queue and on a queue that was never started; sees a status nobody announced; rejects a timeout, an unknown id and a bad timeout with typed errors", async () => {
     const worker = fx.track(
       makeQueue(fx.db, [
