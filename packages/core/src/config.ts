@@ -72,12 +72,18 @@ export interface ResolvedJobConfig extends ResolvedJobSpec {
   readonly firstPullDay: number;
   readonly queueMaxSize: number;
   readonly loadLimit: number;
-  /** Jobs claimed ahead of free slots; held jobs never exceed min(capacity + prefetch, queueMaxSize). */
+  /**
+   * Jobs claimed ahead of free slots: jobs waiting, running or writing an outcome
+   * other than success never exceed min(capacity + prefetch, queueMaxSize);
+   * successes being written add at most one capacity + prefetch more.
+   */
   readonly prefetch: number;
   /**
-   * A limited type without an explicit `prefetch`: claims run ahead of the free
-   * slots only by what the handlers finish within about 10 ms, from their recent
-   * run times (none for slow jobs; see the claimer's SHORT_WAIT_MS).
+   * No explicit `prefetch`: claims run ahead of the free slots by what the
+   * handlers finish within about 10 ms, from their recent run times (see the
+   * claimer's SHORT_WAIT_MS): for a limited type none for slow jobs and at most a
+   * capacity, for an unlimited one at least a capacity (`prefetch`) and at most
+   * the claimer's MAX_SHORT_PREFETCH.
    */
   readonly prefetchShortJobs: boolean;
   readonly timeoutMs: number | undefined;
@@ -231,7 +237,7 @@ export function resolveJobConfig(
     backoff: makeBackoff(backoff, waitMs, maxBackoffMs, random),
     capacity,
     prefetch: integer(`${at}.prefetch`, config.prefetch, limits ? 0 : capacity, 0, 100_000),
-    prefetchShortJobs: limits !== undefined && config.prefetch === undefined,
+    prefetchShortJobs: config.prefetch === undefined,
     firstPullDay,
     queueMaxSize: integer(`${at}.queueMaxSize`, config.queueMaxSize, 50_000, 1),
     loadLimit: integer(`${at}.loadLimit`, config.loadLimit, 10_000, 1, 100_000),

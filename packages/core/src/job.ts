@@ -143,11 +143,13 @@ export interface WorkerOptions {
   readonly queueMaxSize?: number;
   /**
    * Jobs claimed ahead of free handler slots: held in memory (leased, heartbeated)
-   * until a slot frees. Default: workerPoolCapacity; with a cluster-wide limit,
-   * only what the handlers finish within about 10 ms (see globalConcurrency). Raise it for many short jobs
-   * (fewer, larger claims: 500 drains no-op jobs several times faster); lower it
-   * (0 = claim only for free slots) for long jobs shared among many workers, so
-   * one worker does not sit on jobs another could start. Capped by queueMaxSize.
+   * until a slot frees. Default: what the handlers finish within about 10 ms by
+   * their recent run times, at least workerPoolCapacity and at most 512 (many
+   * short jobs: fewer, larger claims); with a cluster-wide limit, at most
+   * workerPoolCapacity and none for slow jobs (see globalConcurrency). Set it to
+   * fix the number: lower (0 = claim only for free slots) for long jobs shared
+   * among many workers, so one worker does not sit on jobs another could start.
+   * Capped by queueMaxSize.
    */
   readonly prefetch?: number;
   /** Most rows one claim takes. Default 10000 (the seed's); a claim never takes more than free capacity. */

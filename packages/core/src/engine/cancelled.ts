@@ -19,7 +19,10 @@ export class JobCancelledError extends PersistentQueueError {
   }
 }
 
-/** True when `signal` was aborted because `cancel()` ended the run. */
-export function abortedByCancel(signal: AbortSignal): boolean {
+/** True when `signal` (a run's {@link RunAbort} or an `AbortSignal`) was aborted because `cancel()` ended the run. */
+export function abortedByCancel(signal: {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+}): boolean {
   return signal.aborted && signal.reason instanceof JobCancelledError;
 }

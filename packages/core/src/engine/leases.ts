@@ -8,6 +8,7 @@ import type { ShedLock } from "../lock/shed-lock.js";
 import type { Logger } from "../logger.js";
 import { chunks } from "../statements/jobs.js";
 import { JobCancelledError } from "./cancelled.js";
+import type { RunAbort } from "./run-abort.js";
 
 /** What lease upkeep needs from its worker. */
 export interface LeaseDeps {
@@ -24,7 +25,7 @@ export interface LeaseDeps {
 export interface HeldLease {
   readonly job: Job;
   readonly token: string;
-  readonly abort: AbortController;
+  readonly abort: RunAbort;
   readonly state: string;
   /** performance.now() when the lease was last confirmed; a successful heartbeat moves it on. */
   leaseSince: number;
@@ -51,7 +52,7 @@ export async function extendHeldLeases(d: LeaseDeps, held: readonly HeldLease[])
       continue;
     }
     const alive = new Set(await dialect.statements.stillLeased(db, table, ids, tokens));
-    const lost = part.filter((h) => !alive.has(h.job.id) && !h.abort.signal.aborted);
+    const lost = part.filter((h) => !alive.has(h.job.id) && !h.abort.aborted);
     // Why a lease is gone: cancel() ended the run, or it expired and was taken over. Asked
     // only when a lease is gone, so a heartbeat costs nothing more while every lease holds.
     const cancelled = new Set(
@@ -72,7 +73,7 @@ export async function extendHeldLeases(d: LeaseDeps, held: readonly HeldLease[])
           { jobId: h.job.id, jobType: config.jobType },
           "job cancelled by cancel() while held; the handler's signal is aborted",
         );
-      } else if (h.state === "running" && !h.abort.signal.aborted) {
+      } else if (h.state === "running" && !h.abort.aborted) {
         h.abort.abort(new Error("the job's lease was lost"));
         logger.warn(
           { jobId: h.job.id, jobType: config.jobType },

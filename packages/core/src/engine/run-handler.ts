@@ -3,6 +3,7 @@ import { PersistentQueueError } from "../errors.js";
 import type { Job, JobContext } from "../job.js";
 import { JobStatus } from "../job-status.js";
 import { serialiseOutput } from "./job-output.js";
+import type { RunAbort } from "./run-abort.js";
 
 /** A run that took longer than its job type's `timeout`. */
 export class JobTimeoutError extends PersistentQueueError {
@@ -46,7 +47,7 @@ export async function runHandler(
   config: ResolvedJobConfig,
   job: Job,
   ctx: JobContext,
-  abort: AbortController,
+  abort: RunAbort,
 ): Promise<RunOutcome> {
   let timer: NodeJS.Timeout | undefined;
   const run = Promise.resolve().then(() => config.handleJob(job, ctx));

@@ -11,6 +11,7 @@ import type { Completer } from "./completer.js";
 import { JobOutputError } from "./job-output.js";
 import type { ProgressReporter } from "./progress.js";
 import { dbErrorMessage } from "./redact.js";
+import { RunAbort } from "./run-abort.js";
 import { errorMessage, type RunOutcome, runHandler } from "./run-handler.js";
 import { toJob } from "./to-job.js";
 
@@ -18,7 +19,7 @@ import { toJob } from "./to-job.js";
 export interface Held {
   readonly job: Job;
   readonly token: string;
-  readonly abort: AbortController;
+  readonly abort: RunAbort;
   /** queued: claimed, waiting for a free slot; running: in the handler; completing: writing its outcome. */
   state: "queued" | "running" | "completing" | "released";
   /** Set for a job parsed badly (invalid JSON): it is failed without running. */
@@ -78,6 +79,8 @@ export class Slots {
   /** Claimed jobs waiting for a slot, oldest first (prefetch: claims run ahead of capacity). */
   readonly #waiting: Held[] = [];
   #running = 0;
+  /** Held jobs whose run succeeded and whose outcome is being written. */
+  #succeeding = 0;
   /** Recent handler run time, ms (a moving average over about the last 8 runs); undefined before the first. */
   #runMs: number | undefined;
 
@@ -101,6 +104,15 @@ export class Slots {
       if (h.state === "completing") ids.push(h.job.id);
     }
     return ids;
+  }
+
+  /**
+   * Held jobs whose run succeeded and whose outcome is being written. Other
+   * outcomes are not counted: a run that failed, continues or backs its type off
+   * must be written before this worker claims in its place (a back-off first of all).
+   */
+  get succeedingCount(): number {
+    return this.#succeeding;
   }
 
   /** Recent handler run time in ms (moving average, each run weighing 1/8); undefined before the first run ends. */
@@ -146,7 +158,7 @@ export class Slots {
       this.#cancelledEarly.set(id, { reason, until: now + EARLY_CANCEL_MS });
       return false;
     }
-    if (!held.abort.signal.aborted) held.abort.abort(reason);
+    held.abort.abort(reason);
     return true;
   }
 
@@ -183,7 +195,7 @@ export class Slots {
       job: parsed.job,
       token,
       leaseSince: since,
-      abort: new AbortController(),
+      abort: new RunAbort(),
       state: "queued",
       parseError: parsed.error,
       traceContext: parsed.traceContext,
@@ -210,7 +222,7 @@ export class Slots {
     const { capacity, leaseMs } = this.#d.config;
     while (this.#running < capacity && this.#waiting.length > 0 && !this.#d.stopping()) {
       const held = this.#waiting.shift()!;
-      if (abortedByCancel(held.abort.signal)) {
+      if (abortedByCancel(held.abort)) {
         // Cancelled while it waited for a slot: it never starts, and there is nothing
         // to write (the row is Cancelled; its lease is gone).
         this.#forget(held);
@@ -237,8 +249,12 @@ export class Slots {
       this.pump();
       // Under a cluster-wide limit a finished handler frees room at once (the claim
       // names the jobs being completed): claim again now, not after the write.
-      if (config.limits && held.state === "completing") this.#d.settled();
+      // Without one, once no claimed job waits for a slot: the next claim overlaps
+      // the outcome writes (see the claimer's room).
+      if (config.limits ? held.state === "completing" : succeeding && this.#waiting.length === 0)
+        this.#d.settled();
     };
+    let succeeding = false;
     const progress = this.#d.progress({ id: job.id, token: held.token });
     held.done = (async () => {
       const started = performance.now();
@@ -246,8 +262,12 @@ export class Slots {
         if (held.parseError !== undefined)
           return { status: JobStatus.Failed, error: held.parseError };
         const invalid = await this.#validate(job);
+        const abort = held.abort;
         const ctx: JobContext = {
-          signal: held.abort.signal,
+          // Made when the handler first reads it (see RunAbort).
+          get signal() {
+            return abort.signal;
+          },
           logger,
           progress: (value) => progress.report(value),
           backOff: async (retryAfter, options) => {
@@ -257,8 +277,8 @@ export class Slots {
         // cancel() may have come while the params were validated: the handler never starts.
         return invalid
           ? { status: JobStatus.Failed, error: invalid }
-          : abortedByCancel(held.abort.signal)
-            ? { status: JobStatus.Failed, error: held.abort.signal.reason as Error }
+          : abortedByCancel(held.abort)
+            ? { status: JobStatus.Failed, error: held.abort.reason as Error }
             : await runHandler(config, job, ctx, held.abort);
       };
       const telemetry = this.#d.telemetry;
@@ -267,14 +287,18 @@ export class Slots {
         progress.discard();
         return;
       }
-      if (abortedByCancel(held.abort.signal)) {
+      if (abortedByCancel(held.abort)) {
         // cancel() ended this run: the row is Cancelled and every write of this run is
         // fenced off, so none is sent.
         progress.discard();
-        completer.discard(job, (held.abort.signal.reason as Error).message);
+        completer.discard(job, (held.abort.reason as Error).message);
         return;
       }
       held.state = "completing";
+      if (outcome.status === JobStatus.Success) {
+        this.#succeeding++;
+        succeeding = true;
+      }
       // The handler is done: its slot is free for the next job while the outcome is
       // written. The job stays held (and counted against the claim-ahead bound)
       // until then, so completions of a busy worker pile up into larger batches.
@@ -294,6 +318,7 @@ export class Slots {
         this.#d.emitError(error, "complete");
       })
       .finally(() => {
+        if (succeeding) this.#succeeding--;
         freeSlot();
         // Only this claim's entry: once this run's lease was lost, this worker may have
         // claimed the job again, and that claim must stay held (and heartbeated).

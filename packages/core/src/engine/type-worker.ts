@@ -224,7 +224,7 @@ export class TypeWorker {
     // A job cancel() ended is not kept alive: its lease is gone, and asking again costs a statement.
     const held = this.#slots
       .all()
-      .filter((h) => h.state !== "released" && !abortedByCancel(h.abort.signal));
+      .filter((h) => h.state !== "released" && !abortedByCancel(h.abort));
     return extendHeldLeases(this.#d, held);
   }
 

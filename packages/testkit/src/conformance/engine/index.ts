@@ -1,6 +1,7 @@
 import { describe } from "vitest";
 import { type AdapterUnderTest, cellName, type TargetKind } from "../context.js";
 import { actionTests } from "./actions.js";
+import { claimAheadTests } from "./claim-ahead.js";
 import { concurrencyTests } from "./concurrency.js";
 import { definitionTests } from "./definitions.js";
 import { durabilityTests } from "./durability.js";
@@ -33,6 +34,7 @@ const groups: readonly { title: string; tests: Group; claims: boolean }[] = [
   { title: "priorities and the due-ordered claim", tests: priorityTests, claims: true },
   { title: "worker killed", tests: killTests, claims: true },
   { title: "in-process hand-off", tests: handOffTests, claims: true },
+  { title: "claim-ahead and outcome writes", tests: claimAheadTests, claims: true },
   { title: "results, progress and waitFor", tests: resultsTests, claims: false },
   { title: "job actions and listJobs", tests: actionTests, claims: false },
   { title: "lifecycle, outages and bookkeeping", tests: hardeningTests, claims: true },
