@@ -18,7 +18,7 @@ export interface Meta {
 
 const TITLES: Record<ScenarioId, string> = {
   A: "A. Enqueue (jobs/s, higher is better)",
-  B: "B. Drain queued no-op jobs, concurrency 16 (jobs/s, higher is better; statements per job: lower is better)",
+  B: "B. Drain queued no-op jobs, concurrency 16 (jobs/s, higher is better; statements and CPU per job: lower is better)",
   C: "C. Pickup latency, enqueue call to handler start (ms, lower is better)",
   D: "D. Delayed jobs: lateness after the due time (ms, lower is better)",
   E: "E. Drain rate of our queue as finished history grows (jobs/s; should stay flat)",
@@ -33,7 +33,9 @@ const fmt = (v: number, unit: string) =>
       ? v.toFixed(2)
       : unit === "statements/job"
         ? v.toFixed(3)
-        : Math.round(v).toLocaleString("en");
+        : unit === "cpu ms/1000 jobs"
+          ? v.toFixed(1)
+          : Math.round(v).toLocaleString("en");
 
 function cell(m: Measurement | undefined): string {
   if (!m) return "–";
@@ -82,6 +84,19 @@ function flowRatios(ms: Measurement[], meta: Meta): string[] {
   return lines;
 }
 
+/** Scenario A: our one-by-one enqueue over the same server's commit limit (target ≥ 0.8×). */
+function commitLimitRatios(ms: Measurement[], meta: Meta): string[] {
+  const variant = "one by one, 16 in flight";
+  const lines = ["| system | one by one / the server's commit limit |", "| --- | ---: |"];
+  for (const s of meta.systems.filter((x) => x.id.startsWith("pq-"))) {
+    const mine = ms.find((m) => m.system === s.id && m.variant === variant);
+    const limit = ms.find((m) => m.system === `commit-limit-${s.target}` && m.variant === variant);
+    if (!mine || !limit) continue;
+    lines.push(`| ${s.label} | **${(mine.summary.median / limit.summary.median).toFixed(2)}×** |`);
+  }
+  return lines.length > 2 ? lines : [];
+}
+
 function backlogRatios(ms: Measurement[], meta: Meta): string[] {
   const lines = ["| system | with backlog / empty table |", "| --- | ---: |"];
   for (const s of meta.systems) {
@@ -97,7 +112,10 @@ function backlogRatios(ms: Measurement[], meta: Meta): string[] {
 function ratioTable(ms: Measurement[], meta: Meta): string[] {
   const ours = meta.systems.filter((s) => s.id.startsWith("pq-"));
   const peers = meta.systems.filter(
-    (s) => !s.id.startsWith("pq-") && ms.some((m) => m.system === s.id),
+    (s) =>
+      !s.id.startsWith("pq-") &&
+      !s.id.startsWith("commit-limit-") &&
+      ms.some((m) => m.system === s.id),
   );
   if (!ours.length || !peers.length) return [];
   const variants = [
@@ -174,6 +192,16 @@ export function writeReport(docs: string, meta: Meta, ms: Measurement[]): void {
     const part = ms.filter((m) => m.scenario === id);
     if (!part.length) continue;
     out.push(`## ${TITLES[id]}`, "", ...scenarioTable(part, meta), "");
+    if (id === "A") {
+      const limits = commitLimitRatios(part, meta);
+      if (limits.length)
+        out.push(
+          "Against the commit limit of the same server (pgbench / mariadb-slap, 16 clients, one-row INSERTs):",
+          "",
+          ...limits,
+          "",
+        );
+    }
     if (id === "F") out.push(...backlogRatios(part, meta), "");
     if (id === "G") out.push(...flowRatios(part, meta), "");
     const ratios = id === "E" || id === "F" || id === "G" ? [] : ratioTable(part, meta);

@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import { config } from "../env.js";
 import { log, type Measurement, measurement, onFresh } from "../measure.js";
 import type { Servers } from "../servers.js";
+import { commitLimit } from "../systems/commit-limit.js";
 import type { SystemInfo, SystemUnderTest } from "../systems/types.js";
 
 async function oneByOne(sut: SystemUnderTest, jobs: number): Promise<number> {
@@ -29,6 +30,20 @@ export async function enqueueBatches(sut: SystemUnderTest, jobs: number): Promis
 export async function scenarioA(servers: Servers, systems: SystemInfo[]): Promise<Measurement[]> {
   const out: Measurement[] = [];
   for (const info of systems) {
+    if (info.id.startsWith("commit-limit-")) {
+      const rates: number[] = [];
+      for (let rep = 0; rep < config.reps; rep++) {
+        const fresh = await servers.fresh(info.target);
+        try {
+          rates.push(await commitLimit(fresh.spec));
+        } finally {
+          await fresh.drop();
+        }
+      }
+      log(`A ${info.id}: ${rates.map(Math.round)} commits/s`);
+      out.push(measurement("A", info, "one by one, 16 in flight", "jobs/s", rates));
+      continue;
+    }
     const single: number[] = [];
     const batch: number[] = [];
     for (let rep = 0; rep < config.reps; rep++) {

@@ -1,11 +1,12 @@
 /** Every system under test, by id (the child process of scenario B looks them up here). */
 import { bullmq } from "./bullmq.js";
+import { commitLimits } from "./commit-limit.js";
 import { graphile } from "./graphile.js";
 import { ours } from "./ours.js";
 import { pgboss } from "./pgboss.js";
 import type { SystemInfo } from "./types.js";
 
-export const allSystems: SystemInfo[] = [...ours, graphile, pgboss, bullmq];
+export const allSystems: SystemInfo[] = [...ours, graphile, pgboss, bullmq, ...commitLimits];
 
 export function systemById(id: string): SystemInfo {
   const s = allSystems.find((x) => x.id === id);
