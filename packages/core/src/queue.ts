@@ -37,6 +37,7 @@ import {
   readPausedTypes,
   setPaused,
 } from "./flow-control.js";
+import { InsertBatcher } from "./insert-batcher.js";
 import type { AnyJob, JobRef, JobTypeOfRef, ParamsOf, ResultOf } from "./job.js";
 import { JobActions, type JobPage, type ListJobsOptions } from "./job-actions.js";
 import { type JobRecord, toJobRecord } from "./job-record.js";
@@ -106,6 +107,8 @@ export class PersistentQueue<
   #notifier: Notifier | undefined;
   /** Wakes other processes after add(), one NOTIFY at a time. */
   readonly #coalescer: NotifyCoalescer;
+  /** add()'s plain inserts of one turn as one statement; made with the dialect. */
+  #batcher: InsertBatcher | undefined;
   /** Announces final outcomes to other processes' waitFor(), one NOTIFY at a time. */
   readonly #doneNotifier: NotifyCoalescer;
   /** This queue's waitFor() calls. */
@@ -465,9 +468,18 @@ export class PersistentQueue<
     const target = opts.db ?? this.#db;
     const dialect = await (target === this.#db ? this.#resolveDialect() : resolveDialect(target));
     await this.#checkSchema(target);
+    const one = resolved.length === 1 ? resolved[0] : undefined;
     const ids = await this.#telemetry.send(
       resolved.map((j) => j.jobType),
-      (traceContext) => enqueue(target, dialect, this.#tables.jobs, specs, resolved, traceContext),
+      async (traceContext) => {
+        // One add() of a plain job outside the caller's transaction: written together
+        // with the other adds of this turn (see InsertBatcher).
+        if (one && !opts.db && one.uniqueKey === undefined) {
+          this.#batcher ??= new InsertBatcher(this.#db, dialect, this.#tables.jobs);
+          return [await this.#batcher.insert(await jobRow(specs, one, traceContext))];
+        }
+        return enqueue(target, dialect, this.#tables.jobs, specs, resolved, traceContext);
+      },
     );
     const types = new Set(resolved.map((j) => j.jobType));
     if (!opts.db) {

@@ -3,7 +3,7 @@ import { expect, it } from "vitest";
 import { type AdapterUnderTest, q, skipInProcess, type TargetKind } from "../context.js";
 import { openFresh } from "../db/open-target.js";
 import { useMigratedDatabase } from "../fixture.js";
-import { finalRecord, gate, makeQueue, waitFor } from "./helpers.js";
+import { finalRecord, gate, intercept, makeQueue, waitFor } from "./helpers.js";
 
 /** Retries survive restarts; enqueue joins the caller's transaction. */
 export function durabilityTests(adapter: AdapterUnderTest, kind: TargetKind): void {
@@ -128,6 +128,48 @@ export function durabilityTests(adapter: AdapterUnderTest, kind: TargetKind): vo
     expect(new Set(ids).size).toBe(1500);
     const sample = await queue.getJob(ids[1234]!);
     expect(JSON.parse(sample!.rawParams)).toEqual({ i: 1234 });
+  });
+
+  it("add() calls made together are written by one INSERT, each resolving its own job; a failed one rejects each call and loses nothing else", async () => {
+    const INSERT = /^INSERT INTO \S+ \(params/;
+    let inserts = 0;
+    let failNext = false;
+    const db = intercept(fx.db, (sql) => {
+      if (!INSERT.test(sql)) return undefined;
+      inserts++;
+      if (!failNext) return undefined;
+      failNext = false;
+      return { fail: "before" };
+    });
+    // A producer: no workers, so nothing is handed off or claimed.
+    const queue = fx.track(makeQueue(db, [], { serviceName: "producer" }));
+    await queue.add(304, { warm: true }); // the schema check and the dialect, once
+    inserts = 0;
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => queue.add(304, { n }, n % 2 ? { priority: 1 } : {})),
+    );
+    expect(inserts).toBe(1);
+    expect(new Set(ids).size).toBe(20);
+    for (const [n, id] of ids.entries()) {
+      const job = await queue.getJob(id);
+      expect(JSON.parse(job!.rawParams)).toEqual({ n });
+      expect(job!.priority).toBe(n % 2 ? 1 : 0);
+    }
+    // The statement is refused: every call in it rejects, none of its jobs exists.
+    failNext = true;
+    const failed = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, n) => queue.add(304, { lost: n })),
+    );
+    expect(failed.map((r) => r.status)).toEqual(Array(5).fill("rejected"));
+    const lost = await q(
+      fx.db,
+      "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = {} AND params LIKE {}",
+      [304, '%"lost"%'],
+    );
+    expect(Number(lost[0]?.n)).toBe(0);
+    // And the next add() goes through.
+    const after = await queue.add(304, { after: true });
+    expect((await queue.getJob(after))?.status).toBe(JobStatus.Init);
   });
 
   it("addMany() with every due-time form in one batch stores each row's own start_time and run_at", async () => {
