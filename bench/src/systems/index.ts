@@ -2,11 +2,19 @@
 import { bullmq } from "./bullmq.js";
 import { commitLimits } from "./commit-limit.js";
 import { graphile } from "./graphile.js";
+import { newestPeers } from "./newest.js";
 import { ours } from "./ours.js";
 import { pgboss } from "./pgboss.js";
 import type { SystemInfo } from "./types.js";
 
-export const allSystems: SystemInfo[] = [...ours, graphile, pgboss, bullmq, ...commitLimits];
+export const allSystems: SystemInfo[] = [
+  ...ours,
+  graphile,
+  pgboss,
+  bullmq,
+  ...newestPeers,
+  ...commitLimits,
+];
 
 export function systemById(id: string): SystemInfo {
   const s = allSystems.find((x) => x.id === id);
