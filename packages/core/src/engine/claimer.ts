@@ -118,8 +118,8 @@ export class Claimer {
     let failures = 0;
     while (!this.#d.stopping()) {
       try {
-        // Claims run up to `prefetch` jobs ahead of the handlers, and wait until half a
-        // capacity is free while there is still work queued: fewer, larger claims.
+        // Claims run up to `prefetch` jobs ahead of the handlers, and wait for room while
+        // there is still work queued (below): fewer, larger claims.
         // Held jobs include those whose outcome is being written.
         const { slots } = this.#d;
         // Under a cluster-wide limit a claim can take only the room its own finished jobs
@@ -146,7 +146,14 @@ export class Claimer {
         const room =
           Math.min(window, config.queueMaxSize, config.limits?.global ?? Number.POSITIVE_INFINITY) -
           held;
-        const threshold = slots.waitingCount > 0 ? Math.ceil(config.capacity / 2) : 1;
+        // With claimed jobs still waiting, claim again once half a capacity, or half the
+        // claim-ahead if larger (counted up to one claim's loadLimit), is free: a large
+        // claim-ahead refilled a capacity at a time kept 484 of 500 claimed jobs waiting and
+        // claimed 16 per statement (SQLite, prefetch 500: 0.04 statements per job where
+        // 0.005 would do).
+        const ahead = Math.min(window - config.capacity, config.loadLimit);
+        const threshold =
+          slots.waitingCount > 0 ? Math.ceil(Math.max(config.capacity, ahead) / 2) : 1;
         if (room < threshold) {
           await this.#sleep(this.#d.pollMs); // a finishing job wakes us
           continue;

@@ -44,6 +44,8 @@ export interface SlotsDeps {
   readonly release: (held: Held, reason: string) => Promise<void>;
   /** A job left its slot and the worker: claim again. */
   readonly settled: () => void;
+  /** A job of an unlimited type succeeded and no claimed job waits for its slot: claim again if there is more. */
+  readonly slotFreed: () => void;
   readonly emitError: (error: unknown, during: string) => void;
   /** `ctx.backOff()`: backs the job's type or group off, cluster-wide. */
   readonly backOff: (
@@ -251,8 +253,9 @@ export class Slots {
       // names the jobs being completed): claim again now, not after the write.
       // Without one, once no claimed job waits for a slot: the next claim overlaps
       // the outcome writes (see the claimer's room).
-      if (config.limits ? held.state === "completing" : succeeding && this.#waiting.length === 0)
-        this.#d.settled();
+      if (config.limits) {
+        if (held.state === "completing") this.#d.settled();
+      } else if (succeeding && this.#waiting.length === 0) this.#d.slotFreed();
     };
     let succeeding = false;
     const progress = this.#d.progress({ id: job.id, token: held.token });

@@ -142,4 +142,28 @@ export function claimAheadTests(adapter: AdapterUnderTest, kind: TargetKind): vo
     );
     expect(Number(rows[0]?.n)).toBe(jobs);
   });
+
+  it("a large claim-ahead is refilled in large claims, not a capacity at a time", async () => {
+    let claims = 0;
+    let ran = 0;
+    const db = observed(
+      fx.db,
+      (sql) => {
+        if (CLAIM.test(sql)) claims++;
+      },
+      () => undefined,
+    );
+    const queue = fx.track(
+      makeQueue(db, [
+        { jobType: 1403, workerPoolCapacity: 16, prefetch: 500, handleJob: async () => void ran++ },
+      ]),
+    );
+    const jobs = 5000;
+    await queue.addMany(Array.from({ length: jobs }, (_, n) => ({ jobType: 1403, params: { n } })));
+    await queue.start();
+    await waitFor("every job to run", () => ran === jobs, 30_000);
+    // Refilled as slots free (16 at a time) it took a few hundred claims: with claimed
+    // jobs waiting, the next claim waits for half the claim-ahead (250) to be free.
+    expect(claims).toBeLessThanOrEqual(60);
+  });
 }

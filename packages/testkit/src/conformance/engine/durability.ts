@@ -143,10 +143,10 @@ export function durabilityTests(adapter: AdapterUnderTest, kind: TargetKind): vo
     });
     // A producer: no workers, so nothing is handed off or claimed.
     const queue = fx.track(makeQueue(db, [], { serviceName: "producer" }));
-    await queue.add(304, { warm: true }); // the schema check and the dialect, once
+    await queue.add(3041, { warm: true }); // the schema check and the dialect, once
     inserts = 0;
     const ids = await Promise.all(
-      Array.from({ length: 20 }, (_, n) => queue.add(304, { n }, n % 2 ? { priority: 1 } : {})),
+      Array.from({ length: 20 }, (_, n) => queue.add(3041, { n }, n % 2 ? { priority: 1 } : {})),
     );
     expect(inserts).toBe(1);
     expect(new Set(ids).size).toBe(20);
@@ -158,17 +158,17 @@ export function durabilityTests(adapter: AdapterUnderTest, kind: TargetKind): vo
     // The statement is refused: every call in it rejects, none of its jobs exists.
     failNext = true;
     const failed = await Promise.allSettled(
-      Array.from({ length: 5 }, (_, n) => queue.add(304, { lost: n })),
+      Array.from({ length: 5 }, (_, n) => queue.add(3041, { lost: n })),
     );
     expect(failed.map((r) => r.status)).toEqual(Array(5).fill("rejected"));
     const lost = await q(
       fx.db,
       "SELECT COUNT(*) AS n FROM async_job_tab WHERE job_type = {} AND params LIKE {}",
-      [304, '%"lost"%'],
+      [3041, '%"lost"%'],
     );
     expect(Number(lost[0]?.n)).toBe(0);
     // And the next add() goes through.
-    const after = await queue.add(304, { after: true });
+    const after = await queue.add(3041, { after: true });
     expect((await queue.getJob(after))?.status).toBe(JobStatus.Init);
   });
 
