@@ -303,8 +303,9 @@ export class Slots {
         succeeding = true;
       }
       // The handler is done: its slot is free for the next job while the outcome is
-      // written. The job stays held (and counted against the claim-ahead bound)
-      // until then, so completions of a busy worker pile up into larger batches.
+      // written. The job stays held until then (a success counted against the
+      // claim-ahead bound only beyond one window: see the claimer), so completions of
+      // a busy worker pile up into larger batches.
       freeSlot();
       if ("error" in outcome && outcome.error instanceof JobOutputError)
         this.#d.emitError(outcome.error, "result");
