@@ -3,22 +3,35 @@
  * (worker.graphile.org/docs/performance) configure it: local queue and
  * batched completions on, a pool one larger than the concurrency.
  */
-import { Logger, makeWorkerUtils, type Runner, run, type WorkerUtils } from "graphile-worker";
+import * as graphile017 from "graphile-worker";
 import type { TargetSpec } from "../servers.js";
 import type { Handler, Payload, SystemInfo, SystemUnderTest } from "./types.js";
 import { installedVersion } from "./version.js";
 
 const TASK = "bench";
-const POLL_MS = 100;
-const silent = new Logger(() => () => {});
+export const POLL_MS = 100;
 
-class Graphile implements SystemUnderTest {
-  #utils: WorkerUtils | undefined;
-  #runner: Runner | undefined;
-  constructor(private readonly url: string) {}
+/** The graphile-worker module driven: 0.17 here, 0.18 (an npm alias, Node 22+) in newest.ts. */
+export type GraphileModule = typeof graphile017;
+
+export class Graphile implements SystemUnderTest {
+  #mod: GraphileModule | undefined;
+  #utils: Awaited<ReturnType<GraphileModule["makeWorkerUtils"]>> | undefined;
+  #runner: Awaited<ReturnType<GraphileModule["run"]>> | undefined;
+  constructor(
+    private readonly url: string,
+    private readonly load: () => Promise<GraphileModule> = async () => graphile017,
+  ) {}
+
+  async #module(): Promise<GraphileModule> {
+    this.#mod ??= await this.load();
+    return this.#mod;
+  }
 
   async setup(): Promise<void> {
-    this.#utils = await makeWorkerUtils({ connectionString: this.url, logger: silent });
+    const mod = await this.#module();
+    const logger = new mod.Logger(() => () => {});
+    this.#utils = await mod.makeWorkerUtils({ connectionString: this.url, logger });
     await this.#utils.migrate();
   }
 
@@ -32,12 +45,13 @@ class Graphile implements SystemUnderTest {
   }
 
   async start(concurrency: number, handler: Handler): Promise<void> {
-    this.#runner = await run({
+    const mod = await this.#module();
+    this.#runner = await mod.run({
       connectionString: this.url,
       concurrency,
       pollInterval: POLL_MS,
       noHandleSignals: true,
-      logger: silent,
+      logger: new mod.Logger(() => () => {}),
       taskList: { [TASK]: async (payload) => handler(payload as Payload) },
       preset: {
         worker: {

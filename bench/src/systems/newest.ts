@@ -4,76 +4,13 @@
  * versions the Node 20 run measures. Listed only when the bench runs on Node 22+.
  */
 import type { TargetSpec } from "../servers.js";
+import { POLL_MS as GRAPHILE_POLL_MS, Graphile, type GraphileModule } from "./graphile.js";
 import type { Handler, Payload, SystemInfo, SystemUnderTest } from "./types.js";
 import { installedVersion } from "./version.js";
 
 export const NODE_MAJOR = Number(process.versions.node.split(".")[0]);
 const TASK = "bench";
-const GRAPHILE_POLL_MS = 100;
 const BOSS_BATCH = 100;
-
-type GraphileModule = typeof import("graphile-worker");
-
-/** graphile-worker 0.18 with the tuned preset of its performance docs, as graphile.ts runs 0.17. */
-class Graphile018 implements SystemUnderTest {
-  #mod: GraphileModule | undefined;
-  #utils: Awaited<ReturnType<GraphileModule["makeWorkerUtils"]>> | undefined;
-  #runner: Awaited<ReturnType<GraphileModule["run"]>> | undefined;
-  constructor(private readonly url: string) {}
-
-  async #load(): Promise<GraphileModule> {
-    this.#mod ??= (await import("graphile-worker-018")) as unknown as GraphileModule;
-    return this.#mod;
-  }
-
-  #logger(mod: GraphileModule) {
-    return new mod.Logger(() => () => {});
-  }
-
-  async setup(): Promise<void> {
-    const mod = await this.#load();
-    this.#utils = await mod.makeWorkerUtils({
-      connectionString: this.url,
-      logger: this.#logger(mod),
-    });
-    await this.#utils.migrate();
-  }
-
-  async enqueue(payload: Payload, delayMs?: number): Promise<void> {
-    const runAt = delayMs === undefined ? undefined : new Date(Date.now() + delayMs);
-    await this.#utils?.addJob(TASK, payload, runAt ? { runAt } : {});
-  }
-
-  async enqueueBatch(payloads: readonly Payload[]): Promise<void> {
-    await this.#utils?.addJobs(payloads.map((payload) => ({ identifier: TASK, payload })));
-  }
-
-  async start(concurrency: number, handler: Handler): Promise<void> {
-    const mod = await this.#load();
-    this.#runner = await mod.run({
-      connectionString: this.url,
-      concurrency,
-      pollInterval: GRAPHILE_POLL_MS,
-      noHandleSignals: true,
-      logger: this.#logger(mod),
-      taskList: { [TASK]: async (payload) => handler(payload as Payload) },
-      preset: {
-        worker: {
-          maxPoolSize: concurrency + 1,
-          useNodeTime: false,
-          localQueue: { size: 500 },
-          completeJobBatchDelay: 0,
-          failJobBatchDelay: 0,
-        },
-      },
-    });
-  }
-
-  async teardown(): Promise<void> {
-    await this.#runner?.stop();
-    await this.#utils?.release();
-  }
-}
 
 type BossModule = typeof import("pg-boss-12");
 type Boss = InstanceType<BossModule["PgBoss"]>;
@@ -144,7 +81,11 @@ export const newestPeers: SystemInfo[] =
           target: "postgres",
           version: installedVersion("graphile-worker-018", "graphile-worker"),
           settings: `as graphile-worker 0.17 above (concurrency = c, maxPoolSize c+1, pollInterval ${GRAPHILE_POLL_MS}ms, useNodeTime false, localQueue { size: 500 }, completeJobBatchDelay 0, failJobBatchDelay 0); Node 22+ only`,
-          make: (spec) => new Graphile018(postgresOnly(spec, "graphile-worker")),
+          make: (spec) =>
+            new Graphile(
+              postgresOnly(spec, "graphile-worker"),
+              async () => (await import("graphile-worker-018")) as unknown as GraphileModule,
+            ),
         },
         {
           id: "pg-boss-12",
