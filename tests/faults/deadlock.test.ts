@@ -34,12 +34,12 @@ function deadlockCode(kind: ServerKind, error: unknown): string | undefined {
   return undefined;
 }
 
-/** Sessions running the engine's batched completion (its `(id, lease_token) IN` fence) that wait for a row lock. */
+/** Sessions running the engine's batched completion (`SET job_status = …, lease_until = 0, update_time …`) that wait for a row lock. */
 const ENGINE_WAITING: Record<ServerKind, string> = {
   mariadb: `SELECT trx_weight AS weight FROM information_schema.INNODB_TRX
-    WHERE trx_state = 'LOCK WAIT' AND trx_query LIKE '%(id, lease_token) IN%'`,
+    WHERE trx_state = 'LOCK WAIT' AND trx_query LIKE '%lease_until = 0, update_time%'`,
   postgres: `SELECT 0 AS weight FROM pg_stat_activity
-    WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%(id, lease_token) IN%'`,
+    WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%lease_until = 0, update_time%'`,
 };
 
 const FOR_UPDATE: Record<ServerKind, string> = {
