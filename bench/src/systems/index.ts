@@ -1,5 +1,5 @@
 /** Every system under test, by id (the child process of scenario B looks them up here). */
-import { bullmq } from "./bullmq.js";
+import { bullmq, bullmqPostgres } from "./bullmq.js";
 import { commitLimits } from "./commit-limit.js";
 import { graphile } from "./graphile.js";
 import { newestPeers } from "./newest.js";
@@ -12,6 +12,7 @@ export const allSystems: SystemInfo[] = [
   graphile,
   pgboss,
   bullmq,
+  bullmqPostgres,
   ...newestPeers,
   ...commitLimits,
 ];
