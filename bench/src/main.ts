@@ -100,7 +100,7 @@ try {
   };
   mkdirSync(docs, { recursive: true });
   writeFileSync(`${docs}benchmarks.json`, `${JSON.stringify({ meta, measurements }, null, 2)}\n`);
-  writeReport(docs, meta, measurements);
+  await writeReport(docs, meta, measurements);
   log(`wrote ${docs}benchmarks.{json,md,svg} in ${meta.durationSeconds} s`);
 } finally {
   await stop();

@@ -1,9 +1,9 @@
-/** Writes docs/benchmarks.md (tables, ratios, settings) and docs/benchmarks.svg from one run's measurements. */
+/** Writes docs/benchmarks.md (tables, ratios, settings) and docs/benchmarks.svg (a vega-lite bar chart, see chart.ts) from one run's measurements. */
 import { writeFileSync } from "node:fs";
+import { barChart, type Panel } from "./chart.js";
 import type { config } from "./env.js";
 import type { Measurement, ScenarioId } from "./measure.js";
 import type { Explain } from "./scenarios/history.js";
-import { barChart, type Panel } from "./svg.js";
 import type { SystemInfo } from "./systems/types.js";
 
 export interface Meta {
@@ -143,7 +143,7 @@ function ratioTable(ms: Measurement[], meta: Meta): string[] {
   return lines;
 }
 
-function chart(meta: Meta, ms: Measurement[]): string {
+function chart(meta: Meta, ms: Measurement[]): Promise<string> {
   const panels: Panel[] = [];
   for (const [scenario, variant] of [
     ["B", "1 process, c=16"],
@@ -165,7 +165,7 @@ function chart(meta: Meta, ms: Measurement[]): string {
   );
 }
 
-export function writeReport(docs: string, meta: Meta, ms: Measurement[]): void {
+export async function writeReport(docs: string, meta: Meta, ms: Measurement[]): Promise<void> {
   const c = meta.config;
   const out: string[] = [
     "# Benchmarks",
@@ -185,7 +185,7 @@ export function writeReport(docs: string, meta: Meta, ms: Measurement[]): void {
     "| system | version | on | settings |",
     "| --- | --- | --- | --- |",
     ...meta.systems.map((s) => `| ${s.label} | ${s.version} | ${s.target} | ${s.settings} |`),
-    meta.machine.node.startsWith("v20.")
+    String(meta.machine.node).startsWith("v20.")
       ? "| sidequest, graphile-worker 0.18, pg-boss 12 | – | – | not on Node 20: each requires Node 22 or later (engines); measured in the Node 24 run ([node24/benchmarks.md](node24/benchmarks.md)), sidequest excepted (below) |"
       : "| sidequest | – | – | not measured yet: its jobs are classes it loads by file path and runs in worker threads, which this harness (an in-process handler counting runs) does not drive |",
     "",
@@ -235,5 +235,5 @@ export function writeReport(docs: string, meta: Meta, ms: Measurement[]): void {
     );
   }
   writeFileSync(`${docs}benchmarks.md`, `${out.join("\n")}\n`);
-  writeFileSync(`${docs}benchmarks.svg`, chart(meta, ms));
+  writeFileSync(`${docs}benchmarks.svg`, await chart(meta, ms));
 }

@@ -3,7 +3,15 @@
  * PostgreSQL backend (`createPostgresBackend`, the same Queue/Worker API over
  * SQL functions and LISTEN/NOTIFY), default job options on both.
  */
-import { createPostgresBackend, Queue, runMigrations, Worker } from "bullmq";
+import {
+  createPostgresBackend,
+  type JobProgress,
+  type PostgresConnectionOptions,
+  type PostgresQueueBackend,
+  Queue,
+  runMigrations,
+  Worker,
+} from "bullmq";
 import pg from "pg";
 import type { TargetSpec } from "../servers.js";
 import type { Handler, Payload, SystemInfo, SystemUnderTest } from "./types.js";
@@ -52,14 +60,33 @@ class Bull implements SystemUnderTest {
   }
 }
 
+type PgQueue = Queue<
+  Payload,
+  unknown,
+  string,
+  unknown,
+  unknown,
+  string,
+  PostgresQueueBackend,
+  PostgresConnectionOptions
+>;
+type PgWorker = Worker<
+  Payload,
+  unknown,
+  string,
+  PostgresQueueBackend,
+  JobProgress,
+  PostgresConnectionOptions
+>;
+
 /**
  * BullMQ on PostgreSQL, at the backend guide's tuning: a pool with room for the
  * worker's concurrency (the LISTEN connection is separate), the schema migrated
  * once before the queue opens (connections do not migrate by themselves).
  */
 class BullPostgres implements SystemUnderTest {
-  #queue: Queue | undefined;
-  #worker: Worker | undefined;
+  #queue: PgQueue | undefined;
+  #worker: PgWorker | undefined;
 
   constructor(private readonly url: string) {}
 
@@ -90,7 +117,7 @@ class BullPostgres implements SystemUnderTest {
   async start(concurrency: number, handler: Handler): Promise<void> {
     this.#worker = new Worker(
       QUEUE,
-      async (job) => handler(job.data as Payload),
+      async (job) => handler(job.data),
       { connection: { connectionString: this.url, max: concurrency + 4 }, concurrency },
       createPostgresBackend,
     );
