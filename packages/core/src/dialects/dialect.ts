@@ -229,6 +229,11 @@ export interface SqlHooks extends PlaceholderStyle {
   /** SQL for integer division of two integer expressions (MySQL's DIV; `/` on integers elsewhere). */
   intDiv(a: SqlPart, b: SqlPart): SqlFragment;
   /**
+   * An integer value where the statement gives it no type: PostgreSQL types a bare
+   * parameter in a SELECT list as text (`CAST(… AS bigint)` there; as is elsewhere).
+   */
+  int(value: SqlPart): SqlFragment;
+  /**
    * True when `err` says the object a DDL statement creates already exists
    * (a concurrent migrate() won the race), or a unique key was hit.
    */

@@ -105,8 +105,14 @@ export class Claimer {
     this.wake();
   }
 
-  /** Claims again now (a job was added, a notification came, or a slot freed up). */
+  /**
+   * Claims again now (a job was added, a notification came, or a slot freed up).
+   * Whatever woke it may have made jobs due: not {@link drained} until a claim
+   * says so again (an in-process hand-off would overtake them; a success would not
+   * wake a claimer that waits for room).
+   */
   wake(): void {
+    this.#drained = false;
     this.#idleMs = MIN_IDLE_MS;
     this.#signal.wake();
   }

@@ -42,8 +42,11 @@ export interface SlotsDeps {
   readonly stopping: () => boolean;
   /** Hands one held job back (a claim this worker will not run). */
   readonly release: (held: Held, reason: string) => Promise<void>;
-  /** A job left its slot and the worker: claim again. */
-  readonly settled: () => void;
+  /**
+   * A job left its slot and the worker: claim again. `succeeded`: its outcome was
+   * a written success (which makes no job due; see TypeWorker).
+   */
+  readonly settled: (succeeded?: boolean) => void;
   /** A job of an unlimited type succeeded and no claimed job waits for its slot: claim again if there is more. */
   readonly slotFreed: () => void;
   readonly emitError: (error: unknown, during: string) => void;
@@ -258,6 +261,7 @@ export class Slots {
       } else if (succeeding && this.#waiting.length === 0) this.#d.slotFreed();
     };
     let succeeding = false;
+    let written = false;
     const progress = this.#d.progress({ id: job.id, token: held.token });
     held.done = (async () => {
       const started = performance.now();
@@ -313,6 +317,7 @@ export class Slots {
       const ranMs = performance.now() - started;
       this.#runMs = this.#runMs === undefined ? ranMs : this.#runMs + (ranMs - this.#runMs) / 8;
       await completer.complete(job, held.token, outcome, ranMs, held.leaseSince + config.leaseMs);
+      written = true;
     })()
       .catch((error) => {
         logger.error(
@@ -322,12 +327,13 @@ export class Slots {
         this.#d.emitError(error, "complete");
       })
       .finally(() => {
+        const succeeded = succeeding && written;
         if (succeeding) this.#succeeding--;
         freeSlot();
         // Only this claim's entry: once this run's lease was lost, this worker may have
         // claimed the job again, and that claim must stay held (and heartbeated).
         if (this.#held.get(job.id) === held) this.#held.delete(job.id);
-        this.#d.settled();
+        this.#d.settled(succeeded);
       });
   }
 

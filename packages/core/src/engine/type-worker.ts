@@ -58,7 +58,14 @@ export class TypeWorker {
       completer: new Completer({ ...deps, emitError }),
       stopping,
       release: (held, reason) => this.#release(held, reason),
-      settled: () => this.wake(),
+      // A success makes no job due: it wakes a claimer only if there may be more to
+      // claim (a drained one hears of new jobs from add(), NOTIFY or its poll). Waking
+      // it per success cost an in-process hand-off's job a whole claim round (three
+      // claims and a next-due read) right behind it, in the way of the next add.
+      // Other outcomes (a retry, a back-off, a hand-back) may make jobs due: claim again.
+      settled: (succeeded) => {
+        if (!succeeded || deps.config.limits !== undefined || !this.#claimer.drained) this.wake();
+      },
       // Only while there may be more to claim: a claimer that found nothing more due
       // hears of new jobs from add(), NOTIFY or its poll. Waking it per finished job
       // cost an empty claim each, and its idle wait doubled sooner.

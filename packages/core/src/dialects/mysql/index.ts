@@ -60,6 +60,7 @@ export function mysqlDialect(
       WHERE ${ident("job_status")} IN (${raw(statuses.map(Number).join(", "))}) AND ${ident("job_type")} = ${jobType}
       GROUP BY ${ident("job_status")}, ${ident("job_type")}, ${ident("priority")}`,
     intDiv: (a, b) => sql`(${a} DIV ${b})`,
+    int: (value) => sql`${value}`,
     // 1050 table exists, 1060 duplicate column, 1061 duplicate key name, 1062 duplicate entry.
     isAlreadyExists: (err) =>
       errorMatches(

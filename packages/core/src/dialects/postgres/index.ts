@@ -29,6 +29,7 @@ export function postgresDialect(options: DialectOptions = {}): Dialect {
     dueMs: 'GREATEST(COALESCE("start_time", 0) * 1000, "run_at")',
     priorityLevels: recursivePriorityLevels,
     intDiv: (a, b) => sql`(${a} / ${b})`,
+    int: (value) => sql`CAST(${value} AS bigint)`,
     likeIgnoringCase: (column, pattern) => sql`${ident(column)} ILIKE ${pattern} ESCAPE '!'`,
     // 42P07 duplicate table/index, 42701 duplicate column, 42710 duplicate object,
     // 23505 unique violation (also raised by racing CREATE TABLE IF NOT EXISTS on pg_type).

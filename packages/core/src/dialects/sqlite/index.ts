@@ -24,6 +24,7 @@ export function sqliteDialect(): Dialect {
     priorityLevels: recursivePriorityLevels,
     // better-sqlite3 binds JS numbers as REAL, so `/` alone could divide as floats.
     intDiv: (a, b) => sql`CAST((${a}) / (${b}) AS INTEGER)`,
+    int: (value) => sql`${value}`,
     isAlreadyExists: (err) =>
       errorMatches(
         err,

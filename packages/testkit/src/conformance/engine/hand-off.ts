@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { type DB, JobStatus, type Row, type SqlValue } from "@persistent-queue/core";
 import { expect, it } from "vitest";
 import { type AdapterUnderTest, q, type TargetKind } from "../context.js";
@@ -6,6 +7,8 @@ import { finalRecord, intercept, makeQueue, waitFor } from "./helpers.js";
 
 /** The hand-off's insert: the only INSERT into the job table that writes a lease. */
 const HAND_OFF = /^INSERT INTO \S+ \(params[^)]*lease_token/;
+/** The read that ends every claim round that took less than it asked for (how long to sleep). */
+const NEXT_DUE = /AS wait FROM/;
 
 /**
  * The in-process hand-off: `add()` in a process whose worker of that type has
@@ -139,6 +142,42 @@ export function handOffTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     expect(done).toMatchObject({ status: JobStatus.Success, attempts: 1 });
     await new Promise((r) => setTimeout(r, 300));
     expect(runs.filter((n) => n === lost)).toHaveLength(1);
+  });
+
+  it("handed-off jobs that succeed wake no claim round: the worker found nothing more due, a success makes nothing due", async () => {
+    let handedOff = 0;
+    let rounds = 0;
+    const inner = intercept(fx.db, (sql) => {
+      if (NEXT_DUE.test(sql)) rounds++;
+      return undefined;
+    });
+    const db: DB = {
+      ...inner,
+      query: async <T extends Row = Row>(sql: string, params?: readonly SqlValue[]) => {
+        const rows = await inner.query<T>(sql, params);
+        if (HAND_OFF.test(sql) && Number(rows[0]?.job_status) === JobStatus.Running) handedOff++;
+        return rows;
+      },
+    };
+    const pollMs = 200;
+    const queue = fx.track(
+      makeQueue(db, [{ jobType: 1303, workerPoolCapacity: 4, handleJob: async () => {} }], {
+        pollInterval: pollMs,
+      }),
+    );
+    await queue.start();
+    // Its idle wait doubles from 10 ms up to the poll interval (10 + 20 + … + 200 ms).
+    await new Promise((r) => setTimeout(r, 800));
+    const roundsBefore = rounds;
+    const started = performance.now();
+    for (let n = 0; n < 12; n++) await finalRecord(queue, await queue.add(1303, { n }));
+    const elapsed = performance.now() - started;
+    const during = rounds - roundsBefore;
+    expect(handedOff).toBe(12);
+    // Only its polls, one per poll interval (and one more at the edges); a claim round
+    // woken by each success would be twelve.
+    expect(during).toBeLessThanOrEqual(Math.ceil(elapsed / pollMs) + 1);
+    expect(during).toBeLessThan(12);
   });
 
   it("concurrent add()s take at most the free slots: the rest wait in the table; none runs twice", async () => {
