@@ -161,6 +161,9 @@ export class Claimer {
         const threshold =
           slots.waitingCount > 0 ? Math.ceil(Math.max(config.capacity, ahead) / 2) : 1;
         if (room < threshold) {
+          // Not known to be drained while it waits: a delayed job may fall due meanwhile,
+          // and the next settled job (a success too) wakes the claimer.
+          this.#drained = false;
           await this.#sleep(this.#d.pollMs); // a finishing job wakes us
           continue;
         }
