@@ -9,7 +9,7 @@ export interface Measurement {
   scenario: ScenarioId;
   system: string;
   variant: string;
-  unit: "jobs/s" | "ms" | "statements/job" | "cpu ms/1000 jobs";
+  unit: "jobs/s" | "ms" | "statements/job" | "commits/job" | "cpu ms/1000 jobs";
   /** Throughput: higher is better; latency: lower is. */
   higherIsBetter: boolean;
   summary: Summary;

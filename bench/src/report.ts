@@ -18,7 +18,7 @@ export interface Meta {
 
 const TITLES: Record<ScenarioId, string> = {
   A: "A. Enqueue (jobs/s, higher is better)",
-  B: "B. Drain queued no-op jobs, concurrency 16 (jobs/s, higher is better; statements and CPU per job: lower is better)",
+  B: "B. Drain queued no-op jobs, concurrency 16 (jobs/s, higher is better; statements, write commits and CPU per job: lower is better)",
   C: "C. Pickup latency, enqueue call to handler start (ms, lower is better)",
   D: "D. Delayed jobs: lateness after the due time (ms, lower is better)",
   E: "E. Drain rate of our queue as finished history grows (jobs/s; should stay flat)",
@@ -31,7 +31,7 @@ const fmt = (v: number, unit: string) =>
     ? "n/a"
     : unit === "ms"
       ? v.toFixed(2)
-      : unit === "statements/job"
+      : unit === "statements/job" || unit === "commits/job"
         ? v.toFixed(3)
         : unit === "cpu ms/1000 jobs"
           ? v.toFixed(1)

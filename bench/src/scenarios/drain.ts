@@ -6,6 +6,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { commitMark } from "../commits.js";
 import { type CpuMark, cpuMark, cpuPerThousand } from "../cpu.js";
 import { Counter, config } from "../env.js";
 import { log, type Measurement, measurement, onFresh } from "../measure.js";
@@ -25,16 +26,18 @@ export async function drain(
   sut: SystemUnderTest,
   jobs: number,
   budgetMs?: number,
-  target?: TargetSpec["kind"],
+  target?: TargetSpec,
 ): Promise<{
   rate: number;
   complete: boolean;
   statements?: number;
+  commits?: number;
   cpu?: ReturnType<typeof cpuPerThousand>;
 }> {
   const done = new Counter();
   const before = sut instanceof OurQueue ? sut.log.count : 0;
-  const mark: CpuMark | undefined = target ? cpuMark(target) : undefined;
+  const commits = target ? await commitMark(target) : undefined;
+  const mark: CpuMark | undefined = target ? cpuMark(target.kind) : undefined;
   const t0 = performance.now();
   await sut.start(config.concurrency, () => done.add());
   let complete = true;
@@ -47,13 +50,17 @@ export async function drain(
   const handled = done.count;
   const rate = handled / ((performance.now() - t0) / 1000);
   const cpu = mark ? cpuPerThousand(mark, handled) : undefined;
-  if (!(sut instanceof OurQueue)) return { rate, complete, ...(cpu ? { cpu } : {}) };
-  // teardown's stop() flushes batched completions: count those too (plus stop's own few statements).
-  await sut.teardown();
+  // Ours: teardown's stop() flushes batched completions: count those too (plus stop's
+  // own few statements). Peers' last writes may still be in flight: a few commits.
+  if (sut instanceof OurQueue) await sut.teardown();
+  const committed = commits ? (await commits.since()) / Math.max(1, handled) : undefined;
   return {
     rate,
     complete,
-    statements: (sut.log.count - before) / Math.max(1, handled),
+    ...(sut instanceof OurQueue
+      ? { statements: (sut.log.count - before) / Math.max(1, handled) }
+      : {}),
+    ...(committed !== undefined ? { commits: committed } : {}),
     ...(cpu ? { cpu } : {}),
   };
 }
@@ -119,29 +126,33 @@ export async function scenarioB(servers: Servers, systems: SystemInfo[]): Promis
     const one: number[] = [];
     const two: number[] = [];
     const stmts: number[] = [];
+    const commits: number[] = [];
     const workerCpu: number[] = [];
     const serverCpu: number[] = [];
     for (let rep = 0; rep < config.reps; rep++) {
-      const r = await onFresh(servers, info, async (sut) => {
+      const r = await onFresh(servers, info, async (sut, spec) => {
         await enqueueBatches(sut, config.jobs);
-        const result = await drain(sut, config.jobs, undefined, info.target);
+        const result = await drain(sut, config.jobs, undefined, spec);
         if (config.profile && sut instanceof OurQueue)
           for (const line of sut.log.top(6)) log(`  ${info.id}: ${line}`);
         return result;
       });
       one.push(r.rate);
       if (r.statements !== undefined) stmts.push(r.statements);
+      if (r.commits !== undefined) commits.push(r.commits);
       if (r.cpu) workerCpu.push(r.cpu.worker);
       if (r.cpu?.server !== undefined) serverCpu.push(r.cpu.server);
       two.push(await onFresh(servers, info, (sut, spec) => drainTwo(sut, info, spec, config.jobs)));
     }
     log(
-      `B ${info.id}: 1 process ${one.map(Math.round)} jobs/s, 2 processes ${two.map(Math.round)} jobs/s${stmts.length ? `, statements/job ${stmts.map((s) => s.toFixed(3))}` : ""}, CPU ms/1000 jobs worker ${workerCpu.map((c) => c.toFixed(1))} server ${serverCpu.map((c) => c.toFixed(1))}`,
+      `B ${info.id}: 1 process ${one.map(Math.round)} jobs/s, 2 processes ${two.map(Math.round)} jobs/s${stmts.length ? `, statements/job ${stmts.map((s) => s.toFixed(3))}` : ""}${commits.length ? `, commits/job ${commits.map((s) => s.toFixed(3))}` : ""}, CPU ms/1000 jobs worker ${workerCpu.map((c) => c.toFixed(1))} server ${serverCpu.map((c) => c.toFixed(1))}`,
     );
     out.push(measurement("B", info, "1 process, c=16", "jobs/s", one));
     out.push(measurement("B", info, "2 processes, c=16 each", "jobs/s", two));
     if (stmts.length)
       out.push(measurement("B", info, "statements per job (1 process)", "statements/job", stmts));
+    if (commits.length)
+      out.push(measurement("B", info, "write commits per job (1 process)", "commits/job", commits));
     if (workerCpu.length)
       out.push(
         measurement(
