@@ -5,6 +5,7 @@ import { graphile } from "./graphile.js";
 import { newestPeers } from "./newest.js";
 import { ours } from "./ours.js";
 import { pgboss } from "./pgboss.js";
+import { sidequestPeers } from "./sidequest.js";
 import type { SystemInfo } from "./types.js";
 
 export const allSystems: SystemInfo[] = [
@@ -14,6 +15,7 @@ export const allSystems: SystemInfo[] = [
   bullmq,
   bullmqPostgres,
   ...newestPeers,
+  ...sidequestPeers,
   ...commitLimits,
 ];
 
