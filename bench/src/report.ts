@@ -185,9 +185,11 @@ export async function writeReport(docs: string, meta: Meta, ms: Measurement[]): 
     "| system | version | on | settings |",
     "| --- | --- | --- | --- |",
     ...meta.systems.map((s) => `| ${s.label} | ${s.version} | ${s.target} | ${s.settings} |`),
-    String(meta.machine.node).startsWith("v20.")
-      ? "| sidequest, graphile-worker 0.18, pg-boss 12 | – | – | not on Node 20: each requires Node 22 or later (engines); measured in the Node 24 run ([node24/benchmarks.md](node24/benchmarks.md)), sidequest excepted (below) |"
-      : "| sidequest | – | – | not measured yet: its jobs are classes it loads by file path and runs in worker threads, which this harness (an in-process handler counting runs) does not drive |",
+    ...(String(meta.machine.node).startsWith("v20.")
+      ? [
+          "| sidequest, graphile-worker 0.18, pg-boss 12 | – | – | not on Node 20: each requires Node 22 or later (engines); measured in the Node 24 run ([node24/benchmarks.md](node24/benchmarks.md)) |",
+        ]
+      : []),
     "",
   ];
   for (const id of ["A", "B", "C", "D", "E", "F", "G"] as const) {
