@@ -171,6 +171,9 @@ export class Claimer {
         const limit = Math.min(room, config.loadLimit);
         const claimed = await this.#claim(limit, finished);
         this.#drained = claimed < limit;
+        // Work: the idle wait starts again from its shortest (more jobs tend to follow,
+        // from producers this process hears nothing of where there is no NOTIFY).
+        if (claimed > 0) this.#idleMs = MIN_IDLE_MS;
         failures = 0;
         if (claimed === limit) continue; // there may be more
         if (config.limits && claimed > 0) {

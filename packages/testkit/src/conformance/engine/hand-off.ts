@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { type DB, JobStatus, type Row, type SqlValue } from "@persistent-queue/core";
+import { type DB, defineJob, JobStatus, type Row, type SqlValue } from "@persistent-queue/core";
 import { expect, it } from "vitest";
 import { type AdapterUnderTest, q, type TargetKind } from "../context.js";
 import { useMigratedDatabase } from "../fixture.js";
@@ -178,6 +178,41 @@ export function handOffTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     // woken by each success would be twelve.
     expect(during).toBeLessThanOrEqual(Math.ceil(elapsed / pollMs) + 1);
     expect(during).toBeLessThan(12);
+  });
+
+  it("a claim that found work polls again soon: jobs from a producer it hears nothing of are picked up in the next short idle wait, not the poll interval", async () => {
+    const pollMs = 2000;
+    const started = new Map<number, number>();
+    const worker = fx.track(
+      makeQueue(
+        fx.db,
+        [
+          {
+            jobType: 1304,
+            handleJob: async (job) => {
+              started.set((job.params as { n: number }).n, performance.now());
+            },
+          },
+        ],
+        { pollInterval: pollMs, notify: false, serviceName: "polling-worker" },
+      ),
+    );
+    // Another process's producer: no worker of its own, no NOTIFY, no hand-off.
+    const producer = fx.track(
+      makeQueue(fx.db, [defineJob({ jobType: 1304 })], { notify: false, serviceName: "producer" }),
+    );
+    await worker.start();
+    // Idle long enough for its wait to reach the poll interval (10 + 20 + … + 2000 ms).
+    await new Promise((r) => setTimeout(r, 2600));
+    await producer.add(1304, { n: 0 });
+    await waitFor("the first job to start", async () => started.get(0), 5000);
+    await new Promise((r) => setTimeout(r, 30));
+    const addedAt = performance.now();
+    await producer.add(1304, { n: 1 });
+    const at = await waitFor("the second job to start", async () => started.get(1), 5000);
+    // The claim that took job 0 restarted the idle wait at 10 ms (then 20, 40, …): job 1
+    // starts within a few of those, not after a poll interval.
+    expect(at - addedAt).toBeLessThan(pollMs / 4);
   });
 
   it("concurrent add()s take at most the free slots: the rest wait in the table; none runs twice", async () => {
