@@ -19,44 +19,61 @@ import { installedVersion } from "./version.js";
 
 const QUEUE = "bench";
 
-class Bull implements SystemUnderTest {
-  #queue: Queue | undefined;
-  #worker: Worker | undefined;
+/** What a BullMQ queue and worker are driven through, on either backend (the same API). */
+interface BullQueue {
+  add(name: string, data: Payload, opts: { delay?: number }): Promise<unknown>;
+  addBulk(jobs: { name: string; data: Payload }[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Enqueue and teardown, the same calls on both backends; setup and start differ. */
+abstract class BullSystem implements SystemUnderTest {
+  protected queue: BullQueue | undefined;
+  protected worker: { close(): Promise<void> } | undefined;
+
+  abstract setup(): Promise<void>;
+  abstract start(concurrency: number, handler: Handler): Promise<void>;
+
+  async enqueue(payload: Payload, delayMs?: number): Promise<void> {
+    await this.queue?.add(QUEUE, payload, delayMs === undefined ? {} : { delay: delayMs });
+  }
+
+  async enqueueBatch(payloads: readonly Payload[]): Promise<void> {
+    await this.queue?.addBulk(payloads.map((data) => ({ name: QUEUE, data })));
+  }
+
+  async teardown(): Promise<void> {
+    await this.worker?.close();
+    await this.queue?.close();
+  }
+}
+
+class Bull extends BullSystem {
   readonly #connection: { host: string; port: number; maxRetriesPerRequest: null };
 
   constructor(
     url: string,
     private readonly prefix: string,
   ) {
+    super();
     const u = new URL(url);
     this.#connection = { host: u.hostname, port: Number(u.port), maxRetriesPerRequest: null };
   }
 
   async setup(): Promise<void> {
-    this.#queue = new Queue(QUEUE, { connection: this.#connection, prefix: this.prefix });
-    await this.#queue.waitUntilReady();
-  }
-
-  async enqueue(payload: Payload, delayMs?: number): Promise<void> {
-    await this.#queue?.add(QUEUE, payload, delayMs === undefined ? {} : { delay: delayMs });
-  }
-
-  async enqueueBatch(payloads: readonly Payload[]): Promise<void> {
-    await this.#queue?.addBulk(payloads.map((data) => ({ name: QUEUE, data })));
+    const queue = new Queue(QUEUE, { connection: this.#connection, prefix: this.prefix });
+    this.queue = queue;
+    await queue.waitUntilReady();
   }
 
   async start(concurrency: number, handler: Handler): Promise<void> {
-    this.#worker = new Worker(QUEUE, async (job) => handler(job.data as Payload), {
+    const worker = new Worker(QUEUE, async (job) => handler(job.data as Payload), {
       connection: this.#connection,
       prefix: this.prefix,
       concurrency,
     });
-    await this.#worker.waitUntilReady();
-  }
-
-  async teardown(): Promise<void> {
-    await this.#worker?.close();
-    await this.#queue?.close();
+    this.worker = worker;
+    await worker.waitUntilReady();
   }
 }
 
@@ -84,11 +101,10 @@ type PgWorker = Worker<
  * worker's concurrency (the LISTEN connection is separate), the schema migrated
  * once before the queue opens (connections do not migrate by themselves).
  */
-class BullPostgres implements SystemUnderTest {
-  #queue: PgQueue | undefined;
-  #worker: PgWorker | undefined;
-
-  constructor(private readonly url: string) {}
+class BullPostgres extends BullSystem {
+  constructor(private readonly url: string) {
+    super();
+  }
 
   async setup(): Promise<void> {
     const migrate = new pg.Client({ connectionString: this.url });
@@ -98,35 +114,24 @@ class BullPostgres implements SystemUnderTest {
     } finally {
       await migrate.end();
     }
-    this.#queue = new Queue(
+    const queue: PgQueue = new Queue(
       QUEUE,
       { connection: { connectionString: this.url, max: 8 } },
       createPostgresBackend,
     );
-    await this.#queue.waitUntilReady();
-  }
-
-  async enqueue(payload: Payload, delayMs?: number): Promise<void> {
-    await this.#queue?.add(QUEUE, payload, delayMs === undefined ? {} : { delay: delayMs });
-  }
-
-  async enqueueBatch(payloads: readonly Payload[]): Promise<void> {
-    await this.#queue?.addBulk(payloads.map((data) => ({ name: QUEUE, data })));
+    this.queue = queue;
+    await queue.waitUntilReady();
   }
 
   async start(concurrency: number, handler: Handler): Promise<void> {
-    this.#worker = new Worker(
+    const worker: PgWorker = new Worker(
       QUEUE,
       async (job) => handler(job.data),
       { connection: { connectionString: this.url, max: concurrency + 4 }, concurrency },
       createPostgresBackend,
     );
-    await this.#worker.waitUntilReady();
-  }
-
-  async teardown(): Promise<void> {
-    await this.#worker?.close();
-    await this.#queue?.close();
+    this.worker = worker;
+    await worker.waitUntilReady();
   }
 }
 

@@ -11,6 +11,30 @@ const HAND_OFF = /^INSERT INTO \S+ \(params[^)]*lease_token/;
 const NEXT_DUE = /AS wait FROM/;
 
 /**
+ * The real database, counting hand-offs where they happen (a hand-off's insert that
+ * came back claimed, Running); `onStatement(sql)` sees every statement as it is sent.
+ */
+function countingHandOffs(
+  db: DB,
+  onStatement: (sql: string) => void = () => undefined,
+): { db: DB; handedOff: () => number } {
+  let handedOff = 0;
+  const inner = intercept(db, (sql) => {
+    onStatement(sql);
+    return undefined;
+  });
+  const counted: DB = {
+    ...inner,
+    query: async <T extends Row = Row>(sql: string, params?: readonly SqlValue[]) => {
+      const rows = await inner.query<T>(sql, params);
+      if (HAND_OFF.test(sql) && Number(rows[0]?.job_status) === JobStatus.Running) handedOff++;
+      return rows;
+    },
+  };
+  return { db: counted, handedOff: () => handedOff };
+}
+
+/**
  * The in-process hand-off: `add()` in a process whose worker of that type has
  * a free slot and found nothing more due at its last claim inserts the job
  * already claimed by that worker, and the job starts without a claim. Each
@@ -21,17 +45,7 @@ export function handOffTests(adapter: AdapterUnderTest, kind: TargetKind): void 
   const fx = useMigratedDatabase(adapter, kind);
 
   it("add() next to an idle worker inserts the job claimed by it and starts it: leased and fenced as a claimed job", async () => {
-    // Counted where it happens: a hand-off's insert that came back claimed (Running).
-    let handedOff = 0;
-    const inner = intercept(fx.db, () => undefined);
-    const db: DB = {
-      ...inner,
-      query: async <T extends Row = Row>(sql: string, params?: readonly SqlValue[]) => {
-        const rows = await inner.query<T>(sql, params);
-        if (HAND_OFF.test(sql) && Number(rows[0]?.job_status) === JobStatus.Running) handedOff++;
-        return rows;
-      },
-    };
+    const { db, handedOff } = countingHandOffs(fx.db);
     const seen: { id: number; handedOffBefore: number; atStart: number; attempts: number }[] = [];
     const before = new Map<number, number>();
     const queue = fx.track(
@@ -44,7 +58,7 @@ export function handOffTests(adapter: AdapterUnderTest, kind: TargetKind): void 
             seen.push({
               id: job.id,
               handedOffBefore: before.get(p.n) ?? -1,
-              atStart: handedOff,
+              atStart: handedOff(),
               attempts: job.attempts,
             });
           },
@@ -56,7 +70,7 @@ export function handOffTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     // (its first claim may still be in flight when the first add comes: that one is claimed).
     const ids: number[] = [];
     for (let n = 0; n < 5; n++) {
-      before.set(n, handedOff);
+      before.set(n, handedOff());
       const id = await queue.add(1301, { n });
       ids.push(id);
       await finalRecord(queue, id);
@@ -64,8 +78,8 @@ export function handOffTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     }
     // Each job after the worker's first claim came back is handed off (the first add may
     // come before it): its insert returned it claimed, before its handler started.
-    expect(handedOff).toBeGreaterThanOrEqual(4);
-    expect(seen.filter((s) => s.atStart === s.handedOffBefore + 1).length).toBe(handedOff);
+    expect(handedOff()).toBeGreaterThanOrEqual(4);
+    expect(seen.filter((s) => s.atStart === s.handedOffBefore + 1).length).toBe(handedOff());
     for (const s of seen) expect(s.attempts).toBe(1);
     for (const id of ids) {
       const r = await finalRecord(queue, id);
@@ -145,20 +159,10 @@ export function handOffTests(adapter: AdapterUnderTest, kind: TargetKind): void 
   });
 
   it("handed-off jobs that succeed wake no claim round: the worker found nothing more due, a success makes nothing due", async () => {
-    let handedOff = 0;
     let rounds = 0;
-    const inner = intercept(fx.db, (sql) => {
+    const { db, handedOff } = countingHandOffs(fx.db, (sql) => {
       if (NEXT_DUE.test(sql)) rounds++;
-      return undefined;
     });
-    const db: DB = {
-      ...inner,
-      query: async <T extends Row = Row>(sql: string, params?: readonly SqlValue[]) => {
-        const rows = await inner.query<T>(sql, params);
-        if (HAND_OFF.test(sql) && Number(rows[0]?.job_status) === JobStatus.Running) handedOff++;
-        return rows;
-      },
-    };
     const pollMs = 200;
     const queue = fx.track(
       makeQueue(db, [{ jobType: 1303, workerPoolCapacity: 4, handleJob: async () => {} }], {
@@ -173,7 +177,7 @@ export function handOffTests(adapter: AdapterUnderTest, kind: TargetKind): void 
     for (let n = 0; n < 12; n++) await finalRecord(queue, await queue.add(1303, { n }));
     const elapsed = performance.now() - started;
     const during = rounds - roundsBefore;
-    expect(handedOff).toBe(12);
+    expect(handedOff()).toBe(12);
     // Only its polls, one per poll interval (and one more at the edges); a claim round
     // woken by each success would be twelve.
     expect(during).toBeLessThanOrEqual(Math.ceil(elapsed / pollMs) + 1);
