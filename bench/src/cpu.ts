@@ -54,9 +54,9 @@ function procStats(): ProcStat[] {
  * CPU ms of every live process named `name`, with what their exited children used
  * (a PostgreSQL backend that ended is counted in its postmaster's cutime).
  */
-function processCpuMs(name: string): number {
+function processCpuMs(stats: readonly ProcStat[], name: string): number {
   let ticks = 0;
-  for (const p of procStats()) if (p.name === name) ticks += p.ticks;
+  for (const p of stats) if (p.name === name) ticks += p.ticks;
   return ticks * TICK_MS;
 }
 
@@ -75,8 +75,7 @@ function runsNode(pid: number): boolean {
  * CPU ms of the live Node processes descended from this one (the database servers
  * the bench started are descendants too, running other binaries, and not counted).
  */
-function forkedNodeCpuMs(): number {
-  const stats = procStats();
+function forkedNodeCpuMs(stats: readonly ProcStat[]): number {
   const ours = new Set([process.pid]);
   // Parents come before children in pid order except after pid wrap-around: repeat until stable.
   for (let grew = true; grew; ) {
@@ -102,10 +101,11 @@ export interface CpuMark {
 
 export function cpuMark(target: TargetKind): CpuMark {
   const name = SERVER_PROCESS[target];
+  const stats = procStats();
   return {
     worker: process.cpuUsage(),
-    forked: forkedNodeCpuMs(),
-    server: name ? processCpuMs(name) : 0,
+    forked: forkedNodeCpuMs(stats),
+    server: name ? processCpuMs(stats, name) : 0,
     name,
   };
 }
@@ -119,9 +119,10 @@ export function cpuPerThousand(
   jobs: number,
 ): { worker: number; server: number | undefined } {
   const used = process.cpuUsage(mark.worker);
+  const stats = procStats();
   const per = (ms: number) => ms / (Math.max(1, jobs) / 1000);
   return {
-    worker: per((used.user + used.system) / 1000 + forkedNodeCpuMs() - mark.forked),
-    server: mark.name ? per(processCpuMs(mark.name) - mark.server) : undefined,
+    worker: per((used.user + used.system) / 1000 + forkedNodeCpuMs(stats) - mark.forked),
+    server: mark.name ? per(processCpuMs(stats, mark.name) - mark.server) : undefined,
   };
 }
