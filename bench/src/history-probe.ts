@@ -2,21 +2,26 @@
  * Why MariaDB's drain slows with history (issue 14, item 2): drains the same
  * 10,000 due no-op jobs (one process, concurrency 16, the defaults) over
  * 10,000 and 1,000,000 finished rows, in three conditions, and prints the
- * InnoDB counters of each drain:
+ * server's CPU, the InnoDB counters of each drain and the undo history left
+ * for purge at its end:
  *   fresh     the history inserted just before the drain (as scenario E does)
  *   flushed   the same, after InnoDB wrote every dirty page of that insert
  *   pool 1G   the buffer pool grown from testkit's 128 MiB to 1 GiB, flushed
- * Usage: npx tsx bench/src/history-probe.ts   (after `npm run build`)
+ * Usage: npx tsx bench/src/history-probe.ts   (after `npm run build`); PQ_PROBE_JOBS,
+ * PQ_PROBE_HISTORY, PQ_PROBE_REPS, PQ_PROBE_CONDITIONS (e.g. "fresh,flushed") narrow it.
  */
 import { PersistentQueue } from "@persistent-queue/core";
 import { fromMysql2 } from "@persistent-queue/mysql2";
 import { createDatabase, startMariaDB } from "@persistent-queue/testkit";
 import mysql, { type RowDataPacket } from "mysql2/promise";
+import { cpuMark, cpuPerThousand } from "./cpu.js";
 
 const JOBS = Number(process.env.PQ_PROBE_JOBS ?? 10_000);
 const HISTORY = (process.env.PQ_PROBE_HISTORY ?? "10000,1000000").split(",").map(Number);
 const REPS = Number(process.env.PQ_PROBE_REPS ?? 3);
+const CONDITIONS = (process.env.PQ_PROBE_CONDITIONS ?? "fresh,flushed,pool 1G").split(",");
 const COUNTERS = [
+  "Innodb_buffer_pool_pages_flushed",
   "Innodb_buffer_pool_reads",
   "Innodb_buffer_pool_read_requests",
   "Innodb_pages_written",
@@ -43,7 +48,7 @@ const flush = async () => {
 };
 
 try {
-  for (const condition of ["fresh", "flushed", "pool 1G"] as const) {
+  for (const condition of CONDITIONS) {
     if (condition === "pool 1G") {
       await admin.query("SET GLOBAL innodb_buffer_pool_size = 1073741824");
       await new Promise((r) => setTimeout(r, 3000));
@@ -75,18 +80,20 @@ try {
           jobs: [{ jobType: 1, workerPoolCapacity: 16, handleJob: async () => void done++ }],
         });
         const before = await status();
+        const cpu = cpuMark("mariadb");
         const t0 = performance.now();
         await queue.start();
         while (done < JOBS) await new Promise((r) => setTimeout(r, 5));
         const ms = performance.now() - t0;
         await queue.stop();
+        const used = cpuPerThousand(cpu, JOBS);
         const after = await status();
         const delta = COUNTERS.map(
           (c) =>
             `${c.replace("Innodb_", "")}=${Math.round((after[c]! - before[c]!) / (JOBS / 1000))}`,
         ).join(" ");
         console.log(
-          `${condition.padEnd(8)} history=${String(history).padStart(7)}: ${Math.round((JOBS * 1000) / ms)} jobs/s; dirty pages at start ${dirty}; per 1000 jobs: ${delta}`,
+          `${condition.padEnd(8)} history=${String(history).padStart(7)}: ${Math.round((JOBS * 1000) / ms)} jobs/s; dirty pages at start ${dirty}; undo history (purge lag) at end ${after.Innodb_history_list_length}; per 1000 jobs: server CPU ${used.server} ms, worker CPU ${Math.round(used.worker)} ms, ${delta}`,
         );
       } finally {
         await pool.end();

@@ -97,6 +97,21 @@ function commitLimitRatios(ms: Measurement[], meta: Meta): string[] {
   return lines.length > 2 ? lines : [];
 }
 
+/** E's largest history against its smallest, per system (issue 14 asks for ≥ 0.9×). */
+function historyRatios(ms: Measurement[], meta: Meta): string[] {
+  const [least, most] = [meta.config.history.at(0), meta.config.history.at(-1)];
+  if (least === undefined || most === undefined || least === most) return [];
+  const variant = (rows: number) => `${rows.toLocaleString("en")} finished rows`;
+  const lines = [`| system | ${variant(most)} / ${variant(least)} |`, "| --- | ---: |"];
+  for (const s of meta.systems) {
+    const small = ms.find((m) => m.system === s.id && m.variant === variant(least));
+    const large = ms.find((m) => m.system === s.id && m.variant === variant(most));
+    if (!small || !large) continue;
+    lines.push(`| ${s.label} | **${(large.summary.median / small.summary.median).toFixed(2)}×** |`);
+  }
+  return lines;
+}
+
 function backlogRatios(ms: Measurement[], meta: Meta): string[] {
   const lines = ["| system | with backlog / empty table |", "| --- | ---: |"];
   for (const s of meta.systems) {
@@ -176,7 +191,7 @@ export async function writeReport(docs: string, meta: Meta, ms: Measurement[]): 
     `- Date: ${meta.date}; the run took ${meta.durationSeconds} s.`,
     `- Machine: ${meta.machine.nproc} cores (${meta.machine.cpu}), ${meta.machine.memoryGiB} GiB, Node ${meta.machine.node}, load average at the end ${meta.machine.loadAverageAtEnd}.`,
     `- Databases: MariaDB ${meta.databases.mariadb}, PostgreSQL ${meta.databases.postgres} (testkit's throwaway servers, defaults: fsync on), SQLite ${meta.databases.sqlite}${meta.extras.sqliteSettings ? ` (${meta.extras.sqliteSettings})` : ""}, Redis ${meta.databases.redis} (\`--save '' --appendonly yes --appendfsync everysec\`). All on 127.0.0.1.`,
-    `- Sizes: ${c.jobs.toLocaleString("en")} jobs for A and B, ${c.samples} pickups spaced 15 ms for C, ${c.delayed} delayed jobs (due in 0.3–1.5 s) for D, ${c.historyJobs.toLocaleString("en")} jobs over ${c.history.map((h) => h.toLocaleString("en")).join(" / ")} finished rows for E, ${c.backlogJobs.toLocaleString("en")} due jobs with and without ${c.backlog.toLocaleString("en")} delayed rows for F and the same number of due jobs for G; concurrency ${c.concurrency}; ${c.reps} repetition(s) (E's 1M case: 1). Every system gets a fresh database (or Redis prefix) for every repetition.`,
+    `- Sizes: ${c.jobs.toLocaleString("en")} jobs for A and B, ${c.samples} pickups spaced 15 ms for C, ${c.delayed} delayed jobs (due in 0.3–1.5 s) for D, ${c.historyJobs.toLocaleString("en")} jobs over ${c.history.map((h) => h.toLocaleString("en")).join(" / ")} finished rows for E, ${c.backlogJobs.toLocaleString("en")} due jobs with and without ${c.backlog.toLocaleString("en")} delayed rows for F and the same number of due jobs for G; concurrency ${c.concurrency}; ${c.reps} repetition(s) (E's history sizes interleaved within each). Every system gets a fresh database (or Redis prefix) for every repetition.`,
     "",
     "![bar chart](benchmarks.svg)",
     "",
@@ -206,6 +221,7 @@ export async function writeReport(docs: string, meta: Meta, ms: Measurement[]): 
           "",
         );
     }
+    if (id === "E") out.push(...historyRatios(part, meta), "");
     if (id === "F") out.push(...backlogRatios(part, meta), "");
     if (id === "G") out.push(...flowRatios(part, meta), "");
     const ratios = id === "E" || id === "F" || id === "G" ? [] : ratioTable(part, meta);
