@@ -10,11 +10,10 @@
  * Usage: npx tsx bench/src/history-probe.ts   (after `npm run build`); PQ_PROBE_JOBS,
  * PQ_PROBE_HISTORY, PQ_PROBE_REPS, PQ_PROBE_CONDITIONS (e.g. "fresh,flushed") narrow it.
  */
-import { PersistentQueue } from "@persistent-queue/core";
-import { fromMysql2 } from "@persistent-queue/mysql2";
-import { createDatabase, startMariaDB } from "@persistent-queue/testkit";
+import { startMariaDB } from "@persistent-queue/testkit";
 import mysql, { type RowDataPacket } from "mysql2/promise";
 import { cpuMark, cpuPerThousand } from "./cpu.js";
+import { drainJobs, withHistoryTable } from "./history-table.js";
 
 const JOBS = Number(process.env.PQ_PROBE_JOBS ?? 10_000);
 const HISTORY = (process.env.PQ_PROBE_HISTORY ?? "10000,1000000").split(",").map(Number);
@@ -54,38 +53,12 @@ try {
       await new Promise((r) => setTimeout(r, 3000));
     }
     for (const history of Array.from({ length: REPS }, () => HISTORY).flat()) {
-      const database = await createDatabase({ kind: "mariadb", url: server.url });
-      const pool = mysql.createPool({ uri: database.url, connectionLimit: 10 });
-      const db = fromMysql2(pool);
-      try {
-        const producer = new PersistentQueue({ db, serviceName: "probe", jobs: [] });
-        await producer.migrate();
-        await db.exec(
-          `INSERT INTO async_job_tab (params, job_type, job_status, start_time, create_time, update_time) SELECT '{}', 1, 1, 0, 1700000000, 1700000000 FROM seq_1_to_${history}`,
-        );
-        await db.query("ANALYZE TABLE async_job_tab");
-        for (let i = 0; i < JOBS; i += 1000)
-          await producer.addMany(
-            Array.from({ length: Math.min(1000, JOBS - i) }, (_, k) => ({
-              jobType: 1,
-              params: { n: i + k },
-            })),
-          );
+      await withHistoryTable(server.url, { history, jobs: JOBS, connections: 10 }, async (db) => {
         if (condition !== "fresh") await flush();
         const dirty = (await status()).Innodb_buffer_pool_pages_dirty;
-        let done = 0;
-        const queue = new PersistentQueue({
-          db,
-          serviceName: "probe",
-          jobs: [{ jobType: 1, workerPoolCapacity: 16, handleJob: async () => void done++ }],
-        });
         const before = await status();
         const cpu = cpuMark("mariadb");
-        const t0 = performance.now();
-        await queue.start();
-        while (done < JOBS) await new Promise((r) => setTimeout(r, 5));
-        const ms = performance.now() - t0;
-        await queue.stop();
+        const ms = await drainJobs(db, JOBS);
         const used = cpuPerThousand(cpu, JOBS);
         const after = await status();
         const delta = COUNTERS.map(
@@ -95,10 +68,7 @@ try {
         console.log(
           `${condition.padEnd(8)} history=${String(history).padStart(7)}: ${Math.round((JOBS * 1000) / ms)} jobs/s; dirty pages at start ${dirty}; undo history (purge lag) at end ${after.Innodb_history_list_length}; per 1000 jobs: server CPU ${used.server} ms, worker CPU ${Math.round(used.worker)} ms, ${delta}`,
         );
-      } finally {
-        await pool.end();
-        await database.drop().catch(() => undefined);
-      }
+      });
     }
   }
 } finally {

@@ -10,10 +10,9 @@
  * Usage: npx tsx bench/src/history-statements.ts   (after `npm run build`)
  */
 import type { DB, Row, SqlValue } from "@persistent-queue/core";
-import { PersistentQueue } from "@persistent-queue/core";
-import { fromMysql2 } from "@persistent-queue/mysql2";
-import { createDatabase, startMariaDB } from "@persistent-queue/testkit";
+import { startMariaDB } from "@persistent-queue/testkit";
 import mysql, { type RowDataPacket } from "mysql2/promise";
+import { drainJobs, withHistoryTable } from "./history-table.js";
 
 const JOBS = 5000;
 const HISTORY = (process.env.PQ_PROBE_HISTORY ?? "10000,1000000").split(",").map(Number);
@@ -69,30 +68,9 @@ try {
   const b = await counters();
   const own = b.map((v, i) => v - (a[i] ?? 0));
   for (const history of HISTORY) {
-    const database = await createDatabase({ kind: "mariadb", url: server.url });
-    const pool = mysql.createPool({ uri: database.url, connectionLimit: 1 });
-    const db = fromMysql2(pool);
-    try {
-      const producer = new PersistentQueue({ db, serviceName: "probe", jobs: [] });
-      await producer.migrate();
-      await db.exec(
-        `INSERT INTO async_job_tab (params, job_type, job_status, start_time, create_time, update_time) SELECT '{}', 1, 1, 0, 1700000000, 1700000000 FROM seq_1_to_${history}`,
-      );
-      await db.query("ANALYZE TABLE async_job_tab");
-      for (let i = 0; i < JOBS; i += 1000)
-        await producer.addMany(
-          Array.from({ length: 1000 }, (_, k) => ({ jobType: 1, params: { n: i + k } })),
-        );
+    await withHistoryTable(server.url, { history, jobs: JOBS, connections: 1 }, async (db) => {
       const profile = new Map<string, { calls: number; sums: number[] }>();
-      let done = 0;
-      const queue = new PersistentQueue({
-        db: profiled(db, profile),
-        serviceName: "probe",
-        jobs: [{ jobType: 1, workerPoolCapacity: 16, handleJob: async () => void done++ }],
-      });
-      await queue.start();
-      while (done < JOBS) await new Promise((r) => setTimeout(r, 5));
-      await queue.stop();
+      await drainJobs(profiled(db, profile), JOBS);
       const per = (n: number) => Math.round((n * 1000) / JOBS);
       console.log(`\n${history.toLocaleString("en")} finished rows, per 1,000 jobs:\n`);
       console.log(`| statement | calls | ${COUNTERS.join(" | ")} |`);
@@ -101,10 +79,7 @@ try {
         console.log(
           `| \`${key}\` | ${per(e.calls)} | ${e.sums.map((s, i) => per(s - (own[i] ?? 0) * e.calls)).join(" | ")} |`,
         );
-    } finally {
-      await pool.end();
-      await database.drop().catch(() => undefined);
-    }
+    });
   }
 } finally {
   await admin.end();
