@@ -137,7 +137,7 @@ function describe(value: unknown): string {
 export function errorMessage(error: unknown, max = 2000): string {
   let text: string;
   if (error instanceof Error) text = `${error.name}: ${error.message}`;
-  else if (error === undefined) text = "the handler threw undefined";
+  else if (error === undefined || error === null) text = `the handler threw ${error}`;
   else if (typeof error === "string") text = error;
   else {
     try {

@@ -59,21 +59,24 @@ export function semanticsTests(adapter: AdapterUnderTest, kind: TargetKind): voi
     expect(row.lastError).toMatch(/gave up after 3 attempts: Error: boom 3/);
   });
 
-  it("a throw without needRetry fails at once; throwing a string or undefined is recorded, not a crash", async () => {
+  it("a throw without needRetry fails at once; throwing a string, undefined or null is recorded, not a crash", async () => {
+    const thrown: Record<string, unknown> = { string: "plain string", undefined, null: null };
     const q = await start(
       makeQueue(fx.db, [
         {
           jobType: 104,
           handleJob: async (job) => {
-            throw (job.params as { what: unknown }).what === "string" ? "plain string" : undefined;
+            throw thrown[(job.params as { what: string }).what];
           },
         },
       ]),
     );
     const a = await finalRecord(q, await q.add(104, { what: "string" }));
     const b = await finalRecord(q, await q.add(104, { what: "undefined" }));
+    const c = await finalRecord(q, await q.add(104, { what: "null" }));
     expect(a).toMatchObject({ status: JobStatus.Failed, attempts: 1, lastError: "plain string" });
     expect(b).toMatchObject({ status: JobStatus.Failed, lastError: "the handler threw undefined" });
+    expect(c).toMatchObject({ status: JobStatus.Failed, lastError: "the handler threw null" });
   });
 
   it("Continue re-runs after waitTime without counting attempts", async () => {
