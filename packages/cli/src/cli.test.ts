@@ -4,8 +4,11 @@
 // jobs and reads rows through core (from source), never through the CLI.
 import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { fromBetterSqlite3 } from "@persistent-queue/better-sqlite3";
 import {
   type DB,
@@ -40,13 +43,20 @@ interface Run {
   readonly stderr: string;
 }
 
-/** Runs the command with `args`; colour off unless `env` turns it on; no PQ_DATABASE_URL unless given. */
-function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+/**
+ * Runs the command with `args`; colour off unless `env` turns it on; no PQ_DATABASE_URL unless
+ * given. `nodeArgs` go to Node before the script (`--import` of a module hook).
+ */
+function cli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  nodeArgs: readonly string[] = [],
+): Promise<Run> {
   const { PQ_DATABASE_URL: _url, FORCE_COLOR: _force, ...base } = process.env;
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [bin, ...args],
+      [...nodeArgs, bin, ...args],
       { env: { ...base, NO_COLOR: "1", ...env }, timeout: 30_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
@@ -634,6 +644,78 @@ describe("persistent-queue on sqlite: with PQ_SQLITE_DRIVER", () => {
       }
     },
   );
+
+  // better-sqlite3 installed with --ignore-scripts (no addon built) or built for another Node
+  // (ERR_DLOPEN_FAILED): its JavaScript imports, its first Database throws. A module hook of the
+  // child process resolves "better-sqlite3" to a stand-in that throws as the real one does in
+  // each case (a real broken install cannot be had in this tree); the database file is real.
+  async function brokenBetterSqlite3(dir: string, error: "bindings" | "dlopen"): Promise<string> {
+    const thrown =
+      error === "bindings"
+        ? `new Error("Could not locate the bindings file. Tried:\\n → /x/build/better_sqlite3.node")`
+        : `Object.assign(new Error("The module '/x/better_sqlite3.node'\\nwas compiled against a different Node.js version"), { code: "ERR_DLOPEN_FAILED" })`;
+    await writeFile(
+      join(dir, `broken-${error}.mjs`),
+      `export default class Database { constructor() { throw ${thrown}; } }\n`,
+    );
+    await writeFile(
+      join(dir, `hooks-${error}.mjs`),
+      `export async function resolve(specifier, context, next) {
+  if (specifier === "better-sqlite3") return { url: new URL("./broken-${error}.mjs", import.meta.url).href, shortCircuit: true };
+  return next(specifier, context);
+}\n`,
+    );
+    const register = join(dir, `register-${error}.mjs`);
+    await writeFile(
+      register,
+      `import { register } from "node:module";\nregister("./hooks-${error}.mjs", import.meta.url);\n`,
+    );
+    return pathToFileURL(register).href;
+  }
+
+  it("a better-sqlite3 whose addon does not load: node:sqlite where Node has it, else exit 2 saying to rebuild (not 'no SQLite database')", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "pq-cli-broken-"));
+    const file = await createSqliteFile();
+    try {
+      const database = new Database(file.path);
+      try {
+        const queue = new PersistentQueue({
+          db: fromBetterSqlite3(database),
+          serviceName: "cli-test",
+          jobs: [],
+        });
+        await queue.migrate();
+        await queue.add(6, { via: "better-sqlite3" });
+      } finally {
+        database.close();
+      }
+      for (const error of ["bindings", "dlopen"] as const) {
+        const hook = ["--import", await brokenBetterSqlite3(dir, error)];
+        const stats = await cli(["stats", "--json", `--db=sqlite:${file.path}`], {}, hook);
+        if (hasBuiltin) {
+          expect(stats, stats.stderr).toMatchObject({ code: 0 });
+          expect(JSON.parse(stats.stdout)).toMatchObject({ jobTypes: [{ jobType: 6, total: 1 }] });
+        } else {
+          expect(stats.code).toBe(2);
+          expect(stats.stderr).toMatch(/native addon does not load .*npm rebuild better-sqlite3/);
+        }
+        // Asked for better-sqlite3 by name, the command says what is wrong with it.
+        const forced = await cli(
+          ["stats", `--db=sqlite:${file.path}`],
+          { PQ_SQLITE_DRIVER: "better-sqlite3" },
+          hook,
+        );
+        expect(forced.code).toBe(2);
+        expect(forced.stderr).toMatch(
+          /needs better-sqlite3, whose native addon does not load on Node v[\d.]+ \((Could not locate the bindings file|The module).*npm rebuild better-sqlite3/,
+        );
+        expect(forced.stderr).not.toMatch(/no SQLite database/);
+      }
+    } finally {
+      await file.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it("an unknown PQ_SQLITE_DRIVER is a usage error (exit 2) that names the choices", async () => {
     const run = await cli(["stats", "--db=sqlite:x.db"], { PQ_SQLITE_DRIVER: "sqlite3" });

@@ -2,7 +2,12 @@ import { existsSync } from "node:fs";
 import type { DB } from "@persistent-queue/core";
 import type { NodeSqliteDatabase } from "@persistent-queue/node-sqlite";
 import type { DatabaseTarget } from "./database-url.js";
-import { DatabaseUnreachableError, DriverMissingError, UsageError } from "./errors.js";
+import {
+  DatabaseUnreachableError,
+  DriverBrokenError,
+  DriverMissingError,
+  UsageError,
+} from "./errors.js";
 
 /** How long a connection attempt may take before the command gives up (exit 3). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -29,6 +34,16 @@ const isModuleNotFound = (error: unknown): boolean => {
   const code = (error as { code?: unknown } | null)?.code;
   return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
 };
+
+/**
+ * better-sqlite3 is installed but its native addon does not load: built for another Node
+ * (ERR_DLOPEN_FAILED, "compiled against a different Node.js version") or never built
+ * (`npm ci --ignore-scripts`: the `bindings` package finds no file). Its JavaScript imports
+ * fine either way; the addon loads at the first `new Database()`.
+ */
+const isAddonUnloadable = (error: unknown): boolean =>
+  (error as { code?: unknown } | null)?.code === "ERR_DLOPEN_FAILED" ||
+  /^Could not locate the bindings file/.test((error as Error | null)?.message ?? "");
 
 /**
  * Imports the driver and its adapter, which are optional peer dependencies:
@@ -96,6 +111,9 @@ interface BuiltinSqlite {
   DatabaseSync: new (path: string) => NodeSqliteDatabase;
 }
 
+const loadBetterSqlite3 = () =>
+  Promise.all([import("@persistent-queue/better-sqlite3"), import("better-sqlite3")]);
+
 /** `node:sqlite` of the running Node: undefined before Node 22.13 (22.5 with its flag). */
 const builtinSqlite = () =>
   (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule?.("node:sqlite") as
@@ -120,27 +138,40 @@ async function openSqlite(path: string, options: OpenDatabaseOptions): Promise<O
       cause,
       or: builtin ? [NODE_SQLITE] : undefined,
     });
+  /** better-sqlite3's error when its addon did not load and node:sqlite is tried instead. */
+  let unloadable: unknown;
   if (choice !== "node:sqlite") {
+    let loaded: Awaited<ReturnType<typeof loadBetterSqlite3>> | undefined;
     try {
-      const [{ fromBetterSqlite3 }, sqlite] = await Promise.all([
-        import("@persistent-queue/better-sqlite3"),
-        import("better-sqlite3"),
-      ]);
-      const database = openFile(
-        path,
-        options,
-        () => new sqlite.default(path, { fileMustExist: true }),
-        () => new sqlite.default(path),
-      );
-      return {
-        db: fromBetterSqlite3(database),
-        close: async () => {
-          if (database.open) database.close();
-        },
-      };
+      loaded = await loadBetterSqlite3();
     } catch (error) {
       if (!isModuleNotFound(error)) throw error;
       if (choice === "better-sqlite3" || !builtin) throw missing(error);
+    }
+    if (loaded) {
+      const [{ fromBetterSqlite3 }, sqlite] = loaded;
+      try {
+        new sqlite.default(":memory:").close(); // loads the addon; touches no file
+      } catch (error) {
+        if (!isAddonUnloadable(error)) throw error;
+        if (choice === "better-sqlite3" || !builtin)
+          throw new DriverBrokenError(error, builtin !== undefined);
+        unloadable = error;
+      }
+      if (unloadable === undefined) {
+        const database = openFile(
+          path,
+          options,
+          () => new sqlite.default(path, { fileMustExist: true }),
+          () => new sqlite.default(path),
+        );
+        return {
+          db: fromBetterSqlite3(database),
+          close: async () => {
+            if (database.open) database.close();
+          },
+        };
+      }
     }
   }
   if (!builtin) {
@@ -152,7 +183,9 @@ async function openSqlite(path: string, options: OpenDatabaseOptions): Promise<O
   try {
     ({ fromNodeSqlite } = await import("@persistent-queue/node-sqlite"));
   } catch (error) {
-    throw isModuleNotFound(error) ? missing(error) : error;
+    if (!isModuleNotFound(error)) throw error;
+    // better-sqlite3 is there but broken: rebuilding it is as good an answer as installing this.
+    throw unloadable === undefined ? missing(error) : new DriverBrokenError(unloadable, true);
   }
   const open = () => new builtin.DatabaseSync(path);
   const database = openFile(

@@ -70,6 +70,23 @@ export class DriverMissingError extends CliError {
   }
 }
 
+/**
+ * better-sqlite3 is installed but its native addon does not load on this Node (built for
+ * another Node, or never built): exit 2, with how to mend it. `nodeSqlite`: this Node has
+ * `node:sqlite`, so @persistent-queue/node-sqlite is the other way.
+ */
+export class DriverBrokenError extends CliError {
+  constructor(cause: unknown, nodeSqlite: boolean) {
+    const why = String((cause as Error | null)?.message ?? cause).split("\n")[0];
+    super(
+      "ERR_PQ_CLI_DRIVER_BROKEN",
+      ExitCode.Usage,
+      `a sqlite: URL needs better-sqlite3, whose native addon does not load on Node ${process.version} (${why}): rebuild it for this Node (npm rebuild better-sqlite3)${nodeSqlite ? ", or install @persistent-queue/node-sqlite (npm install @persistent-queue/node-sqlite), which uses Node's built-in node:sqlite and needs no addon" : ""}.`,
+      { cause },
+    );
+  }
+}
+
 /** The database could not be reached or refused the connection: exit 3. */
 export class DatabaseUnreachableError extends CliError {
   constructor(message: string, options?: { cause?: unknown }) {

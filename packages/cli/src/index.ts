@@ -10,6 +10,7 @@ export { type DatabaseTarget, parseDatabaseUrl, redactUrl } from "./database-url
 export {
   CliError,
   DatabaseUnreachableError,
+  DriverBrokenError,
   DriverMissingError,
   ExitCode,
   UsageError,
