@@ -607,6 +607,21 @@ describe("persistent-queue on sqlite: with PQ_SQLITE_DRIVER", () => {
       "node:sqlite",
     ) !== undefined;
 
+  /** A producer queue on the SQLite file through better-sqlite3 (this process's, which loads). */
+  async function withBetterSqlite3Queue(
+    path: string,
+    fn: (queue: PersistentQueue) => Promise<void>,
+  ): Promise<void> {
+    const database = new Database(path);
+    try {
+      await fn(
+        new PersistentQueue({ db: fromBetterSqlite3(database), serviceName: "cli-test", jobs: [] }),
+      );
+    } finally {
+      database.close();
+    }
+  }
+
   it.skipIf(!hasBuiltin)(
     "node:sqlite: migrate creates the file, stats and jobs list read a job better-sqlite3 wrote, a missing file is exit 3 and not created",
     async () => {
@@ -615,13 +630,7 @@ describe("persistent-queue on sqlite: with PQ_SQLITE_DRIVER", () => {
         const env = { PQ_SQLITE_DRIVER: "node:sqlite" };
         const migrated = await cli(["migrate", `--db=sqlite:${file.path}`], env);
         expect(migrated, migrated.stderr).toMatchObject({ code: 0 });
-        const database = new Database(file.path);
-        try {
-          const queue = new PersistentQueue({
-            db: fromBetterSqlite3(database),
-            serviceName: "cli-test",
-            jobs: [],
-          });
+        await withBetterSqlite3Queue(file.path, async (queue) => {
           const id = await queue.add(5, { via: "better-sqlite3" });
           const stats = await cli(["stats", "--json", `--db=sqlite:${file.path}`], env);
           expect(stats, stats.stderr).toMatchObject({ code: 0 });
@@ -631,9 +640,7 @@ describe("persistent-queue on sqlite: with PQ_SQLITE_DRIVER", () => {
           });
           const list = await cli(["jobs", "list", "--json", `--db=sqlite:${file.path}`], env);
           expect(JSON.parse(list.stdout).jobs).toMatchObject([{ id, jobType: 5 }]);
-        } finally {
-          database.close();
-        }
+        });
         const missing = `${file.path}.missing`;
         const absent = await cli(["stats", `--db=sqlite:${missing}`], env);
         expect(absent.code).toBe(3);
@@ -677,18 +684,10 @@ describe("persistent-queue on sqlite: with PQ_SQLITE_DRIVER", () => {
     const dir = await mkdtemp(join(tmpdir(), "pq-cli-broken-"));
     const file = await createSqliteFile();
     try {
-      const database = new Database(file.path);
-      try {
-        const queue = new PersistentQueue({
-          db: fromBetterSqlite3(database),
-          serviceName: "cli-test",
-          jobs: [],
-        });
+      await withBetterSqlite3Queue(file.path, async (queue) => {
         await queue.migrate();
         await queue.add(6, { via: "better-sqlite3" });
-      } finally {
-        database.close();
-      }
+      });
       for (const error of ["bindings", "dlopen"] as const) {
         const hook = ["--import", await brokenBetterSqlite3(dir, error)];
         const stats = await cli(["stats", "--json", `--db=sqlite:${file.path}`], {}, hook);
