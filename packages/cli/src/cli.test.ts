@@ -706,7 +706,7 @@ describe("persistent-queue on sqlite: with PQ_SQLITE_DRIVER", () => {
         );
         expect(forced.code).toBe(2);
         expect(forced.stderr).toMatch(
-          /needs better-sqlite3, whose native addon does not load on Node v[\d.]+ \((Could not locate the bindings file|The module).*npm rebuild better-sqlite3/,
+          /needs better-sqlite3, whose native addon does not load on Node v[\d.]+ \((Could not locate the bindings file|The module '\/x\/better_sqlite3.node' was compiled against a different Node.js version).*npm rebuild better-sqlite3/,
         );
         expect(forced.stderr).not.toMatch(/no SQLite database/);
       }

@@ -77,7 +77,10 @@ export class DriverMissingError extends CliError {
  */
 export class DriverBrokenError extends CliError {
   constructor(cause: unknown, nodeSqlite: boolean) {
-    const why = String((cause as Error | null)?.message ?? cause).split("\n")[0];
+    // Node's message puts the reason on its second line ("was compiled against a different
+    // Node.js version using NODE_MODULE_VERSION …"): one line, cut at 240 characters.
+    const text = String((cause as Error | null)?.message ?? cause).replace(/\s+/g, " ");
+    const why = text.length > 240 ? `${text.slice(0, 239)}…` : text;
     super(
       "ERR_PQ_CLI_DRIVER_BROKEN",
       ExitCode.Usage,
