@@ -11,12 +11,11 @@
  * PQ_PROBE_HISTORY, PQ_PROBE_REPS, PQ_PROBE_CONDITIONS (e.g. "fresh,flushed") narrow it.
  */
 import { startMariaDB } from "@persistent-queue/testkit";
-import mysql, { type RowDataPacket } from "mysql2/promise";
+import mysql from "mysql2/promise";
 import { cpuMark, cpuPerThousand } from "./cpu.js";
-import { drainJobs, withHistoryTable } from "./history-table.js";
+import { drainJobs, globalStatus, HISTORY_SIZES, withHistoryTable } from "./history-table.js";
 
 const JOBS = Number(process.env.PQ_PROBE_JOBS ?? 10_000);
-const HISTORY = (process.env.PQ_PROBE_HISTORY ?? "10000,1000000").split(",").map(Number);
 const REPS = Number(process.env.PQ_PROBE_REPS ?? 3);
 const CONDITIONS = (process.env.PQ_PROBE_CONDITIONS ?? "fresh,flushed,pool 1G").split(",");
 const COUNTERS = [
@@ -33,10 +32,7 @@ const COUNTERS = [
 
 const server = await startMariaDB();
 const admin = await mysql.createConnection({ uri: server.url });
-const status = async (): Promise<Record<string, number>> => {
-  const [rows] = await admin.query<RowDataPacket[]>("SHOW GLOBAL STATUS");
-  return Object.fromEntries(rows.map((r) => [String(r.Variable_name), Number(r.Value)]));
-};
+const status = () => globalStatus(admin);
 const flush = async () => {
   await admin.query("SET GLOBAL innodb_max_dirty_pages_pct = 0");
   for (let i = 0; i < 600; i++) {
@@ -52,11 +48,11 @@ try {
       await admin.query("SET GLOBAL innodb_buffer_pool_size = 1073741824");
       await new Promise((r) => setTimeout(r, 3000));
     }
-    for (const history of Array.from({ length: REPS }, () => HISTORY).flat()) {
+    for (const history of Array.from({ length: REPS }, () => HISTORY_SIZES).flat()) {
       await withHistoryTable(server.url, { history, jobs: JOBS, connections: 10 }, async (db) => {
         if (condition !== "fresh") await flush();
-        const dirty = (await status()).Innodb_buffer_pool_pages_dirty;
         const before = await status();
+        const dirty = before.Innodb_buffer_pool_pages_dirty;
         const cpu = cpuMark("mariadb");
         const ms = await drainJobs(db, JOBS);
         const used = cpuPerThousand(cpu, JOBS);

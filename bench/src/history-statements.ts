@@ -11,11 +11,10 @@
  */
 import type { DB, Row, SqlValue } from "@persistent-queue/core";
 import { startMariaDB } from "@persistent-queue/testkit";
-import mysql, { type RowDataPacket } from "mysql2/promise";
-import { drainJobs, withHistoryTable } from "./history-table.js";
+import mysql from "mysql2/promise";
+import { drainJobs, globalStatus, HISTORY_SIZES, withHistoryTable } from "./history-table.js";
 
 const JOBS = 5000;
-const HISTORY = (process.env.PQ_PROBE_HISTORY ?? "10000,1000000").split(",").map(Number);
 const COUNTERS = [
   "Innodb_buffer_pool_read_requests",
   "Handler_read_key",
@@ -27,9 +26,8 @@ const COUNTERS = [
 const server = await startMariaDB();
 const admin = await mysql.createConnection({ uri: server.url });
 const counters = async (): Promise<number[]> => {
-  const [rows] = await admin.query<RowDataPacket[]>("SHOW GLOBAL STATUS");
-  const all = new Map(rows.map((r) => [String(r.Variable_name), Number(r.Value)]));
-  return COUNTERS.map((c) => all.get(c) ?? 0);
+  const all = await globalStatus(admin);
+  return COUNTERS.map((c) => all[c] ?? 0);
 };
 
 /** `db` with every statement run one at a time, between two readings of the counters. */
@@ -67,7 +65,7 @@ try {
   const a = await counters();
   const b = await counters();
   const own = b.map((v, i) => v - (a[i] ?? 0));
-  for (const history of HISTORY) {
+  for (const history of HISTORY_SIZES) {
     await withHistoryTable(server.url, { history, jobs: JOBS, connections: 1 }, async (db) => {
       const profile = new Map<string, { calls: number; sums: number[] }>();
       await drainJobs(profiled(db, profile), JOBS);

@@ -1,13 +1,25 @@
-/**
- * The MariaDB table the history probes drain: a fresh database, migrated, with
- * `history` finished rows of job type 1 (one INSERT … SELECT from MariaDB's
- * SEQUENCE engine), fresh statistics, and `jobs` due jobs added in batches.
- */
+/** What the two history probes (history-probe.ts, history-statements.ts) share. */
 import { type DB, PersistentQueue } from "@persistent-queue/core";
 import { fromMysql2 } from "@persistent-queue/mysql2";
 import { createDatabase } from "@persistent-queue/testkit";
-import mysql from "mysql2/promise";
+import mysql, { type Connection, type RowDataPacket } from "mysql2/promise";
 
+/** The history sizes a probe compares: PQ_PROBE_HISTORY, else 10,000 and 1,000,000 rows. */
+export const HISTORY_SIZES = (process.env.PQ_PROBE_HISTORY ?? "10000,1000000")
+  .split(",")
+  .map(Number);
+
+/** The server's counters (SHOW GLOBAL STATUS) by name. */
+export async function globalStatus(admin: Connection): Promise<Record<string, number>> {
+  const [rows] = await admin.query<RowDataPacket[]>("SHOW GLOBAL STATUS");
+  return Object.fromEntries(rows.map((r) => [String(r.Variable_name), Number(r.Value)]));
+}
+
+/**
+ * `run` on the MariaDB table the probes drain: a fresh database, migrated, with `history`
+ * finished rows of job type 1 (one INSERT … SELECT from MariaDB's SEQUENCE engine), fresh
+ * statistics, and `jobs` due jobs added in batches; dropped afterwards.
+ */
 export async function withHistoryTable<T>(
   serverUrl: string,
   opts: { history: number; jobs: number; connections: number },

@@ -49,6 +49,23 @@ export async function onFresh<T>(
   }
 }
 
+/**
+ * `run(size, rep)` for every size in each of `reps` repetitions, the sizes alternating
+ * within each (a, b, c, a, b, c, …): the VM's speed drifts by a third over a run, and sizes
+ * measured one after the other read that drift as a difference between them. The rates
+ * per size, in run order.
+ */
+export async function alternating<K>(
+  sizes: readonly K[],
+  reps: number,
+  run: (size: K, rep: number) => Promise<number>,
+): Promise<Map<K, number[]>> {
+  const rates = new Map<K, number[]>(sizes.map((size) => [size, []]));
+  for (let rep = 0; rep < reps; rep++)
+    for (const size of sizes) rates.get(size)?.push(await run(size, rep));
+  return rates;
+}
+
 export function log(message: string): void {
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }

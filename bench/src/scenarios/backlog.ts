@@ -6,7 +6,7 @@
  * the idle check seek the due index, so the ratio should stay near 1.
  */
 import { config } from "../env.js";
-import { log, type Measurement, measurement, onFresh } from "../measure.js";
+import { alternating, log, type Measurement, measurement, onFresh } from "../measure.js";
 import type { Servers, TargetKind } from "../servers.js";
 import { OurQueue } from "../systems/ours.js";
 import type { SystemInfo } from "../systems/types.js";
@@ -41,28 +41,20 @@ const analyzeSql: Record<string, string> = {
 export async function scenarioF(servers: Servers, systems: SystemInfo[]): Promise<Measurement[]> {
   const measurements: Measurement[] = [];
   for (const info of systems.filter((s) => s.id.startsWith("pq-"))) {
-    const sizes = [0, config.backlog];
-    const runs = new Map<number, number[]>(sizes.map((delayed) => [delayed, []]));
-    // Empty and backlogged tables alternate within each repetition, as in E: the VM's
-    // speed drifts over a run, and measured one after the other that drift read as a ratio.
-    for (let rep = 0; rep < config.reps; rep++) {
-      for (const delayed of sizes) {
-        runs.get(delayed)?.push(
-          await onFresh(servers, info, async (sut) => {
-            if (!(sut instanceof OurQueue)) throw new Error("F runs our queue only");
-            if (delayed > 0) await sut.rawDb().exec(delayedSql(info.target, delayed));
-            await sut.rawDb().exec(analyzeSql[info.target] as string);
-            await enqueueBatches(sut, config.backlogJobs);
-            const r = await drain(sut, config.backlogJobs, BUDGET_MS);
-            log(
-              `F ${info.id} ${delayed} delayed: drain ${Math.round(r.rate)} jobs/s${r.complete ? "" : " (cut short)"}`,
-            );
-            for (const line of sut.log.top(3)) log(`  ${line}`);
-            return r.rate;
-          }),
+    const runs = await alternating([0, config.backlog], config.reps, (delayed) =>
+      onFresh(servers, info, async (sut) => {
+        if (!(sut instanceof OurQueue)) throw new Error("F runs our queue only");
+        if (delayed > 0) await sut.rawDb().exec(delayedSql(info.target, delayed));
+        await sut.rawDb().exec(analyzeSql[info.target] as string);
+        await enqueueBatches(sut, config.backlogJobs);
+        const r = await drain(sut, config.backlogJobs, BUDGET_MS);
+        log(
+          `F ${info.id} ${delayed} delayed: drain ${Math.round(r.rate)} jobs/s${r.complete ? "" : " (cut short)"}`,
         );
-      }
-    }
+        for (const line of sut.log.top(3)) log(`  ${line}`);
+        return r.rate;
+      }),
+    );
     for (const [delayed, rates] of runs) {
       const variant = delayed === 0 ? "empty table" : `${delayed.toLocaleString("en")} delayed`;
       measurements.push(measurement("F", info, variant, "jobs/s", rates));

@@ -7,7 +7,7 @@
  * history in the table it claims from.
  */
 import { config } from "../env.js";
-import { log, type Measurement, measurement, onFresh } from "../measure.js";
+import { alternating, log, type Measurement, measurement, onFresh } from "../measure.js";
 import type { Servers, TargetKind } from "../servers.js";
 import type { Captured } from "../systems/capture.js";
 import { OurQueue } from "../systems/ours.js";
@@ -64,50 +64,43 @@ export async function scenarioE(servers: Servers, systems: SystemInfo[]) {
   let sqliteSettings = "";
   const cut: string[] = [];
   for (const info of systems.filter((s) => s.id.startsWith("pq-"))) {
-    const runs = new Map<number, number[]>(config.history.map((rows) => [rows, []]));
-    // Sizes interleaved within each repetition (10k, 100k, 1M, 10k, …): the VM's speed drifts by
-    // a third over a run, and the 1M case run last, once, read that drift as a cost of history.
-    for (let rep = 0; rep < config.reps; rep++) {
-      for (const rows of config.history) {
-        runs.get(rows)?.push(
-          await onFresh(servers, info, async (sut) => {
-            if (!(sut instanceof OurQueue)) throw new Error("E runs our queue only");
-            const t0 = Date.now();
-            await sut.rawDb().exec(historySql(info.target, rows));
-            await sut.rawDb().exec(analyzeSql[info.target] as string);
-            const insertMs = Date.now() - t0;
-            if (info.target === "sqlite" && !sqliteSettings)
-              sqliteSettings = await sqlitePragmas(sut);
-            await enqueueBatches(sut, config.historyJobs);
-            sut.log.recording = rep === 0 && rows === config.history.at(-1);
-            const r = await drain(sut, config.historyJobs, BUDGET_MS);
-            if (!r.complete) cut.push(`${info.label} at ${rows.toLocaleString("en")} rows`);
-            const claim = findClaim(sut.log.statements);
-            if (sut.log.recording && claim) {
-              // drain() closed the queue's connection; EXPLAIN on a new one, with a backlog queued
-              // again (and statistics refreshed): the plan that matters is the one under load.
-              await sut.setup();
-              await enqueueBatches(sut, config.historyJobs);
-              await sut.rawDb().exec(analyzeSql[info.target] as string);
-              const plan = await explain(sut, info.target, claim);
-              explains.push({
-                database: info.label,
-                sql: claim.sql,
-                params: JSON.stringify(claim.params),
-                plan,
-                usesClaimIndex: plan.includes(INDEX),
-              });
-            } else if (sut.log.recording) log(`E ${info.id}: no claim statement captured`);
-            log(
-              `E ${info.id} history ${rows}: inserted in ${insertMs} ms, drain ${Math.round(r.rate)} jobs/s`,
-            );
-            // Where the time went (wall time per statement; concurrent calls overlap): the profile behind a slow drain.
-            for (const line of sut.log.top(3)) log(`  ${line}`);
-            return r.rate;
-          }),
+    // Until 2026-11-30 the 1M case ran last, once, and read the VM's drift as a cost of history.
+    const runs = await alternating(config.history, config.reps, (rows, rep) =>
+      onFresh(servers, info, async (sut) => {
+        if (!(sut instanceof OurQueue)) throw new Error("E runs our queue only");
+        const t0 = Date.now();
+        await sut.rawDb().exec(historySql(info.target, rows));
+        await sut.rawDb().exec(analyzeSql[info.target] as string);
+        const insertMs = Date.now() - t0;
+        if (info.target === "sqlite" && !sqliteSettings) sqliteSettings = await sqlitePragmas(sut);
+        await enqueueBatches(sut, config.historyJobs);
+        sut.log.recording = rep === 0 && rows === config.history.at(-1);
+        const r = await drain(sut, config.historyJobs, BUDGET_MS);
+        if (!r.complete) cut.push(`${info.label} at ${rows.toLocaleString("en")} rows`);
+        const claim = findClaim(sut.log.statements);
+        if (sut.log.recording && claim) {
+          // drain() closed the queue's connection; EXPLAIN on a new one, with a backlog queued
+          // again (and statistics refreshed): the plan that matters is the one under load.
+          await sut.setup();
+          await enqueueBatches(sut, config.historyJobs);
+          await sut.rawDb().exec(analyzeSql[info.target] as string);
+          const plan = await explain(sut, info.target, claim);
+          explains.push({
+            database: info.label,
+            sql: claim.sql,
+            params: JSON.stringify(claim.params),
+            plan,
+            usesClaimIndex: plan.includes(INDEX),
+          });
+        } else if (sut.log.recording) log(`E ${info.id}: no claim statement captured`);
+        log(
+          `E ${info.id} history ${rows}: inserted in ${insertMs} ms, drain ${Math.round(r.rate)} jobs/s`,
         );
-      }
-    }
+        // Where the time went (wall time per statement; concurrent calls overlap): the profile behind a slow drain.
+        for (const line of sut.log.top(3)) log(`  ${line}`);
+        return r.rate;
+      }),
+    );
     for (const [rows, rates] of runs)
       measurements.push(
         measurement("E", info, `${rows.toLocaleString("en")} finished rows`, "jobs/s", rates),
